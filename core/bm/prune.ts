@@ -1,0 +1,170 @@
+/**
+ * RBM pruning (spec 6.1, 6.3, 6.5): NumPy-style percentiles, the generic threshold rule, the seven
+ * criteria, and the removal of hidden units left without connections.
+ *
+ * @module
+ */
+import type { Rng } from "../rng.ts";
+import { type Rbm, restrictHidden } from "./rbm.ts";
+
+/** The seven criteria of family A, in the order used everywhere (CLI, store, panels). */
+export const CRITERIA = [
+  "fi-eigenvector",
+  "fi-variance",
+  "fi-heuristic",
+  "anti-fi",
+  "magnitude",
+  "random-weights",
+  "random-units",
+] as const;
+
+/** A criterion name. */
+export type Criterion = typeof CRITERIA[number];
+
+/** Short labels used in tables. */
+export const CRITERION_LABELS: Record<Criterion, string> = {
+  "fi-eigenvector": "EIG",
+  "fi-variance": "VAR",
+  "fi-heuristic": "HEU",
+  "anti-fi": "ANTI",
+  "magnitude": "MAG",
+  "random-weights": "RW",
+  "random-units": "RU",
+};
+
+/** Which scores a criterion needs. */
+export function criterionScore(c: Criterion): "eig" | "var" | "heu" | "mag" | "none" {
+  switch (c) {
+    case "fi-eigenvector":
+      return "eig";
+    case "fi-variance":
+    case "anti-fi":
+      return "var";
+    case "fi-heuristic":
+      return "heu";
+    case "magnitude":
+      return "mag";
+    default:
+      return "none";
+  }
+}
+
+/** q-th percentile with NumPy's default linear interpolation (spec 0, `Pct`). */
+export function percentile(values: ArrayLike<number>, q: number): number {
+  const x = Array.from(values).sort((a, b) => a - b);
+  if (x.length === 0) throw new Error("percentile of an empty array");
+  const pos = (q / 100) * (x.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return x[lo] + (pos - lo) * (x[hi] - x[lo]);
+}
+
+/**
+ * Threshold rule of spec 6.1 over existing weights: "lowest" keeps S > Pct(s, 100 thr) (ties at the
+ * threshold are all pruned); "highest" (ANTI) keeps S <= Pct(s, 100 (1 - thr)). Returns the new
+ * mask (keep AND mask).
+ */
+export function thresholdKeep(
+  scores: ArrayLike<number>,
+  mask: Uint8Array,
+  options: { fraction: number; prune: "lowest" | "highest" },
+): Uint8Array {
+  const existing: number[] = [];
+  for (let k = 0; k < mask.length; k++) if (mask[k]) existing.push(scores[k]);
+  const keep = new Uint8Array(mask.length);
+  if (existing.length === 0) return keep;
+  if (options.prune === "lowest") {
+    const p = percentile(existing, 100 * options.fraction);
+    for (let k = 0; k < mask.length; k++) keep[k] = mask[k] && scores[k] > p ? 1 : 0;
+  } else {
+    const p = percentile(existing, 100 * (1 - options.fraction));
+    for (let k = 0; k < mask.length; k++) keep[k] = mask[k] && scores[k] <= p ? 1 : 0;
+  }
+  return keep;
+}
+
+/** RW: prunes floor(fraction * n_ex) existing weights chosen uniformly without replacement. */
+export function randomWeightsKeep(mask: Uint8Array, fraction: number, rng: Rng): Uint8Array {
+  const existing: number[] = [];
+  for (let k = 0; k < mask.length; k++) if (mask[k]) existing.push(k);
+  const keep = mask.slice();
+  const drop = rng.shuffle(existing).slice(0, Math.floor(fraction * existing.length));
+  for (const k of drop) keep[k] = 0;
+  return keep;
+}
+
+/** RU (spec 6.5): removes floor(fraction * nh) hidden units chosen uniformly, with their weights. */
+export function randomUnitsKeep(m: Rbm, fraction: number, rng: Rng): Uint8Array {
+  const units = rng.shuffle(Array.from({ length: m.nh }, (_, j) => j));
+  const drop = new Set(units.slice(0, Math.floor(fraction * m.nh)));
+  const keep = m.mask.slice();
+  for (let i = 0; i < m.nv; i++) for (const j of drop) keep[i * m.nh + j] = 0;
+  return keep;
+}
+
+/** Hidden units with at least one kept weight (spec 6.3 step 3.3). */
+export function survivingUnits(keep: Uint8Array, nv: number, nh: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < nh; j++) {
+    for (let i = 0; i < nv; i++) {
+      if (keep[i * nh + j]) {
+        out.push(j);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Applies a keep mask: zeroes pruned weights and deletes disconnected hidden units. */
+export function applyKeep(m: Rbm, keep: Uint8Array): Rbm {
+  return restrictHidden(m, keep, survivingUnits(keep, m.nv, m.nh));
+}
+
+/** Scores available to the score-based criteria, nv x nh each. */
+export interface CriterionScores {
+  /** |u_0| entries of the weights (leading FIM eigenvector). */
+  eig?: Float64Array;
+  /** Variance FI. */
+  var?: Float64Array;
+  /** Heuristic FI. */
+  heu?: Float64Array;
+}
+
+/** One pruning step of criterion `c` with fraction `fraction` (0.5 for the RBM). */
+export function pruneStep(
+  m: Rbm,
+  c: Criterion,
+  options: { fraction: number; scores: CriterionScores; rng: Rng },
+): Rbm {
+  const { fraction, scores, rng } = options;
+  const need = (s: Float64Array | undefined, name: string): Float64Array => {
+    if (!s) throw new Error(`criterion ${c} needs ${name} scores`);
+    return s;
+  };
+  let keep: Uint8Array;
+  switch (c) {
+    case "fi-eigenvector":
+      keep = thresholdKeep(need(scores.eig, "eigenvector"), m.mask, { fraction, prune: "lowest" });
+      break;
+    case "fi-variance":
+      keep = thresholdKeep(need(scores.var, "variance"), m.mask, { fraction, prune: "lowest" });
+      break;
+    case "fi-heuristic":
+      keep = thresholdKeep(need(scores.heu, "heuristic"), m.mask, { fraction, prune: "lowest" });
+      break;
+    case "anti-fi":
+      keep = thresholdKeep(need(scores.var, "variance"), m.mask, { fraction, prune: "highest" });
+      break;
+    case "magnitude":
+      keep = thresholdKeep(m.w.map(Math.abs), m.mask, { fraction, prune: "lowest" });
+      break;
+    case "random-weights":
+      keep = randomWeightsKeep(m.mask, fraction, rng);
+      break;
+    case "random-units":
+      keep = randomUnitsKeep(m, fraction, rng);
+      break;
+  }
+  return applyKeep(m, keep);
+}

@@ -1,0 +1,332 @@
+/**
+ * The command line shared by every figure task: common flags, run creation or resumption, engine
+ * selection, progress bar, interruption handling, `--out` JSON and the closing summary. Tasks in
+ * `tasks/` are one-line entries that hand an {@link Experiment} and the arguments to
+ * {@link runExperimentCli}.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
+import {
+  type BaseConfig,
+  type Experiment,
+  type FlagValue,
+  type RunContext,
+  UsageError,
+} from "./experiment.ts";
+import { parseIntFlag } from "./flags.ts";
+import { Progress } from "./progress.ts";
+import { type EngineChoice, selectEngine } from "./engine/select.ts";
+import {
+  newRunId,
+  resolveStorePath,
+  ResultStore,
+  RUN_ID_PATTERN,
+  type RunRecord,
+} from "./store/kv_store.ts";
+import { runtimeVersions } from "./version.ts";
+
+/** Flags every figure task accepts. */
+export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; help: string }[] =
+  Object.freeze([
+    { name: "preset", type: "string", help: "default (fast, reduced protocol) or paper" },
+    { name: "networks", type: "string", help: "number of networks (lineage pairs / seeds)" },
+    {
+      name: "levels",
+      type: "string",
+      help: "prune levels, e.g. 0.1,0.3,0.5 (increasing, in (0,1))",
+    },
+    { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
+    { name: "engine", type: "string", help: "auto, cpu or webgpu (default auto)" },
+    { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
+    {
+      name: "store",
+      type: "string",
+      help: "results store file (default $PRUNELAB_STORE or prunelab.kv)",
+    },
+    { name: "out", type: "string", help: "write a JSON summary to this file" },
+    { name: "resume", type: "string", help: "finish an interrupted run by id" },
+    { name: "max-outer", type: "string", help: "cap on outer SCG iterations per training call" },
+    { name: "scg-steps", type: "string", help: "SCG steps per outer iteration (default K)" },
+    { name: "quiet", type: "boolean", help: "no progress bar" },
+    { name: "help", type: "boolean", help: "show this help" },
+  ]);
+
+/** Exit codes: 0 ok, 1 run failed, 2 bad input, 130 interrupted. */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
+
+/** Usage text of a figure task. */
+export function usage(experiment: Experiment): string {
+  const lines = [`prunelab ${experiment.id}: ${experiment.title}`, "", "Flags:"];
+  for (const f of [...COMMON_FLAGS, ...experiment.flags]) {
+    lines.push(`  --${f.name}${f.type === "string" ? " VALUE" : ""}`.padEnd(24) + f.help);
+  }
+  return lines.join("\n");
+}
+
+interface Parsed {
+  flags: Record<string, FlagValue>;
+}
+
+function parse(experiment: Experiment, args: string[]): Parsed {
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const f of [...COMMON_FLAGS, ...experiment.flags]) options[f.name] = { type: f.type };
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    return { flags: values as Record<string, FlagValue> };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help)`);
+    const needs = /Option '([^']+)' argument missing/.exec(msg);
+    if (needs) throw new UsageError(`flag ${needs[1].split(",").pop()?.trim()} needs a value`);
+    throw new UsageError(msg.split("\n")[0]);
+  }
+}
+
+async function checkOutPath(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  try {
+    const st = await Deno.stat(dir);
+    if (!st.isDirectory) throw new Error();
+  } catch {
+    throw new UsageError(`--out: folder '${dir}' does not exist`);
+  }
+  try {
+    const st = await Deno.stat(path);
+    if (st.isDirectory) throw new UsageError(`--out: '${path}' is a folder`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+  }
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 1) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+/** Options of {@link runExperimentCli} (tests inject output streams). */
+export interface CliOptions {
+  /** Line printer for normal output (default console.log). */
+  print?: (line: string) => void;
+  /** Line printer for errors (default console.error). */
+  printError?: (line: string) => void;
+  /** Aborts the run as SIGINT would. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a figure task from command-line arguments; returns the process exit code. Bad input prints
+ * one line `error: ...` and returns 2 before anything is written.
+ */
+export async function runExperimentCli<C extends BaseConfig>(
+  experiment: Experiment<C>,
+  args: string[],
+  options: CliOptions = {},
+): Promise<number> {
+  const print = options.print ?? ((l: string) => console.log(l));
+  const printError = options.printError ?? ((l: string) => console.error(l));
+  let store: ResultStore | null = null;
+  try {
+    const { flags } = parse(experiment as unknown as Experiment, args);
+    if (flags.help) {
+      print(usage(experiment as unknown as Experiment));
+      return EXIT.ok;
+    }
+    const engineChoice = String(flags.engine ?? "auto");
+    if (!["auto", "cpu", "webgpu"].includes(engineChoice)) {
+      throw new UsageError(`--engine must be auto, cpu or webgpu, got '${engineChoice}'`);
+    }
+    const workers = flags.workers !== undefined
+      ? parseIntFlag("workers", String(flags.workers), { min: 0, max: 256 })
+      : undefined;
+    if (typeof flags.out === "string") await checkOutPath(flags.out);
+    const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
+
+    let config: C;
+    let seed: number;
+    let runId: string;
+    let resumed: RunRecord | null = null;
+    if (typeof flags.resume === "string") {
+      const id = flags.resume;
+      if (!RUN_ID_PATTERN.test(id)) throw new UsageError(`--resume: '${id}' is not a run id`);
+      const conflicting = ["preset", "networks", "levels", "seed", "max-outer", "scg-steps"]
+        .concat(experiment.flags.map((f) => f.name))
+        .filter((f) => flags[f] !== undefined);
+      if (conflicting.length > 0) {
+        throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
+      }
+      store = await openStore(storePath);
+      resumed = await store.getRun(id);
+      if (!resumed) throw new UsageError(`--resume: no run '${id}' in store '${storePath}'`);
+      if (resumed.figure !== experiment.id) {
+        throw new UsageError(
+          `--resume: run '${id}' is a ${resumed.figure} run, not ${experiment.id}`,
+        );
+      }
+      if (resumed.status === "done") throw new UsageError(`--resume: run '${id}' is already done`);
+      config = resumed.config as unknown as C;
+      seed = resumed.seed;
+      runId = id;
+    } else {
+      const presetName = String(flags.preset ?? "default");
+      if (presetName !== "default" && presetName !== "paper") {
+        throw new UsageError(`--preset must be default or paper, got '${presetName}'`);
+      }
+      const base = structuredClone(experiment.presets[presetName]);
+      config = experiment.configure(base, flags);
+      seed = flags.seed !== undefined
+        ? parseIntFlag("seed", String(flags.seed), { min: 0, max: 4294967295 })
+        : 1;
+      runId = newRunId(experiment.id);
+      store = await openStore(storePath);
+    }
+
+    const { engine, reason } = await selectEngine(engineChoice as EngineChoice, { workers });
+    try {
+      print(`${experiment.id}: ${experiment.title}`);
+      print(
+        `config: ${experiment.describe(config)}${config.reduced ? "  [REDUCED PROTOCOL]" : ""}`,
+      );
+      print(`engine: ${engine.name} (${engine.description}); ${reason}`);
+      const total = experiment.totalUnits(config);
+      const finished = new Set<string>();
+      if (resumed) {
+        for (const u of await store.listUnits(runId)) finished.add(u.key.join("/"));
+        await store.updateRun(runId, {
+          status: "running",
+          progress: { done: finished.size, total },
+          message: undefined,
+        });
+        print(`resuming run ${runId}: ${finished.size}/${total} units already stored`);
+      } else {
+        const now = new Date().toISOString();
+        await store.createRun({
+          id: runId,
+          figure: experiment.id,
+          preset: config.preset,
+          reduced: config.reduced,
+          config: config as unknown as Record<string, unknown>,
+          seed,
+          engine: engine.name,
+          engineDescription: engine.description,
+          versions: runtimeVersions(),
+          startedAt: now,
+          updatedAt: now,
+          status: "running",
+          progress: { done: 0, total },
+        });
+        print(`run id: ${runId} (store: ${storePath})`);
+      }
+
+      const controller = new AbortController();
+      const onSignal = (): void => controller.abort(new Error("interrupted"));
+      options.signal?.addEventListener("abort", onSignal);
+      const signals: Deno.Signal[] = Deno.build.os === "windows"
+        ? ["SIGINT"]
+        : ["SIGINT", "SIGTERM"];
+      for (const s of signals) Deno.addSignalListener(s, onSignal);
+      const progress = new Progress(total, {
+        alreadyDone: finished.size,
+        quiet: Boolean(flags.quiet),
+      });
+      const ctx: RunContext<C> = {
+        runId,
+        config,
+        seed,
+        engine,
+        store,
+        finished,
+        progress,
+        signal: controller.signal,
+        log: (m) => progress.log(m),
+      };
+      let status: "done" | "failed" | "interrupted" = "done";
+      let message: string | undefined;
+      try {
+        await experiment.run(ctx);
+        progress.finish();
+      } catch (err) {
+        progress.finish();
+        if (controller.signal.aborted) {
+          status = "interrupted";
+          message = "interrupted; finished units are kept";
+        } else {
+          status = "failed";
+          message = err instanceof Error ? err.message : String(err);
+        }
+      } finally {
+        for (const s of signals) Deno.removeSignalListener(s, onSignal);
+        options.signal?.removeEventListener("abort", onSignal);
+      }
+      const run = await store.updateRun(runId, {
+        status,
+        ...(status === "done" ? { endedAt: new Date().toISOString() } : {}),
+        ...(message ? { message } : {}),
+      });
+      if (status === "interrupted") {
+        printError(
+          `interrupted: ${run.progress.done}/${run.progress.total} units kept. ` +
+            `Finish with: deno task ${experiment.id} --resume ${runId}` +
+            (flags.store ? ` --store ${flags.store}` : ""),
+        );
+        return EXIT.interrupted;
+      }
+      if (status === "failed") {
+        printError(`error: run ${runId} failed: ${message}`);
+        return EXIT.failed;
+      }
+      const summary = await experiment.summarize(run, store);
+      if (typeof flags.out === "string") {
+        await writeJsonAtomic(flags.out, summary);
+      }
+      print("");
+      print(experiment.table(summary));
+      print("");
+      print(
+        `results: run ${runId} in ${storePath}` +
+          (typeof flags.out === "string" ? `; JSON summary in ${flags.out}` : ""),
+      );
+      print(
+        `next: deno task serve${flags.store ? ` --store ${flags.store}` : ""}  ` +
+          `(dashboard at http://127.0.0.1:8000/#/runs/${runId})`,
+      );
+      return EXIT.ok;
+    } finally {
+      await engine.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof StoreError) {
+      printError(`error: ${err.message}`);
+      return EXIT.usage;
+    }
+    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    if (/WebGPU/.test(msg)) {
+      printError(`error: ${msg}`);
+      return EXIT.usage;
+    }
+    printError(`error: ${msg}`);
+    return EXIT.failed;
+  } finally {
+    store?.close();
+  }
+}
+
+class StoreError extends Error {}
+
+async function openStore(path: string): Promise<ResultStore> {
+  try {
+    return await ResultStore.open(path);
+  } catch (err) {
+    throw new StoreError(err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The float64 CPU engine: reference kernels plus population SCG, spread over Deno Workers (one per
+ * core) when the population is large enough. Networks are independent, so the result of every
+ * network is bit-for-bit the same whatever the number of workers or the chunking.
+ *
+ * @module
+ */
+import type {
+  Engine,
+  ForwardResult,
+  GradJob,
+  GradResult,
+  ScgJob,
+  ScgOptions,
+  ScgResult,
+} from "./engine.ts";
+import { forward, lossAndGrad } from "../rnn/kernels.ts";
+import { scgCpu } from "../rnn/evaluate.ts";
+import type { WorkerRequest } from "./cpu_worker.ts";
+
+/** Options of {@link CpuEngine}. */
+export interface CpuEngineOptions {
+  /** Worker count; default `navigator.hardwareConcurrency`; 0 or 1 = run on the calling thread. */
+  workers?: number;
+  /** Smallest population that is worth spreading over workers (default 2). */
+  minParallel?: number;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** Float64 CPU engine. */
+export class CpuEngine implements Engine {
+  /** Engine id. */
+  readonly name = "cpu" as const;
+  /** Arithmetic. */
+  readonly precision = "float64" as const;
+  /** Number of workers used for large populations. */
+  readonly workerCount: number;
+  #minParallel: number;
+  #workers: Worker[] = [];
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+
+  /** Creates the engine; workers start lazily on first parallel use. */
+  constructor(options: CpuEngineOptions = {}) {
+    const hw = (globalThis.navigator as { hardwareConcurrency?: number })?.hardwareConcurrency ?? 1;
+    this.workerCount = Math.max(0, Math.floor(options.workers ?? hw));
+    this.#minParallel = options.minParallel ?? 2;
+  }
+
+  /** Description for run records. */
+  get description(): string {
+    return `CPU float64, ${this.workerCount > 1 ? `${this.workerCount} workers` : "1 thread"}`;
+  }
+
+  /** Loss and gradient for every job. */
+  async lossAndGrad(jobs: readonly GradJob[]): Promise<GradResult[]> {
+    if (!this.#parallel(jobs.length)) {
+      return jobs.map((j) => {
+        const grad = new Float64Array(j.w.length);
+        return { loss: lossAndGrad(j.data.shape, j.w, j.data, grad), grad };
+      });
+    }
+    return await this.#spread<GradJob, GradResult>(
+      jobs,
+      (id, chunk) => ({ id, op: "grad", jobs: chunk }),
+    );
+  }
+
+  /** Forward trajectories for every job. */
+  async forward(jobs: readonly GradJob[]): Promise<ForwardResult[]> {
+    if (!this.#parallel(jobs.length)) return jobs.map((j) => forward(j.data.shape, j.w, j.data));
+    return await this.#spread<GradJob, ForwardResult>(
+      jobs,
+      (id, chunk) => ({ id, op: "forward", jobs: chunk }),
+    );
+  }
+
+  /** One SCG call for every job. */
+  async scg(jobs: readonly ScgJob[], options: ScgOptions): Promise<ScgResult[]> {
+    if (!this.#parallel(jobs.length)) return scgCpu(jobs, options);
+    return await this.#spread<ScgJob, ScgResult>(
+      jobs,
+      (id, chunk) => ({ id, op: "scg", jobs: chunk, options }),
+    );
+  }
+
+  /** Terminates the workers. */
+  close(): Promise<void> {
+    for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+    for (const p of this.#pending.values()) p.reject(new Error("engine closed"));
+    this.#pending.clear();
+    return Promise.resolve();
+  }
+
+  #parallel(n: number): boolean {
+    return this.workerCount > 1 && n >= this.#minParallel;
+  }
+
+  #ensureWorkers(): void {
+    while (this.#workers.length < this.workerCount) {
+      const worker = new Worker(new URL("./cpu_worker.ts", import.meta.url), { type: "module" });
+      worker.onmessage = (
+        ev: MessageEvent<{ id: number; ok: boolean; result?: unknown; error?: string }>,
+      ) => {
+        const p = this.#pending.get(ev.data.id);
+        if (!p) return;
+        this.#pending.delete(ev.data.id);
+        if (ev.data.ok) p.resolve(ev.data.result);
+        else p.reject(new Error(ev.data.error ?? "worker failed"));
+      };
+      worker.onerror = (ev: ErrorEvent) => {
+        ev.preventDefault();
+        for (const p of this.#pending.values()) {
+          p.reject(new Error(`CPU worker crashed: ${ev.message}`));
+        }
+        this.#pending.clear();
+      };
+      this.#workers.push(worker);
+    }
+  }
+
+  /** Splits jobs into chunks handed out to idle workers (dynamic scheduling keeps cores busy). */
+  async #spread<J, R>(
+    jobs: readonly J[],
+    make: (id: number, chunk: J[]) => WorkerRequest,
+  ): Promise<R[]> {
+    this.#ensureWorkers();
+    const W = this.#workers.length;
+    const chunkSize = Math.max(1, Math.ceil(jobs.length / (W * 4)));
+    const chunks: { start: number; jobs: J[] }[] = [];
+    for (let s = 0; s < jobs.length; s += chunkSize) {
+      chunks.push({ start: s, jobs: jobs.slice(s, s + chunkSize) });
+    }
+    const out = new Array<R>(jobs.length);
+    let next = 0;
+    const runOn = async (worker: Worker): Promise<void> => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++];
+        const id = this.#nextId++;
+        const result = await new Promise<unknown>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
+          worker.postMessage(make(id, chunk.jobs));
+        });
+        (result as R[]).forEach((r, i) => (out[chunk.start + i] = r));
+      }
+    };
+    await Promise.all(this.#workers.map(runOn));
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Engine selection for `--engine auto|cpu|webgpu`. `auto` picks WebGPU only on a hardware adapter:
+ * a software adapter (llvmpipe, `isFallbackAdapter`) is slower than the CPU engine.
+ *
+ * @module
+ */
+import type { Engine } from "./engine.ts";
+import { CpuEngine } from "./cpu_engine.ts";
+
+/** Values of `--engine`. */
+export type EngineChoice = "auto" | "cpu" | "webgpu";
+
+/** The chosen engine and a one-line reason printed by the CLI. */
+export interface EngineSelection {
+  /** The engine, ready to use. */
+  engine: Engine;
+  /** Why it was picked. */
+  reason: string;
+}
+
+/** Options of {@link selectEngine}. */
+export interface SelectOptions {
+  /** CPU worker count (default: hardware concurrency). */
+  workers?: number;
+}
+
+/** Information about the WebGPU adapter, or null when there is none. */
+export interface AdapterProbe {
+  /** Adapter description (vendor, architecture, device). */
+  description: string;
+  /** True for software adapters such as llvmpipe. */
+  isFallback: boolean;
+}
+
+/** Requests a WebGPU adapter and describes it; null when WebGPU or an adapter is unavailable. */
+export async function probeWebGpu(): Promise<AdapterProbe | null> {
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (!gpu) return null;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  const info = adapter.info;
+  const description = [info.vendor, info.architecture, info.device, info.description]
+    .filter((s) => s && s.length > 0).join(" ") || "unknown adapter";
+  const isFallback = Boolean(
+    (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+      (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  ) || /llvmpipe|swiftshader|software/i.test(description);
+  return { description, isFallback };
+}
+
+/** Creates the engine named by `choice`. Throws a one-line error when WebGPU is asked for but absent. */
+export async function selectEngine(
+  choice: EngineChoice,
+  options: SelectOptions = {},
+): Promise<EngineSelection> {
+  if (choice === "cpu") {
+    const engine = new CpuEngine({ workers: options.workers });
+    return { engine, reason: "requested with --engine cpu" };
+  }
+  const probe = await probeWebGpu();
+  if (choice === "webgpu") {
+    if (!probe) throw new Error("--engine webgpu: no WebGPU adapter is available on this machine");
+    const engine = await createWebGpuEngine();
+    return { engine, reason: `requested with --engine webgpu (adapter: ${probe.description})` };
+  }
+  if (probe && !probe.isFallback) {
+    const engine = await createWebGpuEngine();
+    return { engine, reason: `auto: hardware WebGPU adapter found (${probe.description})` };
+  }
+  const engine = new CpuEngine({ workers: options.workers });
+  const why = probe
+    ? `auto: only a software WebGPU adapter (${probe.description}), slower than the CPU engine`
+    : "auto: no WebGPU adapter";
+  return { engine, reason: why };
+}
+
+async function createWebGpuEngine(): Promise<Engine> {
+  // Imported lazily so the CPU path never loads tfjs.
+  const mod = await import("./webgpu/webgpu_engine.ts");
+  return await mod.createWebGpuEngine();
+}

@@ -1,0 +1,338 @@
+/**
+ * Runs the fused WGSL kernels of `wgsl.ts` on a GPUDevice: pipelines per (shape, S, T, mode),
+ * persistent buffers that grow with the population, and one submit + one read-back per batched
+ * evaluation. Losses come back as per-sequence float32 partials and are summed in float64 on the
+ * host; gradients and Hessian-vector products are reduced over sequences on the device (Kahan).
+ *
+ * @module
+ */
+import type { SequenceSet } from "../engine.ts";
+import type { RnnShape } from "../../rnn/network.ts";
+import { paramLayout } from "../../rnn/network.ts";
+import {
+  fusedSource,
+  type KernelDims,
+  type KernelMode,
+  reduceSource,
+  workgroupBytes,
+} from "./wgsl.ts";
+
+/** Result of one batched evaluation (one entry per dispatched network). */
+export interface BatchEval {
+  /** Loss per network (float32 partials summed in float64). */
+  loss: Float64Array;
+  /** Gradients, P x K (float32). */
+  grad: Float32Array;
+  /** Hessian-vector products, P x K, when asked for. */
+  hv: Float32Array | null;
+}
+
+/** Forward trajectories of a batch: x is P x (T N S), y is P x (T No S). */
+export interface BatchForward {
+  /** Pre-activations. */
+  x: Float32Array;
+  /** Outputs. */
+  y: Float32Array;
+}
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE
+const COPY_DST = 0x08;
+const COPY_SRC = 0x04;
+const MAP_READ = 0x01;
+const UNIFORM = 0x40;
+
+/** Data of a population uploaded once and addressed by slot. */
+export interface DataUpload {
+  /** Dimensions shared by every set. */
+  readonly dims: KernelDims;
+  /** Number of slots. */
+  readonly count: number;
+  /** Inputs buffer. */
+  readonly inputs: GPUBuffer;
+  /** Targets buffer. */
+  readonly targets: GPUBuffer;
+  /** The sets, to recognise a repeated upload. */
+  readonly sets: readonly SequenceSet[];
+}
+
+/** Key of a kernel family (shape and data size). */
+export function dimsKey(dims: KernelDims): string {
+  const { n, ni, no, outputBias } = dims.shape;
+  return `${n}:${ni}:${no}:${outputBias ? 1 : 0}:${dims.s}:${dims.t}`;
+}
+
+/** Owns pipelines and scratch buffers on one device. */
+export class GpuRunner {
+  readonly #device: GPUDevice;
+  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #buffers = new Map<string, GPUBuffer>();
+  #lastUpload: DataUpload | null = null;
+
+  /** Wraps a device (owned by the tfjs backend). */
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  /** The device. */
+  get device(): GPUDevice {
+    return this.#device;
+  }
+
+  #pipeline(key: string, code: () => string): GPUComputePipeline {
+    let p = this.#pipelines.get(key);
+    if (!p) {
+      const module = this.#device.createShaderModule({ code: code() });
+      p = this.#device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+      this.#pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** A scratch buffer of at least `bytes`, reused across calls under `name`. */
+  #buffer(name: string, bytes: number, usage: number): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const old = this.#buffers.get(name);
+    if (old && old.size >= size) return old;
+    old?.destroy();
+    // Grow geometrically so a slowly growing population does not reallocate every call.
+    const grown = old ? Math.max(size, Math.ceil(old.size * 1.5 / 16) * 16) : size;
+    const buf = this.#device.createBuffer({ size: grown, usage });
+    this.#buffers.set(name, buf);
+    return buf;
+  }
+
+  #checkLimits(dims: KernelDims, mode: KernelMode, p: number): void {
+    const lim = this.#device.limits;
+    const need = workgroupBytes(dims, mode);
+    if (need > lim.maxComputeWorkgroupStorageSize) {
+      throw new Error(
+        `webgpu: network of ${dims.shape.n} units x ${dims.t} steps needs ${need} bytes of ` +
+          `workgroup memory; the device allows ${lim.maxComputeWorkgroupStorageSize}`,
+      );
+    }
+    if (p > lim.maxComputeWorkgroupsPerDimension || dims.s > lim.maxComputeWorkgroupsPerDimension) {
+      throw new Error(`webgpu: ${p} networks exceed the device's dispatch size`);
+    }
+  }
+
+  /** Largest number of networks one dispatch may hold under the storage-binding limit. */
+  maxBatch(dims: KernelDims): number {
+    const K = paramLayout(dims.shape).size;
+    const perNet = Math.max(dims.s * K, dims.t * dims.shape.n * dims.s) * 4;
+    const lim = Math.min(
+      this.#device.limits.maxStorageBufferBindingSize,
+      this.#device.limits.maxBufferSize,
+    );
+    return Math.max(
+      1,
+      Math.min(this.#device.limits.maxComputeWorkgroupsPerDimension, Math.floor(lim / perNet)),
+    );
+  }
+
+  /**
+   * Uploads the training data of a population (one slot per set, all with the same dims). A call
+   * with the same set objects as the previous upload reuses it.
+   */
+  upload(sets: readonly SequenceSet[]): DataUpload {
+    const last = this.#lastUpload;
+    if (last && last.sets.length === sets.length && last.sets.every((s, i) => s === sets[i])) {
+      return last;
+    }
+    const first = sets[0];
+    const dims: KernelDims = { shape: first.shape, s: first.s, t: first.t };
+    const inLen = first.inputs.length;
+    const tgLen = first.targets.length;
+    const inp = new Float32Array(inLen * sets.length);
+    const tgt = new Float32Array(tgLen * sets.length);
+    sets.forEach((set, i) => {
+      if (
+        set.s !== dims.s || set.t !== dims.t ||
+        dimsKey({ ...dims, shape: set.shape }) !== dimsKey(dims)
+      ) {
+        throw new Error("webgpu: one upload needs sequence sets of one shape and size");
+      }
+      inp.set(set.inputs, i * inLen);
+      tgt.set(set.targets, i * tgLen);
+    });
+    // Each upload owns its buffers; the previous one is freed (engine calls are serialised).
+    last?.inputs.destroy();
+    last?.targets.destroy();
+    const mk = (bytes: number): GPUBuffer =>
+      this.#device.createBuffer({
+        size: Math.max(16, Math.ceil(bytes / 16) * 16),
+        usage: STORAGE | COPY_DST,
+      });
+    const ib = mk(inp.byteLength);
+    const tb = mk(tgt.byteLength);
+    this.#device.queue.writeBuffer(ib, 0, inp);
+    this.#device.queue.writeBuffer(tb, 0, tgt);
+    const up: DataUpload = { dims, count: sets.length, inputs: ib, targets: tb, sets: [...sets] };
+    this.#lastUpload = up;
+    return up;
+  }
+
+  /**
+   * Loss and gradient (and H v when `v` is given) of `slots.length` networks: network i has
+   * parameters `w[i*K .. (i+1)*K)`, data slot `slots[i]` of `data`, direction `v[i*K ..]`.
+   */
+  async evaluate(
+    data: DataUpload,
+    w: Float32Array,
+    options: { slots: Uint32Array; v?: Float32Array },
+  ): Promise<BatchEval> {
+    const { dims } = data;
+    const { slots, v } = options;
+    const P = slots.length;
+    const mode: KernelMode = v ? "gradHv" : "grad";
+    this.#checkLimits(dims, mode, P);
+    const K = paramLayout(dims.shape).size;
+    const S = dims.s;
+    const dev = this.#device;
+    const key = dimsKey(dims);
+    const fused = this.#pipeline(`${mode}:${key}`, () => fusedSource(dims, mode));
+    const reduce = this.#pipeline(`reduce:${K}:${S}`, () => reduceSource(K, S));
+
+    const wBuf = this.#buffer("w", w.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const gpart = this.#buffer("gpart", P * S * K * 4, STORAGE);
+    const lpart = this.#buffer("lpart", P * S * 4, STORAGE | COPY_SRC);
+    const gOut = this.#buffer("gout", P * K * 4, STORAGE | COPY_SRC);
+    const uni = this.#buffer("uniform", 16, UNIFORM | COPY_DST);
+    dev.queue.writeBuffer(wBuf, 0, w);
+    dev.queue.writeBuffer(slotBuf, 0, slots);
+    const u = new ArrayBuffer(16);
+    new Uint32Array(u, 0, 1)[0] = P * K;
+    new Float32Array(u, 4, 1)[0] = 1 / (S * dims.t);
+    dev.queue.writeBuffer(uni, 0, u);
+
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: wBuf } },
+      { binding: 1, resource: { buffer: data.inputs } },
+      { binding: 2, resource: { buffer: data.targets } },
+      { binding: 3, resource: { buffer: gpart } },
+      { binding: 4, resource: { buffer: lpart } },
+      { binding: 7, resource: { buffer: slotBuf } },
+    ];
+    let hpart: GPUBuffer | null = null;
+    let hOut: GPUBuffer | null = null;
+    if (v) {
+      const vBuf = this.#buffer("v", v.byteLength, STORAGE | COPY_DST);
+      dev.queue.writeBuffer(vBuf, 0, v);
+      hpart = this.#buffer("hpart", P * S * K * 4, STORAGE);
+      hOut = this.#buffer("hout", P * K * 4, STORAGE | COPY_SRC);
+      entries.push({ binding: 5, resource: { buffer: vBuf } });
+      entries.push({ binding: 6, resource: { buffer: hpart } });
+    }
+    const enc = dev.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(fused);
+    pass.setBindGroup(0, dev.createBindGroup({ layout: fused.getBindGroupLayout(0), entries }));
+    pass.dispatchWorkgroups(S, P);
+    const groups = Math.ceil((P * K) / 64);
+    const gx = Math.min(groups, 65535);
+    const gy = Math.ceil(groups / gx);
+    const reduceInto = (src: GPUBuffer, dst: GPUBuffer): void => {
+      pass.setPipeline(reduce);
+      pass.setBindGroup(
+        0,
+        dev.createBindGroup({
+          layout: reduce.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: src } },
+            { binding: 1, resource: { buffer: dst } },
+            { binding: 2, resource: { buffer: uni } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(gx, gy);
+    };
+    reduceInto(gpart, gOut);
+    if (hpart && hOut) reduceInto(hpart, hOut);
+    pass.end();
+    // One staging buffer holds loss partials, gradients and H v, so the host waits once.
+    const lBytes = P * S * 4;
+    const gBytes = P * K * 4;
+    const total = lBytes + gBytes * (v ? 2 : 1);
+    const staging = dev.createBuffer({
+      size: Math.ceil(total / 16) * 16,
+      usage: MAP_READ | COPY_DST,
+    });
+    enc.copyBufferToBuffer(lpart, 0, staging, 0, lBytes);
+    enc.copyBufferToBuffer(gOut, 0, staging, lBytes, gBytes);
+    if (hOut) enc.copyBufferToBuffer(hOut, 0, staging, lBytes + gBytes, gBytes);
+    dev.queue.submit([enc.finish()]);
+    await staging.mapAsync(1 /* GPUMapMode.READ */);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    const scale = 1 / (S * dims.t);
+    const loss = new Float64Array(P);
+    for (let p = 0; p < P; p++) {
+      let acc = 0;
+      for (let q = 0; q < S; q++) acc += all[p * S + q];
+      loss[p] = acc * scale;
+    }
+    const grad = all.slice(P * S, P * S + P * K);
+    const hv = v ? all.slice(P * S + P * K, P * S + 2 * P * K) : null;
+    return { loss, grad, hv };
+  }
+
+  /** Forward trajectories of `slots.length` networks (layout as {@link evaluate}). */
+  async forward(data: DataUpload, w: Float32Array, slots: Uint32Array): Promise<BatchForward> {
+    const { dims } = data;
+    const P = slots.length;
+    this.#checkLimits(dims, "forward", P);
+    const dev = this.#device;
+    const fused = this.#pipeline(`forward:${dimsKey(dims)}`, () => fusedSource(dims, "forward"));
+    const xLen = dims.t * dims.shape.n * dims.s;
+    const yLen = dims.t * dims.shape.no * dims.s;
+    const wBuf = this.#buffer("w", w.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const xBuf = this.#buffer("xout", P * xLen * 4, STORAGE | COPY_SRC);
+    const yBuf = this.#buffer("yout", P * yLen * 4, STORAGE | COPY_SRC);
+    dev.queue.writeBuffer(wBuf, 0, w);
+    dev.queue.writeBuffer(slotBuf, 0, slots);
+    const enc = dev.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(fused);
+    pass.setBindGroup(
+      0,
+      dev.createBindGroup({
+        layout: fused.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: wBuf } },
+          { binding: 1, resource: { buffer: data.inputs } },
+          { binding: 3, resource: { buffer: xBuf } },
+          { binding: 4, resource: { buffer: yBuf } },
+          { binding: 7, resource: { buffer: slotBuf } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(dims.s, P);
+    pass.end();
+    const staging = dev.createBuffer({
+      size: Math.ceil((P * (xLen + yLen) * 4) / 16) * 16,
+      usage: MAP_READ | COPY_DST,
+    });
+    enc.copyBufferToBuffer(xBuf, 0, staging, 0, P * xLen * 4);
+    enc.copyBufferToBuffer(yBuf, 0, staging, P * xLen * 4, P * yLen * 4);
+    dev.queue.submit([enc.finish()]);
+    await staging.mapAsync(1);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return { x: all.slice(0, P * xLen), y: all.slice(P * xLen, P * (xLen + yLen)) };
+  }
+
+  /** Frees buffers (pipelines go with the device). */
+  destroy(): void {
+    for (const b of this.#buffers.values()) b.destroy();
+    this.#buffers.clear();
+    this.#lastUpload?.inputs.destroy();
+    this.#lastUpload?.targets.destroy();
+    this.#lastUpload = null;
+  }
+}

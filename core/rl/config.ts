@@ -1,0 +1,161 @@
+/**
+ * Configuration of the RL experiments (Figs 6, 7 and the new-option experiment): the paper's
+ * protocol (spec 5.4.2, 7.4, 7.5, 14) and the reduced default that fits in a few minutes on two
+ * cores. fig6 and fig7 share this one definition.
+ *
+ * @module
+ */
+import type { BaseConfig } from "../experiment.ts";
+import type { NoiseMode } from "./block.ts";
+
+/** Protocol of one RL retraining schedule (spec 5.4.2). */
+export interface RlTrainSchedule {
+  /** Outer SCG iterations (cap for "to criterion", exact count for "fixed"). */
+  outer: number;
+  /** Whether the run stops at the first converged SCG call even in fixed mode (code: always). */
+  stopOnConvergence: boolean;
+  /** Annealing horizon tau: epsilon = 0.15 (1 - it / tau) for it < tau, else 0. */
+  tau: number;
+  /** Data are regenerated from the current network when it % refreshPeriod == 0. */
+  refreshPeriod: number;
+  /** Target-noise variance of the training data. */
+  noiseVariance: number;
+}
+
+/** Full configuration of an RL run. */
+export interface RlConfig extends BaseConfig {
+  /** Lineage pairs per noise level. */
+  networks: number;
+  /** Prune levels (cumulative fractions of the 400 entries of A). */
+  levels: number[];
+  /** Target-noise variances. */
+  noiseLevels: number[];
+  /** One shared initial network (code, D6) or one per lineage. */
+  initialNetworks: "shared" | "independent";
+  /** Target noise: one scalar per step (code, D10) or independent per output. */
+  noiseMode: NoiseMode;
+  /** SCG steps per outer iteration (null = K = 684, the paper). */
+  scgSteps: number | null;
+  /** Initial training: to criterion with this cap (paper 1000), tau 100, noise-free. */
+  initialOuter: number;
+  /** Initial-training annealing horizon (paper 100). */
+  initialTau: number;
+  /** Initial-training refresh period (paper 20). */
+  initialRefresh: number;
+  /** Retraining per level: fixed outer iterations (paper 39). */
+  retrainOuter: number;
+  /** Retraining annealing horizon (paper 10). */
+  retrainTau: number;
+  /** Retraining refresh period (paper 20). */
+  retrainRefresh: number;
+  /** Blocks per training set (paper 24). */
+  trainBlocks: number;
+  /** Blocks of the value-error evaluation after retraining (paper 24). */
+  valueBlocks: number;
+  /** Blocks of the agreement / reward / PCA evaluation (paper 64). */
+  choiceBlocks: number;
+  /** Blocks of the Lyapunov and Mahalanobis evaluation (paper 48). */
+  dynamicsBlocks: number;
+  /** Exploration during population evaluations (paper 0.15, D18). */
+  evalEpsilon: number;
+  /** New-option experiment (spec 7.5): networks taken from level 0.7, noise 0.1 (0 = skip). */
+  newOptionNetworks: number;
+  /** New-option training: fixed outer iterations (paper 39, one data set). */
+  newOptionOuter: number;
+  /** Blocks of the example plots (Fig 6, paper 128, epsilon 0). */
+  exampleBlocks: number;
+}
+
+/** Exploration probability at the start of every schedule (spec 4.5). */
+export const EPSILON_START = 0.15;
+/** The prune level of the "0.7" panels and of the new-option experiment. */
+export const MAIN_LEVEL = 0.7;
+/** The main noise level (variance) of Fig 7 A-G and the new-option experiment. */
+export const MAIN_NOISE = 0.1;
+
+/** The paper's protocol (spec 7.4, 7.5, 14). */
+export const PAPER_RL: RlConfig = Object.freeze({
+  preset: "paper",
+  reduced: false,
+  networks: 100,
+  levels: [0.1, 0.3, 0.5, 0.7, 0.9],
+  noiseLevels: [0.01, 0.1, 1],
+  initialNetworks: "shared",
+  noiseMode: "shared",
+  scgSteps: null,
+  initialOuter: 1000,
+  initialTau: 100,
+  initialRefresh: 20,
+  retrainOuter: 39,
+  retrainTau: 10,
+  retrainRefresh: 20,
+  trainBlocks: 24,
+  valueBlocks: 24,
+  choiceBlocks: 64,
+  dynamicsBlocks: 48,
+  evalEpsilon: 0.15,
+  newOptionNetworks: 100,
+  newOptionOuter: 39,
+  exampleBlocks: 128,
+}) as RlConfig;
+
+/**
+ * Reduced default (labelled `reduced: true`): 3 lineage pairs per noise level, SCG calls of 60
+ * steps, 30 outer iterations of initial training, 6 per level with one data refresh (at 4, with
+ * epsilon already annealed to 0, mirroring the paper's 20 of 39 with tau 10). Evaluation block
+ * counts are the paper's.
+ */
+export const DEFAULT_RL: RlConfig = Object.freeze({
+  ...PAPER_RL,
+  preset: "default",
+  reduced: true,
+  networks: 3,
+  scgSteps: 60,
+  initialOuter: 30,
+  initialTau: 20,
+  initialRefresh: 5,
+  retrainOuter: 6,
+  retrainTau: 4,
+  retrainRefresh: 4,
+  newOptionNetworks: 3,
+  newOptionOuter: 8,
+}) as RlConfig;
+
+/** epsilon at outer iteration `it` (1-based) of a schedule with horizon tau (spec 5.4.2). */
+export function annealedEpsilon(it: number, tau: number): number {
+  return it < tau ? EPSILON_START * (1 - it / tau) : 0;
+}
+
+/** The schedule of the initial training (noise-free, to criterion). */
+export function initialSchedule(c: RlConfig): RlTrainSchedule {
+  return {
+    outer: c.initialOuter,
+    stopOnConvergence: true,
+    tau: c.initialTau,
+    refreshPeriod: c.initialRefresh,
+    noiseVariance: 0,
+  };
+}
+
+/** The schedule of a retraining at one prune level. */
+export function retrainSchedule(c: RlConfig, noiseVariance: number): RlTrainSchedule {
+  return {
+    outer: c.retrainOuter,
+    stopOnConvergence: true,
+    tau: c.retrainTau,
+    refreshPeriod: c.retrainRefresh,
+    noiseVariance,
+  };
+}
+
+/** The new-option schedule: one data set (refresh beyond the end), noise-free (spec 5.4.2). */
+export function newOptionSchedule(c: RlConfig): RlTrainSchedule {
+  return {
+    outer: c.newOptionOuter,
+    // Full learning curves: an early-converged network keeps its lossHistory length comparable.
+    stopOnConvergence: false,
+    tau: c.retrainTau,
+    refreshPeriod: c.newOptionOuter + 1,
+    noiseVariance: 0,
+  };
+}

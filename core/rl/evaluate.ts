@@ -1,0 +1,117 @@
+/**
+ * Per-network evaluation of the RL population analyses (spec 4.5, 7.4, 8.1, 8.2, 8.6, 8.7): value
+ * error, agreement with the Q-learner, reward per block, maximal LE averaged over blocks, PCA
+ * variance, recurrent weight histogram and fixation-vs-choice Mahalanobis distance. One source of
+ * truth for every Fig 7 metric.
+ *
+ * @module
+ */
+import { maxLyapunov } from "../lyapunov.ts";
+import { RL_HIST_CENTRES, weightHistogram } from "../histogram.ts";
+import { countZerosA } from "../prune.ts";
+import type { Rng } from "../rng.ts";
+import { recurrentView, RL_SHAPE } from "../rnn/network.ts";
+import { BLOCK_STEPS, type TaskVariant } from "./bandit.ts";
+import { type Block, meanSummary, simulateBlocks } from "./block.ts";
+import { meanMahalanobis, statePca } from "./dynamics.ts";
+
+/**
+ * RL maximal-LE window (1-based steps, spec 8.1): ln(sigma_max) / (k_off - k_on), i.e. eigenvalues
+ * of P^T P divided by 2 * 58 = 116.
+ */
+export const RL_LE_WINDOW = Object.freeze({ kOn: 2, kOff: BLOCK_STEPS, divisor: BLOCK_STEPS - 2 });
+
+/** Block counts and exploration of one evaluation. */
+export interface RlEvalOptions {
+  /** Blocks for the value error (paper 24). */
+  valueBlocks: number;
+  /** Blocks for agreement, reward and PCA (paper 64). */
+  choiceBlocks: number;
+  /** Blocks for the LE and Mahalanobis distance (paper 48; 0 = skip dynamics). */
+  dynamicsBlocks: number;
+  /** Exploration (paper 0.15). */
+  epsilon: number;
+  /** Environment (default standard). */
+  task?: TaskVariant;
+}
+
+/** Every per-network metric of Fig 7. */
+export interface RlNetworkMetrics {
+  /** Fig 7A: value error (per step, summed over 4 outputs) vs the noise-free Q-learner. */
+  qError: number;
+  /** Fig 7B: fraction of steps where network and Q-learner choices agree. */
+  choiceAgreement: number;
+  /** Fig 7C: reward per 60-step block. */
+  rewardPerBlock: number;
+  /** Fraction of network choices that were optimal (printed only). */
+  optimalRate: number;
+  /** Fig 7D: max LE (code order) averaged over blocks. */
+  maxLE: number;
+  /** Max LE with the chronological product order (D9), averaged over blocks. */
+  maxLEChrono: number;
+  /** Fig 7G: squared Mahalanobis distance, mean over well-conditioned blocks. */
+  mahalanobis: number;
+  /** Blocks excluded from the Mahalanobis mean (condition number > 1e12). */
+  mahalanobisFlagged: number;
+  /** Fig 7E: PCA eigenvalue fractions, descending (20 values). */
+  pcaFraction: number[];
+  /** Fig 7F: normalised histogram of the non-zero entries of A (31 bins). */
+  histogram: number[];
+  /** Exact zeros in A. */
+  zerosA: number;
+}
+
+/** Mean of the per-block maximal LEs over blocks (missing when a product is singular). */
+export function meanBlockMaxLE(
+  w: Float64Array,
+  blocks: Block[],
+  order: "code" | "chronological",
+): number {
+  let sum = 0, used = 0;
+  for (const b of blocks) {
+    const le = maxLyapunov(RL_SHAPE, w, b.x, { ...RL_LE_WINDOW, order });
+    if (le === null || !Number.isFinite(le)) continue;
+    sum += le;
+    used++;
+  }
+  return used > 0 ? sum / used : NaN;
+}
+
+/** Normalised histogram of the non-zero recurrent weights with the RL bins. */
+export function rlWeightHistogram(w: Float64Array): number[] {
+  const values = Array.from(recurrentView(RL_SHAPE, w)).filter((v) => v !== 0);
+  return Array.from(weightHistogram(values, RL_HIST_CENTRES));
+}
+
+/** Evaluates one network on fresh blocks drawn from `rng`. */
+export function evaluateRlNetwork(
+  w: Float64Array,
+  options: RlEvalOptions,
+  rng: Rng,
+): RlNetworkMetrics {
+  const task = options.task ?? "standard";
+  const sim = { epsilon: options.epsilon, noiseVariance: 0, task, rng };
+  const valueBlocks = simulateBlocks(w, { ...sim, blocks: options.valueBlocks });
+  const choiceBlocks = simulateBlocks(w, { ...sim, blocks: options.choiceBlocks });
+  const choice = meanSummary(choiceBlocks, task);
+  let maxLE = NaN, maxLEChrono = NaN, mahal = { mean: NaN, flagged: 0 };
+  if (options.dynamicsBlocks > 0) {
+    const dyn = simulateBlocks(w, { ...sim, blocks: options.dynamicsBlocks });
+    maxLE = meanBlockMaxLE(w, dyn, "code");
+    maxLEChrono = meanBlockMaxLE(w, dyn, "chronological");
+    mahal = meanMahalanobis(dyn);
+  }
+  return {
+    qError: meanSummary(valueBlocks, task).valueError,
+    choiceAgreement: choice.agreement,
+    rewardPerBlock: choice.reward,
+    optimalRate: choice.optimalRate,
+    maxLE,
+    maxLEChrono,
+    mahalanobis: mahal.mean,
+    mahalanobisFlagged: mahal.flagged,
+    pcaFraction: Array.from(statePca(choiceBlocks).fraction),
+    histogram: rlWeightHistogram(w),
+    zerosA: countZerosA(RL_SHAPE, w),
+  };
+}

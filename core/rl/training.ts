@@ -1,0 +1,91 @@
+/**
+ * RL training (spec 5.4.2) on top of the shared population training loop: each job's data are
+ * simulated from its own network (24 blocks, epsilon 0.15 at the start) and regenerated from the
+ * CURRENT network every `refreshPeriod` outer iterations with the annealed epsilon, through
+ * `trainPopulation`'s `refresh` callback. SCG uses the RL stopping rule.
+ *
+ * @module
+ */
+import type { Engine, ScgOptions, SequenceSet } from "../engine/engine.ts";
+import { type TrainOutcome, trainPopulation } from "../train.ts";
+import type { Rng } from "../rng.ts";
+import type { TaskVariant } from "./bandit.ts";
+import { type NoiseMode, simulateBlocks, toSequenceSet } from "./block.ts";
+import { annealedEpsilon, EPSILON_START, type RlTrainSchedule } from "./config.ts";
+
+/** One network to train. */
+export interface RlTrainJob {
+  /** Starting parameters (not modified). */
+  w: Float64Array;
+  /** 1 = trainable, 0 = pruned (null = all trainable). */
+  mask: Uint8Array | null;
+  /** Random stream for this job's data (choices, rewards, target noise). */
+  rng: Rng;
+  /** Target-noise variance of this job's data. */
+  noiseVariance: number;
+}
+
+/** Options shared by every job of one {@link trainRl} call. */
+export interface RlTrainOptions {
+  /** Schedule (outer iterations, tau, refresh period); its noise variance is per job. */
+  schedule: RlTrainSchedule;
+  /** Environment. */
+  task: TaskVariant;
+  /** Blocks per training set. */
+  blocks: number;
+  /** Target-noise mode. */
+  noiseMode: NoiseMode;
+  /** SCG steps per call (null = K). */
+  scgSteps: number | null;
+  /** Called after each outer iteration (progress). */
+  onOuter?: (outer: number, active: number, total: number) => void;
+  /** Stops between outer iterations. */
+  signal?: AbortSignal;
+}
+
+/** Simulates one training set from a network. */
+export function rlTrainingSet(
+  w: Float64Array,
+  job: RlTrainJob,
+  options: { blocks: number; epsilon: number; task: TaskVariant; noiseMode: NoiseMode },
+): SequenceSet {
+  return toSequenceSet(simulateBlocks(w, {
+    blocks: options.blocks,
+    epsilon: options.epsilon,
+    noiseVariance: job.noiseVariance,
+    task: options.task,
+    noiseMode: options.noiseMode,
+    rng: job.rng,
+  }));
+}
+
+/** The SCG options of RL training. */
+export function rlScgOptions(scgSteps: number | null): ScgOptions {
+  return scgSteps === null ? { stopRule: "rl" } : { stopRule: "rl", kMax: scgSteps };
+}
+
+/** Trains a population of RL networks with data regenerated from their own behaviour. */
+export async function trainRl(
+  engine: Engine,
+  jobs: RlTrainJob[],
+  options: RlTrainOptions,
+): Promise<TrainOutcome[]> {
+  const { schedule, task, blocks, noiseMode } = options;
+  const sim = { blocks, task, noiseMode };
+  const initial = jobs.map((j) => ({
+    data: rlTrainingSet(j.w, j, { ...sim, epsilon: EPSILON_START }),
+    w: j.w,
+    mask: j.mask,
+  }));
+  return await trainPopulation(engine, initial, {
+    maxOuter: schedule.outer,
+    untilConverged: schedule.stopOnConvergence,
+    scg: rlScgOptions(options.scgSteps),
+    refresh: (job: number, it: number, w: Float64Array): SequenceSet | undefined => {
+      if (it % schedule.refreshPeriod !== 0) return undefined;
+      return rlTrainingSet(w, jobs[job], { ...sim, epsilon: annealedEpsilon(it, schedule.tau) });
+    },
+    onOuter: options.onOuter,
+    signal: options.signal,
+  });
+}
