@@ -40,6 +40,7 @@ export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; 
     { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
     { name: "engine", type: "string", help: "auto, cpu or webgpu (default auto)" },
     { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
+    { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
     {
       name: "store",
       type: "string",
@@ -149,6 +150,10 @@ export async function runExperimentCli<C extends BaseConfig>(
     const workers = flags.workers !== undefined
       ? parseIntFlag("workers", String(flags.workers), { min: 0, max: 256 })
       : undefined;
+    const kernel = flags["cpu-kernel"] === undefined ? undefined : String(flags["cpu-kernel"]);
+    if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
+      throw new UsageError(`--cpu-kernel must be wasm or js, got '${kernel}'`);
+    }
     if (typeof flags.out === "string") await checkOutPath(flags.out);
     const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
 
@@ -191,7 +196,10 @@ export async function runExperimentCli<C extends BaseConfig>(
       store = await openStore(storePath);
     }
 
-    const { engine, reason } = await selectEngine(engineChoice as EngineChoice, { workers });
+    const { engine, reason } = await selectEngine(engineChoice as EngineChoice, {
+      workers,
+      kernel: kernel as "wasm" | "js" | undefined,
+    });
     try {
       print(`${experiment.id}: ${experiment.title}`);
       print(

@@ -40,6 +40,7 @@ export class Progress {
   #startDone: number;
   #fraction = 0;
   #label = "";
+  #work: { done: number; total: number; startDone: number } | null = null;
   #start: number;
   #lastPlain = 0;
   #opts: Required<Omit<ProgressOptions, "alreadyDone">>;
@@ -68,6 +69,12 @@ export class Progress {
   /** Seconds left, estimated from this process's rate; NaN before the first unit. */
   eta(): number {
     const elapsed = (this.#opts.now() - this.#start) / 1000;
+    if (this.#work) {
+      const w = this.#work;
+      const progressedWork = w.done - w.startDone;
+      if (progressedWork <= 0) return NaN;
+      return elapsed / progressedWork * Math.max(0, w.total - w.done);
+    }
     const progressed = this.#done - this.#startDone + this.#fraction;
     if (progressed <= 0) return NaN;
     return elapsed / progressed * (this.total - this.#done - this.#fraction);
@@ -77,6 +84,19 @@ export class Progress {
   update(label: string, fraction = 0): void {
     this.#label = label;
     this.#fraction = Math.max(0, Math.min(1, fraction));
+    this.#render(false);
+  }
+
+  /**
+   * Reports progress in the experiment's own measure of work (e.g. outer SCG iterations at their
+   * caps), which predicts the remaining time better than counting unequal units. The first call
+   * fixes the baseline, so work done before this process (resume) does not distort the rate.
+   */
+  setWork(done: number, total: number, label?: string): void {
+    if (!this.#work) this.#work = { done, total, startDone: done };
+    this.#work.done = done;
+    this.#work.total = total;
+    if (label !== undefined) this.#label = label;
     this.#render(false);
   }
 
@@ -105,7 +125,11 @@ export class Progress {
   /** The current bar as text (without control characters). */
   line(): string {
     const width = 28;
-    const frac = this.total > 0 ? (this.#done + this.#fraction) / this.total : 1;
+    const frac = this.#work && this.#work.total > 0
+      ? Math.min(1, this.#work.done / this.#work.total)
+      : this.total > 0
+      ? (this.#done + this.#fraction) / this.total
+      : 1;
     const filled = Math.round(frac * width);
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
     const elapsed = (this.#opts.now() - this.#start) / 1000;

@@ -427,6 +427,27 @@ export const fig5: Experiment<Fig5Config> = {
     const scg = scgOptions(c);
     const P = c.networks;
 
+    // Work is counted in network-outer-iterations at their caps, so the ETA is an upper bound
+    // that shrinks as networks meet the stopping rule early.
+    const totalWork = P * c.initialRounds * c.maxOuterInitial +
+      2 * P * c.levels.length * c.maxOuterRetrain;
+    let workDone = 0;
+    const callWork = (jobs: number, cap: number) => {
+      const base = workDone;
+      return {
+        onOuter: (outer: number, active: number, label: string): void => {
+          progress.setWork(base + (jobs - active) * cap + active * outer, totalWork, label);
+        },
+        finish: (): void => {
+          workDone = base + jobs * cap;
+          progress.setWork(workDone, totalWork);
+        },
+      };
+    };
+    const skipWork = (n: number): void => {
+      workDone += n;
+    };
+
     // 1. Starting networks (resume from the run's own units, then the cache, then train).
     const start: (Float64Array | null)[] = new Array(P).fill(null);
     for (let i = 0; i < P; i++) {
@@ -459,10 +480,13 @@ export const fig5: Experiment<Fig5Config> = {
       if (cached > 0) {
         ctx.log(`reusing cached initial training for ${cached} of ${need.length} networks`);
       }
+      skipWork((P - need.length) * c.initialRounds * c.maxOuterInitial);
       for (let r = 1; r <= c.initialRounds; r++) {
         const todo = need.filter((i) => cur.get(i)!.round < r);
+        skipWork((need.length - todo.length) * c.maxOuterInitial);
         if (todo.length === 0) continue;
         progress.update(`initial training round ${r}/${c.initialRounds} (${todo.length} networks)`);
+        const acct = callWork(todo.length, c.maxOuterInitial);
         const outcomes = await trainPopulation(
           engine,
           todo.map((i) => ({
@@ -476,12 +500,14 @@ export const fig5: Experiment<Fig5Config> = {
             scg,
             signal: ctx.signal,
             onOuter: (outer, active, total) =>
-              progress.update(
+              acct.onOuter(
+                outer,
+                active,
                 `initial training round ${r}/${c.initialRounds}: outer ${outer}, ${active}/${total} still training`,
-                outer / c.maxOuterInitial,
               ),
           },
         );
+        acct.finish();
         for (let k = 0; k < todo.length; k++) {
           const i = todo[k];
           const o = outcomes[k];
@@ -544,6 +570,7 @@ export const fig5: Experiment<Fig5Config> = {
           }
         }
       }
+      skipWork(2 * (P - todo.length) * c.maxOuterRetrain);
       if (todo.length === 0) continue;
       const jobs: { i: number; lineage: Lineage; w: Float64Array; mask: Uint8Array | null }[] = [];
       for (const i of todo) {
@@ -555,7 +582,9 @@ export const fig5: Experiment<Fig5Config> = {
         const uw = prev.unpruned[i];
         if (uw && !failed.unpruned[i]) jobs.push({ i, lineage: "unpruned", w: uw, mask: null });
       }
+      skipWork((2 * todo.length - jobs.length) * c.maxOuterRetrain);
       progress.update(`level ${level}: retraining ${jobs.length} networks`);
+      const acct = callWork(jobs.length, c.maxOuterRetrain);
       const outcomes = await trainPopulation(
         engine,
         jobs.map((j) => ({
@@ -572,12 +601,14 @@ export const fig5: Experiment<Fig5Config> = {
           scg,
           signal: ctx.signal,
           onOuter: (outer, active, total) =>
-            progress.update(
+            acct.onOuter(
+              outer,
+              active,
               `level ${level}: outer ${outer}, ${active}/${total} still training`,
-              outer / c.maxOuterRetrain,
             ),
         },
       );
+      acct.finish();
       const byNet = new Map<
         number,
         Partial<Record<Lineage, { o: TrainOutcome; mask: Uint8Array | null }>>

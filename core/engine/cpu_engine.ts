@@ -14,8 +14,8 @@ import type {
   ScgOptions,
   ScgResult,
 } from "./engine.ts";
-import { forward, lossAndGrad } from "../rnn/kernels.ts";
-import { scgCpu } from "../rnn/evaluate.ts";
+import { forward } from "../rnn/kernels.ts";
+import { defaultKernelBuild, gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
 import type { WorkerRequest } from "./cpu_worker.ts";
 
 /** Options of {@link CpuEngine}. */
@@ -24,6 +24,8 @@ export interface CpuEngineOptions {
   workers?: number;
   /** Smallest population that is worth spreading over workers (default 2). */
   minParallel?: number;
+  /** Kernel build: "wasm" (WebAssembly SIMD, default when available) or "js" (reference). */
+  kernel?: KernelBuild;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -36,6 +38,8 @@ export class CpuEngine implements Engine {
   readonly precision = "float64" as const;
   /** Number of workers used for large populations. */
   readonly workerCount: number;
+  /** Kernel build in use. */
+  readonly kernel: KernelBuild;
   #minParallel: number;
   #workers: Worker[] = [];
   #pending = new Map<number, Pending>();
@@ -46,24 +50,29 @@ export class CpuEngine implements Engine {
     const hw = (globalThis.navigator as { hardwareConcurrency?: number })?.hardwareConcurrency ?? 1;
     this.workerCount = Math.max(0, Math.floor(options.workers ?? hw));
     this.#minParallel = options.minParallel ?? 2;
+    this.kernel = options.kernel ?? defaultKernelBuild();
   }
 
   /** Description for run records. */
   get description(): string {
-    return `CPU float64, ${this.workerCount > 1 ? `${this.workerCount} workers` : "1 thread"}`;
+    const threads = this.workerCount > 1 ? `${this.workerCount} workers` : "1 thread";
+    return `CPU float64, ${
+      this.kernel === "wasm" ? "WebAssembly SIMD" : "TypeScript"
+    } kernels, ${threads}`;
   }
 
   /** Loss and gradient for every job. */
   async lossAndGrad(jobs: readonly GradJob[]): Promise<GradResult[]> {
     if (!this.#parallel(jobs.length)) {
+      const f = gradKernel(this.kernel);
       return jobs.map((j) => {
         const grad = new Float64Array(j.w.length);
-        return { loss: lossAndGrad(j.data.shape, j.w, j.data, grad), grad };
+        return { loss: f(j.data.shape, j.w, j.data, grad), grad };
       });
     }
     return await this.#spread<GradJob, GradResult>(
       jobs,
-      (id, chunk) => ({ id, op: "grad", jobs: chunk }),
+      (id, chunk) => ({ id, op: "grad", jobs: chunk, build: this.kernel }),
     );
   }
 
@@ -78,10 +87,10 @@ export class CpuEngine implements Engine {
 
   /** One SCG call for every job. */
   async scg(jobs: readonly ScgJob[], options: ScgOptions): Promise<ScgResult[]> {
-    if (!this.#parallel(jobs.length)) return scgCpu(jobs, options);
+    if (!this.#parallel(jobs.length)) return scgCpu(jobs, options, this.kernel);
     return await this.#spread<ScgJob, ScgResult>(
       jobs,
-      (id, chunk) => ({ id, op: "scg", jobs: chunk, options }),
+      (id, chunk) => ({ id, op: "scg", jobs: chunk, options, build: this.kernel }),
     );
   }
 

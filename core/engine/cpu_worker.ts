@@ -5,13 +5,13 @@
  */
 /// <reference lib="deno.worker" />
 import type { GradJob, ScgJob, ScgOptions } from "./engine.ts";
-import { forward, lossAndGrad } from "../rnn/kernels.ts";
-import { scgCpu } from "../rnn/evaluate.ts";
+import { forward } from "../rnn/kernels.ts";
+import { gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
 
 /** Messages accepted by the worker. */
 export type WorkerRequest =
-  | { id: number; op: "scg"; jobs: ScgJob[]; options: ScgOptions }
-  | { id: number; op: "grad"; jobs: GradJob[] }
+  | { id: number; op: "scg"; jobs: ScgJob[]; options: ScgOptions; build: KernelBuild }
+  | { id: number; op: "grad"; jobs: GradJob[]; build: KernelBuild }
   | { id: number; op: "forward"; jobs: GradJob[] };
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
@@ -19,11 +19,12 @@ self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   try {
     let result: unknown;
     if (msg.op === "scg") {
-      result = scgCpu(msg.jobs, msg.options);
+      result = scgCpu(msg.jobs, msg.options, msg.build);
     } else if (msg.op === "grad") {
+      const f = gradKernel(msg.build);
       result = msg.jobs.map((j) => {
         const grad = new Float64Array(j.w.length);
-        const loss = lossAndGrad(j.data.shape, j.w, j.data, grad);
+        const loss = f(j.data.shape, j.w, j.data, grad);
         return { loss, grad };
       });
     } else {

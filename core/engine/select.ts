@@ -6,6 +6,7 @@
  */
 import type { Engine } from "./engine.ts";
 import { CpuEngine } from "./cpu_engine.ts";
+import type { KernelBuild } from "../rnn/evaluate.ts";
 
 /** Values of `--engine`. */
 export type EngineChoice = "auto" | "cpu" | "webgpu";
@@ -22,6 +23,8 @@ export interface EngineSelection {
 export interface SelectOptions {
   /** CPU worker count (default: hardware concurrency). */
   workers?: number;
+  /** CPU kernel build (default: WebAssembly SIMD when available). */
+  kernel?: KernelBuild;
 }
 
 /** Information about the WebGPU adapter, or null when there is none. */
@@ -59,7 +62,7 @@ export async function selectEngine(
   options: SelectOptions = {},
 ): Promise<EngineSelection> {
   if (choice === "cpu") {
-    const engine = new CpuEngine({ workers: options.workers });
+    const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
     return { engine, reason: "requested with --engine cpu" };
   }
   const probe = await probeWebGpu();
@@ -72,7 +75,7 @@ export async function selectEngine(
     const engine = await createWebGpuEngine();
     return { engine, reason: `auto: hardware WebGPU adapter found (${probe.description})` };
   }
-  const engine = new CpuEngine({ workers: options.workers });
+  const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
   const why = probe
     ? `auto: only a software WebGPU adapter (${probe.description}), slower than the CPU engine`
     : "auto: no WebGPU adapter";

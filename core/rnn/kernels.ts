@@ -18,6 +18,23 @@ interface Workspace {
 
 const workspaces = new Map<string, Workspace>();
 
+// Most DMS/RL inputs are zero at most steps: find the non-zero (step, channel) columns once per
+// call (cheap next to the matrix work; not cached, so callers may reuse and mutate their buffers).
+function inputActivity(data: SequenceSet): Uint8Array {
+  const { s, t } = data;
+  const ni = data.shape.ni;
+  const act = new Uint8Array(t * ni);
+  for (let kc = 0; kc < t * ni; kc++) {
+    for (let q = 0; q < s; q++) {
+      if (data.inputs[kc * s + q] !== 0) {
+        act[kc] = 1;
+        break;
+      }
+    }
+  }
+  return act;
+}
+
 function workspace(shape: RnnShape, s: number, t: number): Workspace {
   const key = `${shape.n}:${shape.no}:${s}:${t}`;
   let ws = workspaces.get(key);
@@ -62,6 +79,7 @@ function run(
   const { s: S, t: T, inputs, targets } = data;
   const L = paramLayout(shape);
   const nS = n * S;
+  const act = inputActivity(data);
   let sse = 0;
   for (let k = 0; k < T; k++) {
     const rk = k * nS;
@@ -72,7 +90,7 @@ function run(
       for (let q = 0; q < S; q++) r[row + q] = 0;
       for (let c = 0; c < ni; c++) {
         const b = w[L.b + i + n * c];
-        if (b === 0) continue;
+        if (b === 0 || act[k * ni + c] === 0) continue;
         const u = uk + c * S;
         for (let q = 0; q < S; q++) r[row + q] += b * inputs[u + q];
       }
@@ -159,6 +177,7 @@ export function lossAndGrad(
   const L = paramLayout(shape);
   const ws = workspace(shape, S, T);
   const { r, e, g, next } = ws;
+  const act = inputActivity(data);
   const E = run(shape, w, data, r, null, null, ws.e);
   grad.fill(0);
   const nS = n * S;
@@ -197,6 +216,7 @@ export function lossAndGrad(
     // dB += delta u^T
     const uk = k * ni * S;
     for (let c = 0; c < ni; c++) {
+      if (act[k * ni + c] === 0) continue;
       const u = uk + c * S;
       for (let i = 0; i < n; i++) {
         let acc = 0;

@@ -1,0 +1,211 @@
+/**
+ * WebAssembly SIMD build of the float64 kernels (core/rnn/wasm/kernels.c): the same forward pass
+ * and exact BPTT gradient as core/rnn/kernels.ts, with pairs of sequences in f64x2 lanes. tanh is
+ * JavaScript's Math.tanh (imported), so the two builds differ only in the rounding of a few sums
+ * (about 1e-16 relative). The CPU engine uses this build when the runtime supports WebAssembly
+ * SIMD; a run is bit-for-bit reproducible for a given kernel build.
+ *
+ * @module
+ */
+import type { ForwardResult, SequenceSet } from "../engine/engine.ts";
+import { paramLayout, type RnnShape } from "./network.ts";
+import { KERNELS_WASM_BASE64 } from "./wasm/kernels_wasm.ts";
+import { decodeBase64 } from "./wasm/base64.ts";
+
+interface Exports {
+  rnn_run(
+    n: number,
+    ni: number,
+    no: number,
+    bias: number,
+    S: number,
+    T: number,
+    w: number,
+    inputs: number,
+    targets: number,
+    act: number,
+    r: number,
+    x: number,
+    y: number,
+    e: number,
+  ): number;
+  rnn_loss_and_grad(
+    n: number,
+    ni: number,
+    no: number,
+    bias: number,
+    S: number,
+    T: number,
+    w: number,
+    inputs: number,
+    targets: number,
+    act: number,
+    r: number,
+    e: number,
+    g: number,
+    next: number,
+    grad: number,
+  ): number;
+  __heap_base: WebAssembly.Global;
+}
+
+interface Instance {
+  exports: Exports;
+  memory: WebAssembly.Memory;
+  heapBase: number;
+}
+
+let instance: Instance | null | undefined;
+
+function load(): Instance | null {
+  if (instance !== undefined) return instance;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 32 });
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    const inst = new WebAssembly.Instance(module, {
+      env: {
+        memory,
+        tanh_block: (ptr: number, count: number): void => {
+          const v = new Float64Array(memory.buffer, ptr, count);
+          for (let i = 0; i < count; i++) v[i] = Math.tanh(v[i]);
+        },
+      },
+    });
+    const exports = inst.exports as unknown as Exports;
+    instance = { exports, memory, heapBase: Number(exports.__heap_base.value) };
+  } catch {
+    instance = null; // no WebAssembly SIMD: callers fall back to the TypeScript kernels
+  }
+  return instance;
+}
+
+/** Whether the WebAssembly SIMD kernels can run here. */
+export function wasmKernelsAvailable(): boolean {
+  return load() !== null;
+}
+
+interface Layout {
+  w: number;
+  inputs: number;
+  targets: number;
+  act: number;
+  r: number;
+  e: number;
+  g: number;
+  next: number;
+  grad: number;
+  x: number;
+  y: number;
+}
+
+function layout(inst: Instance, shape: RnnShape, data: SequenceSet, wantXY: boolean): Layout {
+  const { n, ni, no } = shape;
+  const { s: S, t: T } = data;
+  const K = paramLayout(shape).size;
+  let p = (inst.heapBase + 15) & ~15;
+  const take = (doubles: number): number => {
+    const at = p;
+    p += (doubles * 8 + 15) & ~15;
+    return at;
+  };
+  const L: Layout = {
+    w: take(K),
+    inputs: take(T * ni * S),
+    targets: take(T * no * S),
+    act: 0,
+    r: take(T * n * S),
+    e: take(T * no * S),
+    g: take(n * S),
+    next: take(n * S),
+    grad: take(K),
+    x: wantXY ? take(T * n * S) : 0,
+    y: wantXY ? take(T * no * S) : 0,
+  };
+  L.act = p;
+  p += (T * ni + 15) & ~15;
+  const need = p - inst.memory.buffer.byteLength;
+  if (need > 0) inst.memory.grow(Math.ceil(need / 65536));
+  const mem = inst.memory.buffer;
+  new Float64Array(mem, L.inputs, T * ni * S).set(data.inputs);
+  new Float64Array(mem, L.targets, T * no * S).set(data.targets);
+  const act = new Uint8Array(mem, L.act, T * ni);
+  for (let kc = 0; kc < T * ni; kc++) {
+    let any = 0;
+    for (let q = 0; q < S; q++) {
+      if (data.inputs[kc * S + q] !== 0) {
+        any = 1;
+        break;
+      }
+    }
+    act[kc] = any;
+  }
+  return L;
+}
+
+function required(): Instance {
+  const inst = load();
+  if (!inst) throw new Error("WebAssembly SIMD kernels are not available in this runtime");
+  return inst;
+}
+
+/** Loss and exact gradient (spec 5.1-5.2), WebAssembly build; writes `grad`. */
+export function lossAndGradWasm(
+  shape: RnnShape,
+  w: Float64Array,
+  data: SequenceSet,
+  grad: Float64Array,
+): number {
+  const inst = required();
+  const L = layout(inst, shape, data, false);
+  const mem = inst.memory.buffer;
+  new Float64Array(mem, L.w, w.length).set(w);
+  const E = inst.exports.rnn_loss_and_grad(
+    shape.n,
+    shape.ni,
+    shape.no,
+    shape.outputBias ? 1 : 0,
+    data.s,
+    data.t,
+    L.w,
+    L.inputs,
+    L.targets,
+    L.act,
+    L.r,
+    L.e,
+    L.g,
+    L.next,
+    L.grad,
+  );
+  grad.set(new Float64Array(inst.memory.buffer, L.grad, grad.length));
+  return E;
+}
+
+/** Forward pass, WebAssembly build. */
+export function forwardWasm(shape: RnnShape, w: Float64Array, data: SequenceSet): ForwardResult {
+  const inst = required();
+  const L = layout(inst, shape, data, true);
+  const mem = inst.memory.buffer;
+  new Float64Array(mem, L.w, w.length).set(w);
+  inst.exports.rnn_run(
+    shape.n,
+    shape.ni,
+    shape.no,
+    shape.outputBias ? 1 : 0,
+    data.s,
+    data.t,
+    L.w,
+    L.inputs,
+    L.targets,
+    L.act,
+    L.r,
+    L.x,
+    L.y,
+    0,
+  );
+  const { n, no } = shape;
+  const { s: S, t: T } = data;
+  return {
+    x: new Float64Array(inst.memory.buffer, L.x, T * n * S).slice(),
+    y: new Float64Array(inst.memory.buffer, L.y, T * no * S).slice(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * prunelab: a Deno workbench reproducing and extending Averbeck 2022 (pruning RNNs on working
+ * memory and reinforcement learning) and Scholl, Rule & Hennig 2021 (Fisher-information pruning of
+ * Boltzmann machines). This module is the public API: the engine boundary, the float64 kernels,
+ * SCG, pruning, analyses, the results store and the experiments.
+ *
+ * ```ts
+ * import { CpuEngine, fig5, runExperimentCli } from "./mod.ts";
+ * await runExperimentCli(fig5, ["--networks", "2", "--levels", "0.5,0.7"]);
+ * ```
+ *
+ * @module
+ */
+export * from "./core/engine/engine.ts";
+export { CpuEngine, type CpuEngineOptions } from "./core/engine/cpu_engine.ts";
+export {
+  type AdapterProbe,
+  type EngineChoice,
+  type EngineSelection,
+  probeWebGpu,
+  selectEngine,
+} from "./core/engine/select.ts";
+export * from "./core/rng.ts";
+export * from "./core/rnn/network.ts";
+export {
+  emptySequenceSet,
+  forward,
+  loss,
+  lossAndGrad,
+  sequenceOutputs,
+  sequenceTrajectory,
+} from "./core/rnn/kernels.ts";
+export * from "./core/scg.ts";
+export * from "./core/train.ts";
+export * from "./core/prune.ts";
+export * from "./core/lyapunov.ts";
+export * from "./core/stats.ts";
+export * from "./core/histogram.ts";
+export * from "./core/dms/task.ts";
+export * from "./core/dms/analysis.ts";
+export * from "./core/panels.ts";
+export * from "./core/experiment.ts";
+export * from "./core/flags.ts";
+export * from "./core/progress.ts";
+export * from "./core/store/kv_store.ts";
+export { COMMON_FLAGS, EXIT, runExperimentCli, usage } from "./core/cli.ts";
+export { EXPERIMENTS } from "./experiments/registry.ts";
+export { fig5, type Fig5Config } from "./experiments/fig5.ts";
