@@ -43,6 +43,8 @@ export interface TrainOutcome {
   w: Float64Array;
   /** Loss at the start of each outer iteration (spec 5.4.1 lossHistory). */
   lossHistory: number[];
+  /** Last accepted loss of the last SCG call (the loss the network ends with). */
+  endLoss: number;
   /** Outer iterations run. */
   outerIterations: number;
   /** Whether the last SCG call met the stopping rule. */
@@ -66,6 +68,7 @@ export async function trainPopulation(
   const out: TrainOutcome[] = jobs.map((j) => ({
     w: Float64Array.from(j.w),
     lossHistory: [],
+    endLoss: NaN,
     outerIterations: 0,
     converged: false,
     gradEvals: 0,
@@ -96,6 +99,7 @@ export async function trainPopulation(
       o.scgSteps += res.steps;
       o.emergencySteps += res.emergencySteps;
       o.converged = res.converged;
+      o.endLoss = res.endLoss;
       if (res.failure) {
         o.failure = res.failure;
         return;
