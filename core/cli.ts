@@ -87,6 +87,11 @@ function parse(experiment: Experiment, args: string[]): Parsed {
     const msg = err instanceof Error ? err.message : String(err);
     const unknown = /Unknown option '([^']+)'/.exec(msg);
     if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help)`);
+    const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      const name = ambiguous[1].split(",").pop()?.trim();
+      throw new UsageError(`${name}: a value starting with '-' must be written ${name}=VALUE`);
+    }
     const needs = /Option '([^']+)' argument missing/.exec(msg);
     if (needs) throw new UsageError(`flag ${needs[1].split(",").pop()?.trim()} needs a value`);
     throw new UsageError(msg.split("\n")[0]);
@@ -169,6 +174,9 @@ export async function runExperimentCli<C extends BaseConfig>(
         .filter((f) => flags[f] !== undefined);
       if (conflicting.length > 0) {
         throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
+      }
+      if (!(await fileExists(storePath))) {
+        throw new UsageError(`--resume: no run '${id}': store '${storePath}' does not exist`);
       }
       store = await openStore(storePath);
       resumed = await store.getRun(id);
@@ -330,6 +338,15 @@ export async function runExperimentCli<C extends BaseConfig>(
 }
 
 class StoreError extends Error {}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function openStore(path: string): Promise<ResultStore> {
   try {

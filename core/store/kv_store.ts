@@ -191,6 +191,9 @@ export class ResultStore {
     unit: { metrics: Record<string, unknown>; blobs?: Record<string, BlobArray> },
   ): Promise<void> {
     const unitKey = ["unit", runId, ...key];
+    // A finished unit is immutable: re-putting it (a resumed run) must not touch its blobs.
+    if ((await this.kv.get(unitKey)).value) return;
+    await this.#deletePrefix(["blob", runId, ...key]);
     const descriptors = await this.#writeBlobs(["blob", runId, ...key], unit.blobs ?? {});
     const record: UnitRecord = { metrics: unit.metrics, blobs: descriptors };
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -245,6 +248,8 @@ export class ResultStore {
     key: string,
     entry: { metrics: Record<string, unknown>; blobs?: Record<string, BlobArray> },
   ): Promise<void> {
+    // Old chunks must go first: a shorter new blob would otherwise be read with stale chunks.
+    await this.#deletePrefix(["cacheblob", key]);
     const descriptors = await this.#writeBlobs(["cacheblob", key], entry.blobs ?? {});
     await this.kv.atomic().set(["cache", key], { metrics: entry.metrics, blobs: descriptors })
       .sum(["version"], 1n).commit();
@@ -265,19 +270,22 @@ export class ResultStore {
 
   /** Deletes a run and everything under it. */
   async deleteRun(runId: string): Promise<void> {
-    for (const prefix of [["unit", runId], ["blob", runId]]) {
-      let batch = this.kv.atomic();
-      let n = 0;
-      for await (const e of this.kv.list({ prefix })) {
-        batch.delete(e.key);
-        if (++n % 500 === 0) {
-          await batch.commit();
-          batch = this.kv.atomic();
-        }
-      }
-      await batch.commit();
-    }
+    await this.#deletePrefix(["unit", runId]);
+    await this.#deletePrefix(["blob", runId]);
     await this.kv.atomic().delete(["run", runId]).sum(["version"], 1n).commit();
+  }
+
+  async #deletePrefix(prefix: KeyPart[]): Promise<void> {
+    let batch = this.kv.atomic();
+    let n = 0;
+    for await (const e of this.kv.list({ prefix })) {
+      batch.delete(e.key);
+      if (++n % 500 === 0) {
+        await commitOrThrow(batch);
+        batch = this.kv.atomic();
+      }
+    }
+    if (n % 500 !== 0) await commitOrThrow(batch);
   }
 
   async #writeBlobs(
