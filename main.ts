@@ -1,0 +1,53 @@
+/**
+ * The single-binary entry point (`deno task compile` builds `dist/prunelab` from it; it also runs
+ * as `deno run -A main.ts ...`). The first argument picks an experiment (`prunelab fig5 ...`, the
+ * same flags as `deno task fig5`) or the dashboard (`prunelab serve ...`).
+ *
+ * @module
+ */
+import { runExperimentCli } from "./core/cli.ts";
+import { PRUNELAB_VERSION } from "./core/version.ts";
+import { EXPERIMENTS } from "./experiments/registry.ts";
+import { experimentMap } from "./server/experiment_map.ts";
+import { runServeCli } from "./server/serve_cli.ts";
+
+const experiments = experimentMap(EXPERIMENTS);
+
+/** The top-level help text. */
+function help(): string {
+  const ids = Object.keys(experiments);
+  const width = Math.max(5, ...ids.map((id) => id.length)) + 2;
+  const lines = [
+    `prunelab ${PRUNELAB_VERSION}: pruning experiments and their live dashboard`,
+    "",
+    "Usage: prunelab <command> [flags]     (prunelab <command> --help for its flags)",
+    "",
+    "Commands:",
+    ...ids.map((id) => `  ${id.padEnd(width)}${experiments[id].title}`),
+    `  ${"serve".padEnd(width)}live results dashboard on http://127.0.0.1:8000/`,
+    "",
+    "Results go to the store given by --store, $PRUNELAB_STORE or ./prunelab.kv.",
+  ];
+  return lines.join("\n");
+}
+
+/** Dispatches on the first argument; returns the exit code. */
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(help());
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(`prunelab ${PRUNELAB_VERSION} (deno ${Deno.version.deno})`);
+    return 0;
+  }
+  if (command === "serve") return await runServeCli(rest, experiments);
+  if (Object.hasOwn(experiments, command)) {
+    return await runExperimentCli(experiments[command], rest);
+  }
+  console.error(`error: unknown command '${command}' (see prunelab --help)`);
+  return 2;
+}
+
+Deno.exit(await main(Deno.args));

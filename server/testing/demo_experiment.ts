@@ -1,0 +1,180 @@
+/**
+ * A tiny experiment used by the dashboard's tests and screenshots: it declares one panel of every
+ * kind (line with SEM and significance marks, bar, scatter, heat map) and a level selector, from
+ * unit metrics `{level, pruned, unpruned}` keyed `[networkIndex, levelIndex]`. It does not train
+ * anything; `run` writes deterministic synthetic numbers. Not registered in the CLI.
+ *
+ * @module
+ */
+import type { BaseConfig, Experiment, UnitEntry } from "../../core/experiment.ts";
+import type { Panel } from "../../core/panels.ts";
+import type { RunRecord } from "../../core/store/kv_store.ts";
+
+/** Config of the demo experiment. */
+export interface DemoConfig extends BaseConfig {
+  /** Networks per level. */
+  networks: number;
+  /** Prune levels. */
+  levels: number[];
+}
+
+/** Deterministic synthetic metrics of one unit. */
+export function demoMetrics(network: number, levelIndex: number, level: number): {
+  level: number;
+  pruned: number;
+  unpruned: number;
+} {
+  const wiggle = Math.sin(network * 12.9898 + levelIndex * 78.233) * 0.03;
+  return {
+    level,
+    pruned: 0.9 - 0.25 * level * level + wiggle,
+    unpruned: 0.85 - 0.05 * level + wiggle / 2,
+  };
+}
+
+function meanSem(v: number[]): [number | null, number | null] {
+  if (v.length === 0) return [null, null];
+  const m = v.reduce((s, x) => s + x, 0) / v.length;
+  if (v.length < 2) return [m, null];
+  const sd = Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
+  return [m, sd / Math.sqrt(v.length)];
+}
+
+const base: DemoConfig = { preset: "default", reduced: true, networks: 4, levels: [0, 0.3, 0.7] };
+
+/** The demo experiment. */
+export const demoExperiment: Experiment<DemoConfig> = {
+  id: "demo",
+  title: "Demo: synthetic pruning curves",
+  paper: "averbeck2022",
+  presets: { default: base, paper: { ...base, reduced: false, networks: 40 } },
+  flags: [],
+  configure(b: DemoConfig): DemoConfig {
+    return b;
+  },
+  describe(c: DemoConfig): string {
+    return `${c.networks} networks x ${c.levels.length} levels (${c.levels.join(", ")})`;
+  },
+  totalUnits(c: DemoConfig): number {
+    return c.networks * c.levels.length;
+  },
+  async run(ctx): Promise<void> {
+    const c = ctx.config;
+    for (let n = 0; n < c.networks; n++) {
+      for (let l = 0; l < c.levels.length; l++) {
+        if (ctx.finished.has(`${n}/${l}`)) continue;
+        await ctx.store.putUnit(ctx.runId, [n, l], { metrics: demoMetrics(n, l, c.levels[l]) });
+      }
+    }
+  },
+  summarize(): Promise<Record<string, unknown>> {
+    return Promise.resolve({});
+  },
+  table(): string {
+    return "";
+  },
+  parameters(run: RunRecord) {
+    const levels = (run.config as unknown as DemoConfig).levels ?? [];
+    return [{
+      name: "level",
+      label: "Prune level",
+      options: levels,
+      default: levels.includes(0.7) ? 0.7 : levels[0] ?? 0,
+    }];
+  },
+  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
+    const cfg = run.config as unknown as DemoConfig;
+    const byLevel = cfg.levels.map(() => ({ p: [] as number[], u: [] as number[] }));
+    const cells = new Array(cfg.networks * cfg.levels.length).fill(NaN);
+    const scatter = { x: [] as number[], y: [] as number[] };
+    for (const { key, record } of units) {
+      const [n, l] = key as number[];
+      const m = record.metrics as { pruned: number; unpruned: number };
+      byLevel[l].p.push(m.pruned);
+      byLevel[l].u.push(m.unpruned);
+      cells[n * cfg.levels.length + l] = m.pruned;
+      if (cfg.levels[l] === params.level) {
+        scatter.x.push(m.unpruned);
+        scatter.y.push(m.pruned);
+      }
+    }
+    const p = byLevel.map((b) => meanSem(b.p));
+    const u = byLevel.map((b) => meanSem(b.u));
+    return [
+      {
+        id: "accuracy",
+        title: "Accuracy vs prune level",
+        kind: "line",
+        xLabel: "prune fraction",
+        yLabel: "accuracy",
+        series: [
+          {
+            label: "pruned",
+            x: cfg.levels,
+            y: p.map((v) => v[0]),
+            err: p.map((v) => v[1]),
+            significant: byLevel.map((b, i) => b.p.length > 1 && (p[i][0] ?? 0) < (u[i][0] ?? 0)),
+          },
+          { label: "unpruned", x: cfg.levels, y: u.map((v) => v[0]), err: u.map((v) => v[1]) },
+        ],
+        caption:
+          `mean +/- SEM over networks; filled markers where pruned < unpruned (n=${units.length})`,
+      },
+      {
+        id: "counts",
+        title: "Finished networks per level",
+        kind: "bar",
+        xLabel: "prune fraction",
+        yLabel: "networks",
+        series: [{
+          label: "finished",
+          x: cfg.levels.map(String),
+          y: byLevel.map((b) => b.p.length),
+        }],
+      },
+      {
+        id: "scatter",
+        title: `Pruned vs unpruned at level ${params.level}`,
+        kind: "scatter",
+        xLabel: "unpruned",
+        yLabel: "pruned",
+        series: [{ label: "networks", x: scatter.x, y: scatter.y }],
+      },
+      {
+        id: "grid",
+        title: "Accuracy per network and level",
+        kind: "heatmap",
+        xLabel: "level",
+        yLabel: "network",
+        series: [],
+        heatmap: {
+          rows: cfg.networks,
+          cols: cfg.levels.length,
+          values: cells,
+          colLabels: cfg.levels.map(String),
+        },
+      },
+    ];
+  },
+};
+
+/** A run record for the demo experiment (tests create it with `store.createRun`). */
+export function demoRun(id: string, config: Partial<DemoConfig> = {}): RunRecord {
+  const cfg = { ...base, ...config };
+  const now = new Date().toISOString();
+  return {
+    id,
+    figure: "demo",
+    preset: cfg.preset,
+    reduced: cfg.reduced,
+    config: cfg as unknown as Record<string, unknown>,
+    seed: 1,
+    engine: "cpu",
+    engineDescription: "synthetic",
+    versions: {},
+    startedAt: now,
+    updatedAt: now,
+    status: "running",
+    progress: { done: 0, total: cfg.networks * cfg.levels.length },
+  };
+}
