@@ -553,6 +553,13 @@ export const fig5: Experiment<Fig5Config> = {
       pruned: new Array(P).fill(null),
       unpruned: new Array(P).fill(null),
     };
+    // A starting network whose initial training hit NaN/Inf cannot seed either lineage.
+    for (let i = 0; i < P; i++) {
+      const unit = await store.getUnit(runId, ["start", i]);
+      const rounds = (unit?.metrics.rounds as { failed?: string }[] | undefined) ?? [];
+      const bad = rounds.find((r) => r.failed);
+      if (bad) failed.pruned[i] = failed.unpruned[i] = `initial training failed: ${bad.failed}`;
+    }
     for (let li = 0; li < c.levels.length; li++) {
       ctx.signal.throwIfAborted();
       const level = c.levels[li];

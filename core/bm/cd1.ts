@@ -9,6 +9,9 @@
 import type { Rng } from "../rng.ts";
 import { type Rbm, sigmoid } from "./rbm.ts";
 
+/** 2^-32: Bernoulli draws compare p with a 32-bit uniform. */
+const U32 = 2.3283064365386963e-10;
+
 /** Momentum rule (spec 12, D2). */
 export type MomentumRule = "code" | "conventional";
 
@@ -59,13 +62,13 @@ export function trainCd1(m: Rbm, data: Uint8Array, rng: Rng, options: Cd1Options
       }
       for (let j = 0; j < nh; j++) {
         p0[j] = sigmoid(p0[j]);
-        h0[j] = rng.uniform() < p0[j] ? 1 : 0;
+        h0[j] = rng.nextU32() * U32 < p0[j] ? 1 : 0;
       }
       for (let i = 0; i < nv; i++) {
         let a = bv[i];
         const r = i * nh;
         for (let j = 0; j < nh; j++) if (h0[j]) a += w[r + j];
-        v1[i] = rng.uniform() < sigmoid(a) ? 1 : 0;
+        v1[i] = rng.nextU32() * U32 < sigmoid(a) ? 1 : 0;
       }
       for (let j = 0; j < nh; j++) p1[j] = bh[j];
       for (let i = 0; i < nv; i++) {

@@ -8,7 +8,7 @@ import { type BaseConfig, type FlagSpec, type FlagValue, UsageError } from "../e
 import { parseIntFlag } from "../flags.ts";
 import { listDataFiles } from "../data/images.ts";
 import type { MomentumRule } from "./cd1.ts";
-import { type Criterion, CRITERIA } from "./prune.ts";
+import { CRITERIA, type Criterion } from "./prune.ts";
 import type { SamplingMethod } from "./sampler.ts";
 
 /** Resolved family-A config. */

@@ -8,7 +8,10 @@
  * @module
  */
 
-/** Eigenvalues of a symmetric n x n matrix (row-major), sorted descending. */
+/**
+ * Eigenvalues of a symmetric n x n matrix (row-major), sorted descending. Only the upper triangle
+ * is read and updated, so each Householder step reads and writes contiguous rows.
+ */
 export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
   const a = matrix.slice();
   const d = new Float64Array(n);
@@ -16,47 +19,54 @@ export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Ar
   const v = new Float64Array(n);
   const p = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
-    // Householder vector for column k below the diagonal.
+    const ko = k * n;
+    d[k] = a[ko + k];
+    // Householder vector for row k right of the diagonal (= column k below it).
     let norm = 0;
-    for (let r = k + 1; r < n; r++) norm += a[r * n + k] * a[r * n + k];
+    for (let c = k + 1; c < n; c++) norm += a[ko + c] * a[ko + c];
     norm = Math.sqrt(norm);
-    d[k] = a[k * n + k];
     if (norm === 0) {
       e[k] = 0;
       continue;
     }
-    const x0 = a[(k + 1) * n + k];
-    const alpha = x0 > 0 ? -norm : norm;
+    const alpha = a[ko + k + 1] > 0 ? -norm : norm;
     e[k] = alpha;
     let vn = 0;
-    for (let r = k + 1; r < n; r++) {
-      v[r] = a[r * n + k];
-      if (r === k + 1) v[r] -= alpha;
-      vn += v[r] * v[r];
+    for (let c = k + 1; c < n; c++) {
+      v[c] = a[ko + c];
+      if (c === k + 1) v[c] -= alpha;
+      vn += v[c] * v[c];
     }
     vn = Math.sqrt(vn);
     if (vn === 0) continue;
-    for (let r = k + 1; r < n; r++) v[r] /= vn;
-    // p = A v on the trailing block, K = v'p, q = p - K v; A <- A - 2 (v q' + q v').
-    let kk = 0;
+    for (let c = k + 1; c < n; c++) v[c] /= vn;
+    // p = A v on the trailing block (symmetric, upper triangle), K = v'p, q = p - K v.
+    for (let r = k + 1; r < n; r++) p[r] = 0;
     for (let r = k + 1; r < n; r++) {
-      let s = 0;
       const ro = r * n;
-      for (let c = k + 1; c < n; c++) s += a[ro + c] * v[c];
-      p[r] = s;
-      kk += v[r] * s;
+      const vr = v[r];
+      let s = a[ro + r] * vr;
+      for (let c = r + 1; c < n; c++) {
+        const x = a[ro + c];
+        s += x * v[c];
+        p[c] += x * vr;
+      }
+      p[r] += s;
     }
+    let kk = 0;
+    for (let r = k + 1; r < n; r++) kk += v[r] * p[r];
     for (let r = k + 1; r < n; r++) p[r] -= kk * v[r];
+    // A <- A - 2 (v q' + q v') on the upper triangle.
     for (let r = k + 1; r < n; r++) {
       const ro = r * n;
       const vr = 2 * v[r];
       const pr = 2 * p[r];
-      for (let c = k + 1; c < n; c++) a[ro + c] -= vr * p[c] + pr * v[c];
+      for (let c = r; c < n; c++) a[ro + c] -= vr * p[c] + pr * v[c];
     }
   }
   if (n >= 2) {
     d[n - 2] = a[(n - 2) * n + n - 2];
-    e[n - 2] = a[(n - 1) * n + n - 2];
+    e[n - 2] = a[(n - 2) * n + n - 1];
   }
   d[n - 1] = a[(n - 1) * n + n - 1];
   tridiagonalQl(d, e);
@@ -66,10 +76,7 @@ export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Ar
 /** Eigenvalues of the tridiagonal (d, e) in place into d (implicit QL with Wilkinson shifts). */
 function tridiagonalQl(d: Float64Array, e: Float64Array): void {
   const n = d.length;
-  // e[i] couples d[i] and d[i+1]; shift to the "e[i] couples i-1 and i" layout of tql1.
-  for (let i = n - 1; i > 0; i--) e[i] = e[i - 1];
-  e[0] = 0;
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  // e[i] couples d[i] and d[i+1] (the layout JAMA's tql2 shifts its input into).
   e[n - 1] = 0;
   let f = 0;
   let tst1 = 0;

@@ -13,8 +13,8 @@ import {
   codeCounts,
   extractPatches,
   type PatchSet,
-  patchStatistics,
   type PatchStatistics,
+  patchStatistics,
   patternCodes,
   pixelRates,
   trainingSubset,
@@ -24,9 +24,10 @@ import type { BmConfig } from "./config.ts";
 import { leadingEigenvector } from "./eigen.ts";
 import { heuristicFi, sampleCodes, sampleFim, sampleMoments, varianceFi } from "./fisher.ts";
 import { binnedLogProbError, exactKl, sampleKl } from "./metrics.ts";
-import { type Criterion, CRITERIA, type CriterionScores, pruneStep } from "./prune.ts";
+import { CRITERIA, type Criterion, type CriterionScores, pruneStep } from "./prune.ts";
 import { exactLogProbs, initRbm, type Rbm, weightCount } from "./rbm.ts";
 import { type BmSampler, CpuBmSampler, type RbmSamples } from "./sampler.ts";
+import { WorkerBmSampler } from "./worker_sampler.ts";
 
 /** Prepared training data. */
 export interface BmData {
@@ -240,7 +241,11 @@ export async function runCriterion(
       scores,
       rng: new Rng(stream(k, 0)),
     });
-    const before = evaluateSet(model, await drawSamples(sampler, model, config, stream(k, 1)), data);
+    const before = evaluateSet(
+      model,
+      await drawSamples(sampler, model, config, stream(k, 1)),
+      data,
+    );
     trainCd1(model, data.train.bits, new Rng(stream(k, 2)), {
       epochs: config.epochs,
       lr: config.lr,
@@ -256,8 +261,13 @@ export async function runCriterion(
   return { rounds, model, lastCounts };
 }
 
-/** The sampler used by the BM experiments (CPU today; a GPU sampler can replace it here). */
-export function createSampler(): BmSampler {
+/**
+ * The sampler used by the BM experiments: Gibbs chains spread over one Worker per core when the
+ * config samples by Gibbs, the in-thread CPU sampler otherwise. A GPU sampler can plug in here.
+ */
+export function createSampler(config: BmConfig): BmSampler {
+  const cores = navigator.hardwareConcurrency ?? 1;
+  if (config.sampler === "gibbs" && cores > 1) return new WorkerBmSampler(cores);
   return new CpuBmSampler();
 }
 

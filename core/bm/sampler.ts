@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Rng } from "../rng.ts";
+import { deriveSeed, Rng } from "../rng.ts";
 import { hiddenInputTable, MAX_ENUMERATION_UNITS, type Rbm, sigmoid } from "./rbm.ts";
 import { exactLogProbs } from "./rbm.ts";
 
@@ -46,6 +46,35 @@ export interface BmSampler {
   readonly name: string;
   /** Draws `n` joint samples. */
   sample(model: Rbm, options: SampleOptions): Promise<RbmSamples>;
+  /** Releases workers or devices. */
+  close(): void;
+}
+
+/**
+ * Gibbs chains are drawn in fixed chunks, chunk k from its own stream deriveSeed(seed, k), so the
+ * samples do not depend on how many threads share the work.
+ */
+export const GIBBS_CHUNK = 4096;
+
+/** Chunk boundaries of n chains. */
+export function gibbsChunks(n: number): { start: number; count: number }[] {
+  const out: { start: number; count: number }[] = [];
+  for (let start = 0; start < n; start += GIBBS_CHUNK) {
+    out.push({ start, count: Math.min(GIBBS_CHUNK, n - start) });
+  }
+  return out;
+}
+
+/** Chunked Gibbs sampling in the calling thread. */
+export function chunkedGibbsSamples(m: Rbm, n: number, sweeps: number, seed: number): RbmSamples {
+  const v = new Uint8Array(n * m.nv);
+  const h = new Uint8Array(n * m.nh);
+  gibbsChunks(n).forEach((c, k) => {
+    const part = gibbsSamples(m, c.count, sweeps, new Rng(deriveSeed(seed, k)));
+    v.set(part.v, c.start * m.nv);
+    h.set(part.h, c.start * m.nh);
+  });
+  return { n, nv: m.nv, nh: m.nh, v, h };
 }
 
 /** Exact joint samples: v from the enumerated marginal, then each h_j ~ Bern(p_j(v)). */
@@ -73,10 +102,15 @@ export function exactSamples(m: Rbm, n: number, rng: Rng): RbmSamples {
     }
     for (let i = 0; i < m.nv; i++) v[s * m.nv + i] = (lo >>> i) & 1;
     const o = lo * m.nh;
-    for (let j = 0; j < m.nh; j++) h[s * m.nh + j] = rng.uniform() < sigmoid(table[o + j]) ? 1 : 0;
+    for (let j = 0; j < m.nh; j++) {
+      h[s * m.nh + j] = rng.nextU32() * U32_SCALE < sigmoid(table[o + j]) ? 1 : 0;
+    }
   }
   return { n, nv: m.nv, nh: m.nh, v, h };
 }
+
+/** 2^-32: Bernoulli draws compare p with a 32-bit uniform (resolution far below any effect). */
+export const U32_SCALE = 2.3283064365386963e-10;
 
 /** Independent Gibbs chains from Bern(0.5) starts; returns the state after `sweeps` steps. */
 export function gibbsSamples(m: Rbm, n: number, sweeps: number, rng: Rng): RbmSamples {
@@ -84,39 +118,48 @@ export function gibbsSamples(m: Rbm, n: number, sweeps: number, rng: Rng): RbmSa
   const v = new Uint8Array(n * nv);
   const h = new Uint8Array(n * nh);
   const x = new Float64Array(nh);
+  const wt = new Float64Array(nh * nv);
+  for (let i = 0; i < nv; i++) for (let j = 0; j < nh; j++) wt[j * nv + i] = w[i * nh + j];
+  const a = new Float64Array(nv);
   for (let s = 0; s < n; s++) {
     const vo = s * nv;
     const ho = s * nh;
-    for (let i = 0; i < nv; i++) v[vo + i] = rng.uniform() < 0.5 ? 1 : 0;
-    for (let j = 0; j < nh; j++) h[ho + j] = rng.uniform() < 0.5 ? 1 : 0;
+    for (let i = 0; i < nv; i++) v[vo + i] = rng.nextU32() * U32_SCALE < 0.5 ? 1 : 0;
+    for (let j = 0; j < nh; j++) h[ho + j] = rng.nextU32() * U32_SCALE < 0.5 ? 1 : 0;
     for (let t = 0; t < sweeps; t++) {
-      for (let i = 0; i < nv; i++) {
-        let a = bv[i];
-        const r = i * nh;
-        for (let j = 0; j < nh; j++) if (h[ho + j]) a += w[r + j];
-        v[vo + i] = rng.uniform() < sigmoid(a) ? 1 : 0;
+      // Visible update: only active hidden units contribute (hidden layers are sparse).
+      a.set(bv);
+      for (let j = 0; j < nh; j++) {
+        if (!h[ho + j]) continue;
+        const r = j * nv;
+        for (let i = 0; i < nv; i++) a[i] += wt[r + i];
       }
+      for (let i = 0; i < nv; i++) v[vo + i] = rng.nextU32() * U32_SCALE < sigmoid(a[i]) ? 1 : 0;
       x.set(bh);
       for (let i = 0; i < nv; i++) {
         if (!v[vo + i]) continue;
         const r = i * nh;
         for (let j = 0; j < nh; j++) x[j] += w[r + j];
       }
-      for (let j = 0; j < nh; j++) h[ho + j] = rng.uniform() < sigmoid(x[j]) ? 1 : 0;
+      for (let j = 0; j < nh; j++) h[ho + j] = rng.nextU32() * U32_SCALE < sigmoid(x[j]) ? 1 : 0;
     }
   }
   return { n, nv, nh, v, h };
 }
 
-/** CPU sampler (float64, single thread, chains processed one after another). */
+/** CPU sampler (float64, single thread, chunks processed one after another). */
 export class CpuBmSampler implements BmSampler {
   /** Engine name. */
-  readonly name = "cpu";
+  readonly name: string = "cpu";
 
   /** Draws samples with the requested method. */
   sample(model: Rbm, options: SampleOptions): Promise<RbmSamples> {
-    const rng = new Rng(options.seed);
-    if (options.method === "exact") return Promise.resolve(exactSamples(model, options.n, rng));
-    return Promise.resolve(gibbsSamples(model, options.n, options.sweeps, rng));
+    if (options.method === "exact") {
+      return Promise.resolve(exactSamples(model, options.n, new Rng(options.seed)));
+    }
+    return Promise.resolve(chunkedGibbsSamples(model, options.n, options.sweeps, options.seed));
   }
+
+  /** Nothing to release. */
+  close(): void {}
 }

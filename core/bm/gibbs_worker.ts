@@ -1,0 +1,28 @@
+/**
+ * Worker entry of {@link WorkerBmSampler}: runs one chunk of independent Gibbs chains.
+ *
+ * @module
+ */
+import { Rng } from "../rng.ts";
+import { gibbsSamples } from "./sampler.ts";
+import type { GibbsJob, GibbsReply } from "./worker_sampler.ts";
+
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<GibbsJob>) => void) | null;
+  postMessage(message: GibbsReply, transfer: Transferable[]): void;
+};
+
+scope.onmessage = (e: MessageEvent<GibbsJob>): void => {
+  const j = e.data;
+  const mask = new Uint8Array(j.nv * j.nh).fill(1);
+  const s = gibbsSamples(
+    { nv: j.nv, nh: j.nh, w: j.w, bv: j.bv, bh: j.bh, mask },
+    j.count,
+    j.sweeps,
+    new Rng(j.seed),
+  );
+  scope.postMessage({ id: j.id, v: s.v, h: s.h }, [
+    s.v.buffer as ArrayBuffer,
+    s.h.buffer as ArrayBuffer,
+  ]);
+};

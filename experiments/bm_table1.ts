@@ -1,0 +1,156 @@
+/**
+ * Table 1 of Scholl et al. 2021: hidden units left after each of three 50% pruning rounds of the
+ * 13 x 70 RBM, per criterion, mean (sd) over seeds.
+ *
+ * @module
+ */
+import type { Experiment, UnitEntry } from "../core/experiment.ts";
+import type { Panel } from "../core/panels.ts";
+import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import {
+  BM_FLAGS,
+  type BmConfig,
+  configureBm,
+  defaultConfig,
+  describeBm,
+  paperConfig,
+} from "../core/bm/config.ts";
+import {
+  aggregatePruning,
+  loadPruningAggregate,
+  protocolLabel,
+  pruningUnits,
+  runPruning,
+} from "../core/bm/pruning_run.ts";
+import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
+
+/** Single-seed reference of the authors' notebook (spec 9, Table 1), rounds 1..3. */
+export const TABLE1_REFERENCE: Partial<Record<Criterion, number[]>> = {
+  "fi-variance": [69, 50, 9],
+  "fi-heuristic": [61, 50, 10],
+  "fi-eigenvector": [65, 48, 9],
+  "magnitude": [70, 62, 35],
+  "random-weights": [70, 68, 60],
+  "anti-fi": [57, 49, 35],
+  "random-units": [35, 18, 9],
+};
+
+/** The bm-table1 experiment. */
+export const bmTable1: Experiment<BmConfig> = {
+  id: "bm-table1",
+  title: "Table 1: hidden units left after FI / control pruning of a 13x70 RBM",
+  paper: "scholl2021",
+  presets: { default: defaultConfig(3), paper: paperConfig(10) },
+  flags: BM_FLAGS,
+  configure: (base, flags) => configureBm(base, flags, { paperSeeds: 10, experiment: "bm-table1" }),
+  describe: describeBm,
+  totalUnits: pruningUnits,
+  run: runPruning,
+  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+    const config = run.config as unknown as BmConfig;
+    const agg = await loadPruningAggregate(run, store);
+    const criteria: Record<string, unknown> = {};
+    for (const c of CRITERIA) {
+      const a = agg.criteria[c];
+      if (!a) continue;
+      criteria[c] = {
+        label: CRITERION_LABELS[c],
+        hiddenUnits: a.hiddenUnits,
+        weights: a.weights,
+        zeroScores: a.zeroScores,
+        seeds: a.seeds,
+        notebookSingleSeed: TABLE1_REFERENCE[c],
+      };
+    }
+    return {
+      figure: "bm-table1",
+      title: bmTable1.title,
+      runId: run.id,
+      preset: run.preset,
+      reduced: run.reduced,
+      protocol: protocolLabel(config),
+      config,
+      seed: run.seed,
+      data: agg.data,
+      criteria,
+    };
+  },
+  table(summary: Record<string, unknown>): string {
+    const crit = summary.criteria as Record<
+      string,
+      { label: string; hiddenUnits: { mean: number[]; sd: number[] }; weights: { mean: number[] } }
+    >;
+    const names = Object.keys(crit);
+    if (names.length === 0) return "no results";
+    const rounds = crit[names[0]].hiddenUnits.mean.length;
+    const lines = [
+      `Table 1: hidden units left (mean (sd) over seeds); ${summary.protocol as string}`,
+      ["round", ...names.map((n) => crit[n].label)].map((s) => s.padEnd(13)).join(""),
+    ];
+    for (let k = 0; k < rounds; k++) {
+      const cells = names.map((n) => {
+        const h = crit[n].hiddenUnits;
+        return `${h.mean[k].toFixed(1)} (${h.sd[k].toFixed(1)})`;
+      });
+      lines.push(
+        [`${k} n_w~${Math.round(crit[names[0]].weights.mean[k])}`, ...cells].map((s) =>
+          s.padEnd(13)
+        ).join(""),
+      );
+    }
+    lines.push("notebook single seed, round 3: VAR 9, HEU 10, EIG 9, MAG 35, RW 60, ANTI 35, RU 9");
+    return lines.join("\n");
+  },
+  parameters: () => [],
+  panels(run: RunRecord, units: UnitEntry[]): Panel[] {
+    const config = run.config as unknown as BmConfig;
+    const agg = aggregatePruning(units);
+    const label = protocolLabel(config);
+    const series = (pick: "hiddenUnits" | "weights") =>
+      CRITERIA.filter((c) => agg.criteria[c]).map((c) => {
+        const a = agg.criteria[c]!;
+        return {
+          label: CRITERION_LABELS[c],
+          x: a[pick].mean.map((_, k) => k),
+          y: a[pick].mean,
+          err: a[pick].sd,
+        };
+      });
+    return [
+      {
+        id: "hidden-units",
+        title: "Table 1: hidden units left per pruning round",
+        kind: "line",
+        xLabel: "pruning round",
+        yLabel: "hidden units n_h",
+        series: series("hiddenUnits"),
+        caption: `mean over seeds, error bars = sd (not SEM); round 0 = unpruned. ${label}`,
+      },
+      {
+        id: "weights",
+        title: "Weights left per pruning round",
+        kind: "line",
+        xLabel: "pruning round",
+        yLabel: "existing weights n_w",
+        series: series("weights"),
+        caption: `mean, error bars = sd. ${label}`,
+      },
+      {
+        id: "zero-scores",
+        title: "Exactly-zero FI scores among existing weights",
+        kind: "line",
+        xLabel: "pruning round (scores used for this round)",
+        yLabel: "zero scores",
+        series: CRITERIA.filter((c) => agg.criteria[c]).flatMap((c) => {
+          const z = agg.criteria[c]!.zeroScores;
+          const x = z.var.map((_, k) => k + 1);
+          return [
+            { label: `${CRITERION_LABELS[c]}: VAR zeros`, x, y: z.var },
+            ...(c === "fi-heuristic" ? [{ label: "HEU: HEU zeros", x, y: z.heu }] : []),
+          ];
+        }),
+        caption: `mean over seeds; depends on the number of samples N=${config.samples}. ${label}`,
+      },
+    ];
+  },
+};

@@ -1,0 +1,4 @@
+import { runExperimentCli } from "../core/cli.ts";
+import { bmFig2 } from "../experiments/bm_fig2.ts";
+
+Deno.exit(await runExperimentCli(bmFig2, Deno.args));
