@@ -61,7 +61,7 @@ export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130
 export function usage(experiment: Experiment): string {
   const lines = [`prunelab ${experiment.id}: ${experiment.title}`, "", "Flags:"];
   for (const f of [...COMMON_FLAGS, ...experiment.flags]) {
-    lines.push(`  --${f.name}${f.type === "string" ? " VALUE" : ""}`.padEnd(24) + f.help);
+    lines.push(`  --${f.name}${f.type === "string" ? " VALUE" : ""}`.padEnd(30) + " " + f.help);
   }
   return lines.join("\n");
 }

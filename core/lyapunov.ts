@@ -34,19 +34,36 @@ export function jacobianProduct(
   const { n } = shape;
   const L = paramLayout(shape);
   const order = options.order ?? "code";
-  let P: Matrix | null = null;
-  for (let k = options.kOn; k <= options.kOff; k++) {
-    const J = new Matrix(n, n);
+  if (options.kOff < options.kOn) throw new RangeError("empty Lyapunov window");
+  // Plain row-major products: building an ml-matrix per Jacobian dominated the RL evaluation.
+  let P = new Float64Array(n * n);
+  let next = new Float64Array(n * n);
+  const J = new Float64Array(n * n);
+  const fill = (k: number, into: Float64Array): void => {
     for (let j = 0; j < n; j++) {
       const t = Math.tanh(traj[(k - 1) * n + j]);
       const d = 1 - t * t;
-      for (let i = 0; i < n; i++) J.set(i, j, w[L.a + i + n * j] * d);
+      for (let i = 0; i < n; i++) into[i * n + j] = w[L.a + i + n * j] * d;
     }
-    if (P === null) P = J;
-    else P = order === "code" ? P.mmul(J) : J.mmul(P);
+  };
+  fill(options.kOn, P);
+  for (let k = options.kOn + 1; k <= options.kOff; k++) {
+    fill(k, J);
+    // code order: P <- P J (later Jacobians on the right); chronological: P <- J P.
+    const [X, Y] = order === "code" ? [P, J] : [J, P];
+    next.fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let m = 0; m < n; m++) {
+        const x = X[i * n + m];
+        if (x === 0) continue;
+        for (let j = 0; j < n; j++) next[i * n + j] += x * Y[m * n + j];
+      }
+    }
+    [P, next] = [next, P];
   }
-  if (P === null) throw new RangeError("empty Lyapunov window");
-  return P;
+  const rows: number[][] = [];
+  for (let i = 0; i < n; i++) rows.push(Array.from(P.subarray(i * n, (i + 1) * n)));
+  return new Matrix(rows);
 }
 
 /** All N exponents, ascending (the order of a symmetric eigensolver), ln|eig(P^T P)| / (2 d). */

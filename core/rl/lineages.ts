@@ -105,9 +105,10 @@ export function netResult(o: TrainOutcome, m: RlNetworkMetrics): RlNetResult {
   };
 }
 
-function cacheKey(c: RlConfig, seed: number, i: number): string {
+/** Cache key of trained starting network i: everything that determines it (engine included). */
+function cacheKey(c: RlConfig, seed: number, i: number, engine: string): string {
   const proto = [c.initialOuter, c.initialTau, c.initialRefresh, c.scgSteps, c.trainBlocks];
-  return `rl-initial/v1/${seed}/${i}/${proto.join(",")}`;
+  return `rl-initial/v1/seed=${seed}/net=${i}/${proto.join(",")}/engine=${engine}`;
 }
 
 /**
@@ -124,7 +125,7 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
       out[i] = await ctx.store.getBlob(ctx.runId, ["initial", i], "w") as Float64Array;
       continue;
     }
-    const cached = await ctx.store.getCache(cacheKey(c, ctx.seed, i));
+    const cached = await ctx.store.getCache(cacheKey(c, ctx.seed, i, ctx.engine.name));
     if (cached) {
       out[i] = cached.blobs.w as Float64Array;
       await ctx.store.putUnit(ctx.runId, ["initial", i], {
@@ -184,7 +185,10 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
             evalM.rewardPerBlock.toFixed(2)
           }`,
       );
-      await ctx.store.putCache(cacheKey(c, ctx.seed, i), { metrics, blobs: { w: o.w } });
+      await ctx.store.putCache(cacheKey(c, ctx.seed, i, ctx.engine.name), {
+        metrics,
+        blobs: { w: o.w },
+      });
       await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics, blobs: { w: o.w } });
       ctx.progress.tick(1, `initial network ${i}`);
       out[i] = o.w;

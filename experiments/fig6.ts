@@ -1,0 +1,249 @@
+/**
+ * Fig 6 of Averbeck 2022: example RL networks. One lineage pair at noise 0.1 is run through the
+ * prune schedule (shared machinery with fig7), then the pruned and unpruned networks at level 0.7
+ * are analysed: weight histogram, singular values of A, outputs vs model Q-values in the fixation
+ * and choice phases of block 1, cumulative PCA variance and PC1-PC2 paths (epsilon 0, 128 blocks).
+ *
+ * @module
+ */
+import { type Experiment, type FlagValue, type UnitEntry, UsageError } from "../core/experiment.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../core/panels.ts";
+import { RL_HIST_CENTRES } from "../core/histogram.ts";
+import { deriveSeed, Rng } from "../core/rng.ts";
+import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
+import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
+import { type ExampleAnalysis, exampleAnalysis } from "../core/rl/examples.ts";
+import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "../core/rl/lineages.ts";
+import { fmt } from "../core/rl/summary.ts";
+
+const EXAMPLE_KEY = ["example"];
+
+/** Metrics of the `["example"]` unit. */
+interface ExampleUnit {
+  lineage: number;
+  level: number;
+  noise: number;
+  pruned: ExampleAnalysis;
+  unpruned: ExampleAnalysis;
+}
+
+const only = (c: RlConfig): RlConfig => ({
+  ...c,
+  networks: 1,
+  noiseLevels: [MAIN_NOISE],
+  newOptionNetworks: 0,
+});
+
+function levelIndex(c: RlConfig): number {
+  return c.levels.findIndex((l) => Math.abs(l - MAIN_LEVEL) < 1e-9);
+}
+
+/** The Fig 6 experiment. */
+export const fig6: Experiment<RlConfig> = {
+  id: "fig6",
+  title: "Example RL networks: weights, singular values, outputs vs Q, PCA (Averbeck 2022 Fig 6)",
+  paper: "averbeck2022",
+  presets: { default: only(DEFAULT_RL), paper: only(PAPER_RL) },
+  flags: RL_FLAGS.filter((f) => f.name !== "new-option-networks" && f.name !== "noise-levels"),
+  configure(base: RlConfig, flags: Record<string, FlagValue>): RlConfig {
+    if (flags.networks !== undefined) {
+      throw new UsageError("--networks: fig6 analyses one example lineage pair");
+    }
+    const c = configureRl(base, flags);
+    if (levelIndex(c) < 0) throw new UsageError(`--levels must include ${MAIN_LEVEL} for fig6`);
+    return c;
+  },
+  describe: (c) => `example pair at level ${MAIN_LEVEL}, noise ${MAIN_NOISE}; ${describeRl(c)}`,
+  totalUnits(c: RlConfig): number {
+    return scheduleUnits(c) + 1;
+  },
+  async run(ctx): Promise<void> {
+    await runPruneSchedule(ctx);
+    if (ctx.signal.aborted) throw new Error("interrupted");
+    if (ctx.finished.has(keyOf(EXAMPLE_KEY))) return;
+    const c = ctx.config;
+    const key = mainKey(0, 0, levelIndex(c));
+    const [p, u] = await Promise.all(
+      ["prunedW", "unprunedW"].map((n) => ctx.store.getBlob(ctx.runId, key, n)),
+    );
+    if (!p || !u) throw new Error(`example networks missing at ${key.join("/")}`);
+    const analyse = (w: Float64Array, kind: number): ExampleAnalysis =>
+      exampleAnalysis(w, c.exampleBlocks, new Rng(deriveSeed(ctx.seed, STREAM.examples, kind)));
+    const metrics: ExampleUnit = {
+      lineage: 0,
+      level: MAIN_LEVEL,
+      noise: MAIN_NOISE,
+      pruned: analyse(p as Float64Array, 0),
+      unpruned: analyse(u as Float64Array, 1),
+    };
+    await ctx.store.putUnit(ctx.runId, EXAMPLE_KEY, {
+      metrics: metrics as unknown as Record<string, unknown>,
+    });
+    ctx.progress.tick(1, "example analyses");
+  },
+  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+    const unit = await store.getUnit(run.id, EXAMPLE_KEY);
+    return {
+      figure: "fig6",
+      title: fig6.title,
+      runId: run.id,
+      preset: run.preset,
+      reduced: run.reduced,
+      config: run.config,
+      seed: run.seed,
+      level: MAIN_LEVEL,
+      noise: MAIN_NOISE,
+      histogramCentres: RL_HIST_CENTRES,
+      examples: unit ? unit.metrics : null,
+    };
+  },
+  table(summary: Record<string, unknown>): string {
+    const ex = summary.examples as ExampleUnit | null;
+    if (!ex) return "no example analysis stored";
+    const lines = [
+      `${summary.reduced ? "REDUCED PROTOCOL. " : ""}Example networks at level ${ex.level}, ` +
+      `noise ${ex.noise} (epsilon 0, ${(summary.config as RlConfig).exampleBlocks} blocks):`,
+      "network    Q err   agree  reward/block  PC1-3 cum. var   sum s(A)  s1(A)",
+    ];
+    for (const k of ["pruned", "unpruned"] as const) {
+      const a = ex[k];
+      lines.push(
+        `${k.padEnd(9)} ${fmt(a.qError).padStart(6)} ${fmt(a.choiceAgreement).padStart(7)} ` +
+          `${fmt(a.rewardPerBlock, 2).padStart(13)} ${
+            a.pcaCumulative.slice(0, 3).map((v) => fmt(v, 2)).join("/").padStart(16)
+          } ${fmt(a.singularValues.reduce((s, v) => s + v, 0), 2).padStart(10)} ${
+            fmt(a.singularValues[0], 2).padStart(6)
+          }`,
+      );
+    }
+    return lines.join("\n");
+  },
+  parameters(_run: RunRecord): PanelParameter[] {
+    return [];
+  },
+  panels(_run: RunRecord, units: UnitEntry[]): Panel[] {
+    const unit = units.find((u) => u.key[0] === EXAMPLE_KEY[0]);
+    if (!unit) return [];
+    const ex = unit.record.metrics as unknown as ExampleUnit;
+    const kinds = ["pruned", "unpruned"] as const;
+    const idx = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+    const panels: Panel[] = [
+      {
+        id: "fig6-histogram",
+        title: "Fig 6A: recurrent weight histogram (non-zero weights)",
+        kind: "line",
+        xLabel: "weight",
+        yLabel: "fraction",
+        series: kinds.map((k) => ({
+          label: k,
+          color: k,
+          x: [...RL_HIST_CENTRES],
+          y: ex[k].histogram,
+        })),
+      },
+      {
+        id: "fig6-singular",
+        title: "Fig 6B: normalised cumulative singular values of A",
+        kind: "line",
+        xLabel: "index",
+        yLabel: "cumsum(s) / sum(s)",
+        series: kinds.map((k) => ({
+          label: k,
+          color: k,
+          x: idx(ex[k].singularCumulative.length),
+          y: ex[k].singularCumulative,
+        })),
+      },
+      {
+        id: "fig6-singular-raw",
+        title: "Fig 6B (raw): singular values of A",
+        kind: "line",
+        xLabel: "index",
+        yLabel: "singular value",
+        series: kinds.map((k) => ({
+          label: k,
+          color: k,
+          x: idx(ex[k].singularValues.length),
+          y: ex[k].singularValues,
+        })),
+      },
+    ];
+    const letters: Record<string, string> = {
+      "unpruned-fixation": "C",
+      "unpruned-choice": "D",
+      "pruned-fixation": "E",
+      "pruned-choice": "F",
+    };
+    for (const k of ["unpruned", "pruned"] as const) {
+      for (const phase of ["fixation", "choice"] as const) {
+        const y = phase === "fixation" ? ex[k].fixationOutputs : ex[k].choiceOutputs;
+        const q = phase === "fixation" ? ex[k].fixationQ : ex[k].choiceQ;
+        const series: PanelSeries[] = [];
+        for (let o = 0; o < 4; o++) {
+          series.push({ label: `y option ${o}`, x: idx(y.length), y: y.map((r) => r[o]) });
+          series.push({ label: `Q option ${o}`, x: idx(q.length), y: q.map((r) => r[o]) });
+        }
+        panels.push({
+          id: `fig6-${k}-${phase}`,
+          title: `Fig 6${
+            letters[`${k}-${phase}`]
+          }: ${k} outputs vs model Q, ${phase} steps, block 1`,
+          kind: "line",
+          xLabel: "trial",
+          yLabel: "value",
+          series,
+          caption: "block 1 (odd: option 2, the paper's 'option 2' label, is the 0.8 target); " +
+            "options numbered 0-3 as in the paper",
+        });
+      }
+    }
+    panels.push({
+      id: "fig6-pca",
+      title: "Fig 6G: cumulative fraction of variance",
+      kind: "line",
+      xLabel: "PC",
+      yLabel: "cumulative fraction",
+      series: kinds.map((k) => ({
+        label: k,
+        color: k,
+        x: idx(ex[k].pcaCumulative.length),
+        y: ex[k].pcaCumulative,
+      })),
+    });
+    for (const [k, letter] of [["unpruned", "H"], ["pruned", "I"]] as const) {
+      const a = ex[k];
+      const pick = (f: (i: number) => boolean): number[][] => a.choicePath.filter((_, i) => f(i));
+      const rewarded = pick((i) => a.choiceRewards[i] > 0);
+      const unrewarded = pick((i) => a.choiceRewards[i] <= 0);
+      panels.push({
+        id: `fig6-path-${k}`,
+        title: `Fig 6${letter}: PC1-PC2 path of block 1, ${k}`,
+        kind: "scatter",
+        xLabel: "PC1",
+        yLabel: "PC2",
+        series: [
+          {
+            label: "fixation steps",
+            x: a.fixationPath.map((p) => p[0]),
+            y: a.fixationPath.map((p) => p[1]),
+          },
+          {
+            label: "choice steps",
+            x: a.choicePath.map((p) => p[0]),
+            y: a.choicePath.map((p) => p[1]),
+          },
+          { label: "rewarded (+)", x: rewarded.map((p) => p[0]), y: rewarded.map((p) => p[1]) },
+          {
+            label: "not rewarded (-)",
+            x: unrewarded.map((p) => p[0]),
+            y: unrewarded.map((p) => p[1]),
+          },
+        ],
+        caption: "raw projections on the PCs of 128 blocks (epsilon 0); the first point of each " +
+          "path is the start",
+      });
+    }
+    return panels;
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * Fig 7 of Averbeck 2022: the RL population. Pruned and matched unpruned lineages at each target
+ * noise level are compared on Q-value error, agreement with the Q-learner, reward per block,
+ * maximal LE, PCA dimensionality, weight histogram and fixation-vs-choice Mahalanobis distance,
+ * followed by the new-option experiment (spec 7.5) on the level-0.7, noise-0.1 networks.
+ *
+ * @module
+ */
+import type { Experiment, UnitEntry } from "../core/experiment.ts";
+import type { Panel, PanelParameter } from "../core/panels.ts";
+import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
+import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
+import { runPruneSchedule, scheduleUnits } from "../core/rl/lineages.ts";
+import { newOptionCount, runNewOption } from "../core/rl/new_option.ts";
+import { rlPanels, rlTable, summarizeRl } from "../core/rl/summary.ts";
+
+function toEntries(
+  units: { key: (string | number)[]; record: UnitEntry["record"] }[],
+): UnitEntry[] {
+  return units.map((u) => ({ key: u.key, record: u.record }));
+}
+
+/** The Fig 7 experiment. */
+export const fig7: Experiment<RlConfig> = {
+  id: "fig7",
+  title:
+    "RL population: value estimates, choices, reward, LE, dimensionality (Averbeck 2022 Fig 7)",
+  paper: "averbeck2022",
+  presets: { default: DEFAULT_RL, paper: PAPER_RL },
+  flags: RL_FLAGS,
+  configure: configureRl,
+  describe: describeRl,
+  totalUnits(c: RlConfig): number {
+    return scheduleUnits(c) + newOptionCount(c);
+  },
+  async run(ctx): Promise<void> {
+    await runPruneSchedule(ctx);
+    if (ctx.signal.aborted) throw new Error("interrupted");
+    await runNewOption(ctx);
+    if (ctx.signal.aborted) throw new Error("interrupted");
+  },
+  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+    const c = run.config as unknown as RlConfig;
+    const s = summarizeRl(c, toEntries(await store.listUnits(run.id)));
+    return {
+      figure: "fig7",
+      title: fig7.title,
+      runId: run.id,
+      preset: run.preset,
+      reduced: run.reduced,
+      config: c,
+      seed: run.seed,
+      engine: run.engine,
+      levels: c.levels,
+      noiseLevels: c.noiseLevels,
+      ...s,
+    };
+  },
+  table(summary: Record<string, unknown>): string {
+    const c = summary.config as RlConfig;
+    const head = summary.reduced ? "REDUCED PROTOCOL (not the paper's scale)\n" : "";
+    return head + rlTable(c, summary as unknown as ReturnType<typeof summarizeRl>);
+  },
+  parameters(run: RunRecord): PanelParameter[] {
+    const c = run.config as unknown as RlConfig;
+    const def = c.noiseLevels.includes(MAIN_NOISE) ? MAIN_NOISE : c.noiseLevels[0];
+    return [{
+      name: "noise",
+      label: "target-noise variance",
+      options: c.noiseLevels,
+      default: def,
+    }];
+  },
+  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
+    const c = run.config as unknown as RlConfig;
+    const noise = params.noise ?? fig7.parameters(run)[0].default;
+    return rlPanels(c, summarizeRl(c, units), noise);
+  },
+};
