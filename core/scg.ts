@@ -1,8 +1,14 @@
 /**
  * Scaled conjugate gradient exactly as the original code (spec 5.3), vectorised over a population:
  * every network keeps its own lambda, success flag, history and stopping state; each step gathers
- * the gradient evaluations all still-active networks need into one batch, and a network that has
- * converged (or failed) leaves the batch and stops costing compute.
+ * the evaluations all still-active networks need into one batch, and a network that has converged
+ * (or failed) leaves the batch and stops costing compute.
+ *
+ * This is the only SCG implementation. The algorithm is written once as a generator that yields
+ * batched evaluation requests; {@link scgPopulation} drives it synchronously (the float64 CPU
+ * kernels, inside workers) and {@link populationScg} asynchronously (the WebGPU engine, whose
+ * evaluations are awaited, optionally with exact Hessian-vector products and direct loss
+ * differences, see docs/benchmarks.md "Precision").
  *
  * The only deliberate deviation from the code is the spec's [REC] for D8: the emergency gradient
  * step is multiplied by the mask, so pruned weights can never regrow.
@@ -11,7 +17,7 @@
  */
 import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "./engine/engine.ts";
 
-/** One gradient evaluation requested by SCG: write dE/dw into `grad` and return E. */
+/** One gradient evaluation requested by the synchronous driver: write dE/dw into `grad`, return E. */
 export interface EvalRequest {
   /** Index of the job (network) in the population. */
   job: number;
@@ -23,16 +29,58 @@ export interface EvalRequest {
   grad: Float64Array;
 }
 
-/** Evaluates a batch of requests, returning the losses in request order. */
+/** Evaluates a batch of requests synchronously, returning the losses in request order. */
 export type BatchEvaluator = (requests: EvalRequest[]) => number[];
+
+/** Batched asynchronous evaluations of a fixed population (index = job index of the SCG call). */
+export interface PopulationEvaluator {
+  /** Loss and gradient of networks `ids` at parameters `w[i]`. */
+  grad(
+    ids: readonly number[],
+    w: readonly Float64Array[],
+  ): Promise<{ loss: Float64Array; grad: Float64Array[] }>;
+  /** Exact H v of networks `ids` at `w[i]` along `v[i]` (needed for curvature "exact"). */
+  hv?(
+    ids: readonly number[],
+    w: readonly Float64Array[],
+    v: readonly Float64Array[],
+  ): Promise<Float64Array[]>;
+  /**
+   * E(w + dw) - E(w) computed directly (not as a difference of two losses). When present, the
+   * comparison parameter and the loss bookkeeping use it: float32 loses a small step's loss change
+   * in the rounding of the losses themselves.
+   */
+  lossDiff?(
+    ids: readonly number[],
+    w: readonly Float64Array[],
+    dw: readonly Float64Array[],
+  ): Promise<Float64Array>;
+}
+
+/** How SCG estimates curvature along p: the spec's finite difference, or exact H p. */
+export type Curvature = "fd" | "exact";
+
+/** Options beyond the spec's constants. */
+export interface ScgExtraOptions {
+  /** Curvature estimate (default "fd", the spec's). */
+  curvature?: Curvature;
+  /** Fail a network after this many trial losses equal to the current one (float32 guard). */
+  stallLimit?: number;
+}
 
 /** Resolved SCG constants. */
 export interface ScgConstants {
+  /** Steps per call. */
   kMax: number;
+  /** Finite-difference scale. */
   sigma0: number;
+  /** Initial lambda. */
   lambda0: number;
+  /** Emergency step size. */
   fallbackStep: number;
+  /** Target-noise sd of the DMS rule. */
   sigmaY: number;
+  /** Length of the DMS history of accepted decreases. */
   historyLength: number;
 }
 
@@ -49,33 +97,33 @@ export function scgConstants(options: ScgOptions, k: number): ScgConstants {
   };
 }
 
-interface NetState {
-  job: number;
-  data: SequenceSet;
-  mask: Uint8Array | null;
+type Request =
+  | { kind: "grad"; ids: number[]; w: Float64Array[] }
+  | { kind: "hv"; ids: number[]; w: Float64Array[]; v: Float64Array[] }
+  | { kind: "lossDiff"; ids: number[]; w: Float64Array[]; dw: Float64Array[] };
+type GradResponse = { loss: ArrayLike<number>; grad: Float64Array[] };
+type Response = GradResponse | Float64Array[] | Float64Array;
+
+interface State {
   w: Float64Array;
   g: Float64Array;
   p: Float64Array;
   r: Float64Array;
-  wTry: Float64Array;
-  gTry: Float64Array;
-  gProbe: Float64Array;
+  mask: Uint8Array | null;
+  kMax: number;
   E: number;
   Eprev: number;
   lambda: number;
   delta: number;
+  pn: number;
   success: boolean;
   failCount: number;
-  history: Float64Array;
-  historyPos: number;
+  hist: Float64Array;
+  hPtr: number;
   drop: number;
-  steps: number;
-  evals: number;
-  emergency: number;
-  startLoss: number;
+  stall: number;
+  res: ScgResult;
   done: boolean;
-  converged: boolean;
-  failure?: string;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -84,14 +132,252 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-function applyMask(v: Float64Array, mask: Uint8Array | null): void {
-  if (!mask) return;
-  for (let i = 0; i < v.length; i++) if (mask[i] === 0) v[i] = 0;
+function finiteAll(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+function fail(st: State, why: string): void {
+  if (!st.res.failure) st.res.failure = why;
+  st.done = true;
+}
+
+/** The algorithm, yielding batched evaluation requests and receiving their answers. */
+function* scgCore(
+  jobs: readonly ScgJob[],
+  options: ScgOptions & ScgExtraOptions,
+  features: { lossDiff: boolean },
+): Generator<Request, ScgResult[], Response> {
+  const curvature = options.curvature ?? "fd";
+  const ids = jobs.map((_, i) => i);
+  const start = (yield { kind: "grad", ids, w: jobs.map((j) => j.w) }) as GradResponse;
+  const states: State[] = jobs.map((job, i) => {
+    const K = job.w.length;
+    const c = scgConstants(options, K);
+    const g = start.grad[i];
+    const m = job.mask;
+    const p = new Float64Array(K);
+    for (let k = 0; k < K; k++) p[k] = -g[k] * (m ? m[k] : 1);
+    const E = start.loss[i];
+    const res: ScgResult = {
+      w: Float64Array.from(job.w),
+      startLoss: E,
+      endLoss: E,
+      converged: false,
+      steps: 0,
+      gradEvals: 1,
+      emergencySteps: 0,
+    };
+    const st: State = {
+      w: res.w,
+      g,
+      p,
+      r: Float64Array.from(p),
+      mask: m,
+      kMax: c.kMax,
+      E,
+      Eprev: E,
+      lambda: c.lambda0,
+      delta: 0,
+      pn: 0,
+      success: true,
+      failCount: 0,
+      hist: new Float64Array(c.historyLength).fill(0.01),
+      hPtr: 0,
+      drop: 0,
+      stall: 0,
+      res,
+      done: false,
+    };
+    if (!Number.isFinite(E) || !finiteAll(g)) {
+      fail(st, "loss or gradient is not finite at the start of an SCG call");
+    }
+    return st;
+  });
+  const c0 = scgConstants(options, jobs[0]?.w.length ?? 0);
+  const maxSteps = Math.max(0, ...states.map((st) => st.kMax));
+
+  for (let step = 1; step <= maxSteps; step++) {
+    const active = ids.filter((i) => !states[i].done && step <= states[i].kMax);
+    if (active.length === 0) break;
+
+    // Phase 1: curvature along p for the networks whose last step succeeded.
+    for (const i of active) states[i].pn = Math.sqrt(dot(states[i].p, states[i].p));
+    const probe = active.filter((i) => states[i].success);
+    for (const i of probe) {
+      // A zero search direction (all trainable gradients exactly 0): nothing left to do.
+      if (states[i].pn === 0) states[i].done = true;
+    }
+    const live = probe.filter((i) => states[i].pn > 0);
+    if (live.length > 0) {
+      if (curvature === "exact") {
+        const hv = (yield {
+          kind: "hv",
+          ids: live,
+          w: live.map((i) => states[i].w),
+          v: live.map((i) => states[i].p),
+        }) as Float64Array[];
+        live.forEach((i, n) => {
+          states[i].delta = dot(states[i].p, hv[n]);
+          states[i].res.gradEvals++;
+        });
+      } else {
+        const pts = live.map((i) => {
+          const st = states[i];
+          const sEps = c0.sigma0 / st.pn;
+          const x = new Float64Array(st.w.length);
+          for (let k = 0; k < x.length; k++) x[k] = st.w[k] + sEps * st.p[k];
+          return x;
+        });
+        const ev = (yield { kind: "grad", ids: live, w: pts }) as GradResponse;
+        live.forEach((i, n) => {
+          const st = states[i];
+          const sEps = c0.sigma0 / st.pn;
+          const gp = ev.grad[n];
+          let d = 0;
+          for (let k = 0; k < st.p.length; k++) d += st.p[k] * ((gp[k] - st.g[k]) / sEps);
+          st.delta = d;
+          st.res.gradEvals++;
+        });
+      }
+    }
+
+    // Phase 2: step size and trial point.
+    const mus = new Float64Array(states.length);
+    const pn2s = new Float64Array(states.length);
+    const trial: number[] = [];
+    const tries: Float64Array[] = [];
+    for (const i of active) {
+      const st = states[i];
+      if (st.done) continue;
+      st.res.steps = step;
+      const pn2 = dot(st.p, st.p);
+      pn2s[i] = pn2;
+      st.delta += st.lambda * pn2; // added again even after a failed step, as in the code
+      if (st.delta < 0) {
+        st.lambda = 2 * (st.lambda - st.delta / pn2);
+        st.delta += st.lambda * pn2;
+      }
+      const mu = dot(st.p, st.r);
+      mus[i] = mu;
+      const alpha = mu / st.delta;
+      if (!Number.isFinite(alpha)) {
+        fail(st, `SCG step size is not finite at step ${step}`);
+        continue;
+      }
+      const x = new Float64Array(st.w.length);
+      for (let k = 0; k < x.length; k++) x[k] = st.w[k] + alpha * st.p[k];
+      trial.push(i);
+      tries.push(x);
+    }
+    if (trial.length === 0) continue;
+    const ev = (yield { kind: "grad", ids: trial, w: tries }) as GradResponse;
+    const dLoss = features.lossDiff
+      ? (yield {
+        kind: "lossDiff",
+        ids: trial,
+        w: trial.map((i) => states[i].w),
+        dw: trial.map((i, n) => tries[n].map((x, k) => x - states[i].w[k])),
+      }) as Float64Array
+      : null;
+
+    // Phase 3: accept or reject, lambda update, stopping tests.
+    trial.forEach((i, n) => {
+      const st = states[i];
+      const res = st.res;
+      res.gradEvals++;
+      // With a direct loss difference, E is carried as E0 + the accepted differences.
+      const Etry = dLoss ? st.E + dLoss[n] : ev.loss[n];
+      const gTry = ev.grad[n];
+      if (!Number.isFinite(Etry) || !finiteAll(gTry)) {
+        fail(st, `loss became ${Etry} at SCG step ${step}`);
+        return;
+      }
+      const mu = mus[i];
+      const pn2 = pn2s[i];
+      // A trial loss bit-identical to the current one means the step is below the evaluator's
+      // resolution (float32 weights); SCG would then only inflate lambda until it overflows.
+      st.stall = Etry === st.E ? st.stall + 1 : 0;
+      if (options.stallLimit !== undefined && st.stall >= options.stallLimit) {
+        fail(
+          st,
+          `float32 cannot resolve the SCG step: ${st.stall} trial losses equal to the current ` +
+            `loss (step ${step})`,
+        );
+        return;
+      }
+      const Delta = 2 * st.delta * (st.E - Etry) / (mu * mu);
+      if (Delta >= 0) {
+        // Accept: r_new = -g_try is NOT masked (as in the code); the mask acts on p.
+        st.w.set(tries[n]);
+        st.g = gTry;
+        const K = st.w.length;
+        let rr = 0;
+        let rrOld = 0;
+        for (let k = 0; k < K; k++) {
+          const rn = -gTry[k];
+          rr += rn * rn;
+          rrOld += rn * st.r[k];
+        }
+        const beta = (rr - rrOld) / mu;
+        const m = st.mask;
+        for (let k = 0; k < K; k++) {
+          const rn = -gTry[k];
+          st.p[k] = (rn + beta * st.p[k]) * (m ? m[k] : 1);
+          st.r[k] = rn;
+        }
+        if (Delta > 0.75) st.lambda /= 4;
+        st.Eprev = st.E;
+        st.E = Etry;
+        res.endLoss = Etry;
+        st.success = true;
+        st.failCount = 1;
+      } else {
+        st.success = false;
+        st.failCount++;
+        if (st.failCount > 10) {
+          // Emergency plain-gradient step, masked (spec D8); E and g are not recomputed.
+          const m = st.mask;
+          for (let k = 0; k < st.w.length; k++) {
+            st.p[k] = st.r[k] * (m ? m[k] : 1);
+            st.w[k] += c0.fallbackStep * st.p[k];
+          }
+          st.failCount = 1;
+          res.emergencySteps++;
+        }
+      }
+      if (Delta < 0.25) st.lambda += st.delta * (1 - Delta) / pn2;
+      if (!Number.isFinite(st.lambda)) {
+        fail(st, `SCG lambda became ${st.lambda} at step ${step}`);
+        return;
+      }
+      if (options.stopRule === "dms") {
+        if (st.success) {
+          st.hist[st.hPtr] = st.Eprev - st.E;
+          st.hPtr = (st.hPtr + 1) % st.hist.length;
+          let sum = 0;
+          for (let h = 0; h < st.hist.length; h++) sum += st.hist[h];
+          const meanDrop = sum / st.hist.length;
+          if (meanDrop < 1e-8 && st.Eprev < 1.05 * c0.sigmaY * c0.sigmaY) {
+            res.converged = true;
+            st.done = true;
+          }
+        }
+      } else if (options.stopRule === "rl") {
+        st.drop = st.success ? 0.001 * (st.Eprev - st.E) + 0.999 * st.drop : Infinity;
+        if (st.E < 0.01 || (st.E < 0.015 && st.drop < 1e-8 && step > 20 && st.success)) {
+          res.converged = true;
+          st.done = true;
+        }
+      }
+    });
+  }
+  return states.map((st) => st.res);
 }
 
 /**
- * Runs one SCG call (one outer iteration) for every job. `evaluate` computes losses and gradients
- * for a batch of points; it is called once per phase of a step with every network that needs it.
+ * Runs one SCG call (one outer iteration) for every job with a synchronous batch evaluator (the
+ * float64 CPU kernels). Curvature is the spec's finite difference.
  */
 export function scgPopulation(
   jobs: readonly ScgJob[],
@@ -99,189 +385,44 @@ export function scgPopulation(
   evaluate: BatchEvaluator,
 ): ScgResult[] {
   if (jobs.length === 0) return [];
-  const K = jobs[0].w.length;
-  const c = scgConstants(options, K);
-  const states: NetState[] = jobs.map((job, idx) => ({
-    job: idx,
-    data: job.data,
-    mask: job.mask,
-    w: Float64Array.from(job.w),
-    g: new Float64Array(K),
-    p: new Float64Array(K),
-    r: new Float64Array(K),
-    wTry: new Float64Array(K),
-    gTry: new Float64Array(K),
-    gProbe: new Float64Array(K),
-    E: NaN,
-    Eprev: NaN,
-    lambda: c.lambda0,
-    delta: 0,
-    success: true,
-    failCount: 0,
-    history: new Float64Array(c.historyLength).fill(0.01),
-    historyPos: 0,
-    drop: 0,
-    steps: 0,
-    evals: 0,
-    emergency: 0,
-    startLoss: NaN,
-    done: false,
-    converged: false,
-  }));
-
-  // Loss and gradient at the starting point.
-  const e0 = evaluate(states.map((st) => ({ job: st.job, data: st.data, w: st.w, grad: st.g })));
-  for (let i = 0; i < states.length; i++) {
-    const st = states[i];
-    st.evals++;
-    st.E = e0[i];
-    st.startLoss = e0[i];
-    if (!Number.isFinite(st.E) || !allFinite(st.g)) {
-      fail(st, "loss or gradient is not finite at the start of an SCG call");
-      continue;
+  const gen = scgCore(jobs, options, { lossDiff: false });
+  let next = gen.next();
+  while (!next.done) {
+    const req = next.value;
+    if (req.kind !== "grad") {
+      throw new Error(`the synchronous SCG driver cannot answer ${req.kind}`);
     }
-    for (let m = 0; m < K; m++) st.p[m] = -st.g[m];
-    applyMask(st.p, st.mask);
-    st.r.set(st.p);
+    const grads = req.w.map((w) => new Float64Array(w.length));
+    const loss = evaluate(
+      req.ids.map((id, n) => ({ job: id, data: jobs[id].data, w: req.w[n], grad: grads[n] })),
+    );
+    next = gen.next({ loss, grad: grads });
   }
-
-  for (let step = 1; step <= c.kMax; step++) {
-    const active = states.filter((st) => !st.done);
-    if (active.length === 0) break;
-
-    // Phase 1: curvature probes for the networks whose last step succeeded.
-    const probing = active.filter((st) => st.success);
-    const probeEps = new Map<NetState, number>();
-    if (probing.length > 0) {
-      const reqs: EvalRequest[] = [];
-      for (const st of probing) {
-        const pn = Math.sqrt(dot(st.p, st.p));
-        const sEps = c.sigma0 / pn;
-        probeEps.set(st, sEps);
-        for (let m = 0; m < K; m++) st.wTry[m] = st.w[m] + sEps * st.p[m];
-        reqs.push({ job: st.job, data: st.data, w: st.wTry, grad: st.gProbe });
-      }
-      evaluate(reqs);
-    }
-
-    // Phase 2: step size, trial point.
-    const trialReqs: EvalRequest[] = [];
-    const trialState: { st: NetState; pn2: number; mu: number; delta: number }[] = [];
-    for (const st of active) {
-      st.steps = step;
-      const pn2 = dot(st.p, st.p);
-      if (st.success) {
-        st.evals++;
-        const sEps = probeEps.get(st)!;
-        let d = 0;
-        for (let m = 0; m < K; m++) d += st.p[m] * ((st.gProbe[m] - st.g[m]) / sEps);
-        st.delta = d;
-      }
-      let delta = st.delta + st.lambda * pn2;
-      if (delta < 0) {
-        st.lambda = 2 * (st.lambda - delta / pn2);
-        delta = delta + st.lambda * pn2;
-      }
-      st.delta = delta;
-      const mu = dot(st.p, st.r);
-      const alpha = mu / delta;
-      if (!Number.isFinite(alpha)) {
-        fail(st, `SCG step size is not finite at step ${step}`);
-        continue;
-      }
-      for (let m = 0; m < K; m++) st.wTry[m] = st.w[m] + alpha * st.p[m];
-      trialReqs.push({ job: st.job, data: st.data, w: st.wTry, grad: st.gTry });
-      trialState.push({ st, pn2, mu, delta });
-    }
-    const eTry = trialReqs.length > 0 ? evaluate(trialReqs) : [];
-
-    // Phase 3: accept or reject, lambda update, stopping tests.
-    for (let t = 0; t < trialState.length; t++) {
-      const { st, pn2, mu, delta } = trialState[t];
-      st.evals++;
-      const Etry = eTry[t];
-      if (!Number.isFinite(Etry) || !allFinite(st.gTry)) {
-        fail(st, `loss became ${Etry} at SCG step ${step}`);
-        continue;
-      }
-      const Delta = 2 * delta * (st.E - Etry) / (mu * mu);
-      if (Delta >= 0) {
-        // Accept: r_new = -g_try is NOT masked (as in the code); the mask acts on p.
-        st.w.set(st.wTry);
-        st.g.set(st.gTry);
-        let rr = 0;
-        let rNewR = 0;
-        for (let m = 0; m < K; m++) {
-          const rn = -st.gTry[m];
-          rr += rn * rn;
-          rNewR += rn * st.r[m];
-        }
-        const beta = (rr - rNewR) / mu;
-        for (let m = 0; m < K; m++) {
-          const rn = -st.gTry[m];
-          st.p[m] = rn + beta * st.p[m];
-          st.r[m] = rn;
-        }
-        applyMask(st.p, st.mask);
-        if (Delta > 0.75) st.lambda = st.lambda / 4;
-        st.Eprev = st.E;
-        st.E = Etry;
-        st.success = true;
-        st.failCount = 1;
-      } else {
-        st.success = false;
-        st.failCount++;
-        if (st.failCount > 10) {
-          // Emergency plain gradient step, masked per spec D8; E and g are not recomputed.
-          st.p.set(st.r);
-          applyMask(st.p, st.mask);
-          for (let m = 0; m < K; m++) st.w[m] += c.fallbackStep * st.p[m];
-          st.failCount = 1;
-          st.emergency++;
-        }
-      }
-      if (Delta < 0.25) st.lambda = st.lambda + delta * (1 - Delta) / pn2;
-
-      if (options.stopRule === "dms") {
-        if (st.success) {
-          st.history[st.historyPos] = st.Eprev - st.E;
-          st.historyPos = (st.historyPos + 1) % st.history.length;
-          let sum = 0;
-          for (let h = 0; h < st.history.length; h++) sum += st.history[h];
-          const meanDrop = sum / st.history.length;
-          if (meanDrop < 1e-8 && st.Eprev < 1.05 * c.sigmaY * c.sigmaY) {
-            st.done = true;
-            st.converged = true;
-          }
-        }
-      } else if (options.stopRule === "rl") {
-        st.drop = st.success ? 0.001 * (st.Eprev - st.E) + 0.999 * st.drop : Infinity;
-        if (st.E < 0.01 || (st.E < 0.015 && st.drop < 1e-8 && step > 20 && st.success)) {
-          st.done = true;
-          st.converged = true;
-        }
-      }
-    }
-  }
-
-  return states.map((st) => ({
-    w: st.w,
-    startLoss: st.startLoss,
-    endLoss: st.E,
-    converged: st.converged,
-    steps: st.steps,
-    gradEvals: st.evals,
-    emergencySteps: st.emergency,
-    ...(st.failure ? { failure: st.failure } : {}),
-  }));
+  return next.value;
 }
 
-function fail(st: NetState, why: string): void {
-  st.done = true;
-  st.failure = why;
-}
-
-function allFinite(v: Float64Array): boolean {
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
-  return true;
+/**
+ * Runs one SCG call for every job with an asynchronous evaluator (the WebGPU engine), optionally
+ * with exact curvature (`hv`) and direct loss differences (`lossDiff`).
+ */
+export async function populationScg(
+  jobs: readonly ScgJob[],
+  options: ScgOptions & ScgExtraOptions,
+  evaluator: PopulationEvaluator,
+): Promise<ScgResult[]> {
+  if (jobs.length === 0) return [];
+  if ((options.curvature ?? "fd") === "exact" && !evaluator.hv) {
+    throw new Error("SCG: exact curvature needs an evaluator with hv()");
+  }
+  const gen = scgCore(jobs, options, { lossDiff: Boolean(evaluator.lossDiff) });
+  let next = gen.next();
+  while (!next.done) {
+    const req = next.value;
+    let answer: Response;
+    if (req.kind === "grad") answer = await evaluator.grad(req.ids, req.w);
+    else if (req.kind === "hv") answer = await evaluator.hv!(req.ids, req.w, req.v);
+    else answer = await evaluator.lossDiff!(req.ids, req.w, req.dw);
+    next = gen.next(answer);
+  }
+  return next.value;
 }

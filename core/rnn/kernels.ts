@@ -309,13 +309,7 @@ export function sequenceTrajectory(
   data: { s: number; t: number },
   q: number,
 ): Float64Array {
-  const { n } = shape;
-  const { s: S, t: T } = data;
-  const out = new Float64Array(T * n);
-  for (let k = 0; k < T; k++) {
-    for (let i = 0; i < n; i++) out[k * n + i] = fwd.x[(k * n + i) * S + q];
-  }
-  return out;
+  return sequenceRows(fwd.x, shape.n, data, q);
 }
 
 /** Outputs of sequence `q` as a T x No row-major array. */
@@ -325,11 +319,20 @@ export function sequenceOutputs(
   data: { s: number; t: number },
   q: number,
 ): Float64Array {
-  const { no } = shape;
+  return sequenceRows(fwd.y, shape.no, data, q);
+}
+
+/** Extracts sequence q of a `[(k * width + i) * s + q]` buffer as T x width rows. */
+function sequenceRows(
+  buf: Float64Array,
+  width: number,
+  data: { s: number; t: number },
+  q: number,
+): Float64Array {
   const { s: S, t: T } = data;
-  const out = new Float64Array(T * no);
+  const out = new Float64Array(T * width);
   for (let k = 0; k < T; k++) {
-    for (let o = 0; o < no; o++) out[k * no + o] = fwd.y[(k * no + o) * S + q];
+    for (let i = 0; i < width; i++) out[k * width + i] = buf[(k * width + i) * S + q];
   }
   return out;
 }

@@ -7,13 +7,14 @@
  * @module
  */
 import type { SequenceSet } from "../engine.ts";
-import type { RnnShape } from "../../rnn/network.ts";
 import { paramLayout } from "../../rnn/network.ts";
 import {
+  diffSource,
   fusedSource,
   type KernelDims,
   type KernelMode,
   reduceSource,
+  trajectoryFloats,
   workgroupBytes,
 } from "./wgsl.ts";
 
@@ -73,6 +74,12 @@ export class GpuRunner {
     this.#device = device;
   }
 
+  /** Bind-group entry of the trajectory scratch buffer for `p` networks. */
+  #trajEntry(dims: KernelDims, mode: KernelMode, p: number): GPUBindGroupEntry {
+    const bytes = p * dims.s * trajectoryFloats(dims, mode) * 4;
+    return { binding: 8, resource: { buffer: this.#buffer("traj", bytes, STORAGE) } };
+  }
+
   /** The device. */
   get device(): GPUDevice {
     return this.#device;
@@ -121,7 +128,7 @@ export class GpuRunner {
   /** Largest number of networks one dispatch may hold under the storage-binding limit. */
   maxBatch(dims: KernelDims): number {
     const K = paramLayout(dims.shape).size;
-    const perNet = Math.max(dims.s * K, dims.t * dims.shape.n * dims.s) * 4;
+    const perNet = Math.max(dims.s * K, trajectoryFloats(dims, "gradHv") * dims.s) * 4;
     const lim = Math.min(
       this.#device.limits.maxStorageBufferBindingSize,
       this.#device.limits.maxBufferSize,
@@ -189,22 +196,32 @@ export class GpuRunner {
     const mode: KernelMode = v ? "gradHv" : "grad";
     this.#checkLimits(dims, mode, P);
     const K = paramLayout(dims.shape).size;
+    const M = v ? 2 : 1;
+    const KM = K * M;
     const S = dims.s;
     const dev = this.#device;
     const key = dimsKey(dims);
     const fused = this.#pipeline(`${mode}:${key}`, () => fusedSource(dims, mode));
-    const reduce = this.#pipeline(`reduce:${K}:${S}`, () => reduceSource(K, S));
-
-    const wBuf = this.#buffer("w", w.byteLength, STORAGE | COPY_DST);
+    const reduce = this.#pipeline(`reduce:${KM}:${S}`, () => reduceSource(KM, S));
+    // Per network: [w, v] when H v is asked for (matches the kernel's blocks).
+    let packed = w;
+    if (v) {
+      packed = new Float32Array(P * KM);
+      for (let i = 0; i < P; i++) {
+        packed.set(w.subarray(i * K, (i + 1) * K), i * KM);
+        packed.set(v.subarray(i * K, (i + 1) * K), i * KM + K);
+      }
+    }
+    const wBuf = this.#buffer("w", packed.byteLength, STORAGE | COPY_DST);
     const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
-    const gpart = this.#buffer("gpart", P * S * K * 4, STORAGE);
+    const gpart = this.#buffer("gpart", P * S * KM * 4, STORAGE);
     const lpart = this.#buffer("lpart", P * S * 4, STORAGE | COPY_SRC);
-    const gOut = this.#buffer("gout", P * K * 4, STORAGE | COPY_SRC);
+    const gOut = this.#buffer("gout", P * KM * 4, STORAGE | COPY_SRC);
     const uni = this.#buffer("uniform", 16, UNIFORM | COPY_DST);
-    dev.queue.writeBuffer(wBuf, 0, w);
-    dev.queue.writeBuffer(slotBuf, 0, slots);
+    dev.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
+    dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
     const u = new ArrayBuffer(16);
-    new Uint32Array(u, 0, 1)[0] = P * K;
+    new Uint32Array(u, 0, 1)[0] = P * KM;
     new Float32Array(u, 4, 1)[0] = 1 / (S * dims.t);
     dev.queue.writeBuffer(uni, 0, u);
 
@@ -215,54 +232,39 @@ export class GpuRunner {
       { binding: 3, resource: { buffer: gpart } },
       { binding: 4, resource: { buffer: lpart } },
       { binding: 7, resource: { buffer: slotBuf } },
+      this.#trajEntry(dims, mode, P),
     ];
-    let hpart: GPUBuffer | null = null;
-    let hOut: GPUBuffer | null = null;
-    if (v) {
-      const vBuf = this.#buffer("v", v.byteLength, STORAGE | COPY_DST);
-      dev.queue.writeBuffer(vBuf, 0, v);
-      hpart = this.#buffer("hpart", P * S * K * 4, STORAGE);
-      hOut = this.#buffer("hout", P * K * 4, STORAGE | COPY_SRC);
-      entries.push({ binding: 5, resource: { buffer: vBuf } });
-      entries.push({ binding: 6, resource: { buffer: hpart } });
-    }
     const enc = dev.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(fused);
     pass.setBindGroup(0, dev.createBindGroup({ layout: fused.getBindGroupLayout(0), entries }));
     pass.dispatchWorkgroups(S, P);
-    const groups = Math.ceil((P * K) / 64);
+    const groups = Math.ceil((P * KM) / 64);
     const gx = Math.min(groups, 65535);
     const gy = Math.ceil(groups / gx);
-    const reduceInto = (src: GPUBuffer, dst: GPUBuffer): void => {
-      pass.setPipeline(reduce);
-      pass.setBindGroup(
-        0,
-        dev.createBindGroup({
-          layout: reduce.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: src } },
-            { binding: 1, resource: { buffer: dst } },
-            { binding: 2, resource: { buffer: uni } },
-          ],
-        }),
-      );
-      pass.dispatchWorkgroups(gx, gy);
-    };
-    reduceInto(gpart, gOut);
-    if (hpart && hOut) reduceInto(hpart, hOut);
+    pass.setPipeline(reduce);
+    pass.setBindGroup(
+      0,
+      dev.createBindGroup({
+        layout: reduce.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: gpart } },
+          { binding: 1, resource: { buffer: gOut } },
+          { binding: 2, resource: { buffer: uni } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(gx, gy);
     pass.end();
-    // One staging buffer holds loss partials, gradients and H v, so the host waits once.
+    // One staging buffer holds loss partials and the reduced blocks, so the host waits once.
     const lBytes = P * S * 4;
-    const gBytes = P * K * 4;
-    const total = lBytes + gBytes * (v ? 2 : 1);
+    const gBytes = P * KM * 4;
     const staging = dev.createBuffer({
-      size: Math.ceil(total / 16) * 16,
+      size: Math.ceil((lBytes + gBytes) / 16) * 16,
       usage: MAP_READ | COPY_DST,
     });
     enc.copyBufferToBuffer(lpart, 0, staging, 0, lBytes);
     enc.copyBufferToBuffer(gOut, 0, staging, lBytes, gBytes);
-    if (hOut) enc.copyBufferToBuffer(hOut, 0, staging, lBytes + gBytes, gBytes);
     dev.queue.submit([enc.finish()]);
     await staging.mapAsync(1 /* GPUMapMode.READ */);
     const all = new Float32Array(staging.getMappedRange().slice(0));
@@ -275,9 +277,81 @@ export class GpuRunner {
       for (let q = 0; q < S; q++) acc += all[p * S + q];
       loss[p] = acc * scale;
     }
-    const grad = all.slice(P * S, P * S + P * K);
-    const hv = v ? all.slice(P * S + P * K, P * S + 2 * P * K) : null;
+    const blocks = all.subarray(P * S);
+    if (!v) return { loss, grad: blocks.slice(), hv: null };
+    const grad = new Float32Array(P * K);
+    const hv = new Float32Array(P * K);
+    for (let i = 0; i < P; i++) {
+      grad.set(blocks.subarray(i * KM, i * KM + K), i * K);
+      hv.set(blocks.subarray(i * KM + K, (i + 1) * KM), i * K);
+    }
     return { loss, grad, hv };
+  }
+
+  /**
+   * E(w + dw) - E(w) of `slots.length` networks (float32 difference propagation, per-sequence
+   * partials summed in float64), with w and dw laid out like `w` in {@link evaluate}.
+   */
+  async lossDiff(
+    data: DataUpload,
+    w: Float32Array,
+    options: { slots: Uint32Array; dw: Float32Array },
+  ): Promise<Float64Array> {
+    const { dims } = data;
+    const { slots, dw } = options;
+    const P = slots.length;
+    this.#checkLimits(dims, "grad", P);
+    const K = paramLayout(dims.shape).size;
+    const S = dims.s;
+    const NO = dims.shape.no;
+    const dev = this.#device;
+    const pipe = this.#pipeline(`diff:${dimsKey(dims)}`, () => diffSource(dims));
+    const packed = new Float32Array(P * 2 * K);
+    for (let i = 0; i < P; i++) {
+      packed.set(w.subarray(i * K, (i + 1) * K), i * 2 * K);
+      packed.set(dw.subarray(i * K, (i + 1) * K), i * 2 * K + K);
+    }
+    const wBuf = this.#buffer("wdiff", packed.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const dpart = this.#buffer("dpart", P * S * NO * 4, STORAGE | COPY_SRC);
+    dev.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
+    dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
+    const enc = dev.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipe);
+    pass.setBindGroup(
+      0,
+      dev.createBindGroup({
+        layout: pipe.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: wBuf } },
+          { binding: 1, resource: { buffer: data.inputs } },
+          { binding: 2, resource: { buffer: data.targets } },
+          { binding: 4, resource: { buffer: dpart } },
+          { binding: 7, resource: { buffer: slotBuf } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(S, P);
+    pass.end();
+    const bytes = P * S * NO * 4;
+    const staging = dev.createBuffer({
+      size: Math.ceil(bytes / 16) * 16,
+      usage: MAP_READ | COPY_DST,
+    });
+    enc.copyBufferToBuffer(dpart, 0, staging, 0, bytes);
+    dev.queue.submit([enc.finish()]);
+    await staging.mapAsync(1);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    const out = new Float64Array(P);
+    for (let p = 0; p < P; p++) {
+      let acc = 0;
+      for (let m = 0; m < S * NO; m++) acc += all[p * S * NO + m];
+      out[p] = acc / (S * dims.t);
+    }
+    return out;
   }
 
   /** Forward trajectories of `slots.length` networks (layout as {@link evaluate}). */
@@ -286,15 +360,18 @@ export class GpuRunner {
     const P = slots.length;
     this.#checkLimits(dims, "forward", P);
     const dev = this.#device;
-    const fused = this.#pipeline(`forward:${dimsKey(dims)}`, () => fusedSource(dims, "forward"));
+    const fused = this.#pipeline(
+      `forward:${dimsKey(dims)}`,
+      () => fusedSource(dims, "forward"),
+    );
     const xLen = dims.t * dims.shape.n * dims.s;
     const yLen = dims.t * dims.shape.no * dims.s;
     const wBuf = this.#buffer("w", w.byteLength, STORAGE | COPY_DST);
     const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
     const xBuf = this.#buffer("xout", P * xLen * 4, STORAGE | COPY_SRC);
     const yBuf = this.#buffer("yout", P * yLen * 4, STORAGE | COPY_SRC);
-    dev.queue.writeBuffer(wBuf, 0, w);
-    dev.queue.writeBuffer(slotBuf, 0, slots);
+    dev.queue.writeBuffer(wBuf, 0, w as Float32Array<ArrayBuffer>);
+    dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
     const enc = dev.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(fused);
@@ -308,6 +385,7 @@ export class GpuRunner {
           { binding: 3, resource: { buffer: xBuf } },
           { binding: 4, resource: { buffer: yBuf } },
           { binding: 7, resource: { buffer: slotBuf } },
+          this.#trajEntry(dims, "forward", P),
         ],
       }),
     );

@@ -1,7 +1,8 @@
 /**
- * The WebGPU engine: float32 fused RNN kernels (forward, BPTT, exact Hessian-vector products) on
- * the GPUDevice of TensorFlow.js's webgpu backend over Deno's `navigator.gpu`, with SCG's
- * per-network scalars kept in float64 on the host (one read-back per batched evaluation).
+ * The WebGPU engine: float32 fused RNN kernels (forward, BPTT, optional exact Hessian-vector
+ * products) on the GPUDevice of TensorFlow.js's webgpu backend over Deno's `navigator.gpu`, with
+ * SCG's weights and per-network scalars kept in float64 on the host: one upload of float32 weights
+ * and one read-back of losses and gradients per batched evaluation (two per SCG step).
  *
  * @module
  */
@@ -19,15 +20,21 @@ import type {
 } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
-import { type Curvature, populationScg } from "./population_scg.ts";
+import { type Curvature, populationScg } from "../../scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
 export interface WebGpuEngineOptions {
   /**
-   * SCG curvature: "exact" (default) uses exact Hessian-vector products; "fd" is the spec's
-   * finite difference, which float32 gradients cannot resolve (kept for the precision study).
+   * SCG curvature: "fd" (default) is the spec's finite difference of two float32 gradients, with
+   * every SCG scalar in float64 on the host; "exact" uses exact Hessian-vector products. In the
+   * precision study (docs/benchmarks.md) "fd" tracked the float64 engine and "exact" did not.
    */
   curvature?: Curvature;
+  /**
+   * Compute each SCG step's loss change directly by difference propagation (default true);
+   * false compares two float32 losses, which stalls near convergence (docs/benchmarks.md).
+   */
+  lossDifference?: boolean;
   /** Upper bound on networks per dispatch (default: what the device's buffer limits allow). */
   maxBatch?: number;
 }
@@ -55,6 +62,13 @@ function chunks(n: number, size: number): [number, number][] {
   return out;
 }
 
+/**
+ * Consecutive trial losses equal to the current loss after which a network's SCG call is marked
+ * failed: float32 can no longer resolve its steps, and spec SCG would otherwise accept them with
+ * Delta = 0 while lambda grows until it overflows (seen in the precision study, docs/benchmarks.md).
+ */
+const STALL_LIMIT = 50;
+
 class WebGpuEngine implements Engine {
   readonly name = "webgpu" as const;
   readonly precision = "float32" as const;
@@ -62,14 +76,16 @@ class WebGpuEngine implements Engine {
   readonly #runner: GpuRunner;
   readonly #curvature: Curvature;
   readonly #maxBatch: number;
+  readonly #lossDifference: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(runner: GpuRunner, description: string, options: WebGpuEngineOptions) {
     this.#runner = runner;
     this.description = description;
-    this.#curvature = options.curvature ?? "exact";
+    this.#curvature = options.curvature ?? "fd";
     this.#maxBatch = options.maxBatch ?? Infinity;
+    this.#lossDifference = options.lossDifference ?? true;
   }
 
   /** Engine calls share device buffers, so they run one after another. */
@@ -180,10 +196,17 @@ class WebGpuEngine implements Engine {
           };
           const res = await populationScg(
             ids.map((i) => jobs[i]),
-            { ...options, curvature: this.#curvature },
+            { ...options, curvature: this.#curvature, stallLimit: STALL_LIMIT },
             {
               grad: (local, w) => evaluate(local, w, null),
               hv: async (local, w, v) => (await evaluate(local, w, v)).hv,
+              lossDiff: this.#lossDifference
+                ? (local, w, dw) =>
+                  runner.lossDiff(up, toF32(w, K), {
+                    slots: Uint32Array.from(local),
+                    dw: toF32(dw, K),
+                  })
+                : undefined,
             },
           );
           ids.forEach((i, n) => out[i] = res[n]);
@@ -226,8 +249,11 @@ async function backendDevice(): Promise<{ device: GPUDevice; info: string }> {
 /** Creates the WebGPU engine (name "webgpu", precision "float32"). */
 export async function createWebGpuEngine(options: WebGpuEngineOptions = {}): Promise<Engine> {
   const { device, info } = await backendDevice();
-  const curvature = options.curvature ?? "exact";
+  const curvature = options.curvature ?? "fd";
   const description = `webgpu float32 fused kernels on ${info}; SCG scalars float64 on the host, ` +
-    `curvature ${curvature === "exact" ? "exact Hessian-vector products" : "finite difference"}`;
+    `curvature ${curvature === "exact" ? "exact Hessian-vector products" : "finite difference"}, ` +
+    `loss changes ${
+      options.lossDifference === false ? "as loss differences" : "by difference propagation"
+    }`;
   return new WebGpuEngine(new GpuRunner(device), description, options);
 }

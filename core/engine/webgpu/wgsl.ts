@@ -40,17 +40,24 @@ export function workgroupSize(shape: RnnShape): number {
 
 /** Bytes of workgroup memory a kernel needs (checked against the device limit). */
 export function workgroupBytes(dims: KernelDims, mode: KernelMode): number {
-  const { n, ni, no } = dims.shape;
-  const L = paramLayout(dims.shape);
   const wg = workgroupSize(dims.shape);
-  const base = n * n + n * ni + no * L.cCols + dims.t * n + dims.t * ni + dims.t * no + 2 * wg;
-  const extra = mode === "gradHv"
-    ? n * n + n * ni + no * L.cCols + dims.t * n + dims.t * no + wg
-    : 0;
-  return 4 * (base + extra);
+  const hv = mode === "gradHv" ? 2 : 1;
+  return 4 * (hv * (2 * wg + dims.t * dims.shape.no) + wg);
 }
 
-/** WGSL of the fused forward / gradient / Hessian-vector kernel. */
+/** Floats of trajectory scratch per (network, sequence): r(k), and R{r(k)} for H v. */
+export function trajectoryFloats(dims: KernelDims, mode: KernelMode): number {
+  return dims.t * dims.shape.n * (mode === "gradHv" ? 2 : 1);
+}
+
+/**
+ * WGSL of the fused forward / gradient / Hessian-vector kernel.
+ *
+ * Weights and inputs are read straight from storage buffers (the GPU's caches hold them) and the
+ * rate trajectory goes to a storage scratch buffer; only per-step vectors live in workgroup memory.
+ * This is deliberate: WGSL zero-initialises workgroup memory, and llvmpipe's compile time grows
+ * steeply with its size (92 s for a version holding the whole trajectory there, on this machine).
+ */
 export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   const { n, ni, no, outputBias } = dims.shape;
   const L = paramLayout(dims.shape);
@@ -58,6 +65,7 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   const wg = workgroupSize(dims.shape);
   const hv = mode === "gradHv";
   const fwd = mode === "forward";
+  const M = hv ? 2 : 1;
   const f = (x: number): string => `${x}u`;
   const lines: string[] = [];
   const P = (line: string): void => {
@@ -66,10 +74,12 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   P(`const N: u32 = ${f(n)}; const NI: u32 = ${f(ni)}; const NO: u32 = ${f(no)};`);
   P(`const CC: u32 = ${f(L.cCols)}; const T: u32 = ${f(t)}; const S: u32 = ${f(s)};`);
   P(`const K: u32 = ${f(L.size)}; const WG: u32 = ${f(wg)};`);
-  P(`const OA: u32 = ${f(L.a)}; const OC: u32 = ${f(L.c)};`);
+  P(`const OA: u32 = ${f(L.a)}; const OC: u32 = ${f(L.c)}; const TR: u32 = ${f(t * n * M)};`);
+  // With H v, each network's block holds [w, v] in w and [gradient, H v] in gpart.
+  P(`const KM: u32 = ${f(L.size * M)};`);
   P(`@group(0) @binding(0) var<storage, read> w: array<f32>;`);
   P(`@group(0) @binding(1) var<storage, read> inp: array<f32>;`);
-  P(`@group(0) @binding(2) var<storage, read> tgt: array<f32>;`);
+  if (!fwd) P(`@group(0) @binding(2) var<storage, read> tgt: array<f32>;`);
   if (fwd) {
     P(`@group(0) @binding(3) var<storage, read_write> xout: array<f32>;`);
     P(`@group(0) @binding(4) var<storage, read_write> yout: array<f32>;`);
@@ -80,85 +90,79 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   // Network p of the dispatch reads its data from slot slots[p] of the uploaded data set, so a
   // shrinking set of active networks needs no data re-upload.
   P(`@group(0) @binding(7) var<storage, read> slots: array<u32>;`);
-  if (hv) {
-    P(`@group(0) @binding(5) var<storage, read> v: array<f32>;`);
-    P(`@group(0) @binding(6) var<storage, read_write> hpart: array<f32>;`);
-  }
-  P(`var<workgroup> sA: array<f32, ${n * n}>;`);
-  P(`var<workgroup> sB: array<f32, ${n * ni}>;`);
-  P(`var<workgroup> sC: array<f32, ${no * L.cCols}>;`);
-  P(`var<workgroup> sR: array<f32, ${t * n}>;`);
-  P(`var<workgroup> sU: array<f32, ${t * ni}>;`);
-  P(`var<workgroup> sE: array<f32, ${t * no}>;`);
+  P(`@group(0) @binding(8) var<storage, read_write> traj: array<f32>;`);
+  P(`var<workgroup> sRp: array<f32, ${wg}>;`);
   P(`var<workgroup> sD: array<f32, ${wg}>;`);
   P(`var<workgroup> sRed: array<f32, ${wg}>;`);
+  if (!fwd) P(`var<workgroup> sE: array<f32, ${t * no}>;`);
   if (hv) {
-    P(`var<workgroup> vA: array<f32, ${n * n}>;`);
-    P(`var<workgroup> vB: array<f32, ${n * ni}>;`);
-    P(`var<workgroup> vC: array<f32, ${no * L.cCols}>;`);
-    P(`var<workgroup> sRv: array<f32, ${t * n}>;`);
-    P(`var<workgroup> sEv: array<f32, ${t * no}>;`);
+    P(`var<workgroup> sRpv: array<f32, ${wg}>;`);
     P(`var<workgroup> sDv: array<f32, ${wg}>;`);
+    P(`var<workgroup> sEv: array<f32, ${t * no}>;`);
   }
   P(`@compute @workgroup_size(${wg})`);
   P(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {`);
   P(`  let q = wid.x; let p = wid.y; let sl = slots[p];`);
-  P(`  let wb = p * K;`);
-  P(`  for (var m = tid; m < N * N; m += WG) { sA[m] = w[wb + OA + m]; }`);
-  P(`  for (var m = tid; m < N * NI; m += WG) { sB[m] = w[wb + m]; }`);
-  P(`  for (var m = tid; m < NO * CC; m += WG) { sC[m] = w[wb + OC + m]; }`);
-  if (hv) {
-    P(`  for (var m = tid; m < N * N; m += WG) { vA[m] = v[wb + OA + m]; }`);
-    P(`  for (var m = tid; m < N * NI; m += WG) { vB[m] = v[wb + m]; }`);
-    P(`  for (var m = tid; m < NO * CC; m += WG) { vC[m] = v[wb + OC + m]; }`);
-  }
+  P(`  let wb = p * KM;`);
   P(`  let ib = sl * T * NI * S;`);
-  P(`  for (var m = tid; m < T * NI; m += WG) {`);
-  P(`    let k = m / NI; let c = m % NI;`);
-  P(`    sU[m] = inp[ib + (k * NI + c) * S + q];`);
-  P(`  }`);
+  P(`  let rb = (p * S + q) * TR;`);
+  if (hv) P(`  let rvb = rb + T * N;`);
+  P(`  sRp[tid] = 0.0;`);
+  if (hv) P(`  sRpv[tid] = 0.0;`);
   P(`  workgroupBarrier();`);
   // Forward recurrence.
   P(`  for (var k = 0u; k < T; k++) {`);
+  P(`    var r = 0.0;`);
+  if (hv) P(`    var rr = 0.0;`);
   P(`    if (tid < N) {`);
   P(`      var x = 0.0;`);
   if (hv) P(`      var rx = 0.0;`);
   P(`      for (var c = 0u; c < NI; c++) {`);
-  P(`        x += sB[tid + N * c] * sU[k * NI + c];`);
-  if (hv) P(`        rx += vB[tid + N * c] * sU[k * NI + c];`);
+  P(`        let u = inp[ib + (k * NI + c) * S + q];`);
+  P(`        x += w[wb + tid + N * c] * u;`);
+  if (hv) P(`        rx += v[wb + tid + N * c] * u;`);
   P(`      }`);
-  P(`      if (k > 0u) {`);
-  P(`        let pb = (k - 1u) * N;`);
-  P(`        for (var j = 0u; j < N; j++) {`);
-  P(`          x += sA[tid + N * j] * sR[pb + j];`);
-  if (hv) P(`          rx += vA[tid + N * j] * sR[pb + j] + sA[tid + N * j] * sRv[pb + j];`);
-  P(`        }`);
+  P(`      for (var j = 0u; j < N; j++) {`);
+  P(`        x += w[wb + OA + tid + N * j] * sRp[j];`);
+  if (hv) {
+    P(`        rx += v[wb + OA + tid + N * j] * sRp[j] + w[wb + OA + tid + N * j] * sRpv[j];`);
+  }
   P(`      }`);
-  P(`      let r = tanh(x);`);
-  P(`      sR[k * N + tid] = r;`);
-  if (hv) P(`      sRv[k * N + tid] = (1.0 - r * r) * rx;`);
+  P(`      r = tanh(x);`);
+  P(`      traj[rb + k * N + tid] = r;`);
+  if (hv) {
+    P(`      rr = (1.0 - r * r) * rx;`);
+    P(`      traj[rvb + k * N + tid] = rr;`);
+  }
   if (fwd) P(`      xout[((p * T + k) * N + tid) * S + q] = x;`);
   P(`    }`);
   P(`    workgroupBarrier();`);
+  P(`    sRp[tid] = r;`);
+  if (hv) P(`    sRpv[tid] = rr;`);
+  P(`    workgroupBarrier();`);
   P(`  }`);
+  P(`  storageBarrier();`);
   // Outputs and output errors.
   P(`  let tb = sl * T * NO * S;`);
-  P(`  let ob_y = p * T * NO * S;`);
+  P(`  let yb = p * T * NO * S;`);
   P(`  var lsum = 0.0;`);
   P(`  for (var m = tid; m < T * NO; m += WG) {`);
   P(`    let k = m / NO; let o = m % NO;`);
   P(`    var y = 0.0;`);
   if (hv) P(`    var ry = 0.0;`);
   P(`    for (var i = 0u; i < N; i++) {`);
-  P(`      y += sC[o + NO * i] * sR[k * N + i];`);
-  if (hv) P(`      ry += vC[o + NO * i] * sR[k * N + i] + sC[o + NO * i] * sRv[k * N + i];`);
+  P(`      let ri = traj[rb + k * N + i];`);
+  P(`      y += w[wb + OC + o + NO * i] * ri;`);
+  if (hv) {
+    P(`      ry += v[wb + OC + o + NO * i] * ri + w[wb + OC + o + NO * i] * traj[rvb + k * N + i];`);
+  }
   P(`    }`);
   if (outputBias) {
-    P(`    y += sC[o + NO * N];`);
-    if (hv) P(`    ry += vC[o + NO * N];`);
+    P(`    y += w[wb + OC + o + NO * N];`);
+    if (hv) P(`    ry += v[wb + OC + o + NO * N];`);
   }
   if (fwd) {
-    P(`    yout[ob_y + (k * NO + o) * S + q] = y;`);
+    P(`    yout[yb + (k * NO + o) * S + q] = y;`);
   } else {
     P(`    let d = y - tgt[tb + (k * NO + o) * S + q];`);
     P(`    sE[m] = 2.0 * d;`);
@@ -187,34 +191,37 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   P(`    var dl = 0.0;`);
   if (hv) P(`    var rdl = 0.0;`);
   P(`    if (tid < N) {`);
-  P(`      let r = sR[k * N + tid];`);
+  P(`      let r = traj[rb + k * N + tid];`);
   P(`      var g = 0.0;`);
-  if (hv) P(`      var rg = 0.0; let rr = sRv[k * N + tid];`);
+  if (hv) P(`      var rg = 0.0; let rr = traj[rvb + k * N + tid];`);
   P(`      for (var o = 0u; o < NO; o++) {`);
   P(`        let e = sE[k * NO + o];`);
-  P(`        g += sC[o + NO * tid] * e;`);
+  P(`        g += w[wb + OC + o + NO * tid] * e;`);
   P(`        gC[o] += e * r;`);
   if (hv) {
     P(`        let re = sEv[k * NO + o];`);
-    P(`        rg += vC[o + NO * tid] * e + sC[o + NO * tid] * re;`);
+    P(`        rg += v[wb + OC + o + NO * tid] * e + w[wb + OC + o + NO * tid] * re;`);
     P(`        hC[o] += re * r + e * rr;`);
   }
   P(`      }`);
   P(`      for (var j = 0u; j < N; j++) {`);
-  P(`        g += sA[j + N * tid] * sD[j];`);
-  if (hv) P(`        rg += vA[j + N * tid] * sD[j] + sA[j + N * tid] * sDv[j];`);
+  P(`        g += w[wb + OA + j + N * tid] * sD[j];`);
+  if (hv) P(`        rg += v[wb + OA + j + N * tid] * sD[j] + w[wb + OA + j + N * tid] * sDv[j];`);
   P(`      }`);
   P(`      dl = (1.0 - r * r) * g;`);
   if (hv) P(`      rdl = (1.0 - r * r) * rg - 2.0 * r * rr * g;`);
   P(`      for (var c = 0u; c < NI; c++) {`);
-  P(`        gB[c] += dl * sU[k * NI + c];`);
-  if (hv) P(`        hB[c] += rdl * sU[k * NI + c];`);
+  P(`        let u = inp[ib + (k * NI + c) * S + q];`);
+  P(`        gB[c] += dl * u;`);
+  if (hv) P(`        hB[c] += rdl * u;`);
   P(`      }`);
   P(`      if (k > 0u) {`);
-  P(`        let pb = (k - 1u) * N;`);
+  P(`        let pb = rb + (k - 1u) * N;`);
+  if (hv) P(`        let pbv = rvb + (k - 1u) * N;`);
   P(`        for (var j = 0u; j < N; j++) {`);
-  P(`          gA[j] += dl * sR[pb + j];`);
-  if (hv) P(`          hA[j] += rdl * sR[pb + j] + dl * sRv[pb + j];`);
+  P(`          let rj = traj[pb + j];`);
+  P(`          gA[j] += dl * rj;`);
+  if (hv) P(`          hA[j] += rdl * rj + dl * traj[pbv + j];`);
   P(`        }`);
   P(`      }`);
   P(`    }`);
@@ -223,7 +230,7 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   if (hv) P(`    sDv[tid] = rdl;`);
   P(`    workgroupBarrier();`);
   P(`  }`);
-  P(`  let ob = (p * S + q) * K;`);
+  P(`  let ob = (p * S + q) * KM;`);
   P(`  if (tid < N) {`);
   P(`    for (var c = 0u; c < NI; c++) { gpart[ob + tid + N * c] = gB[c]; }`);
   P(`    for (var j = 0u; j < N; j++) { gpart[ob + OA + tid + N * j] = gA[j]; }`);
@@ -248,7 +255,11 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
     P(`  }`);
   }
   P(`}`);
-  return lines.join("\n");
+  // v and H v live in the second half of each network's block (keeps to 8 storage bindings).
+  return lines.join("\n").replaceAll("v[wb + ", "w[wb + K + ").replaceAll(
+    "hpart[ob + ",
+    "gpart[ob + K + ",
+  );
 }
 
 /**
@@ -275,5 +286,85 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     sum = t;
   }
   outv[idx] = sum * params.scale;
+}`;
+}
+
+/**
+ * WGSL of the loss-difference kernel: for weights w and a step dw (blocks `[w, dw]` per network),
+ * the per-sequence partial of S T (E(w + dw) - E(w)), computed by propagating the difference of
+ * the two trajectories (dx = dB u + dA r'(k-1) + A dr(k-1), dr = tanh(dx) (1 - r r'),
+ * dy = dC r' + C dr, d(e^2) = dy (dy + 2 e)), so float32 resolves the loss change of a step to
+ * its own relative precision even when the step is far below the resolution of the weights. Two
+ * float32 losses subtracted cannot: that is what stalls float32 SCG near convergence.
+ */
+export function diffSource(dims: KernelDims): string {
+  const { n, ni, no, outputBias } = dims.shape;
+  const L = paramLayout(dims.shape);
+  const { s, t } = dims;
+  const wg = workgroupSize(dims.shape);
+  const K = L.size;
+  return `
+const N: u32 = ${n}u; const NI: u32 = ${ni}u; const NO: u32 = ${no}u; const T: u32 = ${t}u;
+const S: u32 = ${s}u; const K: u32 = ${K}u; const KM: u32 = ${2 * K}u;
+const OA: u32 = ${L.a}u; const OC: u32 = ${L.c}u;
+@group(0) @binding(0) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> tgt: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dpart: array<f32>;
+@group(0) @binding(7) var<storage, read> slots: array<u32>;
+// tanh with full relative precision near 0: GPU tanh is often (e^2x - 1) / (e^2x + 1), whose
+// relative error explodes for the tiny arguments dx of a small step (31% at 1e-7 on llvmpipe).
+fn tanhSmall(x: f32) -> f32 {
+  if (abs(x) < 0.03) {
+    let x2 = x * x;
+    return x * (1.0 - x2 * (1.0 / 3.0 - x2 * (2.0 / 15.0)));
+  }
+  return tanh(x);
+}
+var<workgroup> sRb: array<f32, ${wg}>;
+var<workgroup> sRt: array<f32, ${wg}>;
+var<workgroup> sDr: array<f32, ${wg}>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let q = wid.x; let p = wid.y; let sl = slots[p];
+  let wb = p * KM; let db = wb + K;
+  let ib = sl * T * NI * S; let tb = sl * T * NO * S;
+  sRb[tid] = 0.0; sRt[tid] = 0.0; sDr[tid] = 0.0;
+  workgroupBarrier();
+  var acc = 0.0;
+  for (var k = 0u; k < T; k++) {
+    var rb = 0.0; var rt = 0.0; var dr = 0.0;
+    if (tid < N) {
+      var xb = 0.0; var dx = 0.0;
+      for (var c = 0u; c < NI; c++) {
+        let u = inp[ib + (k * NI + c) * S + q];
+        xb += w[wb + tid + N * c] * u;
+        dx += w[db + tid + N * c] * u;
+      }
+      for (var j = 0u; j < N; j++) {
+        let a = w[wb + OA + tid + N * j];
+        xb += a * sRb[j];
+        dx += w[db + OA + tid + N * j] * sRt[j] + a * sDr[j];
+      }
+      rb = tanh(xb);
+      rt = tanh(xb + dx);
+      dr = tanhSmall(dx) * (1.0 - rb * rt);
+    }
+    workgroupBarrier();
+    sRb[tid] = rb; sRt[tid] = rt; sDr[tid] = dr;
+    workgroupBarrier();
+    if (tid < NO) {
+      var yb = 0.0; var dy = 0.0;
+      for (var i = 0u; i < N; i++) {
+        let c = w[wb + OC + tid + NO * i];
+        yb += c * sRb[i];
+        dy += w[db + OC + tid + NO * i] * sRt[i] + c * sDr[i];
+      }
+      ${outputBias ? "yb += w[wb + OC + tid + NO * N]; dy += w[db + OC + tid + NO * N];" : ""}
+      let e = yb - tgt[tb + (k * NO + tid) * S + q];
+      acc += dy * (dy + 2.0 * e);
+    }
+  }
+  if (tid < NO) { dpart[(p * S + q) * NO + tid] = acc; }
 }`;
 }

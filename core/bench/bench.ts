@@ -1,0 +1,243 @@
+/**
+ * Gradient-evaluation throughput of the engines on populations of DMS networks (16 sequences x 58
+ * steps each): flag parsing, the measurement loop, the NumPy baseline and the table. A benchmark,
+ * never a test: nothing here asserts a speed.
+ *
+ * @module
+ */
+import type { Engine, GradJob } from "../engine/engine.ts";
+import { gradFlops } from "../engine/engine.ts";
+import { DMS_INIT, DMS_SHAPE, initWeights } from "../rnn/network.ts";
+import { dmsTrainingSet } from "../dms/task.ts";
+import { deriveSeed, Rng } from "../rng.ts";
+import { UsageError } from "../experiment.ts";
+import { parseNumberFlag } from "../flags.ts";
+
+/**
+ * Engines the bench knows. `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
+ * `webgpu-tfjs` is the gradient written with generic tfjs ops on the webgpu backend (the
+ * "before" of the fused kernels).
+ */
+export const BENCH_ENGINES = ["cpu", "cpu-js", "webgpu", "webgpu-tfjs", "numpy"] as const;
+/** One of {@link BENCH_ENGINES}. */
+export type BenchEngine = typeof BENCH_ENGINES[number];
+
+/** Parsed `deno task bench` flags. */
+export interface BenchConfig {
+  /** Engines in table order. */
+  engines: BenchEngine[];
+  /** Population sizes; null = default (1, 16, 100, 400, plus 1000, 4000 on a hardware GPU). */
+  networks: number[] | null;
+  /** Measuring time per row, seconds. */
+  seconds: number;
+  /** JSON output file. */
+  out: string | null;
+}
+
+/** One row of the table and of the `--out` JSON array. */
+export interface BenchRow {
+  /** Engine id. */
+  engine: string;
+  /** Population size P. */
+  networks: number;
+  /** Gradient evaluations (one network on its 16 x 58 set) per second. */
+  gradEvalsPerSecond: number;
+  /** GFLOP/s at {@link gradFlops} per evaluation. */
+  gflops: number;
+  /** Fraction of the device's nominal peak, when known. */
+  fractionOfPeak: number | null;
+  /** Nominal peak used for the fraction (GFLOP/s), when known. */
+  peakGflops: number | null;
+  /** Arithmetic. */
+  precision: string;
+  /** Engine / device description. */
+  device: string;
+  /** Batched calls timed. */
+  calls: number;
+  /** Seconds timed. */
+  seconds: number;
+}
+
+/** Default population sizes. */
+export const DEFAULT_NETWORKS: readonly number[] = [1, 16, 100, 400];
+/** Extra sizes measured when a hardware GPU is present. */
+export const GPU_EXTRA_NETWORKS: readonly number[] = [1000, 4000];
+
+/** Parses the bench's flags; throws {@link UsageError} on bad input. */
+export function parseBenchArgs(args: readonly string[]): BenchConfig {
+  const cfg: BenchConfig = { engines: ["cpu", "webgpu"], networks: null, seconds: 3, out: null };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : null;
+    if (name === null) throw new UsageError(`unexpected argument '${a}'`);
+    if (name === "help") throw new UsageError(BENCH_USAGE);
+    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    if (name === "engines") {
+      const list = value.split(",").map((s) => s.trim());
+      for (const e of list) {
+        if (!(BENCH_ENGINES as readonly string[]).includes(e)) {
+          throw new UsageError(
+            `--engines: unknown engine '${e}' (known: ${BENCH_ENGINES.join(", ")})`,
+          );
+        }
+      }
+      cfg.engines = list as BenchEngine[];
+    } else if (name === "networks") {
+      const list = value.split(",").map((s) => s.trim());
+      cfg.networks = list.map((s) => {
+        const n = Number(s);
+        if (!/^\d+$/.test(s) || n < 1 || n > 100000) {
+          throw new UsageError(`--networks must be whole numbers between 1 and 100000, got '${s}'`);
+        }
+        return n;
+      });
+    } else if (name === "seconds") {
+      cfg.seconds = parseNumberFlag("seconds", value, { min: 0.01, max: 3600 });
+    } else if (name === "out") {
+      cfg.out = value;
+    } else {
+      throw new UsageError(`unknown flag --${name}`);
+    }
+  }
+  return cfg;
+}
+
+/** Usage text. */
+export const BENCH_USAGE =
+  `usage: deno task bench [--engines cpu,cpu-js,webgpu,numpy] [--networks 1,16,100,400]
+                       [--seconds S] [--out FILE]`;
+
+/** A population of P DMS networks with their own training sets (deterministic). */
+export function benchJobs(p: number, seed = 1): GradJob[] {
+  return Array.from({ length: p }, (_, i) => {
+    const rng = new Rng(deriveSeed(seed, i));
+    return { data: dmsTrainingSet(rng), w: initWeights(DMS_SHAPE, DMS_INIT, rng) };
+  });
+}
+
+/** FLOPs of one DMS gradient evaluation on 16 x 58. */
+export const DMS_EVAL_FLOPS: number = gradFlops(DMS_SHAPE, 16, 58);
+
+/** Times `engine.lossAndGrad` on P networks for about `seconds` (after one warm-up call). */
+export async function measureEngine(
+  engine: Pick<Engine, "lossAndGrad" | "precision" | "description">,
+  p: number,
+  options: { seconds: number; label: string; peakGflops: number | null },
+): Promise<BenchRow> {
+  const jobs = benchJobs(p);
+  await engine.lossAndGrad(jobs); // warm-up: kernel compilation, uploads, worker start
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    await engine.lossAndGrad(jobs);
+    calls++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < options.seconds);
+  return row(options.label, p, (calls * p) / elapsed, {
+    peak: options.peakGflops,
+    precision: engine.precision,
+    device: engine.description,
+    calls,
+    seconds: elapsed,
+  });
+}
+
+function row(
+  engine: string,
+  networks: number,
+  evalsPerSecond: number,
+  o: { peak: number | null; precision: string; device: string; calls: number; seconds: number },
+): BenchRow {
+  const gflops = (evalsPerSecond * DMS_EVAL_FLOPS) / 1e9;
+  return {
+    engine,
+    networks,
+    gradEvalsPerSecond: evalsPerSecond,
+    gflops,
+    fractionOfPeak: o.peak ? gflops / o.peak : null,
+    peakGflops: o.peak,
+    precision: o.precision,
+    device: o.device,
+    calls: o.calls,
+    seconds: o.seconds,
+  };
+}
+
+const NUMPY_SCRIPT = new URL("../../bench/numpy_baseline.py", import.meta.url).pathname;
+
+/** Whether python3 with NumPy and the baseline script are available. */
+export async function numpyAvailable(): Promise<boolean> {
+  try {
+    await Deno.stat(NUMPY_SCRIPT);
+    const out = await new Deno.Command("python3", {
+      args: ["-c", "import numpy"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `bench/numpy_baseline.py` (float64 NumPy, one BLAS thread) for P networks. */
+export async function measureNumpy(p: number, seconds: number): Promise<BenchRow> {
+  const env = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const out = await new Deno.Command("python3", {
+    args: [NUMPY_SCRIPT, String(p), String(seconds)],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`numpy baseline failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const r = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    evalsPerSecond: number;
+    calls: number;
+    seconds: number;
+    numpy: string;
+  };
+  return row("numpy", p, r.evalsPerSecond, {
+    peak: null,
+    precision: "float64",
+    device: `NumPy ${r.numpy} (OpenBLAS, 1 thread), batched over the 16 sequences`,
+    calls: r.calls,
+    seconds: r.seconds,
+  });
+}
+
+/** Nominal float32 peaks (GFLOP/s, dense FMA, boost clock) of GPUs the bench may meet. */
+const GPU_PEAKS: readonly [RegExp, number][] = [
+  [/H200/i, 66900],
+  [/H100.*PCIe/i, 51200],
+  [/H100/i, 66900],
+  [/A100/i, 19500],
+];
+
+/** Nominal float32 peak of a GPU from its adapter description, or null. */
+export function gpuPeakGflops(description: string): number | null {
+  for (const [re, peak] of GPU_PEAKS) if (re.test(description)) return peak;
+  return null;
+}
+
+/** Formats rows as an aligned text table. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const head = ["engine", "networks", "evals/s", "GFLOP/s", "% of peak", "calls", "s"];
+  const body = rows.map((r) => [
+    r.engine,
+    String(r.networks),
+    r.gradEvalsPerSecond.toFixed(1),
+    r.gflops.toFixed(2),
+    r.fractionOfPeak === null ? "-" : (100 * r.fractionOfPeak).toFixed(2),
+    String(r.calls),
+    r.seconds.toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)].join("\n");
+}

@@ -1,0 +1,103 @@
+/**
+ * `deno task bench`: gradient-evaluation throughput of the engines side by side on populations of
+ * DMS networks; prints a table and, with `--out FILE`, writes the rows as a JSON array.
+ *
+ * @module
+ */
+import {
+  type BenchConfig,
+  type BenchRow,
+  DEFAULT_NETWORKS,
+  formatTable,
+  GPU_EXTRA_NETWORKS,
+  gpuPeakGflops,
+  measureEngine,
+  measureNumpy,
+  numpyAvailable,
+  parseBenchArgs,
+} from "../core/bench/bench.ts";
+import { UsageError } from "../core/experiment.ts";
+import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { probeWebGpu } from "../core/engine/select.ts";
+import type { Engine } from "../core/engine/engine.ts";
+
+async function main(args: string[]): Promise<number> {
+  let cfg: BenchConfig;
+  try {
+    cfg = parseBenchArgs(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  const wantsGpu = cfg.engines.some((e) => e.startsWith("webgpu"));
+  const probe = wantsGpu ? await probeWebGpu() : null;
+  if (wantsGpu && !probe) {
+    console.error("--engines webgpu: no WebGPU adapter is available on this machine");
+    return 2;
+  }
+  const hardwareGpu = probe !== null && !probe.isFallback;
+  const networks = cfg.networks ??
+    [...DEFAULT_NETWORKS, ...(hardwareGpu ? GPU_EXTRA_NETWORKS : [])];
+  const rows: BenchRow[] = [];
+  for (const name of cfg.engines) {
+    if (name === "numpy") {
+      if (!(await numpyAvailable())) {
+        console.log("numpy: python3 with NumPy not found; baseline row skipped");
+        continue;
+      }
+      for (const p of networks) {
+        rows.push(await measureNumpy(p, cfg.seconds));
+        console.log(formatTable(rows.slice(-1)).split("\n")[2]);
+      }
+      continue;
+    }
+    let engine: Pick<Engine, "lossAndGrad" | "precision" | "description" | "close">;
+    let peak: number | null = null;
+    if (name === "webgpu-tfjs") {
+      const ops = await import("../core/engine/webgpu/tfjs_ops.ts");
+      await ops.tfjsWebGpuReady();
+      peak = gpuPeakGflops(probe!.description);
+      engine = {
+        precision: "float32",
+        description: "generic tfjs ops (matMul/tanh per step, tf.grads) on the webgpu backend",
+        lossAndGrad: ops.tfjsOpsLossAndGrad,
+        close: () => Promise.resolve(),
+      };
+    } else if (name === "webgpu") {
+      const { createWebGpuEngine } = await import("../core/engine/webgpu/webgpu_engine.ts");
+      engine = await createWebGpuEngine();
+      peak = gpuPeakGflops(probe!.description);
+      if (probe!.isFallback) {
+        console.log(`webgpu: software adapter (${probe!.description}); expect it to be slow`);
+      }
+    } else {
+      engine = new CpuEngine({ kernel: name === "cpu-js" ? "js" : undefined });
+    }
+    console.log(`${name}: ${engine.description}`);
+    try {
+      for (const p of networks) {
+        const r = await measureEngine(engine, p, {
+          seconds: cfg.seconds,
+          label: name,
+          peakGflops: peak,
+        });
+        rows.push(r);
+        console.log(formatTable([r]).split("\n")[2]);
+      }
+    } finally {
+      await engine.close();
+    }
+  }
+  console.log("");
+  console.log(formatTable(rows));
+  if (cfg.out) {
+    await Deno.writeTextFile(cfg.out, JSON.stringify(rows, null, 2) + "\n");
+    console.log(`\nwrote ${rows.length} rows to ${cfg.out}`);
+  }
+  return 0;
+}
+
+Deno.exit(await main(Deno.args));
