@@ -74,7 +74,7 @@ export const FIG5_PAPER: Fig5Config = Object.freeze({
 export const FIG5_DEFAULT: Fig5Config = Object.freeze({
   preset: "default",
   reduced: true,
-  networks: 10,
+  networks: 8,
   levels: [0.3, 0.5, 0.7],
   initialRounds: 3,
   maxOuterInitial: 2,
