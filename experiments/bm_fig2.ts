@@ -9,22 +9,10 @@
 import type { Experiment, UnitEntry } from "../core/experiment.ts";
 import type { Panel } from "../core/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
-import {
-  BM_FLAGS,
-  type BmConfig,
-  configureBm,
-  defaultConfig,
-  describeBm,
-  paperConfig,
-} from "../core/bm/config.ts";
+import type { BmConfig } from "../core/bm/config.ts";
 import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
 import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
-import {
-  aggregatePruning,
-  protocolLabel,
-  pruningUnits,
-  runPruning,
-} from "../core/bm/pruning_run.ts";
+import { aggregatePruning, protocolLabel, pruningExperimentBase } from "../core/bm/pruning_run.ts";
 import { percentile } from "../core/bm/prune.ts";
 import { mean } from "../core/stats.ts";
 
@@ -80,12 +68,7 @@ export const bmFig2: Experiment<BmConfig> = {
   id: "bm-fig2",
   title: "Fig 2: generative performance of pruned 13x70 RBMs (log-prob matching, KL)",
   paper: "scholl2021",
-  presets: { default: defaultConfig(3), paper: paperConfig(10) },
-  flags: BM_FLAGS,
-  configure: (base, flags) => configureBm(base, flags, { paperSeeds: 10, experiment: "bm-fig2" }),
-  describe: describeBm,
-  totalUnits: pruningUnits,
-  run: runPruning,
+  ...pruningExperimentBase("bm-fig2"),
   async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
     const config = run.config as unknown as BmConfig;
     const units = await store.listUnits(run.id);

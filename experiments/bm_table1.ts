@@ -7,20 +7,12 @@
 import type { Experiment, UnitEntry } from "../core/experiment.ts";
 import type { Panel } from "../core/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
-import {
-  BM_FLAGS,
-  type BmConfig,
-  configureBm,
-  defaultConfig,
-  describeBm,
-  paperConfig,
-} from "../core/bm/config.ts";
+import type { BmConfig } from "../core/bm/config.ts";
 import {
   aggregatePruning,
   loadPruningAggregate,
   protocolLabel,
-  pruningUnits,
-  runPruning,
+  pruningExperimentBase,
 } from "../core/bm/pruning_run.ts";
 import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
 
@@ -40,12 +32,7 @@ export const bmTable1: Experiment<BmConfig> = {
   id: "bm-table1",
   title: "Table 1: hidden units left after FI / control pruning of a 13x70 RBM",
   paper: "scholl2021",
-  presets: { default: defaultConfig(3), paper: paperConfig(10) },
-  flags: BM_FLAGS,
-  configure: (base, flags) => configureBm(base, flags, { paperSeeds: 10, experiment: "bm-table1" }),
-  describe: describeBm,
-  totalUnits: pruningUnits,
-  run: runPruning,
+  ...pruningExperimentBase("bm-table1"),
   async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
     const config = run.config as unknown as BmConfig;
     const agg = await loadPruningAggregate(run, store);

@@ -6,10 +6,17 @@
  *
  * @module
  */
-import type { RunContext } from "../experiment.ts";
+import type { Experiment, RunContext } from "../experiment.ts";
 import type { ResultStore, RunRecord, UnitRecord } from "../store/kv_store.ts";
 import { mean, sd } from "../stats.ts";
-import type { BmConfig } from "./config.ts";
+import {
+  BM_FLAGS,
+  type BmConfig,
+  configureBm,
+  defaultConfig,
+  describeBm,
+  paperConfig,
+} from "./config.ts";
 import {
   checkAbort,
   createSampler,
@@ -27,6 +34,23 @@ import {
 } from "./protocol.ts";
 import { CRITERIA, type Criterion } from "./prune.ts";
 import type { Rbm } from "./rbm.ts";
+
+/** The parts of an experiment that bm-fig2 and bm-table1 share: presets, flags and the run. */
+export function pruningExperimentBase(
+  id: string,
+): Pick<
+  Experiment<BmConfig>,
+  "presets" | "flags" | "configure" | "describe" | "totalUnits" | "run"
+> {
+  return {
+    presets: { default: defaultConfig(3), paper: paperConfig(10) },
+    flags: BM_FLAGS,
+    configure: (base, flags) => configureBm(base, flags, { paperSeeds: 10, experiment: id }),
+    describe: describeBm,
+    totalUnits: pruningUnits,
+    run: runPruning,
+  };
+}
 
 /** Units of a pruning run. */
 export function pruningUnits(c: BmConfig): number {
