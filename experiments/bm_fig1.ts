@@ -25,15 +25,13 @@ import {
 import {
   checkAbort,
   createSampler,
-  dataMetrics,
   drawSamples,
   evaluateSet,
   initialSampleSeed,
-  loadBmData,
   modelBlobs,
   trainInitialModel,
 } from "../core/bm/protocol.ts";
-import { protocolLabel } from "../core/bm/pruning_run.ts";
+import { loadAndStoreData, protocolLabel } from "../core/bm/pruning_run.ts";
 import type { RunContext } from "../core/experiment.ts";
 
 const HEAT_BLOCK = 20;
@@ -44,15 +42,7 @@ const sig = (x: number): number => Number(x.toPrecision(6));
 
 async function run(ctx: RunContext<BmConfig>): Promise<void> {
   const { config, store, runId, finished, progress } = ctx;
-  progress.update("loading data");
-  const data = loadBmData(config);
-  if (!finished.has("data")) {
-    await store.putUnit(runId, ["data"], {
-      metrics: dataMetrics(data),
-      blobs: { counts: data.counts },
-    });
-    progress.tick(1, "data");
-  }
+  const data = await loadAndStoreData(ctx);
   const sampler = createSampler(config);
   try {
     for (let s = 0; s < config.seeds; s++) {

@@ -57,18 +57,26 @@ export function pruningUnits(c: BmConfig): number {
   return 1 + c.seeds + c.seeds * c.criteria.length;
 }
 
-/** Runs (or resumes) the pruning protocol, storing each unit when finished. */
-export async function runPruning(ctx: RunContext<BmConfig>): Promise<void> {
-  const { config, store, runId, finished, progress } = ctx;
-  progress.update("loading data");
-  const data = loadBmData(config);
-  if (!finished.has("data")) {
-    await store.putUnit(runId, ["data"], {
+/** Loads the patch data and stores its statistics as the run's ["data"] unit (once). */
+export async function loadAndStoreData(
+  ctx: RunContext<BmConfig>,
+): Promise<ReturnType<typeof loadBmData>> {
+  ctx.progress.update("loading data");
+  const data = loadBmData(ctx.config);
+  if (!ctx.finished.has("data")) {
+    await ctx.store.putUnit(ctx.runId, ["data"], {
       metrics: dataMetrics(data),
       blobs: { counts: data.counts },
     });
-    progress.tick(1, "data");
+    ctx.progress.tick(1, "data");
   }
+  return data;
+}
+
+/** Runs (or resumes) the pruning protocol, storing each unit when finished. */
+export async function runPruning(ctx: RunContext<BmConfig>): Promise<void> {
+  const { config, store, runId, finished, progress } = ctx;
+  const data = await loadAndStoreData(ctx);
   const sampler = createSampler(config);
   try {
     for (let s = 0; s < config.seeds; s++) {
