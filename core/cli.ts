@@ -16,6 +16,7 @@ import {
   UsageError,
 } from "./experiment.ts";
 import { parseIntFlag } from "./flags.ts";
+import { pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
 import { type EngineChoice, selectEngine } from "./engine/select.ts";
 import {
@@ -175,7 +176,7 @@ export async function runExperimentCli<C extends BaseConfig>(
       if (conflicting.length > 0) {
         throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
       }
-      if (!(await fileExists(storePath))) {
+      if (!(await pathExists(storePath))) {
         throw new UsageError(`--resume: no run '${id}': store '${storePath}' does not exist`);
       }
       store = await openStore(storePath);
@@ -338,15 +339,6 @@ export async function runExperimentCli<C extends BaseConfig>(
 }
 
 class StoreError extends Error {}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function openStore(path: string): Promise<ResultStore> {
   try {

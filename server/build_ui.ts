@@ -11,24 +11,16 @@
  * @module
  */
 import { DEFAULT_ASSET_ROOT } from "./assets.ts";
+import { pathExists } from "../core/fs.ts";
 
 /** The UI source folder. */
 export const UI_SOURCE: URL = new URL("../ui/", import.meta.url);
 const STATIC_FILES = ["index.html", "style.css"];
 const HASH_FILE = "source-hash.txt";
 
-async function exists(url: URL): Promise<boolean> {
-  try {
-    await Deno.stat(url);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Hash of every file in ui/ (except dist), or null when the sources are not present. */
 export async function uiSourceHash(): Promise<string | null> {
-  if (!(await exists(new URL("main.ts", UI_SOURCE)))) return null;
+  if (!(await pathExists(new URL("main.ts", UI_SOURCE)))) return null;
   const names: string[] = [];
   for await (const e of Deno.readDir(UI_SOURCE)) {
     if (e.isFile && /\.(ts|html|css)$/.test(e.name)) names.push(e.name);
@@ -110,7 +102,7 @@ export async function ensureUiBuilt(options: BuildOptions = {}): Promise<"fresh"
   const hash = await uiSourceHash();
   const index = new URL("index.html", DEFAULT_ASSET_ROOT);
   if (hash === null) {
-    if (await exists(index)) return "fresh";
+    if (await pathExists(index)) return "fresh";
     throw new Error("the dashboard bundle (ui/dist) is missing and there are no UI sources");
   }
   let built: string | null = null;
@@ -120,7 +112,8 @@ export async function ensureUiBuilt(options: BuildOptions = {}): Promise<"fresh"
     built = null;
   }
   if (
-    built === hash && (await exists(index)) && (await exists(new URL("app.js", DEFAULT_ASSET_ROOT)))
+    built === hash && (await pathExists(index)) &&
+    (await pathExists(new URL("app.js", DEFAULT_ASSET_ROOT)))
   ) {
     return "fresh";
   }

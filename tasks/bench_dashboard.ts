@@ -19,6 +19,7 @@ import { fileAssets } from "../server/assets.ts";
 import { ensureUiBuilt } from "../server/build_ui.ts";
 import { experimentMap } from "../server/experiment_map.ts";
 import { startServer } from "../server/listen.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
 
 function flag(name: string, def: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -160,15 +161,8 @@ if (browser) {
   await ensureUiBuilt();
   const { chromium } = await import("playwright-core");
   const b = await chromium.launch({
-    executablePath: Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS],
   });
   try {
     // One throw-away load so Chromium's own start-up is not counted.

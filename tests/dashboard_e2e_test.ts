@@ -7,16 +7,7 @@ import { ensureUiBuilt } from "../server/build_ui.ts";
 import { startServer } from "../server/listen.ts";
 import { demoExperiment, demoMetrics, demoRun } from "../server/testing/demo_experiment.ts";
 
-/** Debian's chromium; override with CHROMIUM_PATH. */
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from "../server/testing/chromium.ts";
 
 function hasChromium(): boolean {
   try {
@@ -93,7 +84,7 @@ Deno.test({
       },
       { port: 0, pollMs: 250, verbose: false },
     );
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
       const pageErrors: string[] = [];
