@@ -31,7 +31,7 @@ import {
   modelBlobs,
   trainInitialModel,
 } from "../core/bm/protocol.ts";
-import { loadAndStoreData, protocolLabel } from "../core/bm/pruning_run.ts";
+import { loadAndStoreData, protocolLabel, summaryHeader } from "../core/bm/pruning_run.ts";
 import type { RunContext } from "../core/experiment.ts";
 
 const HEAT_BLOCK = 20;
@@ -135,7 +135,6 @@ export const bmFig1: Experiment<BmConfig> = {
   totalUnits: (c) => 1 + c.seeds,
   run,
   async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
-    const config = run.config as unknown as BmConfig;
     const units = await store.listUnits(run.id);
     const data = units.find((u) => u.key[0] === "data")?.record.metrics ?? null;
     const fims = units.filter((u) => u.key[0] === "fim");
@@ -176,14 +175,7 @@ export const bmFig1: Experiment<BmConfig> = {
       };
     }
     return {
-      figure: "bm-fig1",
-      title: bmFig1.title,
-      runId: run.id,
-      preset: run.preset,
-      reduced: run.reduced,
-      protocol: protocolLabel(config),
-      config,
-      seed: run.seed,
+      ...summaryHeader(run, bmFig1),
       data,
       fim,
       model,

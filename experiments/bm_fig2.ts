@@ -12,7 +12,12 @@ import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
 import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
-import { aggregatePruning, protocolLabel, pruningExperimentBase } from "../core/bm/pruning_run.ts";
+import {
+  aggregatePruning,
+  protocolLabel,
+  pruningExperimentBase,
+  summaryHeader,
+} from "../core/bm/pruning_run.ts";
 import { percentile } from "../core/bm/prune.ts";
 import { mean } from "../core/stats.ts";
 
@@ -70,7 +75,6 @@ export const bmFig2: Experiment<BmConfig> = {
   paper: "scholl2021",
   ...pruningExperimentBase("bm-fig2"),
   async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
-    const config = run.config as unknown as BmConfig;
     const units = await store.listUnits(run.id);
     const agg = aggregatePruning(units);
     const dataCounts = await store.getBlob(run.id, ["data"], "counts") as Int32Array | null;
@@ -105,14 +109,7 @@ export const bmFig2: Experiment<BmConfig> = {
       ? compact(logProbMatching(dataCounts, await blobsOf("initial", "counts")))
       : null;
     return {
-      figure: "bm-fig2",
-      title: bmFig2.title,
-      runId: run.id,
-      preset: run.preset,
-      reduced: run.reduced,
-      protocol: protocolLabel(config),
-      config,
-      seed: run.seed,
+      ...summaryHeader(run, bmFig2),
       data: agg.data,
       initial: { kl: agg.initial.kl, klExact: agg.initial.klExact, seeds: agg.initial.seeds },
       criteria,

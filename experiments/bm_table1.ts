@@ -13,6 +13,7 @@ import {
   loadPruningAggregate,
   protocolLabel,
   pruningExperimentBase,
+  summaryHeader,
 } from "../core/bm/pruning_run.ts";
 import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
 
@@ -34,7 +35,6 @@ export const bmTable1: Experiment<BmConfig> = {
   paper: "scholl2021",
   ...pruningExperimentBase("bm-table1"),
   async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
-    const config = run.config as unknown as BmConfig;
     const agg = await loadPruningAggregate(run, store);
     const criteria: Record<string, unknown> = {};
     for (const c of CRITERIA) {
@@ -50,14 +50,7 @@ export const bmTable1: Experiment<BmConfig> = {
       };
     }
     return {
-      figure: "bm-table1",
-      title: bmTable1.title,
-      runId: run.id,
-      preset: run.preset,
-      reduced: run.reduced,
-      protocol: protocolLabel(config),
-      config,
-      seed: run.seed,
+      ...summaryHeader(run, bmTable1),
       data: agg.data,
       criteria,
     };

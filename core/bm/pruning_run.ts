@@ -299,3 +299,21 @@ export function protocolLabel(c: BmConfig): string {
     }, N=${c.samples})`
     : "paper protocol";
 }
+
+/** The `--out` keys every family-A figure starts with (figure, run, preset, protocol, config). */
+export function summaryHeader(
+  run: RunRecord,
+  experiment: { id: string; title: string },
+): Record<string, unknown> {
+  const config = run.config as unknown as BmConfig;
+  return {
+    figure: experiment.id,
+    title: experiment.title,
+    runId: run.id,
+    preset: run.preset,
+    reduced: run.reduced,
+    protocol: protocolLabel(config),
+    config,
+    seed: run.seed,
+  };
+}
