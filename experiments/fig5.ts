@@ -146,27 +146,29 @@ function lineageMetrics(outcome: TrainOutcome, w: Float64Array): LineageMetrics 
   };
 }
 
-/** Per-network metric table: rows[network][level] for a lineage and a field. */
-function table(
-  units: UnitEntry[],
-  c: Fig5Config,
-  lineage: Lineage,
-  pick: (m: LineageMetrics) => number | null | undefined,
-): (number | null)[][] {
-  const rows: (number | null)[][] = Array.from(
-    { length: c.networks },
-    () => new Array(c.levels.length).fill(null),
-  );
+type MetricTables = Record<string, Record<Lineage, (number | null)[][]>>;
+
+/** Per-network tables rows[network][level] of every metric and lineage, in one pass over units. */
+function metricTables(units: UnitEntry[], c: Fig5Config): MetricTables {
+  const blank = (): (number | null)[][] =>
+    Array.from({ length: c.networks }, () => new Array(c.levels.length).fill(null));
+  const out: MetricTables = {};
+  for (const name of Object.keys(METRICS)) out[name] = { pruned: blank(), unpruned: blank() };
   for (const u of units) {
     if (u.key[0] !== "level") continue;
     const i = u.key[1] as number;
     const li = u.key[2] as number;
-    const m = u.record.metrics[lineage] as LineageMetrics | undefined;
-    if (!m || m.failed || i >= c.networks || li >= c.levels.length) continue;
-    const v = pick(m);
-    rows[i][li] = typeof v === "number" && Number.isFinite(v) ? v : null;
+    if (i >= c.networks || li >= c.levels.length) continue;
+    for (const l of LINEAGES) {
+      const m = u.record.metrics[l] as LineageMetrics | undefined;
+      if (!m || m.failed) continue;
+      for (const [name, pick] of Object.entries(METRICS)) {
+        const v = pick(m);
+        out[name][l][i][li] = typeof v === "number" && Number.isFinite(v) ? v : null;
+      }
+    }
   }
-  return rows;
+  return out;
 }
 
 function column(rows: (number | null)[][], li: number): (number | null)[] {
@@ -202,11 +204,9 @@ export function aggregateFig5(c: Fig5Config, units: UnitEntry[]): Fig5Aggregate 
   const lineages = { pruned: {}, unpruned: {} } as Fig5Aggregate["lineages"];
   const pValues: Fig5Aggregate["pValues"] = {};
   const n = { pruned: [] as number[], unpruned: [] as number[] };
-  for (const [name, pick] of Object.entries(METRICS)) {
-    const rows = {
-      pruned: table(units, c, "pruned", pick),
-      unpruned: table(units, c, "unpruned", pick),
-    };
+  const tables = metricTables(units, c);
+  for (const name of Object.keys(METRICS)) {
+    const rows = tables[name];
     for (const l of LINEAGES) lineages[l][name] = meanSem(rows[l]);
     pValues[name] = c.levels.map((_, li) => {
       const p = pairedTTest(column(rows.pruned, li), column(rows.unpruned, li)).p;
@@ -665,11 +665,12 @@ export const fig5: Experiment<Fig5Config> = {
     const agg = aggregateFig5(c, units);
     const li = levelIndexOf(c.levels, c.analysisLevel);
     const at = fig5AtLevel(c, units, li);
+    const byKey = new Map(units.map((u) => [u.key.join("/"), u]));
     const networks: unknown[] = [];
     for (let i = 0; i < c.networks; i++) {
       const levels: unknown[] = [];
       for (let l = 0; l < c.levels.length; l++) {
-        const unit = units.find((u) => u.key[0] === "level" && u.key[1] === i && u.key[2] === l);
+        const unit = byKey.get(`level/${i}/${l}`);
         if (!unit) continue;
         const entry: Record<string, unknown> = { level: c.levels[l] };
         for (const lin of LINEAGES) {
