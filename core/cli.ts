@@ -315,7 +315,7 @@ export async function runExperimentCli<C extends BaseConfig>(
       );
       print(
         `next: deno task serve${flags.store ? ` --store ${flags.store}` : ""}  ` +
-          `(dashboard at http://127.0.0.1:8000/#/runs/${runId})`,
+          `(dashboard at http://127.0.0.1:8000/#/run/${runId})`,
       );
       return EXIT.ok;
     } finally {
