@@ -18,7 +18,7 @@ import {
 import { parseIntFlag } from "./flags.ts";
 import { pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
-import { type EngineChoice, selectEngine } from "./engine/select.ts";
+import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "./engine/select.ts";
 import {
   newRunId,
   resolveStorePath,
@@ -39,7 +39,12 @@ export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; 
       help: "prune levels, e.g. 0.1,0.3,0.5 (increasing, in (0,1))",
     },
     { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
-    { name: "engine", type: "string", help: "auto, cpu or webgpu (default auto)" },
+    {
+      name: "engine",
+      type: "string",
+      help:
+        "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic); default auto",
+    },
     { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
     { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
     {
@@ -150,8 +155,10 @@ export async function runExperimentCli<C extends BaseConfig>(
       return EXIT.ok;
     }
     const engineChoice = String(flags.engine ?? "auto");
-    if (!["auto", "cpu", "webgpu"].includes(engineChoice)) {
-      throw new UsageError(`--engine must be auto, cpu or webgpu, got '${engineChoice}'`);
+    if (!(ENGINE_CHOICES as readonly string[]).includes(engineChoice)) {
+      throw new UsageError(
+        `--engine must be one of ${ENGINE_CHOICES.join(", ")}, got '${engineChoice}'`,
+      );
     }
     const workers = flags.workers !== undefined
       ? parseIntFlag("workers", String(flags.workers), { min: 0, max: 256 })
@@ -159,6 +166,9 @@ export async function runExperimentCli<C extends BaseConfig>(
     const kernel = flags["cpu-kernel"] === undefined ? undefined : String(flags["cpu-kernel"]);
     if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
       throw new UsageError(`--cpu-kernel must be wasm or js, got '${kernel}'`);
+    }
+    if (kernel !== undefined && engineChoice === "cpu-f32") {
+      throw new UsageError("--cpu-kernel selects a float64 build; it does not apply to cpu-f32");
     }
     if (typeof flags.out === "string") await checkOutPath(flags.out);
     const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);

@@ -6,7 +6,8 @@
  *
  * This is the only SCG implementation. The algorithm is written once as a generator that yields
  * batched evaluation requests; {@link scgPopulation} drives it synchronously (the float64 CPU
- * kernels, inside workers) and {@link populationScg} asynchronously (the WebGPU engine, whose
+ * kernels, inside workers; optionally with direct loss differences for the CPU float32 twin of
+ * the WebGPU engine) and {@link populationScg} asynchronously (the WebGPU engine, whose
  * evaluations are awaited, optionally with exact Hessian-vector products and direct loss
  * differences, see docs/benchmarks.md "Precision").
  *
@@ -32,6 +33,26 @@ export interface EvalRequest {
 /** Evaluates a batch of requests synchronously, returning the losses in request order. */
 export type BatchEvaluator = (requests: EvalRequest[]) => number[];
 
+/** One loss change requested by the synchronous driver: E(w + dw) - E(w) of job `job`. */
+export interface LossDiffRequest {
+  /** Index of the job (network) in the population. */
+  job: number;
+  /** Training data of that job. */
+  data: SequenceSet;
+  /** Current point. */
+  w: Float64Array;
+  /** Step. */
+  dw: Float64Array;
+}
+
+/** Extras of the synchronous driver (the float32 twin of the WebGPU engine uses both). */
+export interface SyncScgExtras {
+  /** Computes E(w + dw) - E(w) directly, as {@link PopulationEvaluator.lossDiff}. */
+  lossDiff?: (requests: LossDiffRequest[]) => number[];
+  /** As {@link ScgExtraOptions.stallLimit}. */
+  stallLimit?: number;
+}
+
 /** Batched asynchronous evaluations of a fixed population (index = job index of the SCG call). */
 export interface PopulationEvaluator {
   /** Loss and gradient of networks `ids` at parameters `w[i]`. */
@@ -56,6 +77,14 @@ export interface PopulationEvaluator {
     dw: readonly Float64Array[],
   ): Promise<Float64Array>;
 }
+
+/**
+ * Consecutive trial losses equal to the current loss after which a float32 engine marks a
+ * network's SCG call failed: float32 can no longer resolve its steps, and spec SCG would otherwise
+ * accept them with Delta = 0 while lambda grows until it overflows (seen in the precision study,
+ * docs/benchmarks.md). Used by the WebGPU engine and its CPU float32 twin.
+ */
+export const FLOAT32_STALL_LIMIT = 50;
 
 /** How SCG estimates curvature along p: the spec's finite difference, or exact H p. */
 export type Curvature = "fd" | "exact";
@@ -377,23 +406,39 @@ function* scgCore(
 
 /**
  * Runs one SCG call (one outer iteration) for every job with a synchronous batch evaluator (the
- * float64 CPU kernels). Curvature is the spec's finite difference.
+ * CPU kernels). Curvature is the spec's finite difference; `extras` adds direct loss differences
+ * and the stall guard (the CPU float32 twin of the WebGPU engine); without them the call is the
+ * float64 CPU engine's.
  */
 export function scgPopulation(
   jobs: readonly ScgJob[],
   options: ScgOptions,
-  evaluate: BatchEvaluator,
+  evaluate: BatchEvaluator | { grad: BatchEvaluator; extras: SyncScgExtras },
 ): ScgResult[] {
   if (jobs.length === 0) return [];
-  const gen = scgCore(jobs, options, { lossDiff: false });
+  const grad = typeof evaluate === "function" ? evaluate : evaluate.grad;
+  const extras = typeof evaluate === "function" ? {} : evaluate.extras;
+  const lossDiff = extras.lossDiff;
+  const gen = scgCore(
+    jobs,
+    extras.stallLimit === undefined ? options : { ...options, stallLimit: extras.stallLimit },
+    { lossDiff: Boolean(lossDiff) },
+  );
   let next = gen.next();
   while (!next.done) {
     const req = next.value;
+    if (req.kind === "lossDiff" && lossDiff) {
+      const d = lossDiff(
+        req.ids.map((id, n) => ({ job: id, data: jobs[id].data, w: req.w[n], dw: req.dw[n] })),
+      );
+      next = gen.next(Float64Array.from(d));
+      continue;
+    }
     if (req.kind !== "grad") {
       throw new Error(`the synchronous SCG driver cannot answer ${req.kind}`);
     }
     const grads = req.w.map((w) => new Float64Array(w.length));
-    const loss = evaluate(
+    const loss = grad(
       req.ids.map((id, n) => ({ job: id, data: jobs[id].data, w: req.w[n], grad: grads[n] })),
     );
     next = gen.next({ loss, grad: grads });

@@ -20,7 +20,7 @@ import {
 } from "../core/experiment.ts";
 import { parseIntFlag, parseLevels, parseNumberFlag } from "../core/flags.ts";
 import { deriveSeed, Rng } from "../core/rng.ts";
-import { DMS_INIT, DMS_SHAPE, initWeights, paramLayout, toMatrices } from "../core/rnn/network.ts";
+import { DMS_SHAPE, paramLayout, toMatrices } from "../core/rnn/network.ts";
 import { dmsTrainingSet, PROBE_ONSETS, PROBE_STRENGTHS } from "../core/dms/task.ts";
 import { analyseDmsNetwork, type DmsNetworkMetrics } from "../core/dms/analysis.ts";
 import { magnitudePrune } from "../core/prune.ts";
@@ -29,10 +29,17 @@ import { mean, meanSem, pairedTTest, sem } from "../core/stats.ts";
 import { DMS_HIST_CENTRES } from "../core/histogram.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../core/panels.ts";
 import type { ResultStore } from "../core/store/kv_store.ts";
-import type { ScgOptions } from "../core/engine/engine.ts";
+import {
+  dmsScgOptions,
+  embeddedSource,
+  type EmbeddedStartsFile,
+  type StartProtocol,
+  trainStartingNetworks,
+} from "../core/dms/starting_networks.ts";
+import startsFile from "./data/fig5_starts.json" with { type: "json" };
 
 /** Configuration of a Fig 5 run. */
-export interface Fig5Config extends BaseConfig {
+export interface Fig5Config extends BaseConfig, StartProtocol {
   /** Lineage pairs (independent starting networks). */
   networks: number;
   /** Cumulative prune fractions, increasing. */
@@ -49,7 +56,18 @@ export interface Fig5Config extends BaseConfig {
   sigmaY: number;
   /** Level of the Fig 5B, 5C, 5E, 5F panels (0.7 in the paper). */
   analysisLevel: number;
+  /**
+   * Train the starting networks from their initialisation even when the store's cache or the
+   * embedded networks hold them (`--train-starts`); the results are the same bit for bit.
+   */
+  trainStarts: boolean;
 }
+
+/**
+ * Starting networks shipped with the workbench: the default preset's networks after the paper's
+ * initial training, made by `deno task fig5-starts` (provenance inside the file).
+ */
+export const FIG5_EMBEDDED_STARTS: EmbeddedStartsFile = startsFile as unknown as EmbeddedStartsFile;
 
 const PAPER_LEVELS = Array.from({ length: 18 }, (_, i) => Number((0.1 + 0.05 * i).toFixed(2)));
 
@@ -65,6 +83,7 @@ export const FIG5_PAPER: Fig5Config = Object.freeze({
   scgSteps: null,
   sigmaY: 0.1,
   analysisLevel: 0.7,
+  trainStarts: false,
 }) as Fig5Config;
 
 /**
@@ -75,13 +94,14 @@ export const FIG5_DEFAULT: Fig5Config = Object.freeze({
   preset: "default",
   reduced: true,
   networks: 8,
-  levels: [0.3, 0.5, 0.7],
-  initialRounds: 3,
-  maxOuterInitial: 2,
-  maxOuterRetrain: 4,
-  scgSteps: 600,
+  levels: [0.5, 0.7],
+  initialRounds: 5,
+  maxOuterInitial: 100,
+  maxOuterRetrain: 10,
+  scgSteps: null,
   sigmaY: 0.1,
   analysisLevel: 0.7,
+  trainStarts: false,
 }) as Fig5Config;
 
 /** The two lineages. */
@@ -106,22 +126,6 @@ export interface LineageMetrics extends Partial<DmsNetworkMetrics> {
   emergencySteps?: number;
   /** Set when this lineage failed (NaN/Inf), with the reason; other fields are then absent. */
   failed?: string;
-}
-
-function scgOptions(c: Fig5Config): ScgOptions {
-  return { stopRule: "dms", sigmaY: c.sigmaY, ...(c.scgSteps ? { kMax: c.scgSteps } : {}) };
-}
-
-/** Cache key of starting network i after `round` rounds: everything that determines it. */
-export function startCacheKey(
-  c: Fig5Config,
-  seed: number,
-  i: number,
-  round: number,
-  engine: string,
-): string {
-  return `dms-start/v1/seed=${seed}/net=${i}/round=${round}/maxOuter=${c.maxOuterInitial}` +
-    `/kMax=${c.scgSteps ?? "K"}/sigmaY=${c.sigmaY}/engine=${engine}`;
 }
 
 function levelIndexOf(levels: number[], level: number): number {
@@ -365,6 +369,7 @@ function parseConfigFlags(
     c.initialRounds = parseIntFlag("initial-rounds", str("initial-rounds")!, { min: 0, max: 1000 });
     changed = true;
   }
+  if (flags["train-starts"] === true) c.trainStarts = true;
   if (str("analysis-level") !== undefined) {
     c.analysisLevel = parseNumberFlag("analysis-level", str("analysis-level")!, { min: 0, max: 1 });
   }
@@ -411,6 +416,11 @@ export const fig5: Experiment<Fig5Config> = {
     { name: "initial-rounds", type: "string", help: "initial training rounds (paper 5)" },
     { name: "max-outer-initial", type: "string", help: "outer-iteration cap of initial training" },
     {
+      name: "train-starts",
+      type: "boolean",
+      help: "train the starting networks even if cached or embedded (same results)",
+    },
+    {
       name: "analysis-level",
       type: "string",
       help: "level of the 5B/5C/5E/5F panels (default 0.7)",
@@ -428,12 +438,14 @@ export const fig5: Experiment<Fig5Config> = {
   async run(ctx) {
     const { config: c, seed, engine, store, runId, progress } = ctx;
     const L = paramLayout(DMS_SHAPE);
-    const scg = scgOptions(c);
+    const scg = dmsScgOptions(c);
     const P = c.networks;
 
     // Work is counted in network-outer-iterations at their caps, so the ETA is an upper bound
-    // that shrinks as networks meet the stopping rule early.
-    const totalWork = P * c.initialRounds * c.maxOuterInitial +
+    // that shrinks as networks meet the stopping rule early. Work that is not needed (reused
+    // starting networks, units finished before a resume) leaves the total rather than counting
+    // as done, so the bar and the ETA describe what this process has to do.
+    let totalWork = P * c.initialRounds * c.maxOuterInitial +
       2 * P * c.levels.length * c.maxOuterRetrain;
     let workDone = 0;
     const callWork = (jobs: number, cap: number) => {
@@ -449,7 +461,7 @@ export const fig5: Experiment<Fig5Config> = {
       };
     };
     const skipWork = (n: number): void => {
-      workDone += n;
+      totalWork -= n;
     };
 
     // 1. Starting networks (resume from the run's own units, then the cache, then train).
@@ -460,87 +472,47 @@ export const fig5: Experiment<Fig5Config> = {
       }
     }
     const need = start.map((w, i) => (w ? -1 : i)).filter((i) => i >= 0);
+    skipWork((P - need.length) * c.initialRounds * c.maxOuterInitial);
     if (need.length > 0) {
-      const cur = new Map<
-        number,
-        { w: Float64Array; round: number; rounds: Record<string, unknown>[] }
-      >();
-      for (const i of need) {
-        let round = 0;
-        let w = initWeights(DMS_SHAPE, DMS_INIT, new Rng(deriveSeed(seed, i, 0)));
-        let rounds: Record<string, unknown>[] = [];
-        for (let r = c.initialRounds; r >= 1; r--) {
-          const hit = await store.getCache(startCacheKey(c, seed, i, r, engine.name));
-          if (hit && hit.blobs.w instanceof Float64Array) {
-            round = r;
-            w = hit.blobs.w;
-            rounds = (hit.metrics.rounds as Record<string, unknown>[]) ?? [];
-            break;
-          }
-        }
-        cur.set(i, { w, round, rounds });
+      const round = { acct: callWork(0, 0) };
+      const { networks, report } = await trainStartingNetworks(engine, need, {
+        protocol: c,
+        seed,
+        store,
+        sources: [embeddedSource(FIG5_EMBEDDED_STARTS)],
+        fresh: c.trainStarts,
+        signal: ctx.signal,
+        onSkip: (_r, n) => skipWork(n * c.maxOuterInitial),
+        onRound: (r, n) => {
+          progress.update(`initial training round ${r}/${c.initialRounds} (${n} networks)`);
+          round.acct = callWork(n, c.maxOuterInitial);
+        },
+        onRoundDone: () => round.acct.finish(),
+        onOuter: (r, outer, active, total) =>
+          round.acct.onOuter(
+            outer,
+            active,
+            `initial training round ${r}/${c.initialRounds}: outer ${outer}, ${active}/${total} still training`,
+          ),
+      });
+      const { store: fromStore, embedded } = report.reused;
+      if (fromStore > 0) {
+        ctx.log(`reusing cached initial training for ${fromStore} of ${need.length} networks`);
       }
-      const cached = need.filter((i) => cur.get(i)!.round > 0).length;
-      if (cached > 0) {
-        ctx.log(`reusing cached initial training for ${cached} of ${need.length} networks`);
-      }
-      skipWork((P - need.length) * c.initialRounds * c.maxOuterInitial);
-      for (let r = 1; r <= c.initialRounds; r++) {
-        const todo = need.filter((i) => cur.get(i)!.round < r);
-        skipWork((need.length - todo.length) * c.maxOuterInitial);
-        if (todo.length === 0) continue;
-        progress.update(`initial training round ${r}/${c.initialRounds} (${todo.length} networks)`);
-        const acct = callWork(todo.length, c.maxOuterInitial);
-        const outcomes = await trainPopulation(
-          engine,
-          todo.map((i) => ({
-            data: dmsTrainingSet(new Rng(deriveSeed(seed, i, 1, r)), c.sigmaY),
-            w: cur.get(i)!.w,
-            mask: null,
-          })),
-          {
-            maxOuter: c.maxOuterInitial,
-            untilConverged: true,
-            scg,
-            signal: ctx.signal,
-            onOuter: (outer, active, total) =>
-              acct.onOuter(
-                outer,
-                active,
-                `initial training round ${r}/${c.initialRounds}: outer ${outer}, ${active}/${total} still training`,
-              ),
-          },
+      if (embedded > 0) {
+        ctx.log(
+          `using ${embedded} embedded starting networks (trained by this protocol; see docs/fig5.md; ` +
+            `--train-starts retrains them)`,
         );
-        acct.finish();
-        for (let k = 0; k < todo.length; k++) {
-          const i = todo[k];
-          const o = outcomes[k];
-          const st = cur.get(i)!;
-          st.rounds.push({
-            round: r,
-            outer: o.outerIterations,
-            converged: o.converged,
-            finalLoss: o.lossHistory[o.lossHistory.length - 1],
-            lossHistory: o.lossHistory,
-            ...(o.failure ? { failed: o.failure } : {}),
-          });
-          st.w = o.failure ? st.w : o.w;
-          st.round = r;
-          await store.putCache(startCacheKey(c, seed, i, r, engine.name), {
-            metrics: { rounds: st.rounds },
-            blobs: { w: st.w },
-          });
-        }
       }
-      for (const i of need) {
-        const st = cur.get(i)!;
-        start[i] = st.w;
-        const analysis = analyseDmsNetwork(st.w);
+      for (let k = 0; k < need.length; k++) {
+        const i = need[k];
+        start[i] = networks[k].w;
         await store.putUnit(runId, ["start", i], {
-          metrics: { rounds: st.rounds, ...analysis },
-          blobs: { w: st.w },
+          metrics: { rounds: networks[k].rounds, ...analyseDmsNetwork(networks[k].w) },
+          blobs: { w: networks[k].w },
         });
-        progress.tick(1, `starting network ${i + 1}/${P} trained`);
+        progress.tick(1, `starting network ${i + 1}/${P} ready`);
       }
     }
 

@@ -74,7 +74,8 @@ async function main(args: string[]): Promise<number> {
         console.log(`webgpu: software adapter (${probe!.description}); expect it to be slow`);
       }
     } else {
-      engine = new CpuEngine({ kernel: name === "cpu-js" ? "js" : undefined });
+      const kernel = name === "cpu-js" ? "js" : name === "cpu-f32" ? "wasm-f32" : undefined;
+      engine = new CpuEngine({ kernel });
     }
     console.log(`${name}: ${engine.description}`);
     try {

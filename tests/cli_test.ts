@@ -76,7 +76,10 @@ Deno.test("cli: levels not increasing", async () => {
 });
 
 Deno.test("cli: --engine bogus, --preset bogus, a stray positional argument", async () => {
-  await expectUsageError(["--engine", "bogus"], /--engine must be auto, cpu or webgpu/);
+  await expectUsageError(
+    ["--engine", "bogus"],
+    /--engine must be one of auto, cpu, webgpu, cpu-f32/,
+  );
   await expectUsageError(["--preset", "fast"], /--preset/);
   await expectUsageError(["extra"], /unexpected argument 'extra'/);
 });

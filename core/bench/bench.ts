@@ -14,11 +14,19 @@ import { UsageError } from "../experiment.ts";
 import { parseNumberFlag } from "../flags.ts";
 
 /**
- * Engines the bench knows. `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
+ * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic;
+ * `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
  * `webgpu-tfjs` is the gradient written with generic tfjs ops on the webgpu backend (the
  * "before" of the fused kernels).
  */
-export const BENCH_ENGINES = ["cpu", "cpu-js", "webgpu", "webgpu-tfjs", "numpy"] as const;
+export const BENCH_ENGINES = [
+  "cpu",
+  "cpu-js",
+  "cpu-f32",
+  "webgpu",
+  "webgpu-tfjs",
+  "numpy",
+] as const;
 /** One of {@link BENCH_ENGINES}. */
 export type BenchEngine = typeof BENCH_ENGINES[number];
 
@@ -106,7 +114,7 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
 
 /** Usage text. */
 export const BENCH_USAGE =
-  `usage: deno task bench [--engines cpu,cpu-js,webgpu,numpy] [--networks 1,16,100,400]
+  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,webgpu,numpy] [--networks 1,16,100,400]
                        [--seconds S] [--out FILE]`;
 
 /** A population of P DMS networks with their own training sets (deterministic). */

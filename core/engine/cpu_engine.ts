@@ -3,6 +3,11 @@
  * core) when the population is large enough. Networks are independent, so the result of every
  * network is bit-for-bit the same whatever the number of workers or the chunking.
  *
+ * With `kernel: "wasm-f32"` the same engine is "cpu-f32", the CPU float32 twin of the WebGPU
+ * engine's arithmetic (core/rnn/wasm_f32_kernels.ts): float32 loss and gradient kernels, SCG with
+ * finite-difference curvature, loss changes by difference propagation and the float32 stall guard,
+ * as the WebGPU engine runs SCG. Its forward() stays float64 (analyses use the float64 kernels).
+ *
  * @module
  */
 import type {
@@ -24,18 +29,23 @@ export interface CpuEngineOptions {
   workers?: number;
   /** Smallest population that is worth spreading over workers (default 2). */
   minParallel?: number;
-  /** Kernel build: "wasm" (WebAssembly SIMD, default when available) or "js" (reference). */
+  /**
+   * Kernel build: "wasm" (WebAssembly SIMD, default when available) or "js" (reference), both
+   * float64; "wasm-f32" makes the engine "cpu-f32", the float32 twin of the WebGPU engine.
+   */
   kernel?: KernelBuild;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
-/** Float64 CPU engine. */
+/** CPU engine: float64, or the float32 twin of the WebGPU engine ("cpu-f32"). */
 export class CpuEngine implements Engine {
-  /** Engine id. */
-  readonly name = "cpu" as const;
-  /** Arithmetic. */
-  readonly precision = "float64" as const;
+  /** Engine id ("cpu-f32" for the float32 twin: trained networks are cached per engine id). */
+  readonly name: "cpu" | "cpu-f32";
+  /** Arithmetic of the gradient kernels. */
+  readonly precision: "float64" | "float32";
+  /** Engine and kernel build: "cpu-wasm", "cpu-js" or "cpu-f32-wasm". */
+  readonly arithmetic: string;
   /** Number of workers used for large populations. */
   readonly workerCount: number;
   /** Kernel build in use. */
@@ -51,11 +61,19 @@ export class CpuEngine implements Engine {
     this.workerCount = Math.max(0, Math.floor(options.workers ?? hw));
     this.#minParallel = options.minParallel ?? 2;
     this.kernel = options.kernel ?? defaultKernelBuild();
+    const twin = this.kernel === "wasm-f32";
+    this.name = twin ? "cpu-f32" : "cpu";
+    this.precision = twin ? "float32" : "float64";
+    this.arithmetic = twin ? "cpu-f32-wasm" : `cpu-${this.kernel}`;
   }
 
   /** Description for run records. */
   get description(): string {
     const threads = this.workerCount > 1 ? `${this.workerCount} workers` : "1 thread";
+    if (this.kernel === "wasm-f32") {
+      return `CPU float32 twin of the WebGPU engine's arithmetic (WebAssembly), ${threads}; ` +
+        `SCG scalars float64, curvature finite difference, loss changes by difference propagation`;
+    }
     return `CPU float64, ${
       this.kernel === "wasm" ? "WebAssembly SIMD" : "TypeScript"
     } kernels, ${threads}`;

@@ -1,5 +1,6 @@
 /**
- * Worker side of the CPU engine: runs float64 kernels and SCG for a chunk of the population.
+ * Worker side of the CPU engine: runs the kernels of its build (float64, or the float32 twin) and
+ * SCG for a chunk of the population.
  *
  * @module
  */

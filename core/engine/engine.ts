@@ -9,8 +9,11 @@
  */
 import type { RnnShape } from "../rnn/network.ts";
 
-/** Engine identifiers accepted by `--engine` (plus `auto`, resolved by the selector). */
-export type EngineName = "cpu" | "webgpu";
+/**
+ * Engine identifiers accepted by `--engine` (plus `auto`, resolved by the selector). "cpu-f32" is
+ * the CPU float32 twin of the WebGPU engine's arithmetic (never picked by `auto`).
+ */
+export type EngineName = "cpu" | "webgpu" | "cpu-f32";
 
 /**
  * A set of S sequences of T steps for one network. Layouts are time-major with the sequence index
@@ -109,6 +112,11 @@ export interface Engine {
   readonly name: EngineName;
   /** Arithmetic of the gradient kernels. */
   readonly precision: "float64" | "float32";
+  /**
+   * The arithmetic, engine and kernel build together (e.g. "cpu-wasm"): a run reproduces bit for
+   * bit only within one, so caches of trained networks are keyed by it.
+   */
+  readonly arithmetic: string;
   /** Human-readable description (device, workers). */
   readonly description: string;
   /** Loss and gradient for every job. */

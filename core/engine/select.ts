@@ -1,6 +1,8 @@
 /**
- * Engine selection for `--engine auto|cpu|webgpu`. `auto` picks WebGPU only on a hardware adapter:
- * a software adapter (llvmpipe, `isFallbackAdapter`) is slower than the CPU engine.
+ * Engine selection for `--engine auto|cpu|webgpu|cpu-f32`. `auto` picks WebGPU only on a hardware
+ * adapter: a software adapter (llvmpipe, `isFallbackAdapter`) is slower than the CPU engine.
+ * `cpu-f32`, the CPU float32 twin of the WebGPU engine's arithmetic, is a study tool for the
+ * float32-versus-float64 comparison and is only ever used when asked for by name.
  *
  * @module
  */
@@ -8,8 +10,11 @@ import type { Engine } from "./engine.ts";
 import { CpuEngine } from "./cpu_engine.ts";
 import type { KernelBuild } from "../rnn/evaluate.ts";
 
+/** Values of `--engine`, in the order help texts and errors list them. */
+export const ENGINE_CHOICES = ["auto", "cpu", "webgpu", "cpu-f32"] as const;
+
 /** Values of `--engine`. */
-export type EngineChoice = "auto" | "cpu" | "webgpu";
+export type EngineChoice = typeof ENGINE_CHOICES[number];
 
 /** The chosen engine and a one-line reason printed by the CLI. */
 export interface EngineSelection {
@@ -23,8 +28,8 @@ export interface EngineSelection {
 export interface SelectOptions {
   /** CPU worker count (default: hardware concurrency). */
   workers?: number;
-  /** CPU kernel build (default: WebAssembly SIMD when available). */
-  kernel?: KernelBuild;
+  /** Float64 CPU kernel build (default: WebAssembly SIMD when available); not for cpu-f32. */
+  kernel?: Exclude<KernelBuild, "wasm-f32">;
 }
 
 /** Information about the WebGPU adapter, or null when there is none. */
@@ -64,6 +69,15 @@ export async function selectEngine(
   if (choice === "cpu") {
     const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
     return { engine, reason: "requested with --engine cpu" };
+  }
+  if (choice === "cpu-f32") {
+    if (options.kernel !== undefined) {
+      throw new Error(
+        "--cpu-kernel selects a float64 build and does not apply to --engine cpu-f32",
+      );
+    }
+    const engine = new CpuEngine({ workers: options.workers, kernel: "wasm-f32" });
+    return { engine, reason: "requested with --engine cpu-f32" };
   }
   const probe = await probeWebGpu();
   if (choice === "webgpu") {

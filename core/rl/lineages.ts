@@ -108,7 +108,7 @@ export function netResult(o: TrainOutcome, m: RlNetworkMetrics): RlNetResult {
 /** Cache key of trained starting network i: everything that determines it (engine included). */
 function cacheKey(c: RlConfig, seed: number, i: number, engine: string): string {
   const proto = [c.initialOuter, c.initialTau, c.initialRefresh, c.scgSteps, c.trainBlocks];
-  return `rl-initial/v1/seed=${seed}/net=${i}/${proto.join(",")}/engine=${engine}`;
+  return `rl-initial/v2/seed=${seed}/net=${i}/${proto.join(",")}/arith=${engine}`;
 }
 
 /**
@@ -125,7 +125,7 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
       out[i] = await ctx.store.getBlob(ctx.runId, ["initial", i], "w") as Float64Array;
       continue;
     }
-    const cached = await ctx.store.getCache(cacheKey(c, ctx.seed, i, ctx.engine.name));
+    const cached = await ctx.store.getCache(cacheKey(c, ctx.seed, i, ctx.engine.arithmetic));
     if (cached) {
       out[i] = cached.blobs.w as Float64Array;
       await ctx.store.putUnit(ctx.runId, ["initial", i], {
@@ -185,7 +185,7 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
             evalM.rewardPerBlock.toFixed(2)
           }`,
       );
-      await ctx.store.putCache(cacheKey(c, ctx.seed, i, ctx.engine.name), {
+      await ctx.store.putCache(cacheKey(c, ctx.seed, i, ctx.engine.arithmetic), {
         metrics,
         blobs: { w: o.w },
       });

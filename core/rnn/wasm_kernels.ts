@@ -10,7 +10,7 @@
 import type { ForwardResult, SequenceSet } from "../engine/engine.ts";
 import { paramLayout, type RnnShape } from "./network.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm/kernels_wasm.ts";
-import { decodeBase64 } from "./wasm/base64.ts";
+import { HeapArena, instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
 
 interface Exports {
   rnn_run(
@@ -46,35 +46,16 @@ interface Exports {
     next: number,
     grad: number,
   ): number;
-  __heap_base: WebAssembly.Global;
 }
 
-interface Instance {
-  exports: Exports;
-  memory: WebAssembly.Memory;
-  heapBase: number;
-}
+type Instance = KernelInstance<Exports>;
 
 let instance: Instance | null | undefined;
 
 function load(): Instance | null {
-  if (instance !== undefined) return instance;
-  try {
-    const memory = new WebAssembly.Memory({ initial: 32 });
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-    const inst = new WebAssembly.Instance(module, {
-      env: {
-        memory,
-        tanh_block: (ptr: number, count: number): void => {
-          const v = new Float64Array(memory.buffer, ptr, count);
-          for (let i = 0; i < count; i++) v[i] = Math.tanh(v[i]);
-        },
-      },
-    });
-    const exports = inst.exports as unknown as Exports;
-    instance = { exports, memory, heapBase: Number(exports.__heap_base.value) };
-  } catch {
-    instance = null; // no WebAssembly SIMD: callers fall back to the TypeScript kernels
+  if (instance === undefined) {
+    // null without WebAssembly SIMD: callers fall back to the TypeScript kernels.
+    instance = instantiateKernels<Exports>(KERNELS_WASM_BASE64, { name: "tanh_block" });
   }
   return instance;
 }
@@ -102,12 +83,8 @@ function layout(inst: Instance, shape: RnnShape, data: SequenceSet, wantXY: bool
   const { n, ni, no } = shape;
   const { s: S, t: T } = data;
   const K = paramLayout(shape).size;
-  let p = (inst.heapBase + 15) & ~15;
-  const take = (doubles: number): number => {
-    const at = p;
-    p += (doubles * 8 + 15) & ~15;
-    return at;
-  };
+  const arena = new HeapArena(inst);
+  const take = (doubles: number): number => arena.take(doubles * 8);
   const L: Layout = {
     w: take(K),
     inputs: take(T * ni * S),
@@ -121,11 +98,8 @@ function layout(inst: Instance, shape: RnnShape, data: SequenceSet, wantXY: bool
     x: wantXY ? take(T * n * S) : 0,
     y: wantXY ? take(T * no * S) : 0,
   };
-  L.act = p;
-  p += (T * ni + 15) & ~15;
-  const need = p - inst.memory.buffer.byteLength;
-  if (need > 0) inst.memory.grow(Math.ceil(need / 65536));
-  const mem = inst.memory.buffer;
+  L.act = arena.take(T * ni);
+  const mem = arena.finish();
   new Float64Array(mem, L.inputs, T * ni * S).set(data.inputs);
   new Float64Array(mem, L.targets, T * no * S).set(data.targets);
   const act = new Uint8Array(mem, L.act, T * ni);

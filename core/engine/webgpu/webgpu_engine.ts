@@ -20,7 +20,7 @@ import type {
 } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
-import { type Curvature, populationScg } from "../../scg.ts";
+import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
 export interface WebGpuEngineOptions {
@@ -62,16 +62,13 @@ function chunks(n: number, size: number): [number, number][] {
   return out;
 }
 
-/**
- * Consecutive trial losses equal to the current loss after which a network's SCG call is marked
- * failed: float32 can no longer resolve its steps, and spec SCG would otherwise accept them with
- * Delta = 0 while lambda grows until it overflows (seen in the precision study, docs/benchmarks.md).
- */
-const STALL_LIMIT = 50;
+/** The float32 stall guard (core/scg.ts). */
+const STALL_LIMIT = FLOAT32_STALL_LIMIT;
 
 class WebGpuEngine implements Engine {
   readonly name = "webgpu" as const;
   readonly precision = "float32" as const;
+  readonly arithmetic = "webgpu-f32";
   readonly description: string;
   readonly #runner: GpuRunner;
   readonly #curvature: Curvature;

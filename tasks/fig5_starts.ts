@@ -1,0 +1,138 @@
+/**
+ * `deno task fig5-starts`: trains the starting networks of the fig5 default preset with the
+ * paper's initial protocol (spec 7.1 step 2) on the CPU engine and writes them to
+ * `experiments/data/fig5_starts.json`, the networks `deno task fig5` embeds so that its default
+ * fits in a few minutes. The file records how it was made; for the replay test it also keeps the
+ * round before the last of the network whose last round was shortest.
+ *
+ * Flags: `--networks N` (default: the preset's), `--seed N` (1), `--store PATH` (cache of finished
+ * rounds; default as for fig5), `--out FILE`, `--quiet`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { parseIntFlag } from "../core/flags.ts";
+import { Progress } from "../core/progress.ts";
+import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { runtimeVersions } from "../core/version.ts";
+import {
+  type EmbeddedStartsFile,
+  startCacheKey,
+  type StartingNetwork,
+  trainStartingNetworks,
+} from "../core/dms/starting_networks.ts";
+import { FIG5_DEFAULT } from "../experiments/fig5.ts";
+
+const DEFAULT_OUT = new URL("../experiments/data/fig5_starts.json", import.meta.url);
+
+async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        networks: { type: "string" },
+        seed: { type: "string" },
+        store: { type: "string" },
+        out: { type: "string" },
+        quiet: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    console.error(`error: ${(err as Error).message.split("\n")[0]}`);
+    return 2;
+  }
+  let networks: number, seed: number, store: ResultStore;
+  try {
+    networks = values.networks === undefined
+      ? FIG5_DEFAULT.networks
+      : parseIntFlag("networks", values.networks, { min: 1, max: 1000 });
+    seed = values.seed === undefined ? 1 : parseIntFlag("seed", values.seed, { min: 0 });
+    store = await ResultStore.open(resolveStorePath(values.store));
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    return 2;
+  }
+  const out = values.out ?? DEFAULT_OUT.pathname;
+  const protocol = FIG5_DEFAULT;
+  const engine = new CpuEngine();
+  const arithmetic = engine.arithmetic;
+  const indices = Array.from({ length: networks }, (_, i) => i);
+  const progress = new Progress(protocol.initialRounds * networks, { quiet: values.quiet });
+  const t0 = performance.now();
+  const train = (fresh: boolean, which: number[]) =>
+    trainStartingNetworks(engine, which, {
+      protocol,
+      seed,
+      store,
+      fresh,
+      onRound: (r, n) => progress.update(`round ${r}/${protocol.initialRounds}: ${n} networks`),
+      onOuter: (r, outer, active, total) =>
+        progress.update(`round ${r}/${protocol.initialRounds}: outer ${outer}, ${active}/${total}`),
+      onRoundDone: () => progress.tick(networks),
+      onSkip: (_r, n) => progress.tick(n),
+    });
+  try {
+    const { networks: nets } = await train(false, indices);
+    progress.finish();
+    const entries: EmbeddedStartsFile["entries"] = {};
+    const put = (i: number, round: number, net: StartingNetwork): void => {
+      entries[startCacheKey(protocol, { seed, network: i, round, arithmetic })] = {
+        w: Array.from(net.w),
+        rounds: net.rounds,
+      };
+    };
+    nets.forEach((net, i) => put(i, protocol.initialRounds, net));
+    // The replay test retrains one last round from the round before it: pick the shortest.
+    const outerOfLast = nets.map((n) => n.rounds[n.rounds.length - 1]?.outer ?? Infinity);
+    const replay = outerOfLast.indexOf(Math.min(...outerOfLast));
+    const before = await store.getCache(
+      startCacheKey(protocol, {
+        seed,
+        network: replay,
+        round: protocol.initialRounds - 1,
+        arithmetic,
+      }),
+    );
+    if (!(before?.blobs.w instanceof Float64Array)) {
+      throw new Error(`the cache lost round ${protocol.initialRounds - 1} of network ${replay}`);
+    }
+    put(replay, protocol.initialRounds - 1, {
+      w: before.blobs.w,
+      rounds: before.metrics.rounds as StartingNetwork["rounds"],
+    });
+    const file: EmbeddedStartsFile = {
+      provenance: {
+        command: `deno task fig5-starts --networks ${networks} --seed ${seed}`,
+        protocol: {
+          initialRounds: protocol.initialRounds,
+          maxOuterInitial: protocol.maxOuterInitial,
+          scgSteps: protocol.scgSteps ?? "K",
+          sigmaY: protocol.sigmaY,
+        },
+        seed,
+        networks,
+        arithmetic,
+        engine: engine.description,
+        versions: runtimeVersions(),
+        replayNetwork: replay,
+        wallSeconds: Math.round((performance.now() - t0) / 1000),
+        made: new Date().toISOString(),
+      },
+      entries,
+    };
+    const tmp = `${out}.tmp`;
+    await Deno.writeTextFile(tmp, JSON.stringify(file) + "\n");
+    await Deno.rename(tmp, out);
+    console.log(`wrote ${networks} starting networks (seed ${seed}, ${arithmetic}) to ${out}`);
+    return 0;
+  } finally {
+    await engine.close();
+    store.close();
+  }
+}
+
+Deno.exit(await main(Deno.args));
