@@ -509,7 +509,11 @@ export const fig5: Experiment<Fig5Config> = {
         const i = need[k];
         start[i] = networks[k].w;
         await store.putUnit(runId, ["start", i], {
-          metrics: { rounds: networks[k].rounds, ...analyseDmsNetwork(networks[k].w) },
+          metrics: {
+            rounds: networks[k].rounds,
+            ...(networks[k].reused ? { reused: networks[k].reused } : {}),
+            ...analyseDmsNetwork(networks[k].w),
+          },
           blobs: { w: networks[k].w },
         });
         progress.tick(1, `starting network ${i + 1}/${P} ready`);

@@ -48,6 +48,8 @@ export interface StartingNetwork {
   w: Float64Array;
   /** Records of the rounds run so far. */
   rounds: RoundRecord[];
+  /** Where its first `rounds` rounds were found instead of trained, if anywhere. */
+  reused?: { from: "cache" | "embedded"; rounds: number };
 }
 
 /** Where finished rounds may already exist: key -> network after that round, or null. */
@@ -140,6 +142,7 @@ export async function trainStartingNetworks(
           w: hit.blobs.w,
           rounds: (hit.metrics.rounds as RoundRecord[]) ?? [],
           round: r,
+          reused: { from: "cache", rounds: r },
         });
         reused.store++;
         break;
@@ -151,6 +154,7 @@ export async function trainStartingNetworks(
             w: Float64Array.from(found.w),
             rounds: structuredClone(found.rounds),
             round: r,
+            reused: { from: "embedded", rounds: r },
           });
           reused.embedded++;
           break search;
@@ -200,7 +204,10 @@ export async function trainStartingNetworks(
     }
   }
   return {
-    networks: indices.map((i) => ({ w: cur.get(i)!.w, rounds: cur.get(i)!.rounds })),
+    networks: indices.map((i) => {
+      const { w, rounds, reused } = cur.get(i)!;
+      return reused ? { w, rounds, reused } : { w, rounds };
+    }),
     report: { reused },
   };
 }
