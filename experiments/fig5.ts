@@ -29,6 +29,7 @@ import { mean, meanSem, pairedTTest, sem } from "../core/stats.ts";
 import { DMS_HIST_CENTRES } from "../core/histogram.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../core/panels.ts";
 import type { ResultStore } from "../core/store/kv_store.ts";
+import type { SequenceSet } from "../core/engine/engine.ts";
 import {
   dmsScgOptions,
   embeddedSource,
@@ -106,6 +107,19 @@ export const FIG5_DEFAULT: Fig5Config = Object.freeze({
 
 /** The two lineages. */
 export type Lineage = "pruned" | "unpruned";
+
+/**
+ * The training set of one lineage's retraining at level index `levelIndex`: stream
+ * (seed, network, 2, level index) for the pruned lineage and (seed, network, 3, level index) for
+ * the unpruned one (independent noise, spec D4).
+ */
+export function levelTrainingSet(
+  c: Pick<Fig5Config, "sigmaY">,
+  at: { seed: number; network: number; lineage: Lineage; levelIndex: number },
+): SequenceSet {
+  const stream = deriveSeed(at.seed, at.network, at.lineage === "pruned" ? 2 : 3, at.levelIndex);
+  return dmsTrainingSet(new Rng(stream), c.sigmaY);
+}
 const LINEAGES: readonly Lineage[] = ["pruned", "unpruned"];
 
 /** Stored metrics of one lineage at one level. */
@@ -575,10 +589,7 @@ export const fig5: Experiment<Fig5Config> = {
       const outcomes = await trainPopulation(
         engine,
         jobs.map((j) => ({
-          data: dmsTrainingSet(
-            new Rng(deriveSeed(seed, j.i, j.lineage === "pruned" ? 2 : 3, li)),
-            c.sigmaY,
-          ),
+          data: levelTrainingSet(c, { seed, network: j.i, lineage: j.lineage, levelIndex: li }),
           w: j.w,
           mask: j.mask,
         })),
