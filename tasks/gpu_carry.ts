@@ -20,7 +20,7 @@ async function run(cmd: string, args: string[], cwd = root): Promise<void> {
 }
 
 const RUN_SCRIPT = `#!/bin/bash
-# Run on the device machine from the repository root (docs/gpu.md): bash .carry/run_gpu.sh [bench|fig5|smoke]
+# Run on the device machine from the repository root (docs/gpu.md): bash .carry/run_gpu.sh [bench|precision|fig5|smoke]
 set -euo pipefail
 if ls .carry/gl/*.deb >/dev/null 2>&1; then
   for f in .carry/gl/*.deb; do dpkg -x "$f" /; done
@@ -43,7 +43,11 @@ case "\${1:-bench}" in
            --out "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench_gpu.log" ;;
   fig5)  /usr/bin/time -v $RUN .carry/fig5.js --preset paper --engine webgpu --store /tmp/fig5_paper.kv \\
            --out "$OUT/fig5_paper.json" \${2:+--resume "$2"} 2>&1 | tee "$OUT/fig5_paper.log" ;;
-  *) echo "usage: bash .carry/run_gpu.sh [smoke|bench|fig5 [RUN_ID]]"; exit 2 ;;
+  precision) $RUN .carry/fig5.js --engine cpu --store /tmp/ref.kv --quiet 2>&1 | tee "$OUT/ref_cpu.log"
+           ID=$(grep -o 'fig5-[0-9]*-[0-9]*-[0-9a-z]*' "$OUT/ref_cpu.log" | head -1)
+           $RUN .carry/precision.js --from "$ID" --store /tmp/ref.kv --engine webgpu \\
+             --out "$OUT/precision_webgpu.json" 2>&1 | tee "$OUT/precision_webgpu.log" ;;
+  *) echo "usage: bash .carry/run_gpu.sh [smoke|bench|precision|fig5 [RUN_ID]]"; exit 2 ;;
 esac
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv" 2>/dev/null || true
 `;
@@ -68,6 +72,7 @@ async function main(args: string[]): Promise<number> {
     ]);
   await bundle("tasks/fig5.ts", "fig5.js");
   await bundle("tasks/bench.ts", "bench.js");
+  await bundle("tasks/precision_check.ts", "precision.js");
   // The CPU engine starts workers from new URL("./cpu_worker.ts", import.meta.url), which in a
   // bundle resolves next to the bundle file.
   await bundle("core/engine/cpu_worker.ts", "cpu_worker.ts");
