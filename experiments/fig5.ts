@@ -519,6 +519,8 @@ export const fig5: Experiment<Fig5Config> = {
             `--train-starts retrains them)`,
         );
       }
+      // Fix the work baseline now, so that the quick ticks below do not pass for a rate.
+      progress.setWork(workDone, totalWork);
       for (let k = 0; k < need.length; k++) {
         const i = need[k];
         start[i] = networks[k].w;
