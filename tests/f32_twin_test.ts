@@ -35,19 +35,15 @@ import { CpuEngine } from "../core/engine/cpu_engine.ts";
 import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
 import { Rng } from "../core/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
-import { assertRel, assertSameBits, randomSet, randomWeights } from "./fixtures/helpers.ts";
+import {
+  assertCloseToScale,
+  assertRel,
+  assertSameBits,
+  randomSet,
+  randomWeights,
+} from "./fixtures/helpers.ts";
 
 const f64 = (x: number): number => x;
-
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  let scale = 0;
-  for (let k = 0; k < b.length; k++) scale = Math.max(scale, Math.abs(b[k]));
-  for (let k = 0; k < b.length; k++) {
-    const err = Math.abs(a[k] - b[k]);
-    if (!(err <= rel * scale)) assert.fail(`${what}[${k}]: ${a[k]} vs ${b[k]} (scale ${scale})`);
-  }
-}
 
 /** A DMS case (S = 16, T = 58) and an RL-shaped case with S not a multiple of 4 (padding). */
 function cases(): { shape: RnnShape; data: SequenceSet; w: Float64Array; v: Float64Array }[] {
@@ -103,11 +99,11 @@ Deno.test("f32 twin: loss, gradient and loss change match the float32 model and 
     const E = lossAndGradF32(w, data, { grad: g });
     const m = modelEval(shape, data, { w, round: Math.fround });
     assertRel(E, m.loss, 1e-6, `n = ${shape.n}: loss vs model`);
-    assertClose(g, m.grad, 1e-6, `n = ${shape.n}: gradient vs model`);
+    assertCloseToScale(g, m.grad, 1e-6, `n = ${shape.n}: gradient vs model`);
     const g64 = new Float64Array(K);
     const E64 = lossAndGrad(shape, w, data, g64);
     assertRel(E, E64, 2e-6, `n = ${shape.n}: loss vs float64`);
-    assertClose(g, g64, 1e-5, `n = ${shape.n}: gradient vs float64`);
+    assertCloseToScale(g, g64, 1e-5, `n = ${shape.n}: gradient vs float64`);
     // Every gradient entry is a float32 value (the GPU reads back float32).
     for (let k = 0; k < K; k++) assert.equal(g[k], Math.fround(g[k]));
     for (const h of [1e-2, 1e-4, 1e-7]) {
@@ -230,7 +226,7 @@ Deno.test({
       const g = new Float64Array(K);
       const E = lossAndGradF32(w, data[0], { grad: g });
       assertRel(E, r.loss[0], 2e-6, "loss, twin vs GPU");
-      assertClose(g, r.grad.subarray(0, K), 1e-5, "gradient, twin vs GPU");
+      assertCloseToScale(g, r.grad.subarray(0, K), 1e-5, "gradient, twin vs GPU");
       assertRel(lossDiffF32(w, data[0], { dw }), d[0], 1e-4, "loss change, twin vs GPU");
     } finally {
       runner.destroy();
