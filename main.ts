@@ -10,13 +10,14 @@ import { PRUNELAB_VERSION } from "./core/version.ts";
 import { EXPERIMENTS } from "./experiments/registry.ts";
 import { experimentMap } from "./server/experiment_map.ts";
 import { runServeCli } from "./server/serve_cli.ts";
+import { runPrecisionCheckCli } from "./experiments/fig5_replay_cli.ts";
 
 const experiments = experimentMap(EXPERIMENTS);
 
 /** The top-level help text. */
 function help(): string {
   const ids = Object.keys(experiments);
-  const width = Math.max(5, ...ids.map((id) => id.length)) + 2;
+  const width = Math.max(15, ...ids.map((id) => id.length)) + 2;
   const lines = [
     `prunelab ${PRUNELAB_VERSION}: pruning experiments and their live dashboard`,
     "",
@@ -25,6 +26,7 @@ function help(): string {
     "Commands:",
     ...ids.map((id) => `  ${id.padEnd(width)}${experiments[id].title}`),
     `  ${"serve".padEnd(width)}live results dashboard on http://127.0.0.1:8000/`,
+    `  ${"precision-check".padEnd(width)}replay a fig5 run's retrainings on another engine`,
     "",
     "Results go to the store given by --store, $PRUNELAB_STORE or ./prunelab.kv.",
   ];
@@ -43,6 +45,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command === "serve") return await runServeCli(rest, experiments);
+  if (command === "precision-check") return await runPrecisionCheckCli(rest);
   if (Object.hasOwn(experiments, command)) {
     return await runExperimentCli(experiments[command], rest);
   }

@@ -1,0 +1,126 @@
+/**
+ * The `precision-check` command (`deno task precision-check`, `prunelab precision-check`):
+ * `precision-check --from RUN_ID [--engine cpu-f32|webgpu|cpu] [--levels 0,1]
+ * [--store PATH] [--out FILE] [--workers N]`: replays every level retraining of a finished fig5 run
+ * on another engine from identical inputs (experiments/fig5_replay.ts) and prints, per level and
+ * lineage, the stored and replayed means of outer iterations, final loss, probe accuracy and
+ * maximal LE with paired t-test p-values, and how many retrainings met the stopping rule. Use it
+ * to check that the float32 engines do not change what a float64 run found; `--out` writes every
+ * row and the summary as JSON.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseIntFlag } from "../core/flags.ts";
+import { Progress } from "../core/progress.ts";
+import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/select.ts";
+import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
+
+function fail(message: string): number {
+  console.error(`error: ${message}`);
+  return 2;
+}
+
+/** Runs `precision-check` with the given arguments; returns the exit code (2 for bad input). */
+export async function runPrecisionCheckCli(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        from: { type: "string" },
+        engine: { type: "string" },
+        levels: { type: "string" },
+        store: { type: "string" },
+        out: { type: "string" },
+        workers: { type: "string" },
+        quiet: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    return fail((err as Error).message.split("\n")[0]);
+  }
+  if (!values.from) return fail("--from RUN_ID (a finished fig5 run) is required");
+  const choice = (values.engine ?? "cpu-f32") as EngineChoice;
+  if (!ENGINE_CHOICES.includes(choice) || choice === "auto") {
+    return fail(`--engine must be one of ${ENGINE_CHOICES.filter((e) => e !== "auto").join(", ")}`);
+  }
+  let levelIndices: number[] | undefined;
+  let workers: number | undefined;
+  try {
+    levelIndices = values.levels?.split(",").map((v) => parseIntFlag("levels", v, { min: 0 }));
+    workers = values.workers === undefined
+      ? undefined
+      : parseIntFlag("workers", values.workers, { min: 0, max: 256 });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const storePath = resolveStorePath(values.store);
+  try {
+    await Deno.stat(storePath);
+  } catch {
+    return fail(`no results store at '${storePath}'`);
+  }
+  const store = await ResultStore.open(storePath);
+  let engine;
+  try {
+    const run = await store.getRun(values.from);
+    if (!run) return fail(`no run '${values.from}' in ${storePath}`);
+    if (run.figure !== "fig5") return fail(`run '${values.from}' is ${run.figure}, not fig5`);
+    if (run.status !== "done") return fail(`run '${values.from}' is ${run.status}, not finished`);
+    try {
+      engine = (await selectEngine(choice, { workers })).engine;
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    console.log(`replaying ${values.from} (${run.engineDescription}) on ${engine.description}`);
+    const progress = new Progress(1, { quiet: values.quiet });
+    const rows = await replayFig5Levels(store, values.from, {
+      engine,
+      levelIndices,
+      onOuter: (li, outer, active, total) =>
+        progress.update(`level index ${li}: outer ${outer}, ${active}/${total} still training`),
+    }).catch((err: Error) => {
+      progress.finish();
+      throw err;
+    });
+    progress.finish();
+    const summary = summarizeReplay(rows);
+    const f = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : "-");
+    const p = (v: number | null): string => (v === null ? "-" : v.toFixed(3));
+    console.log(
+      "\nlevel lineage    n  converged S/R  iterations S/R (p)   final loss S/R (p)        " +
+        "probe acc S/R (p)     max LE S/R (p)",
+    );
+    for (const s of summary) {
+      console.log(
+        `${s.level.toFixed(2)}  ${s.lineage.padEnd(9)} ${String(s.n).padStart(2)}  ` +
+          `${s.converged.stored}/${s.converged.replayed}`.padEnd(15) +
+          `${f(s.iterations.stored, 2)}/${f(s.iterations.replayed, 2)} (${p(s.iterations.p)})`
+            .padEnd(21) +
+          `${f(s.finalLoss.stored, 4)}/${f(s.finalLoss.replayed, 4)} (${p(s.finalLoss.p)})`
+            .padEnd(26) +
+          `${f(s.probeAccuracy.stored)}/${f(s.probeAccuracy.replayed)} (${p(s.probeAccuracy.p)})`
+            .padEnd(22) +
+          `${f(s.maxLE.stored)}/${f(s.maxLE.replayed)} (${p(s.maxLE.p)})`,
+      );
+    }
+    console.log("S = stored run, R = replay from identical inputs; p = paired t-test");
+    if (values.out) {
+      const tmp = `${values.out}.tmp`;
+      await Deno.writeTextFile(
+        tmp,
+        JSON.stringify({ from: values.from, engine: engine.description, summary, rows }, null, 1),
+      );
+      await Deno.rename(tmp, values.out);
+      console.log(`wrote ${values.out}`);
+    }
+    return 0;
+  } finally {
+    await engine?.close();
+    store.close();
+  }
+}
