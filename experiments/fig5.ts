@@ -489,7 +489,7 @@ export const fig5: Experiment<Fig5Config> = {
     skipWork((P - need.length) * c.initialRounds * c.maxOuterInitial);
     if (need.length > 0) {
       const round = { acct: callWork(0, 0) };
-      const { networks, report } = await trainStartingNetworks(engine, need, {
+      const { networks } = await trainStartingNetworks(engine, need, {
         protocol: c,
         seed,
         store,
@@ -509,7 +509,8 @@ export const fig5: Experiment<Fig5Config> = {
             `initial training round ${r}/${c.initialRounds}: outer ${outer}, ${active}/${total} still training`,
           ),
       });
-      const { store: fromStore, embedded } = report.reused;
+      const fromStore = networks.filter((n) => n.reused?.from === "cache").length;
+      const embedded = networks.filter((n) => n.reused?.from === "embedded").length;
       if (fromStore > 0) {
         ctx.log(`reusing cached initial training for ${fromStore} of ${need.length} networks`);
       }

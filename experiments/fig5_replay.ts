@@ -189,7 +189,9 @@ export function summarizeReplay(rows: readonly ReplayRow[]): ReplaySummaryRow[] 
   const groups = new Map<string, ReplayRow[]>();
   for (const r of rows) {
     const k = `${r.levelIndex}/${r.lineage}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
   }
   const compare = (g: ReplayRow[], pick: (o: RetrainOutcome) => number): PairedComparison => {
     const a = g.map((r) => pick(r.stored));

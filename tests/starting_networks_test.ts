@@ -74,7 +74,7 @@ Deno.test("starting networks: embedded and cached rounds equal trained ones bit 
           onRound: (r, n) => rounds.push(r, n),
         });
         assert.deepEqual(rounds, [2, 1], "only network 1's round 2 is trained");
-        assert.deepEqual(reused.report.reused, { store: 0, embedded: 2 });
+        assert.deepEqual(reused.networks.map((n) => n.reused?.from), ["embedded", "embedded"]);
         for (let i = 0; i < 2; i++) {
           assert.deepEqual(reused.networks[i].w, trained.networks[i].w);
           assert.deepEqual(reused.networks[i].rounds, trained.networks[i].rounds);
@@ -89,7 +89,7 @@ Deno.test("starting networks: embedded and cached rounds equal trained ones bit 
           store,
           sources: [(key) => (asked.push(key), source(key))],
         });
-        assert.deepEqual(again.report.reused, { store: 1, embedded: 1 });
+        assert.deepEqual(again.networks.map((n) => n.reused?.from), ["embedded", "cache"]);
         assert.ok(asked.every((k) => k.includes("/net=0/")), "network 1 never reaches the table");
         for (let i = 0; i < 2; i++) assert.deepEqual(again.networks[i].w, trained.networks[i].w);
         // fresh ignores both and trains everything again, with the same result.

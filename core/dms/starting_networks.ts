@@ -107,12 +107,6 @@ export interface TrainStartsOptions {
   onSkip?: (round: number, networks: number) => void;
 }
 
-/** Summary of where the starting networks came from. */
-export interface StartsReport {
-  /** Networks per source of their last available round: "store", "embedded", or trained from scratch. */
-  reused: { store: number; embedded: number };
-}
-
 /**
  * Trains (or reuses) the starting networks `indices`. Returns them in the order of `indices`.
  * A network whose round fails keeps the previous round's weights; the failure is in its records.
@@ -121,12 +115,11 @@ export async function trainStartingNetworks(
   engine: Engine,
   indices: readonly number[],
   options: TrainStartsOptions,
-): Promise<{ networks: StartingNetwork[]; report: StartsReport }> {
+): Promise<{ networks: StartingNetwork[] }> {
   const p = options.protocol;
   const key = (network: number, round: number): string =>
     startCacheKey(p, { seed: options.seed, network, round, arithmetic: engine.arithmetic });
   const cur = new Map<number, StartingNetwork & { round: number }>();
-  const reused = { store: 0, embedded: 0 };
   for (const i of indices) {
     const init: StartingNetwork & { round: number } = {
       w: initWeights(DMS_SHAPE, DMS_INIT, new Rng(deriveSeed(options.seed, i, 0))),
@@ -144,7 +137,6 @@ export async function trainStartingNetworks(
           round: r,
           reused: { from: "cache", rounds: r },
         });
-        reused.store++;
         break;
       }
       for (const source of options.sources ?? []) {
@@ -156,7 +148,6 @@ export async function trainStartingNetworks(
             round: r,
             reused: { from: "embedded", rounds: r },
           });
-          reused.embedded++;
           break search;
         }
       }
@@ -208,7 +199,6 @@ export async function trainStartingNetworks(
       const { w, rounds, reused } = cur.get(i)!;
       return reused ? { w, rounds, reused } : { w, rounds };
     }),
-    report: { reused },
   };
 }
 
