@@ -78,15 +78,24 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
     }
     console.log(`replaying ${values.from} (${run.engineDescription}) on ${engine.description}`);
     const progress = new Progress(1, { quiet: values.quiet });
+    // Work in network-outer-iterations at the run's cap, as fig5 counts it: an upper-bound ETA.
+    const c = run.config as { levels: number[]; networks: number; maxOuterRetrain: number };
+    const order = levelIndices ?? c.levels.map((_, li) => li);
+    const perLevel = 2 * c.networks * c.maxOuterRetrain;
     const rows = await replayFig5Levels(store, values.from, {
       engine,
       levelIndices,
       onOuter: (li, outer, active, total) =>
-        progress.update(`level index ${li}: outer ${outer}, ${active}/${total} still training`),
+        progress.setWork(
+          order.indexOf(li) * perLevel + (total - active) * c.maxOuterRetrain + active * outer,
+          order.length * perLevel,
+          `level ${c.levels[li]}: outer ${outer}, ${active}/${total} still training`,
+        ),
     }).catch((err: Error) => {
       progress.finish();
       throw err;
     });
+    progress.tick(1);
     progress.finish();
     const summary = summarizeReplay(rows);
     const f = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : "-");
