@@ -166,6 +166,33 @@ function finiteAll(a: Float64Array): boolean {
   return true;
 }
 
+/** Why an SCG call stopped early; the host and device SCG report the same words. */
+export type ScgFailure = "start" | "alpha" | "loss" | "stall" | "lambda";
+
+/**
+ * The failure message of an SCG call: `step` is the step it happened at, `value` the offending
+ * number (the trial loss, lambda, or the count of stalled steps).
+ */
+export function scgFailureMessage(
+  kind: ScgFailure,
+  options: { step: number; value: number },
+): string {
+  const { step, value } = options;
+  switch (kind) {
+    case "start":
+      return "loss or gradient is not finite at the start of an SCG call";
+    case "alpha":
+      return `SCG step size is not finite at step ${step}`;
+    case "loss":
+      return `loss became ${value} at SCG step ${step}`;
+    case "stall":
+      return `float32 cannot resolve the SCG step: ${value} trial losses equal to the current ` +
+        `loss (step ${step})`;
+    case "lambda":
+      return `SCG lambda became ${value} at step ${step}`;
+  }
+}
+
 function fail(st: State, why: string): void {
   if (!st.res.failure) st.res.failure = why;
   st.done = true;
@@ -219,7 +246,7 @@ function* scgCore(
       done: false,
     };
     if (!Number.isFinite(E) || !finiteAll(g)) {
-      fail(st, "loss or gradient is not finite at the start of an SCG call");
+      fail(st, scgFailureMessage("start", { step: 0, value: E }));
     }
     return st;
   });
@@ -291,7 +318,7 @@ function* scgCore(
       mus[i] = mu;
       const alpha = mu / st.delta;
       if (!Number.isFinite(alpha)) {
-        fail(st, `SCG step size is not finite at step ${step}`);
+        fail(st, scgFailureMessage("alpha", { step, value: alpha }));
         continue;
       }
       const x = new Float64Array(st.w.length);
@@ -319,7 +346,7 @@ function* scgCore(
       const Etry = dLoss ? st.E + dLoss[n] : ev.loss[n];
       const gTry = ev.grad[n];
       if (!Number.isFinite(Etry) || !finiteAll(gTry)) {
-        fail(st, `loss became ${Etry} at SCG step ${step}`);
+        fail(st, scgFailureMessage("loss", { step, value: Etry }));
         return;
       }
       const mu = mus[i];
@@ -328,11 +355,7 @@ function* scgCore(
       // resolution (float32 weights); SCG would then only inflate lambda until it overflows.
       st.stall = Etry === st.E ? st.stall + 1 : 0;
       if (options.stallLimit !== undefined && st.stall >= options.stallLimit) {
-        fail(
-          st,
-          `float32 cannot resolve the SCG step: ${st.stall} trial losses equal to the current ` +
-            `loss (step ${step})`,
-        );
+        fail(st, scgFailureMessage("stall", { step, value: st.stall }));
         return;
       }
       const Delta = 2 * st.delta * (st.E - Etry) / (mu * mu);
@@ -377,7 +400,7 @@ function* scgCore(
       }
       if (Delta < 0.25) st.lambda += st.delta * (1 - Delta) / pn2;
       if (!Number.isFinite(st.lambda)) {
-        fail(st, `SCG lambda became ${st.lambda} at step ${step}`);
+        fail(st, scgFailureMessage("lambda", { step, value: st.lambda }));
         return;
       }
       if (options.stopRule === "dms") {

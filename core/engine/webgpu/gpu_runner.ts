@@ -28,6 +28,24 @@ export interface BatchEval {
   hv: Float32Array | null;
 }
 
+/** A recordable fused-gradient evaluation (see {@link GpuRunner.gradProgram}). */
+export interface GradProgram {
+  /** Reduced gradients (or [gradient, H v] blocks), capacity x K(M). */
+  readonly grad: GPUBuffer;
+  /** Per-sequence loss partials (sums of squared errors), capacity x S. */
+  readonly lpart: GPUBuffer;
+  /** Records the kernel and the reduction for the first `count` networks. */
+  encode(pass: GPUComputePassEncoder, count: number): void;
+}
+
+/** A recordable loss-difference evaluation (see {@link GpuRunner.diffProgram}). */
+export interface DiffProgram {
+  /** Per-(sequence, output) partials of S T (E(w + dw) - E(w)), capacity x S x No. */
+  readonly dpart: GPUBuffer;
+  /** Records the kernel for the first `count` networks. */
+  encode(pass: GPUComputePassEncoder, count: number): void;
+}
+
 /** Forward trajectories of a batch: x is P x (T N S), y is P x (T No S). */
 export interface BatchForward {
   /** Pre-activations. */
@@ -77,7 +95,7 @@ export class GpuRunner {
   /** Bind-group entry of the trajectory scratch buffer for `p` networks. */
   #trajEntry(dims: KernelDims, mode: KernelMode, p: number): GPUBindGroupEntry {
     const bytes = p * dims.s * trajectoryFloats(dims, mode) * 4;
-    return { binding: 8, resource: { buffer: this.#buffer("traj", bytes, STORAGE) } };
+    return { binding: 8, resource: { buffer: this.buffer("traj", bytes, STORAGE) } };
   }
 
   /** The device. */
@@ -85,7 +103,8 @@ export class GpuRunner {
     return this.#device;
   }
 
-  #pipeline(key: string, code: () => string): GPUComputePipeline {
+  /** A compute pipeline compiled once per key (entry point `main`, automatic layout). */
+  pipeline(key: string, code: () => string): GPUComputePipeline {
     let p = this.#pipelines.get(key);
     if (!p) {
       const module = this.#device.createShaderModule({ code: code() });
@@ -98,8 +117,11 @@ export class GpuRunner {
     return p;
   }
 
-  /** A scratch buffer of at least `bytes`, reused across calls under `name`. */
-  #buffer(name: string, bytes: number, usage: number): GPUBuffer {
+  /**
+   * A scratch buffer of at least `bytes`, reused across calls under `name`; growing it destroys
+   * the old one, so bind groups made before hold a dead buffer.
+   */
+  buffer(name: string, bytes: number, usage: number): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const old = this.#buffers.get(name);
     if (old && old.size >= size) return old;
@@ -182,6 +204,129 @@ export class GpuRunner {
   }
 
   /**
+   * The fused gradient kernel (and its reduction over sequences) of up to `capacity` networks,
+   * reading weights from `w` (blocks of K, or [w, v] of 2K with `hv`) and data slots from `slots`,
+   * ready to be recorded into compute passes. Every encode of one program before a submit must use
+   * the same network count (it sits in the reduction's uniform).
+   */
+  gradProgram(
+    data: DataUpload,
+    options: { w: GPUBuffer; slots: GPUBuffer; capacity: number; hv?: boolean },
+  ): GradProgram {
+    const { dims } = data;
+    const { capacity: P, hv = false } = options;
+    const mode: KernelMode = hv ? "gradHv" : "grad";
+    this.#checkLimits(dims, mode, P);
+    const KM = paramLayout(dims.shape).size * (hv ? 2 : 1);
+    const S = dims.s;
+    const dev = this.#device;
+    const fused = this.pipeline(`${mode}:${dimsKey(dims)}`, () => fusedSource(dims, mode));
+    const reduce = this.pipeline(`reduce:${KM}:${S}`, () => reduceSource(KM, S));
+    const gpart = this.buffer("gpart", P * S * KM * 4, STORAGE);
+    const lpart = this.buffer("lpart", P * S * 4, STORAGE | COPY_SRC);
+    const grad = this.buffer("gout", P * KM * 4, STORAGE | COPY_SRC);
+    const uni = this.buffer(`uniform:${KM}`, 16, UNIFORM | COPY_DST);
+    const fusedGroup = dev.createBindGroup({
+      layout: fused.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: options.w } },
+        { binding: 1, resource: { buffer: data.inputs } },
+        { binding: 2, resource: { buffer: data.targets } },
+        { binding: 3, resource: { buffer: gpart } },
+        { binding: 4, resource: { buffer: lpart } },
+        { binding: 7, resource: { buffer: options.slots } },
+        this.#trajEntry(dims, mode, P),
+      ],
+    });
+    const reduceGroup = dev.createBindGroup({
+      layout: reduce.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: gpart } },
+        { binding: 1, resource: { buffer: grad } },
+        { binding: 2, resource: { buffer: uni } },
+      ],
+    });
+    let lastCount = -1;
+    return {
+      grad,
+      lpart,
+      encode: (pass, count) => {
+        if (count !== lastCount) {
+          const u = new ArrayBuffer(16);
+          new Uint32Array(u, 0, 1)[0] = count * KM;
+          new Float32Array(u, 4, 1)[0] = 1 / (S * dims.t);
+          dev.queue.writeBuffer(uni, 0, u);
+          lastCount = count;
+        }
+        pass.setPipeline(fused);
+        pass.setBindGroup(0, fusedGroup);
+        pass.dispatchWorkgroups(S, count);
+        const groups = Math.ceil((count * KM) / 64);
+        const gx = Math.min(groups, 65535);
+        pass.setPipeline(reduce);
+        pass.setBindGroup(0, reduceGroup);
+        pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
+      },
+    };
+  }
+
+  /**
+   * The loss-difference kernel of up to `capacity` networks, reading blocks `[w, dw]` (2K each)
+   * from `w` and data slots from `slots`; per-sequence partials go to `dpart` (S x No per network).
+   */
+  diffProgram(
+    data: DataUpload,
+    options: { w: GPUBuffer; slots: GPUBuffer; capacity: number },
+  ): DiffProgram {
+    const { dims } = data;
+    const P = options.capacity;
+    this.#checkLimits(dims, "grad", P);
+    const pipe = this.pipeline(`diff:${dimsKey(dims)}`, () => diffSource(dims));
+    const dpart = this.buffer("dpart", P * dims.s * dims.shape.no * 4, STORAGE | COPY_SRC);
+    const group = this.#device.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: options.w } },
+        { binding: 1, resource: { buffer: data.inputs } },
+        { binding: 2, resource: { buffer: data.targets } },
+        { binding: 4, resource: { buffer: dpart } },
+        { binding: 7, resource: { buffer: options.slots } },
+      ],
+    });
+    return {
+      dpart,
+      encode: (pass, count) => {
+        pass.setPipeline(pipe);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(dims.s, count);
+      },
+    };
+  }
+
+  /** Submits `enc` after copying `parts` into one staging buffer, and returns its contents. */
+  async readBack(
+    enc: GPUCommandEncoder,
+    parts: readonly { buffer: GPUBuffer; bytes: number }[],
+  ): Promise<ArrayBuffer> {
+    const total = parts.reduce((a, p) => a + p.bytes, 0);
+    const staging = this.#device.createBuffer({
+      size: Math.max(16, Math.ceil(total / 16) * 16),
+      usage: MAP_READ | COPY_DST,
+    });
+    let at = 0;
+    for (const p of parts) {
+      enc.copyBufferToBuffer(p.buffer, 0, staging, at, p.bytes);
+      at += p.bytes;
+    }
+    this.#device.queue.submit([enc.finish()]);
+    await staging.mapAsync(1 /* GPUMapMode.READ */);
+    const out = staging.getMappedRange().slice(0, total);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /**
    * Loss and gradient (and H v when `v` is given) of `slots.length` networks: network i has
    * parameters `w[i*K .. (i+1)*K)`, data slot `slots[i]` of `data`, direction `v[i*K ..]`.
    */
@@ -193,16 +338,9 @@ export class GpuRunner {
     const { dims } = data;
     const { slots, v } = options;
     const P = slots.length;
-    const mode: KernelMode = v ? "gradHv" : "grad";
-    this.#checkLimits(dims, mode, P);
     const K = paramLayout(dims.shape).size;
-    const M = v ? 2 : 1;
-    const KM = K * M;
+    const KM = v ? 2 * K : K;
     const S = dims.s;
-    const dev = this.#device;
-    const key = dimsKey(dims);
-    const fused = this.#pipeline(`${mode}:${key}`, () => fusedSource(dims, mode));
-    const reduce = this.#pipeline(`reduce:${KM}:${S}`, () => reduceSource(KM, S));
     // Per network: [w, v] when H v is asked for (matches the kernel's blocks).
     let packed = w;
     if (v) {
@@ -212,64 +350,22 @@ export class GpuRunner {
         packed.set(v.subarray(i * K, (i + 1) * K), i * KM + K);
       }
     }
-    const wBuf = this.#buffer("w", packed.byteLength, STORAGE | COPY_DST);
-    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
-    const gpart = this.#buffer("gpart", P * S * KM * 4, STORAGE);
-    const lpart = this.#buffer("lpart", P * S * 4, STORAGE | COPY_SRC);
-    const gOut = this.#buffer("gout", P * KM * 4, STORAGE | COPY_SRC);
-    const uni = this.#buffer("uniform", 16, UNIFORM | COPY_DST);
-    dev.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
-    dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
-    const u = new ArrayBuffer(16);
-    new Uint32Array(u, 0, 1)[0] = P * KM;
-    new Float32Array(u, 4, 1)[0] = 1 / (S * dims.t);
-    dev.queue.writeBuffer(uni, 0, u);
-
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: wBuf } },
-      { binding: 1, resource: { buffer: data.inputs } },
-      { binding: 2, resource: { buffer: data.targets } },
-      { binding: 3, resource: { buffer: gpart } },
-      { binding: 4, resource: { buffer: lpart } },
-      { binding: 7, resource: { buffer: slotBuf } },
-      this.#trajEntry(dims, mode, P),
-    ];
-    const enc = dev.createCommandEncoder();
+    const wBuf = this.buffer("w", packed.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const prog = this.gradProgram(data, { w: wBuf, slots: slotBuf, capacity: P, hv: Boolean(v) });
+    this.#device.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
+    this.#device.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
+    const enc = this.#device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    pass.setPipeline(fused);
-    pass.setBindGroup(0, dev.createBindGroup({ layout: fused.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(S, P);
-    const groups = Math.ceil((P * KM) / 64);
-    const gx = Math.min(groups, 65535);
-    const gy = Math.ceil(groups / gx);
-    pass.setPipeline(reduce);
-    pass.setBindGroup(
-      0,
-      dev.createBindGroup({
-        layout: reduce.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: gpart } },
-          { binding: 1, resource: { buffer: gOut } },
-          { binding: 2, resource: { buffer: uni } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(gx, gy);
+    prog.encode(pass, P);
     pass.end();
     // One staging buffer holds loss partials and the reduced blocks, so the host waits once.
-    const lBytes = P * S * 4;
-    const gBytes = P * KM * 4;
-    const staging = dev.createBuffer({
-      size: Math.ceil((lBytes + gBytes) / 16) * 16,
-      usage: MAP_READ | COPY_DST,
-    });
-    enc.copyBufferToBuffer(lpart, 0, staging, 0, lBytes);
-    enc.copyBufferToBuffer(gOut, 0, staging, lBytes, gBytes);
-    dev.queue.submit([enc.finish()]);
-    await staging.mapAsync(1 /* GPUMapMode.READ */);
-    const all = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
+    const all = new Float32Array(
+      await this.readBack(enc, [
+        { buffer: prog.lpart, bytes: P * S * 4 },
+        { buffer: prog.grad, bytes: P * KM * 4 },
+      ]),
+    );
     const scale = 1 / (S * dims.t);
     const loss = new Float64Array(P);
     for (let p = 0; p < P; p++) {
@@ -300,56 +396,30 @@ export class GpuRunner {
     const { dims } = data;
     const { slots, dw } = options;
     const P = slots.length;
-    this.#checkLimits(dims, "grad", P);
     const K = paramLayout(dims.shape).size;
-    const S = dims.s;
-    const NO = dims.shape.no;
-    const dev = this.#device;
-    const pipe = this.#pipeline(`diff:${dimsKey(dims)}`, () => diffSource(dims));
+    const SNO = dims.s * dims.shape.no;
     const packed = new Float32Array(P * 2 * K);
     for (let i = 0; i < P; i++) {
       packed.set(w.subarray(i * K, (i + 1) * K), i * 2 * K);
       packed.set(dw.subarray(i * K, (i + 1) * K), i * 2 * K + K);
     }
-    const wBuf = this.#buffer("wdiff", packed.byteLength, STORAGE | COPY_DST);
-    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
-    const dpart = this.#buffer("dpart", P * S * NO * 4, STORAGE | COPY_SRC);
-    dev.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
-    dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
-    const enc = dev.createCommandEncoder();
+    const wBuf = this.buffer("wdiff", packed.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const prog = this.diffProgram(data, { w: wBuf, slots: slotBuf, capacity: P });
+    this.#device.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
+    this.#device.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
+    const enc = this.#device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(
-      0,
-      dev.createBindGroup({
-        layout: pipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: wBuf } },
-          { binding: 1, resource: { buffer: data.inputs } },
-          { binding: 2, resource: { buffer: data.targets } },
-          { binding: 4, resource: { buffer: dpart } },
-          { binding: 7, resource: { buffer: slotBuf } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(S, P);
+    prog.encode(pass, P);
     pass.end();
-    const bytes = P * S * NO * 4;
-    const staging = dev.createBuffer({
-      size: Math.ceil(bytes / 16) * 16,
-      usage: MAP_READ | COPY_DST,
-    });
-    enc.copyBufferToBuffer(dpart, 0, staging, 0, bytes);
-    dev.queue.submit([enc.finish()]);
-    await staging.mapAsync(1);
-    const all = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
+    const all = new Float32Array(
+      await this.readBack(enc, [{ buffer: prog.dpart, bytes: P * SNO * 4 }]),
+    );
     const out = new Float64Array(P);
     for (let p = 0; p < P; p++) {
       let acc = 0;
-      for (let m = 0; m < S * NO; m++) acc += all[p * S * NO + m];
-      out[p] = acc / (S * dims.t);
+      for (let m = 0; m < SNO; m++) acc += all[p * SNO + m];
+      out[p] = acc / (dims.s * dims.t);
     }
     return out;
   }
@@ -360,16 +430,16 @@ export class GpuRunner {
     const P = slots.length;
     this.#checkLimits(dims, "forward", P);
     const dev = this.#device;
-    const fused = this.#pipeline(
+    const fused = this.pipeline(
       `forward:${dimsKey(dims)}`,
       () => fusedSource(dims, "forward"),
     );
     const xLen = dims.t * dims.shape.n * dims.s;
     const yLen = dims.t * dims.shape.no * dims.s;
-    const wBuf = this.#buffer("w", w.byteLength, STORAGE | COPY_DST);
-    const slotBuf = this.#buffer("slots", slots.byteLength, STORAGE | COPY_DST);
-    const xBuf = this.#buffer("xout", P * xLen * 4, STORAGE | COPY_SRC);
-    const yBuf = this.#buffer("yout", P * yLen * 4, STORAGE | COPY_SRC);
+    const wBuf = this.buffer("w", w.byteLength, STORAGE | COPY_DST);
+    const slotBuf = this.buffer("slots", slots.byteLength, STORAGE | COPY_DST);
+    const xBuf = this.buffer("xout", P * xLen * 4, STORAGE | COPY_SRC);
+    const yBuf = this.buffer("yout", P * yLen * 4, STORAGE | COPY_SRC);
     dev.queue.writeBuffer(wBuf, 0, w as Float32Array<ArrayBuffer>);
     dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
     const enc = dev.createCommandEncoder();
@@ -391,17 +461,12 @@ export class GpuRunner {
     );
     pass.dispatchWorkgroups(dims.s, P);
     pass.end();
-    const staging = dev.createBuffer({
-      size: Math.ceil((P * (xLen + yLen) * 4) / 16) * 16,
-      usage: MAP_READ | COPY_DST,
-    });
-    enc.copyBufferToBuffer(xBuf, 0, staging, 0, P * xLen * 4);
-    enc.copyBufferToBuffer(yBuf, 0, staging, P * xLen * 4, P * yLen * 4);
-    dev.queue.submit([enc.finish()]);
-    await staging.mapAsync(1);
-    const all = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
+    const all = new Float32Array(
+      await this.readBack(enc, [
+        { buffer: xBuf, bytes: P * xLen * 4 },
+        { buffer: yBuf, bytes: P * yLen * 4 },
+      ]),
+    );
     return { x: all.slice(0, P * xLen), y: all.slice(P * xLen, P * (xLen + yLen)) };
   }
 

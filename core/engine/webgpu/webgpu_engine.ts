@@ -21,6 +21,7 @@ import type {
 import { paramLayout } from "../../rnn/network.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
 import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../scg.ts";
+import { deviceScg, type DeviceScgStats, df32Exact } from "./device_scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
 export interface WebGpuEngineOptions {
@@ -37,6 +38,16 @@ export interface WebGpuEngineOptions {
   lossDifference?: boolean;
   /** Upper bound on networks per dispatch (default: what the device's buffer limits allow). */
   maxBatch?: number;
+  /**
+   * Where SCG's state lives: "device" (default) keeps weights, directions and scalars on the GPU
+   * (double-float weights and loss, `device_scg.ts`) and reads back only every `checkEvery`
+   * steps; "host" keeps them in float64 on the host, with read-backs in every step. "device" needs
+   * the default curvature and loss changes, and a shader compiler that keeps double-float sums
+   * exact (checked once); otherwise the engine uses "host" and says so in its description.
+   */
+  scgState?: "device" | "host";
+  /** Device SCG: steps between looks at which networks are done (default 25). */
+  checkEvery?: number;
 }
 
 function groupByDims<T extends { data: SequenceSet }>(jobs: readonly T[]): number[][] {
@@ -74,6 +85,10 @@ class WebGpuEngine implements Engine {
   readonly #curvature: Curvature;
   readonly #maxBatch: number;
   readonly #lossDifference: boolean;
+  readonly #deviceState: boolean;
+  readonly #checkEvery: number | undefined;
+  /** Counters of the last device SCG call (for benchmarks). */
+  lastDeviceStats: DeviceScgStats | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -83,6 +98,8 @@ class WebGpuEngine implements Engine {
     this.#curvature = options.curvature ?? "fd";
     this.#maxBatch = options.maxBatch ?? Infinity;
     this.#lossDifference = options.lossDifference ?? true;
+    this.#deviceState = deviceStateUsable(options);
+    this.#checkEvery = options.checkEvery;
   }
 
   /** Engine calls share device buffers, so they run one after another. */
@@ -178,6 +195,17 @@ class WebGpuEngine implements Engine {
           const ids = idx.slice(a, b);
           const up = this.#runner.upload(sets.slice(a, b));
           const runner = this.#runner;
+          if (this.#deviceState) {
+            const { results, stats } = await deviceScg(runner, ids.map((i) => jobs[i]), {
+              ...options,
+              data: up,
+              stallLimit: STALL_LIMIT,
+              checkEvery: this.#checkEvery,
+            });
+            this.lastDeviceStats = stats;
+            ids.forEach((i, n) => out[i] = results[n]);
+            continue;
+          }
           const evaluate = async (
             local: readonly number[],
             w: readonly Float64Array[],
@@ -222,6 +250,12 @@ class WebGpuEngine implements Engine {
   }
 }
 
+/** Whether the options allow SCG on the device (its kernels implement only the defaults). */
+function deviceStateUsable(options: WebGpuEngineOptions): boolean {
+  return (options.scgState ?? "device") === "device" && (options.curvature ?? "fd") === "fd" &&
+    options.lossDifference !== false;
+}
+
 /** Initialises tfjs's webgpu backend (once per process) and returns its device. */
 async function backendDevice(): Promise<{ device: GPUDevice; info: string }> {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
@@ -246,11 +280,22 @@ async function backendDevice(): Promise<{ device: GPUDevice; info: string }> {
 /** Creates the WebGPU engine (name "webgpu", precision "float32"). */
 export async function createWebGpuEngine(options: WebGpuEngineOptions = {}): Promise<Engine> {
   const { device, info } = await backendDevice();
+  const runner = new GpuRunner(device);
   const curvature = options.curvature ?? "fd";
-  const description = `webgpu float32 fused kernels on ${info}; SCG scalars float64 on the host, ` +
+  let state = "SCG scalars float64 on the host";
+  if (deviceStateUsable(options)) {
+    if (await df32Exact(runner)) {
+      state = "SCG state on the device (double-float weights and loss)";
+    } else {
+      // Never silently different arithmetic: fall back to the host driver and say so.
+      options = { ...options, scgState: "host" };
+      state = "SCG scalars float64 on the host (this device's compiler breaks double-float sums)";
+    }
+  }
+  const description = `webgpu float32 fused kernels on ${info}; ${state}, ` +
     `curvature ${curvature === "exact" ? "exact Hessian-vector products" : "finite difference"}, ` +
     `loss changes ${
       options.lossDifference === false ? "as loss differences" : "by difference propagation"
     }`;
-  return new WebGpuEngine(new GpuRunner(device), description, options);
+  return new WebGpuEngine(runner, description, options);
 }

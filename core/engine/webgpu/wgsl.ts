@@ -18,6 +18,10 @@
 import type { RnnShape } from "../../rnn/network.ts";
 import { paramLayout } from "../../rnn/network.ts";
 
+/** Slot value meaning "no network here": the kernels skip that workgroup. */
+export const NO_SLOT = 0xffffffff;
+const NO_SLOT_WGSL = `${NO_SLOT}u`;
+
 /** Which fused kernel to generate. */
 export type KernelMode = "forward" | "grad" | "gradHv";
 
@@ -103,6 +107,8 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
   P(`@compute @workgroup_size(${wg})`);
   P(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {`);
   P(`  let q = wid.x; let p = wid.y; let sl = slots[p];`);
+  // A network without a slot sits this dispatch out (device SCG: converged or rejected-step ones).
+  P(`  if (sl == ${NO_SLOT_WGSL}) { return; }`);
   P(`  let wb = p * KM;`);
   P(`  let ib = sl * T * NI * S;`);
   P(`  let rb = (p * S + q) * TR;`);
@@ -264,7 +270,7 @@ export function fusedSource(dims: KernelDims, mode: KernelMode): string {
 
 /**
  * WGSL of the reduction over sequences: `out[p*K + m] = scale * sum_q part[(p*S + q)*K + m]`,
- * Kahan-compensated, one thread per output entry. `scale` and the entry count come from a uniform.
+ * Kahan-compensated (kept from the compiler's algebra, see below), one thread per output entry. `scale` and the entry count come from a uniform.
  */
 export function reduceSource(k: number, s: number): string {
   return `
@@ -275,14 +281,17 @@ struct Params { total: u32, scale: f32 }
 @group(0) @binding(2) var<uniform> params: Params;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  // gid.z is 0, but only at run time: OR-ing its bits in keeps the compiler from folding the
+  // compensation (t - sum) - y to 0, which Mesa's NIR does (measured on llvmpipe).
+  let z = gid.z;
   let idx = gid.x + gid.y * nwg.x * 64u;
   if (idx >= params.total) { return; }
   let p = idx / K; let m = idx % K;
   var sum = 0.0; var comp = 0.0;
   for (var q = 0u; q < S; q++) {
     let y = part[(p * S + q) * K + m] - comp;
-    let t = sum + y;
-    comp = (t - sum) - y;
+    let t = bitcast<f32>(bitcast<u32>(sum + y) | z);
+    comp = bitcast<f32>(bitcast<u32>(t - sum) | z) - y;
     sum = t;
   }
   outv[idx] = sum * params.scale;
@@ -327,6 +336,7 @@ var<workgroup> sDr: array<f32, ${wg}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let q = wid.x; let p = wid.y; let sl = slots[p];
+  if (sl == ${NO_SLOT_WGSL}) { return; }
   let wb = p * KM; let db = wb + K;
   let ib = sl * T * NI * S; let tb = sl * T * NO * S;
   sRb[tid] = 0.0; sRt[tid] = 0.0; sDr[tid] = 0.0;

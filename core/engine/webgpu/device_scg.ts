@@ -1,0 +1,254 @@
+/**
+ * SCG with its state on the GPU (kernels in `scg_wgsl.ts`): the weights (double-float), gradient,
+ * direction, residual, mask and per-network scalars are uploaded once per SCG call, every step is
+ * recorded as eight dispatches with no read-back, and the host only looks at which networks are
+ * done every `checkEvery` steps, to shrink the dispatches to the networks still training. The
+ * results come back once, at the end of the call.
+ *
+ * The algorithm is `core/scg.ts`'s (spec 5.3) with the WebGPU engine's curvature (finite
+ * difference of float32 gradients) and loss changes (difference propagation), and its float32
+ * stall guard. What differs from the host-side driver is only where the scalars live and their
+ * arithmetic: see the module comment of `scg_wgsl.ts`, and docs/benchmarks.md for the comparison.
+ *
+ * @module
+ */
+import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
+import { paramLayout } from "../../rnn/network.ts";
+import { scgConstants, scgFailureMessage } from "../../scg.ts";
+import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
+import {
+  df32CheckSource,
+  FAIL_CODES,
+  type ScgKernel,
+  type ScgKernelConstants,
+  scgSource,
+  ST,
+  stateStride,
+  VEC,
+  VEC_COUNT,
+} from "./scg_wgsl.ts";
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE
+const COPY_DST = 0x08;
+const COPY_SRC = 0x04;
+
+/** Options of {@link deviceScg}: the call's constants plus where its data is. */
+export interface DeviceScgOptions extends ScgOptions {
+  /** Training data of the jobs, uploaded in job order (job i uses slot i). */
+  data: DataUpload;
+  /** The float32 stall guard (0 or undefined: none). */
+  stallLimit?: number;
+  /** Steps recorded between two looks at which networks are done (default 25). */
+  checkEvery?: number;
+}
+
+/** Counters of one device SCG call, for benchmarks. */
+export interface DeviceScgStats {
+  /** Command buffers submitted. */
+  submits: number;
+  /** Host waits for the device (read-backs). */
+  readBacks: number;
+  /** Steps recorded. */
+  stepsRecorded: number;
+}
+
+/** Splits float64 values into float32 (hi, lo) pairs with hi + lo = x to ~48 bits. */
+function splitDf(x: Float64Array, hi: Float32Array, lo: Float32Array): void {
+  for (let k = 0; k < x.length; k++) {
+    hi[k] = x[k];
+    lo[k] = x[k] - hi[k];
+  }
+}
+
+/**
+ * Runs one SCG call for every job on the GPU (all jobs of one shape and data size, uploaded as
+ * `options.data`), returning the same results as the host-side driver would report.
+ */
+export async function deviceScg(
+  runner: GpuRunner,
+  jobs: readonly ScgJob[],
+  options: DeviceScgOptions,
+): Promise<{ results: ScgResult[]; stats: DeviceScgStats }> {
+  const stats: DeviceScgStats = { submits: 0, readBacks: 0, stepsRecorded: 0 };
+  const P = jobs.length;
+  if (P === 0) return { results: [], stats };
+  const { data } = options;
+  const { dims } = data;
+  const K = paramLayout(dims.shape).size;
+  const c = scgConstants(options, K);
+  const consts: ScgKernelConstants = {
+    k: K,
+    s: dims.s,
+    sNo: dims.s * dims.shape.no,
+    scale: 1 / (dims.s * dims.t),
+    h: c.historyLength,
+    sigma0: c.sigma0,
+    lambda0: c.lambda0,
+    fallbackStep: c.fallbackStep,
+    sigmaY: c.sigmaY,
+    stopRule: options.stopRule,
+    stallLimit: options.stallLimit ?? 0,
+  };
+  const SS = stateStride(c.historyLength);
+  const VS = VEC_COUNT * K;
+  const dev = runner.device;
+
+  const buf = (name: string, bytes: number, usage: number): GPUBuffer =>
+    runner.buffer(`scg:${name}`, bytes, STORAGE | usage);
+  const st = buf("st", P * SS * 4, COPY_SRC);
+  const vec = buf("vec", P * VS * 4, COPY_DST | COPY_SRC);
+  const act = buf("act", P * 4, COPY_DST);
+  const slotsProbe = buf("slotsProbe", P * 4, 0);
+  const slotsTrial = buf("slotsTrial", P * 4, 0);
+  const wIn = buf("wIn", P * K * 4, COPY_DST);
+  const wDiff = buf("wDiff", P * 2 * K * 4, 0);
+  const doneOut = buf("done", P * 4, COPY_SRC);
+
+  const gInit = runner.gradProgram(data, { w: wIn, slots: act, capacity: P });
+  const gProbe = runner.gradProgram(data, { w: wIn, slots: slotsProbe, capacity: P });
+  const gTrial = runner.gradProgram(data, { w: wIn, slots: slotsTrial, capacity: P });
+  const diff = runner.diffProgram(data, { w: wDiff, slots: slotsTrial, capacity: P });
+
+  const key = JSON.stringify(consts);
+  const kernel = (name: ScgKernel, buffers: GPUBuffer[]) => {
+    const pipe = runner.pipeline(`scg-${name}:${key}`, () => scgSource(name, consts));
+    const group = dev.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return (pass: GPUComputePassEncoder, count: number): void => {
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(count);
+    };
+  };
+  const init = kernel("init", [st, vec, act, gInit.grad, gInit.lpart, doneOut]);
+  const probe = kernel("probe", [st, vec, act, slotsProbe, wIn, doneOut]);
+  const trial = kernel("trial", [st, vec, act, gProbe.grad, slotsTrial, wIn, wDiff, doneOut]);
+  const update = kernel("update", [st, vec, act, gTrial.grad, diff.dpart, slotsTrial, doneOut]);
+
+  // Upload: weights as (hi, lo), the mask; g, p, r are written by the init kernel.
+  const host = new Float32Array(P * VS);
+  const w0 = new Float32Array(P * K);
+  jobs.forEach((job, i) => {
+    const b = i * VS;
+    splitDf(
+      job.w,
+      host.subarray(b + VEC.hi * K, b + (VEC.hi + 1) * K),
+      host.subarray(b + VEC.lo * K, b + (VEC.lo + 1) * K),
+    );
+    const m = host.subarray(b + VEC.mask * K, b + (VEC.mask + 1) * K);
+    if (job.mask) m.set(job.mask);
+    else m.fill(1);
+    w0.set(host.subarray(b, b + K), i * K);
+  });
+  let active = Uint32Array.from({ length: P }, (_, i) => i);
+  dev.queue.writeBuffer(vec, 0, host);
+  dev.queue.writeBuffer(wIn, 0, w0);
+  dev.queue.writeBuffer(act, 0, active);
+
+  let enc = dev.createCommandEncoder();
+  let pass = enc.beginComputePass();
+  gInit.encode(pass, P);
+  init(pass, P);
+  const every = Math.max(1, options.checkEvery ?? 25);
+  for (let step = 1; step <= c.kMax; step++) {
+    const n = active.length;
+    probe(pass, n);
+    gProbe.encode(pass, n);
+    trial(pass, n);
+    gTrial.encode(pass, n);
+    diff.encode(pass, n);
+    update(pass, n);
+    stats.stepsRecorded++;
+    if (step % every !== 0 && step !== c.kMax) continue;
+    pass.end();
+    const done = new Uint32Array(await runner.readBack(enc, [{ buffer: doneOut, bytes: P * 4 }]));
+    stats.submits++;
+    stats.readBacks++;
+    const still = active.filter((i) => done[i] === 0);
+    if (still.length === 0 || step === c.kMax) {
+      enc = dev.createCommandEncoder();
+      pass = enc.beginComputePass();
+      break;
+    }
+    if (still.length < active.length) {
+      active = still;
+      dev.queue.writeBuffer(act, 0, active);
+    }
+    enc = dev.createCommandEncoder();
+    pass = enc.beginComputePass();
+  }
+  pass.end();
+  const out = await runner.readBack(enc, [
+    { buffer: st, bytes: P * SS * 4 },
+    { buffer: vec, bytes: P * VS * 4 },
+  ]);
+  stats.submits++;
+  stats.readBacks++;
+  const sv = new Float32Array(out, 0, P * SS);
+  const vv = new Float32Array(out, P * SS * 4, P * VS);
+  const results = jobs.map((_, i): ScgResult => {
+    const s = sv.subarray(i * SS, (i + 1) * SS);
+    const b = i * VS;
+    const w = new Float64Array(K);
+    for (let k = 0; k < K; k++) w[k] = vv[b + VEC.hi * K + k] + vv[b + VEC.lo * K + k];
+    const res: ScgResult = {
+      w,
+      startLoss: (s[ST.sse0Hi] + s[ST.sse0Lo]) * consts.scale,
+      endLoss: (s[ST.sseHi] + s[ST.sseLo]) * consts.scale,
+      converged: s[ST.converged] !== 0,
+      steps: s[ST.steps],
+      gradEvals: s[ST.gradEvals],
+      emergencySteps: s[ST.emergency],
+    };
+    const code = s[ST.failCode];
+    if (code > 0) {
+      res.failure = scgFailureMessage(FAIL_CODES[code - 1], {
+        step: s[ST.failStep],
+        value: s[ST.failValue],
+      });
+    }
+    return res;
+  });
+  return { results, stats };
+}
+
+/**
+ * Whether this device's shader compiler keeps the double-float error-free transforms exact
+ * (a compiler that reassociates float additions would silently drop the low parts).
+ */
+export async function df32Exact(runner: GpuRunner): Promise<boolean> {
+  const dev = runner.device;
+  // Pairs whose float32 sum rounds, so each error term is non-zero and known exactly.
+  const pairs = [1, 2 ** -30, 1e8, 1.2345, -3.75, 1e-9, 0.1, 0.2, 16777216, 1, 1e-3, -1e-6];
+  const inp = Float32Array.from(pairs);
+  const n = inp.length / 2;
+  const pipe = runner.pipeline("df32-check", df32CheckSource);
+  const ib = runner.buffer("df32-in", inp.byteLength, STORAGE | COPY_DST);
+  const ob = runner.buffer("df32-out", n * 16, STORAGE | COPY_SRC);
+  dev.queue.writeBuffer(ib, 0, inp);
+  const enc = dev.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(
+    0,
+    dev.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: ib } }, {
+        binding: 1,
+        resource: { buffer: ob },
+      }],
+    }),
+  );
+  pass.dispatchWorkgroups(n);
+  pass.end();
+  const out = new Float32Array(await runner.readBack(enc, [{ buffer: ob, bytes: n * 16 }]));
+  for (let i = 0; i < n; i++) {
+    const exact = inp[2 * i] + inp[2 * i + 1]; // exact in float64
+    if (out[4 * i] + out[4 * i + 1] !== exact || out[4 * i + 2] + out[4 * i + 3] !== exact) {
+      return false;
+    }
+  }
+  return true;
+}
