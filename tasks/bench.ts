@@ -13,6 +13,7 @@ import {
   gpuPeakGflops,
   measureEngine,
   measureNumpy,
+  measureScg,
   numpyAvailable,
   parseBenchArgs,
 } from "../core/bench/bench.ts";
@@ -43,6 +44,10 @@ async function main(args: string[]): Promise<number> {
     [...DEFAULT_NETWORKS, ...(hardwareGpu ? GPU_EXTRA_NETWORKS : [])];
   const rows: BenchRow[] = [];
   for (const name of cfg.engines) {
+    if (cfg.mode === "scg" && (name === "numpy" || name === "webgpu-tfjs")) {
+      console.log(`${name}: no SCG in this engine; skipped in --mode scg`);
+      continue;
+    }
     if (name === "numpy") {
       if (!(await numpyAvailable())) {
         console.log("numpy: python3 with NumPy not found; baseline row skipped");
@@ -54,7 +59,9 @@ async function main(args: string[]): Promise<number> {
       }
       continue;
     }
-    let engine: Pick<Engine, "lossAndGrad" | "precision" | "description" | "close">;
+    let engine: Pick<Engine, "lossAndGrad" | "precision" | "description" | "close"> & {
+      scg?: Engine["scg"];
+    };
     let peak: number | null = null;
     if (name === "webgpu-tfjs") {
       const ops = await import("../core/engine/webgpu/tfjs_ops.ts");
@@ -66,9 +73,9 @@ async function main(args: string[]): Promise<number> {
         lossAndGrad: ops.tfjsOpsLossAndGrad,
         close: () => Promise.resolve(),
       };
-    } else if (name === "webgpu") {
+    } else if (name === "webgpu" || name === "webgpu-host") {
       const { createWebGpuEngine } = await import("../core/engine/webgpu/webgpu_engine.ts");
-      engine = await createWebGpuEngine();
+      engine = await createWebGpuEngine({ scgState: name === "webgpu" ? "device" : "host" });
       peak = gpuPeakGflops(probe!.description);
       if (probe!.isFallback) {
         console.log(`webgpu: software adapter (${probe!.description}); expect it to be slow`);
@@ -80,11 +87,10 @@ async function main(args: string[]): Promise<number> {
     console.log(`${name}: ${engine.description}`);
     try {
       for (const p of networks) {
-        const r = await measureEngine(engine, p, {
-          seconds: cfg.seconds,
-          label: name,
-          peakGflops: peak,
-        });
+        const o = { seconds: cfg.seconds, label: name, peakGflops: peak };
+        const r = cfg.mode === "scg" && engine.scg
+          ? await measureScg({ ...engine, scg: engine.scg }, p, { ...o, steps: cfg.steps })
+          : await measureEngine(engine, p, o);
         rows.push(r);
         console.log(formatTable([r]).split("\n")[2]);
       }

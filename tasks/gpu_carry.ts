@@ -40,7 +40,10 @@ RUN="$DENO run -A --unstable-webgpu --unstable-kv"
 case "\${1:-bench}" in
   smoke) $RUN .carry/bench.js --engines webgpu --networks 1,400 --seconds 2 ;;
   bench) $RUN .carry/bench.js --engines cpu,webgpu --networks 1,16,100,400,1000,4000 --seconds 5 \\
-           --out "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench_gpu.log" ;;
+           --out "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench_gpu.log"
+         $RUN .carry/bench.js --mode scg --steps 100 --engines webgpu,webgpu-host \\
+           --networks 1,16,100,400,1000,4000 --seconds 5 \\
+           --out "$OUT/bench_scg_gpu.json" 2>&1 | tee "$OUT/bench_scg_gpu.log" ;;
   fig5)  /usr/bin/time -v $RUN .carry/fig5.js --preset paper --engine webgpu --store /tmp/fig5_paper.kv \\
            --out "$OUT/fig5_paper.json" \${2:+--resume "$2"} 2>&1 | tee "$OUT/fig5_paper.log" ;;
   precision) $RUN .carry/fig5.js --engine cpu --store /tmp/ref.kv --quiet 2>&1 | tee "$OUT/ref_cpu.log"

@@ -29,6 +29,9 @@ Deno.test("bench flags: defaults, lists and bad input", () => {
   assert.deepEqual(c.networks, [1, 16]);
   assert.equal(c.seconds, 0.5);
   assert.equal(c.out, "x.json");
+  assert.equal(c.mode, "grad");
+  const s = parseBenchArgs(["--mode", "scg", "--steps", "20", "--engines", "webgpu,webgpu-host"]);
+  assert.deepEqual([s.mode, s.steps, s.engines], ["scg", 20, ["webgpu", "webgpu-host"]]);
   for (
     const bad of [
       ["--engines", "gpu"],
@@ -37,6 +40,9 @@ Deno.test("bench flags: defaults, lists and bad input", () => {
       ["--seconds", "-1"],
       ["--frob", "1"],
       ["--out"],
+      ["--mode", "fast"],
+      ["--steps", "0"],
+      ["--steps", "2.5"],
     ]
   ) {
     assert.throws(() => parseBenchArgs(bad), UsageError, bad.join(" "));
@@ -62,10 +68,11 @@ Deno.test("bench: 5.85 MFLOP per DMS evaluation, deterministic populations, tabl
     device: "x",
     calls: 3,
     seconds: 1,
+    mode: "grad",
   };
   const lines = formatTable([row]).split("\n");
   assert.equal(lines.length, 3);
-  assert.match(lines[2], /^cpu\s+16\s+100\.0\s+0\.5[89]\s+-/);
+  assert.match(lines[2], /^cpu\s+grad\s+16\s+100\.0\s+0\.5[89]\s+-/);
 });
 
 Deno.test("bench task: unknown flag -> one-line error, exit 2, no output file", async () => {

@@ -1,6 +1,8 @@
 /**
  * Gradient-evaluation throughput of the engines on populations of DMS networks (16 sequences x 58
- * steps each): flag parsing, the measurement loop, the NumPy baseline and the table. A benchmark,
+ * steps each), either of bare batched gradient evaluations (`--mode grad`) or inside whole SCG
+ * calls (`--mode scg`, where the WebGPU engine's SCG bookkeeping and read-backs count too): flag
+ * parsing, the measurement loops, the NumPy baseline and the table. A benchmark,
  * never a test: nothing here asserts a speed.
  *
  * @module
@@ -11,10 +13,12 @@ import { DMS_INIT, DMS_SHAPE, initWeights } from "../rnn/network.ts";
 import { dmsTrainingSet } from "../dms/task.ts";
 import { deriveSeed, Rng } from "../rng.ts";
 import { UsageError } from "../experiment.ts";
-import { parseNumberFlag } from "../flags.ts";
+import { parseIntFlag, parseNumberFlag } from "../flags.ts";
 
 /**
  * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic;
+ * `webgpu-host` is the WebGPU engine with SCG's state on the host (the "before" of device SCG;
+ * the same as `webgpu` in grad mode);
  * `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
  * `webgpu-tfjs` is the gradient written with generic tfjs ops on the webgpu backend (the
  * "before" of the fused kernels).
@@ -24,6 +28,7 @@ export const BENCH_ENGINES = [
   "cpu-js",
   "cpu-f32",
   "webgpu",
+  "webgpu-host",
   "webgpu-tfjs",
   "numpy",
 ] as const;
@@ -40,6 +45,10 @@ export interface BenchConfig {
   seconds: number;
   /** JSON output file. */
   out: string | null;
+  /** What is timed: bare gradient evaluations, or whole SCG calls. */
+  mode: "grad" | "scg";
+  /** SCG steps per timed call (scg mode). */
+  steps: number;
 }
 
 /** One row of the table and of the `--out` JSON array. */
@@ -64,6 +73,10 @@ export interface BenchRow {
   calls: number;
   /** Seconds timed. */
   seconds: number;
+  /** What was timed ("grad" or "scg"). */
+  mode: "grad" | "scg";
+  /** Scg mode: network-steps of SCG per second (P x steps per call). */
+  scgStepsPerSecond?: number;
 }
 
 /** Default population sizes. */
@@ -73,7 +86,14 @@ export const GPU_EXTRA_NETWORKS: readonly number[] = [1000, 4000];
 
 /** Parses the bench's flags; throws {@link UsageError} on bad input. */
 export function parseBenchArgs(args: readonly string[]): BenchConfig {
-  const cfg: BenchConfig = { engines: ["cpu", "webgpu"], networks: null, seconds: 3, out: null };
+  const cfg: BenchConfig = {
+    engines: ["cpu", "webgpu"],
+    networks: null,
+    seconds: 3,
+    out: null,
+    mode: "grad",
+    steps: 50,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.indexOf("=");
@@ -105,6 +125,13 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
       cfg.seconds = parseNumberFlag("seconds", value, { min: 0.01, max: 3600 });
     } else if (name === "out") {
       cfg.out = value;
+    } else if (name === "mode") {
+      if (value !== "grad" && value !== "scg") {
+        throw new UsageError(`--mode must be grad or scg, got '${value}'`);
+      }
+      cfg.mode = value;
+    } else if (name === "steps") {
+      cfg.steps = parseIntFlag("steps", value, { min: 1, max: 100000 });
     } else {
       throw new UsageError(`unknown flag --${name}`);
     }
@@ -114,8 +141,9 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
 
 /** Usage text. */
 export const BENCH_USAGE =
-  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,webgpu,numpy] [--networks 1,16,100,400]
-                       [--seconds S] [--out FILE]`;
+  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,webgpu,webgpu-host,webgpu-tfjs,numpy]
+                       [--networks 1,16,100,400] [--seconds S] [--out FILE]
+                       [--mode grad|scg] [--steps N]`;
 
 /** A population of P DMS networks with their own training sets (deterministic). */
 export function benchJobs(p: number, seed = 1): GradJob[] {
@@ -153,6 +181,41 @@ export async function measureEngine(
   });
 }
 
+/**
+ * Times whole SCG calls (`steps` steps, no stopping rule) on P networks for about `seconds`, after
+ * one warm-up call of the same length; throughput counts the gradient evaluations SCG reports.
+ */
+export async function measureScg(
+  engine: Pick<Engine, "scg" | "precision" | "description">,
+  p: number,
+  options: { seconds: number; label: string; peakGflops: number | null; steps: number },
+): Promise<BenchRow> {
+  const jobs = benchJobs(p).map((j) => ({ ...j, mask: null }));
+  const opts = { stopRule: "none" as const, kMax: options.steps };
+  await engine.scg(jobs, opts);
+  let calls = 0;
+  let evals = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    const rs = await engine.scg(jobs, opts);
+    for (const r of rs) evals += r.gradEvals;
+    calls++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < options.seconds);
+  return {
+    ...row(options.label, p, evals / elapsed, {
+      peak: options.peakGflops,
+      precision: engine.precision,
+      device: engine.description,
+      calls,
+      seconds: elapsed,
+    }),
+    mode: "scg",
+    scgStepsPerSecond: (calls * p * options.steps) / elapsed,
+  };
+}
+
 function row(
   engine: string,
   networks: number,
@@ -171,6 +234,7 @@ function row(
     device: o.device,
     calls: o.calls,
     seconds: o.seconds,
+    mode: "grad",
   };
 }
 
@@ -234,9 +298,10 @@ export function gpuPeakGflops(description: string): number | null {
 
 /** Formats rows as an aligned text table. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const head = ["engine", "networks", "evals/s", "GFLOP/s", "% of peak", "calls", "s"];
+  const head = ["engine", "mode", "networks", "evals/s", "GFLOP/s", "% of peak", "calls", "s"];
   const body = rows.map((r) => [
     r.engine,
+    r.mode,
     String(r.networks),
     r.gradEvalsPerSecond.toFixed(1),
     r.gflops.toFixed(2),

@@ -1,8 +1,9 @@
 /**
  * The WebGPU engine: float32 fused RNN kernels (forward, BPTT, optional exact Hessian-vector
- * products) on the GPUDevice of TensorFlow.js's webgpu backend over Deno's `navigator.gpu`, with
- * SCG's weights and per-network scalars kept in float64 on the host: one upload of float32 weights
- * and one read-back of losses and gradients per batched evaluation (two per SCG step).
+ * products) on the GPUDevice of TensorFlow.js's webgpu backend over Deno's `navigator.gpu`. SCG
+ * runs on the device (`device_scg.ts`: state in device buffers, double-float weights and loss, no
+ * read-back within a step) unless the options or the device's compiler rule it out; then it runs
+ * on the host (`core/scg.ts`, float64 weights and scalars, up to three read-backs per step).
  *
  * @module
  */
