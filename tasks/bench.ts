@@ -88,8 +88,9 @@ async function main(args: string[]): Promise<number> {
     try {
       for (const p of networks) {
         const o = { seconds: cfg.seconds, label: name, peakGflops: peak };
-        const r = cfg.mode === "scg" && engine.scg
-          ? await measureScg({ ...engine, scg: engine.scg }, p, { ...o, steps: cfg.steps })
+        const scg = engine.scg?.bind(engine);
+        const r = cfg.mode === "scg" && scg
+          ? await measureScg({ ...engine, scg }, p, { ...o, steps: cfg.steps })
           : await measureEngine(engine, p, o);
         rows.push(r);
         console.log(formatTable([r]).split("\n")[2]);
