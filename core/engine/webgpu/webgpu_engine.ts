@@ -80,7 +80,8 @@ const STALL_LIMIT = FLOAT32_STALL_LIMIT;
 class WebGpuEngine implements Engine {
   readonly name = "webgpu" as const;
   readonly precision = "float32" as const;
-  readonly arithmetic = "webgpu-f32";
+  /** "webgpu-f32-scgdev" with SCG on the device, "webgpu-f32" with SCG on the host. */
+  readonly arithmetic: string;
   readonly description: string;
   readonly #runner: GpuRunner;
   readonly #curvature: Curvature;
@@ -100,6 +101,8 @@ class WebGpuEngine implements Engine {
     this.#maxBatch = options.maxBatch ?? Infinity;
     this.#lossDifference = options.lossDifference ?? true;
     this.#deviceState = deviceStateUsable(options);
+    // The two SCG drivers round differently, so their trained networks are cached apart.
+    this.arithmetic = this.#deviceState ? "webgpu-f32-scgdev" : "webgpu-f32";
     this.#checkEvery = options.checkEvery;
   }
 
