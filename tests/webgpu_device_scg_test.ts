@@ -70,9 +70,9 @@ gpuTest(
     const { device, host } = await both();
     assert.match(device.description, /SCG state on the device/);
     assert.match(host.description, /SCG scalars float64 on the host/);
-  // Caches of trained networks are keyed by arithmetic: the two drivers must not share them.
-  assert.equal(device.arithmetic, "webgpu-f32-scgdev");
-  assert.equal(host.arithmetic, "webgpu-f32");
+    // Caches of trained networks are keyed by arithmetic: the two drivers must not share them.
+    assert.equal(device.arithmetic, "webgpu-f32-scgdev");
+    assert.equal(host.arithmetic, "webgpu-f32");
   },
 );
 
