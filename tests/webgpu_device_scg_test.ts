@@ -18,6 +18,7 @@ import { forward } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine, ScgJob, ScgOptions, ScgResult } from "../core/engine/engine.ts";
+import type { ScgBuffer } from "../core/engine/webgpu/scg_wgsl.ts";
 import { Rng } from "../core/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import { assertRel, randomSet, randomWeights } from "./fixtures/helpers.ts";
@@ -199,34 +200,27 @@ async function runUpdate(
     dev.queue.writeBuffer(b, 0, data);
     return b;
   };
-  const bufs = [
-    mk(st),
-    mk(vec),
-    mk(Uint32Array.of(0)),
-    mk(Float32Array.from(trial.grad)),
-    mk(Float32Array.of(trial.dsse)),
-    mk(Uint32Array.of(0)),
-    mk(Uint32Array.of(0)),
-  ];
+  const bufs: Partial<Record<ScgBuffer, GPUBuffer>> = {
+    st: mk(st),
+    vec: mk(vec),
+    act: mk(Uint32Array.of(0)),
+    gred: mk(Float32Array.from(trial.grad)),
+    dpart: mk(Float32Array.of(trial.dsse)),
+    slotsTrial: mk(Uint32Array.of(0)),
+    doneOut: mk(Uint32Array.of(0)),
+  };
   const pipe = runner.pipeline(`test-update:${K}`, () => W.scgSource("update", c));
-  const enc = dev.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(
-    0,
-    dev.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    }),
-  );
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  const out = await runner.readBack(enc, [
-    { buffer: bufs[0], bytes: st.byteLength },
-    { buffer: bufs[1], bytes: vec.byteLength },
-    { buffer: bufs[6], bytes: 4 },
+  const group = runner.bindBuffers(pipe, W.SCG_BINDINGS.update.map(([b]) => bufs[b]!));
+  const out = await runner.runPass((pass) => {
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(1);
+  }, [
+    { buffer: bufs.st!, bytes: st.byteLength },
+    { buffer: bufs.vec!, bytes: vec.byteLength },
+    { buffer: bufs.doneOut!, bytes: 4 },
   ]);
-  bufs.forEach((b) => b.destroy());
+  Object.values(bufs).forEach((b) => b.destroy());
   return {
     st: new Float32Array(out, 0, st.length),
     vec: new Float32Array(out, st.byteLength, vec.length),

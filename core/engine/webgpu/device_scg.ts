@@ -19,6 +19,8 @@ import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
   df32CheckSource,
   FAIL_CODES,
+  SCG_BINDINGS,
+  type ScgBuffer,
   type ScgKernel,
   type ScgKernelConstants,
   scgSource,
@@ -42,16 +44,6 @@ export interface DeviceScgOptions extends ScgOptions {
   checkEvery?: number;
 }
 
-/** Counters of one device SCG call, for benchmarks. */
-export interface DeviceScgStats {
-  /** Command buffers submitted. */
-  submits: number;
-  /** Host waits for the device (read-backs). */
-  readBacks: number;
-  /** Steps recorded. */
-  stepsRecorded: number;
-}
-
 /** Splits float64 values into float32 (hi, lo) pairs with hi + lo = x to ~48 bits. */
 function splitDf(x: Float64Array, hi: Float32Array, lo: Float32Array): void {
   for (let k = 0; k < x.length; k++) {
@@ -68,10 +60,9 @@ export async function deviceScg(
   runner: GpuRunner,
   jobs: readonly ScgJob[],
   options: DeviceScgOptions,
-): Promise<{ results: ScgResult[]; stats: DeviceScgStats }> {
-  const stats: DeviceScgStats = { submits: 0, readBacks: 0, stepsRecorded: 0 };
+): Promise<ScgResult[]> {
   const P = jobs.length;
-  if (P === 0) return { results: [], stats };
+  if (P === 0) return [];
   const { data } = options;
   const { dims } = data;
   const K = paramLayout(dims.shape).size;
@@ -110,22 +101,29 @@ export async function deviceScg(
   const diff = runner.diffProgram(data, { w: wDiff, slots: slotsTrial, capacity: P });
 
   const key = JSON.stringify(consts);
-  const kernel = (name: ScgKernel, buffers: GPUBuffer[]) => {
+  const common = { st, vec, act, slotsProbe, slotsTrial, wIn, wDiff, doneOut, dpart: diff.dpart };
+  // Each kernel reads the gradient of the evaluation just before it.
+  const kernel = (name: ScgKernel, own: Partial<Record<ScgBuffer, GPUBuffer>>) => {
     const pipe = runner.pipeline(`scg-${name}:${key}`, () => scgSource(name, consts));
-    const group = dev.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
+    const all: Partial<Record<ScgBuffer, GPUBuffer>> = { ...common, ...own };
+    const group = runner.bindBuffers(
+      pipe,
+      SCG_BINDINGS[name].map(([b]) => {
+        const buffer = all[b];
+        if (!buffer) throw new Error(`device SCG: no buffer for binding '${b}' of ${name}`);
+        return buffer;
+      }),
+    );
     return (pass: GPUComputePassEncoder, count: number): void => {
       pass.setPipeline(pipe);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(count);
     };
   };
-  const init = kernel("init", [st, vec, act, gInit.grad, gInit.lpart, doneOut]);
-  const probe = kernel("probe", [st, vec, act, slotsProbe, wIn, doneOut]);
-  const trial = kernel("trial", [st, vec, act, gProbe.grad, slotsTrial, wIn, wDiff, doneOut]);
-  const update = kernel("update", [st, vec, act, gTrial.grad, diff.dpart, slotsTrial, doneOut]);
+  const init = kernel("init", { gred: gInit.grad, lpart: gInit.lpart });
+  const probe = kernel("probe", {});
+  const trial = kernel("trial", { gred: gProbe.grad });
+  const update = kernel("update", { gred: gTrial.grad });
 
   // Upload: weights as (hi, lo), the mask; g, p, r are written by the init kernel.
   const host = new Float32Array(P * VS);
@@ -160,35 +158,27 @@ export async function deviceScg(
     gTrial.encode(pass, n);
     diff.encode(pass, n);
     update(pass, n);
-    stats.stepsRecorded++;
-    if (step % every !== 0 && step !== c.kMax) continue;
+    // After the last step the closing read-back below is the only wait.
+    if (step % every !== 0 || step === c.kMax) continue;
     pass.end();
     const done = new Uint32Array(await runner.readBack(enc, [{ buffer: doneOut, bytes: P * 4 }]));
-    stats.submits++;
-    stats.readBacks++;
+    enc = dev.createCommandEncoder();
+    pass = enc.beginComputePass();
     const still = active.filter((i) => done[i] === 0);
-    if (still.length === 0 || step === c.kMax) {
-      enc = dev.createCommandEncoder();
-      pass = enc.beginComputePass();
-      break;
-    }
+    if (still.length === 0) break;
     if (still.length < active.length) {
       active = still;
       dev.queue.writeBuffer(act, 0, active);
     }
-    enc = dev.createCommandEncoder();
-    pass = enc.beginComputePass();
   }
   pass.end();
   const out = await runner.readBack(enc, [
     { buffer: st, bytes: P * SS * 4 },
     { buffer: vec, bytes: P * VS * 4 },
   ]);
-  stats.submits++;
-  stats.readBacks++;
   const sv = new Float32Array(out, 0, P * SS);
   const vv = new Float32Array(out, P * SS * 4, P * VS);
-  const results = jobs.map((_, i): ScgResult => {
+  return jobs.map((_, i): ScgResult => {
     const s = sv.subarray(i * SS, (i + 1) * SS);
     const b = i * VS;
     const w = new Float64Array(K);
@@ -211,7 +201,6 @@ export async function deviceScg(
     }
     return res;
   });
-  return { results, stats };
 }
 
 /**
@@ -219,7 +208,6 @@ export async function deviceScg(
  * (a compiler that reassociates float additions would silently drop the low parts).
  */
 export async function df32Exact(runner: GpuRunner): Promise<boolean> {
-  const dev = runner.device;
   // Pairs whose float32 sum rounds, so each error term is non-zero and known exactly.
   const pairs = [1, 2 ** -30, 1e8, 1.2345, -3.75, 1e-9, 0.1, 0.2, 16777216, 1, 1e-3, -1e-6];
   const inp = Float32Array.from(pairs);
@@ -227,23 +215,15 @@ export async function df32Exact(runner: GpuRunner): Promise<boolean> {
   const pipe = runner.pipeline("df32-check", df32CheckSource);
   const ib = runner.buffer("df32-in", inp.byteLength, STORAGE | COPY_DST);
   const ob = runner.buffer("df32-out", n * 16, STORAGE | COPY_SRC);
-  dev.queue.writeBuffer(ib, 0, inp);
-  const enc = dev.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(
-    0,
-    dev.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: ib } }, {
-        binding: 1,
-        resource: { buffer: ob },
-      }],
-    }),
+  runner.device.queue.writeBuffer(ib, 0, inp);
+  const group = runner.bindBuffers(pipe, [ib, ob]);
+  const out = new Float32Array(
+    await runner.runPass((pass) => {
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(n);
+    }, [{ buffer: ob, bytes: n * 16 }]),
   );
-  pass.dispatchWorkgroups(n);
-  pass.end();
-  const out = new Float32Array(await runner.readBack(enc, [{ buffer: ob, bytes: n * 16 }]));
   for (let i = 0; i < n; i++) {
     const exact = inp[2 * i] + inp[2 * i + 1]; // exact in float64
     if (out[4 * i] + out[4 * i + 1] !== exact || out[4 * i + 2] + out[4 * i + 3] !== exact) {

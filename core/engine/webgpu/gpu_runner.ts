@@ -74,6 +74,32 @@ export interface DataUpload {
   readonly sets: readonly SequenceSet[];
 }
 
+/** `[a_i, b_i]` blocks of 2K per network from two P x K arrays (the kernels' [w, v] layout). */
+function interleave(a: Float32Array, b: Float32Array, k: number): Float32Array {
+  const p = a.length / k;
+  const out = new Float32Array(p * 2 * k);
+  for (let i = 0; i < p; i++) {
+    out.set(a.subarray(i * k, (i + 1) * k), i * 2 * k);
+    out.set(b.subarray(i * k, (i + 1) * k), i * 2 * k + k);
+  }
+  return out;
+}
+
+/** Per-network sums of `m` float32 partials each, in float64, each passed through `finish`. */
+function sumPartials(
+  all: Float32Array,
+  m: number,
+  finish: (sum: number) => number,
+): Float64Array {
+  const out = new Float64Array(all.length / m);
+  for (let p = 0; p < out.length; p++) {
+    let acc = 0;
+    for (let q = 0; q < m; q++) acc += all[p * m + q];
+    out[p] = finish(acc);
+  }
+  return out;
+}
+
 /** Key of a kernel family (shape and data size). */
 export function dimsKey(dims: KernelDims): string {
   const { n, ni, no, outputBias } = dims.shape;
@@ -303,6 +329,26 @@ export class GpuRunner {
     };
   }
 
+  /** A bind group of `pipeline` with `buffers[i]` at binding i. */
+  bindBuffers(pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    return this.#device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  /** Records `record` into one compute pass, submits it and returns `parts` (one host wait). */
+  runPass(
+    record: (pass: GPUComputePassEncoder) => void,
+    parts: readonly { buffer: GPUBuffer; bytes: number }[],
+  ): Promise<ArrayBuffer> {
+    const enc = this.#device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    record(pass);
+    pass.end();
+    return this.readBack(enc, parts);
+  }
+
   /** Submits `enc` after copying `parts` into one staging buffer, and returns its contents. */
   async readBack(
     enc: GPUCommandEncoder,
@@ -342,37 +388,21 @@ export class GpuRunner {
     const KM = v ? 2 * K : K;
     const S = dims.s;
     // Per network: [w, v] when H v is asked for (matches the kernel's blocks).
-    let packed = w;
-    if (v) {
-      packed = new Float32Array(P * KM);
-      for (let i = 0; i < P; i++) {
-        packed.set(w.subarray(i * K, (i + 1) * K), i * KM);
-        packed.set(v.subarray(i * K, (i + 1) * K), i * KM + K);
-      }
-    }
+    const packed = v ? interleave(w, v, K) : w;
     const wBuf = this.buffer("w", packed.byteLength, STORAGE | COPY_DST);
     const slotBuf = this.buffer("slots", slots.byteLength, STORAGE | COPY_DST);
     const prog = this.gradProgram(data, { w: wBuf, slots: slotBuf, capacity: P, hv: Boolean(v) });
     this.#device.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
     this.#device.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
-    const enc = this.#device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    prog.encode(pass, P);
-    pass.end();
     // One staging buffer holds loss partials and the reduced blocks, so the host waits once.
     const all = new Float32Array(
-      await this.readBack(enc, [
+      await this.runPass((pass) => prog.encode(pass, P), [
         { buffer: prog.lpart, bytes: P * S * 4 },
         { buffer: prog.grad, bytes: P * KM * 4 },
       ]),
     );
     const scale = 1 / (S * dims.t);
-    const loss = new Float64Array(P);
-    for (let p = 0; p < P; p++) {
-      let acc = 0;
-      for (let q = 0; q < S; q++) acc += all[p * S + q];
-      loss[p] = acc * scale;
-    }
+    const loss = sumPartials(all.subarray(0, P * S), S, (acc) => acc * scale);
     const blocks = all.subarray(P * S);
     if (!v) return { loss, grad: blocks.slice(), hv: null };
     const grad = new Float32Array(P * K);
@@ -398,30 +428,18 @@ export class GpuRunner {
     const P = slots.length;
     const K = paramLayout(dims.shape).size;
     const SNO = dims.s * dims.shape.no;
-    const packed = new Float32Array(P * 2 * K);
-    for (let i = 0; i < P; i++) {
-      packed.set(w.subarray(i * K, (i + 1) * K), i * 2 * K);
-      packed.set(dw.subarray(i * K, (i + 1) * K), i * 2 * K + K);
-    }
+    const packed = interleave(w, dw, K);
     const wBuf = this.buffer("wdiff", packed.byteLength, STORAGE | COPY_DST);
     const slotBuf = this.buffer("slots", slots.byteLength, STORAGE | COPY_DST);
     const prog = this.diffProgram(data, { w: wBuf, slots: slotBuf, capacity: P });
     this.#device.queue.writeBuffer(wBuf, 0, packed as Float32Array<ArrayBuffer>);
     this.#device.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
-    const enc = this.#device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    prog.encode(pass, P);
-    pass.end();
     const all = new Float32Array(
-      await this.readBack(enc, [{ buffer: prog.dpart, bytes: P * SNO * 4 }]),
+      await this.runPass((pass) => prog.encode(pass, P), [
+        { buffer: prog.dpart, bytes: P * SNO * 4 },
+      ]),
     );
-    const out = new Float64Array(P);
-    for (let p = 0; p < P; p++) {
-      let acc = 0;
-      for (let m = 0; m < SNO; m++) acc += all[p * SNO + m];
-      out[p] = acc / (dims.s * dims.t);
-    }
-    return out;
+    return sumPartials(all, SNO, (acc) => acc / (dims.s * dims.t));
   }
 
   /** Forward trajectories of `slots.length` networks (layout as {@link evaluate}). */
@@ -442,27 +460,23 @@ export class GpuRunner {
     const yBuf = this.buffer("yout", P * yLen * 4, STORAGE | COPY_SRC);
     dev.queue.writeBuffer(wBuf, 0, w as Float32Array<ArrayBuffer>);
     dev.queue.writeBuffer(slotBuf, 0, slots as Uint32Array<ArrayBuffer>);
-    const enc = dev.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(fused);
-    pass.setBindGroup(
-      0,
-      dev.createBindGroup({
-        layout: fused.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: wBuf } },
-          { binding: 1, resource: { buffer: data.inputs } },
-          { binding: 3, resource: { buffer: xBuf } },
-          { binding: 4, resource: { buffer: yBuf } },
-          { binding: 7, resource: { buffer: slotBuf } },
-          this.#trajEntry(dims, "forward", P),
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(dims.s, P);
-    pass.end();
+    const group = dev.createBindGroup({
+      layout: fused.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: wBuf } },
+        { binding: 1, resource: { buffer: data.inputs } },
+        { binding: 3, resource: { buffer: xBuf } },
+        { binding: 4, resource: { buffer: yBuf } },
+        { binding: 7, resource: { buffer: slotBuf } },
+        this.#trajEntry(dims, "forward", P),
+      ],
+    });
     const all = new Float32Array(
-      await this.readBack(enc, [
+      await this.runPass((pass) => {
+        pass.setPipeline(fused);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(dims.s, P);
+      }, [
         { buffer: xBuf, bytes: P * xLen * 4 },
         { buffer: yBuf, bytes: P * yLen * 4 },
       ]),

@@ -112,6 +112,63 @@ export interface ScgKernelConstants {
 /** The four SCG kernels. */
 export type ScgKernel = "init" | "probe" | "trial" | "update";
 
+/** Buffers the SCG kernels bind (f32 arrays except `act`, the slot lists and `doneOut`). */
+export type ScgBuffer =
+  | "st"
+  | "vec"
+  | "act"
+  | "gred"
+  | "lpart"
+  | "dpart"
+  | "slotsProbe"
+  | "slotsTrial"
+  | "wIn"
+  | "wDiff"
+  | "doneOut";
+
+const U32_BUFFERS: readonly ScgBuffer[] = ["act", "slotsProbe", "slotsTrial", "doneOut"];
+
+/**
+ * Each kernel's bindings in binding order, with "rw" for read_write: the one place the order is
+ * written; the WGSL declarations are generated from it and the driver binds by name.
+ */
+export const SCG_BINDINGS: Readonly<Record<ScgKernel, readonly [ScgBuffer, "r" | "rw"][]>> = {
+  init: [["st", "rw"], ["vec", "rw"], ["act", "r"], ["gred", "r"], ["lpart", "r"], [
+    "doneOut",
+    "rw",
+  ]],
+  probe: [["st", "rw"], ["vec", "r"], ["act", "r"], ["slotsProbe", "rw"], ["wIn", "rw"], [
+    "doneOut",
+    "rw",
+  ]],
+  trial: [
+    ["st", "rw"],
+    ["vec", "r"],
+    ["act", "r"],
+    ["gred", "r"],
+    ["slotsTrial", "rw"],
+    ["wIn", "rw"],
+    ["wDiff", "rw"],
+    ["doneOut", "rw"],
+  ],
+  update: [
+    ["st", "rw"],
+    ["vec", "rw"],
+    ["act", "r"],
+    ["gred", "r"],
+    ["dpart", "r"],
+    ["slotsTrial", "r"],
+    ["doneOut", "rw"],
+  ],
+};
+
+function bindingsWgsl(kernel: ScgKernel): string {
+  return SCG_BINDINGS[kernel].map(([name, access], i) =>
+    `@group(0) @binding(${i}) var<storage, ${access === "rw" ? "read_write" : "read"}> ${name}: ` +
+    `array<${U32_BUFFERS.includes(name) ? "u32" : "f32"}>;`
+  ).join("\n");
+}
+
 // f32 literals must keep every digit that matters; WGSL parses them as written.
 const lit = (x: number): string => {
   const s = Math.fround(x).toExponential(9);
@@ -219,12 +276,7 @@ var<workgroup> wOut: vec2<f32>;
   if (kernel === "init") {
     // After the fused gradient at w0 (slots = act = identity): E0, g, p = r = -g .* mask.
     return `${header}
-@group(0) @binding(0) var<storage, read_write> st: array<f32>;
-@group(0) @binding(1) var<storage, read_write> vec: array<f32>;
-@group(0) @binding(2) var<storage, read> act: array<u32>;
-@group(0) @binding(3) var<storage, read> gred: array<f32>;
-@group(0) @binding(4) var<storage, read> lpart: array<f32>;
-@group(0) @binding(5) var<storage, read_write> doneOut: array<u32>;
+${bindingsWgsl("init")}
 ${main}
   if (tid == 0u) { atomicStore(&wBad, 0u); }
   workgroupBarrier();
@@ -256,12 +308,7 @@ ${main}
 
   if (kernel === "probe") {
     return `${header}
-@group(0) @binding(0) var<storage, read_write> st: array<f32>;
-@group(0) @binding(1) var<storage, read> vec: array<f32>;
-@group(0) @binding(2) var<storage, read> act: array<u32>;
-@group(0) @binding(3) var<storage, read_write> slotsProbe: array<u32>;
-@group(0) @binding(4) var<storage, read_write> wIn: array<f32>;
-@group(0) @binding(5) var<storage, read_write> doneOut: array<u32>;
+${bindingsWgsl("probe")}
 ${main}
 ${doneGate("slotsProbe[pc] = NO_SLOT;")}
   var acc = vec2<f32>(0.0, 0.0);
@@ -294,14 +341,7 @@ ${reduceDf("redA")}
 
   if (kernel === "trial") {
     return `${header}
-@group(0) @binding(0) var<storage, read_write> st: array<f32>;
-@group(0) @binding(1) var<storage, read> vec: array<f32>;
-@group(0) @binding(2) var<storage, read> act: array<u32>;
-@group(0) @binding(3) var<storage, read> gred: array<f32>;
-@group(0) @binding(4) var<storage, read_write> slotsTrial: array<u32>;
-@group(0) @binding(5) var<storage, read_write> wIn: array<f32>;
-@group(0) @binding(6) var<storage, read_write> wDiff: array<f32>;
-@group(0) @binding(7) var<storage, read_write> doneOut: array<u32>;
+${bindingsWgsl("trial")}
 ${main}
 ${doneGate("slotsTrial[pc] = NO_SLOT;")}
   var a = vec2<f32>(0.0, 0.0);
@@ -388,13 +428,7 @@ ${doneGate("slotsTrial[pc] = NO_SLOT;")}
       }`
     : "";
   return `${header}
-@group(0) @binding(0) var<storage, read_write> st: array<f32>;
-@group(0) @binding(1) var<storage, read_write> vec: array<f32>;
-@group(0) @binding(2) var<storage, read> act: array<u32>;
-@group(0) @binding(3) var<storage, read> gred: array<f32>;
-@group(0) @binding(4) var<storage, read> dpart: array<f32>;
-@group(0) @binding(5) var<storage, read> slotsTrial: array<u32>;
-@group(0) @binding(6) var<storage, read_write> doneOut: array<u32>;
+${bindingsWgsl("update")}
 ${main}
   if (slotsTrial[pc] == NO_SLOT) { return; }
   if (tid == 0u) { atomicStore(&wBad, 0u); }

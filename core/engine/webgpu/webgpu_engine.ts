@@ -22,7 +22,7 @@ import type {
 import { paramLayout } from "../../rnn/network.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
 import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../scg.ts";
-import { deviceScg, type DeviceScgStats, df32Exact } from "./device_scg.ts";
+import { deviceScg, df32Exact } from "./device_scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
 export interface WebGpuEngineOptions {
@@ -89,8 +89,6 @@ class WebGpuEngine implements Engine {
   readonly #lossDifference: boolean;
   readonly #deviceState: boolean;
   readonly #checkEvery: number | undefined;
-  /** Counters of the last device SCG call (for benchmarks). */
-  lastDeviceStats: DeviceScgStats | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -200,13 +198,12 @@ class WebGpuEngine implements Engine {
           const up = this.#runner.upload(sets.slice(a, b));
           const runner = this.#runner;
           if (this.#deviceState) {
-            const { results, stats } = await deviceScg(runner, ids.map((i) => jobs[i]), {
+            const results = await deviceScg(runner, ids.map((i) => jobs[i]), {
               ...options,
               data: up,
               stallLimit: STALL_LIMIT,
               checkEvery: this.#checkEvery,
             });
-            this.lastDeviceStats = stats;
             ids.forEach((i, n) => out[i] = results[n]);
             continue;
           }
