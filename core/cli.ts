@@ -15,7 +15,7 @@ import {
   type RunContext,
   UsageError,
 } from "./experiment.ts";
-import { parseIntFlag } from "./flags.ts";
+import { parseIntFlag, parseScgState } from "./flags.ts";
 import { pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "./engine/select.ts";
@@ -44,6 +44,11 @@ export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; 
       type: "string",
       help:
         "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic); default auto",
+    },
+    {
+      name: "scg-state",
+      type: "string",
+      help: "float32 engines: SCG state on the device (default) or the host (as before)",
     },
     { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
     { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
@@ -170,6 +175,7 @@ export async function runExperimentCli<C extends BaseConfig>(
     if (kernel !== undefined && engineChoice === "cpu-f32") {
       throw new UsageError("--cpu-kernel selects a float64 build; it does not apply to cpu-f32");
     }
+    const scgState = parseScgState(flags["scg-state"], { engine: engineChoice });
     if (typeof flags.out === "string") await checkOutPath(flags.out);
     const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
 
@@ -218,6 +224,7 @@ export async function runExperimentCli<C extends BaseConfig>(
     const { engine, reason } = await selectEngine(engineChoice as EngineChoice, {
       workers,
       kernel: kernel as "wasm" | "js" | undefined,
+      scgState,
     });
     try {
       print(`${experiment.id}: ${experiment.title}`);

@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./experiment.ts";
+import type { ScgState } from "./rnn/evaluate.ts";
 
 /** Options of {@link parseIntFlag}. */
 export interface IntRange {
@@ -69,4 +70,19 @@ export function parseLevels(value: string, name = "levels"): number[] {
     }
   }
   return levels;
+}
+
+/**
+ * Parses `--scg-state` (device or host; undefined when absent) for the engine named by `engine`:
+ * it chooses the SCG driver of the float32 engines, so the float64 `cpu` engine rejects it.
+ */
+export function parseScgState(value: unknown, options: { engine: string }): ScgState | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "device" && value !== "host") {
+    throw new UsageError(`--scg-state must be device or host, got '${String(value)}'`);
+  }
+  if (options.engine === "cpu") {
+    throw new UsageError("--scg-state applies to the float32 engines (webgpu, cpu-f32), not cpu");
+  }
+  return value;
 }

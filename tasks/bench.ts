@@ -81,8 +81,12 @@ async function main(args: string[]): Promise<number> {
         console.log(`webgpu: software adapter (${probe!.description}); expect it to be slow`);
       }
     } else {
-      const kernel = name === "cpu-js" ? "js" : name === "cpu-f32" ? "wasm-f32" : undefined;
-      engine = new CpuEngine({ kernel });
+      const twin = name === "cpu-f32" || name === "cpu-f32-host";
+      engine = new CpuEngine(
+        twin
+          ? { kernel: "wasm-f32", scgState: name === "cpu-f32" ? "device" : "host" }
+          : { kernel: name === "cpu-js" ? "js" : undefined },
+      );
     }
     console.log(`${name}: ${engine.description}`);
     try {

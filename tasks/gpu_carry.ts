@@ -49,7 +49,11 @@ case "\${1:-bench}" in
   precision) $RUN .carry/fig5.js --engine cpu --store /tmp/ref.kv --quiet 2>&1 | tee "$OUT/ref_cpu.log"
            ID=$(grep -o 'fig5-[0-9]*-[0-9]*-[0-9a-z]*' "$OUT/ref_cpu.log" | head -1)
            $RUN .carry/precision.js --from "$ID" --store /tmp/ref.kv --engine webgpu \\
-             --out "$OUT/precision_webgpu.json" 2>&1 | tee "$OUT/precision_webgpu.log" ;;
+             --out "$OUT/precision_webgpu.json" 2>&1 | tee "$OUT/precision_webgpu.log"
+           # The same replay with the CPU twin of device SCG: GPU vs twin isolates the device's own
+           # tanh, division and compiler from the float32 scheme itself.
+           $RUN .carry/precision.js --from "$ID" --store /tmp/ref.kv --engine cpu-f32 --quiet \\
+             --out "$OUT/precision_twin.json" 2>&1 | tee "$OUT/precision_twin.log" ;;
   *) echo "usage: bash .carry/run_gpu.sh [smoke|bench|precision|fig5 [RUN_ID]]"; exit 2 ;;
 esac
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv" 2>/dev/null || true

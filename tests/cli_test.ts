@@ -75,13 +75,18 @@ Deno.test("cli: levels not increasing", async () => {
   await expectUsageError(["--levels", "0.3,,0.5"], /--levels/);
 });
 
-Deno.test("cli: --engine bogus, --preset bogus, a stray positional argument", async () => {
+Deno.test("cli: --engine bogus, --preset bogus, a stray positional argument, --scg-state", async () => {
   await expectUsageError(
     ["--engine", "bogus"],
     /--engine must be one of auto, cpu, webgpu, cpu-f32/,
   );
   await expectUsageError(["--preset", "fast"], /--preset/);
   await expectUsageError(["extra"], /unexpected argument 'extra'/);
+  await expectUsageError(["--scg-state", "gpu"], /--scg-state must be device or host, got 'gpu'/);
+  await expectUsageError(
+    ["--engine", "cpu", "--scg-state", "host"],
+    /--scg-state applies to the float32 engines/,
+  );
 });
 
 Deno.test("cli: a flag without its value", async () => {

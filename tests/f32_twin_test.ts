@@ -20,7 +20,8 @@
  * - twin vs GPU kernels (llvmpipe here): the same float64-style tolerances, because the GPU's tanh
  *   ((e^2x - 1) / (e^2x + 1) on llvmpipe) and its compiler's operation order differ from the twin's.
  * - SCG, 20 steps of spec 12.2: 1e-2 relative of the float64 value (the WebGPU engine's test):
- *   the finite-difference probe point rounded to float32 moves the first step by ~1e-3.
+ *   the finite-difference probe point rounded to float32 moves the first step by ~1e-3. Both of
+ *   the WebGPU engine's SCG drivers are mirrored (`scgState` "device", the default, and "host").
  */
 import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout, RL_SHAPE, type RnnShape } from "../core/rnn/network.ts";
@@ -32,7 +33,7 @@ import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/rnn/wasm_f32_kerne
 import { modelEval, modelLossDiff } from "../core/engine/webgpu/f32_model.ts";
 import { probeWebGpu, selectEngine } from "../core/engine/select.ts";
 import { CpuEngine } from "../core/engine/cpu_engine.ts";
-import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
+import type { ScgJob, ScgResult, SequenceSet } from "../core/engine/engine.ts";
 import { Rng } from "../core/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
@@ -41,6 +42,7 @@ import {
   assertSameBits,
   randomSet,
   randomWeights,
+  teacherJobs,
 } from "./fixtures/helpers.ts";
 
 const f64 = (x: number): number => x;
@@ -132,46 +134,87 @@ Deno.test("f32 twin: difference propagation resolves a 1e-8 step, subtracting lo
   assert.ok(Math.abs(sub - exact) > 0.1 * Math.abs(exact), `subtraction ${sub} vs ${exact}`);
 });
 
-Deno.test("f32 twin engine: spec 12.2 SCG within float32 tolerance, masks exact, workers identical", async () => {
-  const data = dmsTrials();
-  const w0 = specWeights(DMS_SHAPE, 0.5);
-  const pruned = magnitudePrune(DMS_SHAPE, w0, 0.5);
-  const jobs: ScgJob[] = [
-    { data, w: w0, mask: null },
-    { data, w: pruned.w, mask: pruned.mask },
-  ];
-  const opts = { stopRule: "dms" as const, kMax: 20, sigmaY: 0.1 };
-  const serial = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
-  const parallel = new CpuEngine({ workers: 2, kernel: "wasm-f32" });
-  try {
-    const [a, b] = await serial.scg(jobs, opts);
-    assertRel(a.startLoss, 7.77872628544, 2e-6, "start loss");
-    assertRel(a.endLoss, 0.03470560305, 1e-2, "loss after 20 steps vs the spec's float64 value");
-    assertRel(b.endLoss, 0.03490151501, 1e-2, "masked loss after 20 steps vs float64");
-    for (const r of [a, b]) {
-      assert.equal(r.steps, 20);
-      assert.equal(r.failure, undefined);
-      // SCG carries E as E0 plus the accepted loss changes: it must match a fresh evaluation up
-      // to the float32 error of E0 (about 1e-7 of the start loss, 200x the end loss here).
-      const g = new Float64Array(w0.length);
-      const fresh = lossAndGradF32(r.w, data, { grad: g });
-      assert.ok(Math.abs(r.endLoss - fresh) < 1e-6 * r.startLoss, `carried ${r.endLoss}, ${fresh}`);
+for (const scgState of ["device", "host"] as const) {
+  Deno.test(`f32 twin engine (SCG as ${scgState} SCG): spec 12.2 within float32 tolerance, masks exact, workers identical`, async () => {
+    const data = dmsTrials();
+    const w0 = specWeights(DMS_SHAPE, 0.5);
+    const pruned = magnitudePrune(DMS_SHAPE, w0, 0.5);
+    const jobs: ScgJob[] = [
+      { data, w: w0, mask: null },
+      { data, w: pruned.w, mask: pruned.mask },
+    ];
+    const opts = { stopRule: "dms" as const, kMax: 20, sigmaY: 0.1 };
+    const serial = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState });
+    const parallel = new CpuEngine({ workers: 2, kernel: "wasm-f32", scgState });
+    try {
+      const [a, b] = await serial.scg(jobs, opts);
+      assertRel(a.startLoss, 7.77872628544, 2e-6, "start loss");
+      assertRel(a.endLoss, 0.03470560305, 1e-2, "loss after 20 steps vs the spec's float64 value");
+      assertRel(b.endLoss, 0.03490151501, 1e-2, "masked loss after 20 steps vs float64");
+      for (const r of [a, b]) {
+        assert.equal(r.steps, 20);
+        assert.equal(r.failure, undefined);
+        // SCG carries E as E0 plus the accepted loss changes: it must match a fresh evaluation up
+        // to the float32 error of E0 (about 1e-7 of the start loss, 200x the end loss here).
+        const g = new Float64Array(w0.length);
+        const fresh = lossAndGradF32(r.w, data, { grad: g });
+        assert.ok(
+          Math.abs(r.endLoss - fresh) < 1e-6 * r.startLoss,
+          `carried ${r.endLoss}, ${fresh}`,
+        );
+      }
+      for (let k = 0; k < w0.length; k++) {
+        if (pruned.mask[k] === 0) assert.equal(b.w[k], 0, `pruned weight ${k} stays exactly 0`);
+      }
+      const [pa, pb] = await parallel.scg(jobs, opts);
+      assertSameBits(pa.w, a.w, "weights, 2 workers vs calling thread");
+      assertSameBits(pb.w, b.w, "masked weights, 2 workers vs calling thread");
+      assert.equal(pa.endLoss, a.endLoss);
+      // forward() stays float64 (analyses are float64 on every engine).
+      const [fw] = await serial.forward([{ data, w: w0 }]);
+      const [ref] = await new CpuEngine({ workers: 0 }).forward([{ data, w: w0 }]);
+      assertSameBits(fw.y, ref.y, "forward outputs");
+    } finally {
+      await serial.close();
+      await parallel.close();
     }
-    for (let k = 0; k < w0.length; k++) {
-      if (pruned.mask[k] === 0) assert.equal(b.w[k], 0, `pruned weight ${k} stays exactly 0`);
-    }
-    const [pa, pb] = await parallel.scg(jobs, opts);
-    assertSameBits(pa.w, a.w, "weights, 2 workers vs calling thread");
-    assertSameBits(pb.w, b.w, "masked weights, 2 workers vs calling thread");
-    assert.equal(pa.endLoss, a.endLoss);
-    // forward() stays float64 (analyses are float64 on every engine).
-    const [fw] = await serial.forward([{ data, w: w0 }]);
-    const [ref] = await new CpuEngine({ workers: 0 }).forward([{ data, w: w0 }]);
-    assertSameBits(fw.y, ref.y, "forward outputs");
-  } finally {
-    await serial.close();
-    await parallel.close();
-  }
+  });
+}
+
+Deno.test("f32 twin engine: device and host SCG drivers decide alike near a teacher; cached apart", async () => {
+  // Where float32 SCG is not chaotic, the two drivers' arithmetic (double-float weights with
+  // float32 scalars, float64 weights and scalars) must take the same decisions: the DMS rule fires
+  // at the same step with the same evaluation counts, and a step-size failure at the same step.
+  const shape = { n: 5, ni: 3, no: 2, outputBias: true };
+  const jobs = teacherJobs(shape, [0, 1e-5, 1e-4, 1e-3], { seed: 5 });
+  const device = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
+  const host = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState: "host" });
+  const same = (a: ScgResult, b: ScgResult, what: string): void => {
+    assert.deepEqual(
+      [a.steps, a.gradEvals, a.emergencySteps, a.converged, a.failure],
+      [b.steps, b.gradEvals, b.emergencySteps, b.converged, b.failure],
+      what,
+    );
+  };
+  const dms = { stopRule: "dms" as const, kMax: 20 };
+  const rd = await device.scg(jobs, dms);
+  const rh = await host.scg(jobs, dms);
+  rd.forEach((r, i) => same(r, rh[i], `DMS rule, network ${i}`));
+  assert.deepEqual(rd.map((r) => [r.converged, r.steps]), [
+    [true, 16],
+    [true, 16],
+    [true, 16],
+    [false, 20],
+  ]);
+  const bad = { stopRule: "none" as const, kMax: 60, lambda0: -10, sigma0: 1e-9 };
+  const fd = await device.scg(jobs, bad);
+  const fh = await host.scg(jobs, bad);
+  fd.forEach((r, i) => same(r, fh[i], `failure case, network ${i}`));
+  assert.ok(fd.some((r) => r.failure?.startsWith("SCG step size is not finite")));
+  assert.equal(device.arithmetic, "cpu-f32-scgdev-wasm");
+  assert.equal(host.arithmetic, "cpu-f32-wasm");
+  assert.match(device.description, /SCG as on the device/);
+  assert.throws(() => new CpuEngine({ scgState: "host" }), /needs kernel wasm-f32/);
 });
 
 Deno.test("f32 twin engine: selected only by name", async () => {
@@ -235,34 +278,36 @@ Deno.test({
   },
 });
 
-Deno.test("f32 twin engine: over a whole SCG call near the noise floor, the loss SCG decides on is the float64 loss", async () => {
-  // A trained starting network (loss about 0.01, where the DMS stopping rule decides) retrained
-  // on a fresh training set for one full call of K = 1110 steps. SCG's stopping test reads the
-  // loss it carries (E0 plus the directly computed loss changes): Eprev < 0.0105 and the mean of
-  // the last 300 accepted decreases < 1e-8. If float32 let the carried loss drift, the twin (and
-  // the WebGPU engine) would stop at other points than float64 arithmetic would. Bounds, from
-  // the decisions' own scale: the start loss within one float32 evaluation's resolution (1e-6
-  // relative); the drift at the end below 1% of the mean-decrease threshold per step
-  // (0.01 * 1e-8 * steps), so no decision moves unless it was within 1% of its threshold.
-  // (Measured when this test was written: 4e-8 over 1110 steps, 0.4% per step.)
-  const key = Object.keys(FIG5_EMBEDDED_STARTS.entries)[0];
-  const w0 = Float64Array.from(FIG5_EMBEDDED_STARTS.entries[key].w);
-  const data = dmsTrainingSet(new Rng(4242));
-  const engine = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
-  try {
-    const [r] = await engine.scg([{ data, w: w0, mask: null }], { stopRule: "dms", sigmaY: 0.1 });
-    assert.equal(r.failure, undefined);
-    assert.ok(r.steps > 100, `a long call (${r.steps} steps)`);
-    const g = new Float64Array(w0.length);
-    assertRel(r.startLoss, lossAndGrad(DMS_SHAPE, w0, data, g), 1e-6, "start loss vs float64");
-    const end64 = lossAndGrad(DMS_SHAPE, r.w, data, g);
-    const drift = Math.abs(r.endLoss - end64);
-    assert.ok(
-      drift < 0.01 * 1e-8 * r.steps,
-      `carried end loss drifted by ${drift} in ${r.steps} steps`,
-    );
-    if (r.converged) assert.ok(end64 < 1.05 * 0.01 * (1 + 1e-6), `converged at ${end64}`);
-  } finally {
-    await engine.close();
-  }
-});
+for (const scgState of ["device", "host"] as const) {
+  Deno.test(`f32 twin engine (SCG as ${scgState} SCG): over a whole SCG call near the noise floor, the loss SCG decides on is the float64 loss`, async () => {
+    // A trained starting network (loss about 0.01, where the DMS stopping rule decides) retrained
+    // on a fresh training set for one full call of K = 1110 steps. SCG's stopping test reads the
+    // loss it carries (E0 plus the directly computed loss changes): Eprev < 0.0105 and the mean of
+    // the last 300 accepted decreases < 1e-8. If float32 let the carried loss drift, the twin (and
+    // the WebGPU engine) would stop at other points than float64 arithmetic would. Bounds, from
+    // the decisions' own scale: the start loss within one float32 evaluation's resolution (1e-6
+    // relative); the drift at the end below 1% of the mean-decrease threshold per step
+    // (0.01 * 1e-8 * steps), so no decision moves unless it was within 1% of its threshold.
+    // (Measured when this test was written: 4e-8 over 1110 steps, 0.4% per step.)
+    const key = Object.keys(FIG5_EMBEDDED_STARTS.entries)[0];
+    const w0 = Float64Array.from(FIG5_EMBEDDED_STARTS.entries[key].w);
+    const data = dmsTrainingSet(new Rng(4242));
+    const engine = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState });
+    try {
+      const [r] = await engine.scg([{ data, w: w0, mask: null }], { stopRule: "dms", sigmaY: 0.1 });
+      assert.equal(r.failure, undefined);
+      assert.ok(r.steps > 100, `a long call (${r.steps} steps)`);
+      const g = new Float64Array(w0.length);
+      assertRel(r.startLoss, lossAndGrad(DMS_SHAPE, w0, data, g), 1e-6, "start loss vs float64");
+      const end64 = lossAndGrad(DMS_SHAPE, r.w, data, g);
+      const drift = Math.abs(r.endLoss - end64);
+      assert.ok(
+        drift < 0.01 * 1e-8 * r.steps,
+        `carried end loss drifted by ${drift} in ${r.steps} steps`,
+      );
+      if (r.converged) assert.ok(end64 < 1.05 * 0.01 * (1 + 1e-6), `converged at ${end64}`);
+    } finally {
+      await engine.close();
+    }
+  });
+}

@@ -79,6 +79,8 @@ Deno.test("precision-check CLI: bad input is one error line and exit code 2", as
     const cases: [string[], RegExp][] = [
       [[], /--from RUN_ID .* is required/],
       [["--from", "x", "--engine", "gpu"], /--engine must be one of/],
+      [["--from", "x", "--scg-state", "both"], /--scg-state must be device or host/],
+      [["--from", "x", "--engine", "cpu", "--scg-state", "host"], /not cpu/],
       [["--from", "x", "--bogus"], /bogus/],
       [["--from", "x", "--store", `${dir}/none.kv`], /no results store/],
     ];

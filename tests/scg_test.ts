@@ -46,7 +46,9 @@ Deno.test("spec 12.2 SCG: 20 steps from the test weights (every kernel build)", 
 function specScg(build: KernelBuild): void {
   const w = specWeights(DMS_SHAPE, 0.5);
   const data = dmsTrials();
-  const [r] = scgCpu([{ data, w, mask: null }], { stopRule: "dms", kMax: 20, sigmaY: 0.1 }, build);
+  const [r] = scgCpu([{ data, w, mask: null }], { stopRule: "dms", kMax: 20, sigmaY: 0.1 }, {
+    build,
+  });
   assertRel(r.startLoss, 7.77872628544, 1e-10, "start loss");
   assertRel(r.endLoss, 0.03470560305, 1e-9, `loss after 20 steps (${build})`);
   assertRel(loss(DMS_SHAPE, r.w, data), r.endLoss, 1e-13, "endLoss is the loss at w");
@@ -76,7 +78,7 @@ function specPrunedScg(build: KernelBuild): void {
     stopRule: "dms",
     kMax: 20,
     sigmaY: 0.1,
-  }, build);
+  }, { build });
   assertRel(r.endLoss, 0.03490151501, 1e-9, `loss after 20 masked steps (${build})`);
   assert.equal(countZerosA(DMS_SHAPE, r.w), 450);
   for (let k = L.a; k < L.c; k++) {

@@ -14,14 +14,14 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
-import { forward } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine, ScgJob, ScgOptions, ScgResult } from "../core/engine/engine.ts";
 import type { ScgBuffer } from "../core/engine/webgpu/scg_wgsl.ts";
 import { Rng } from "../core/rng.ts";
+import { CpuEngine } from "../core/engine/cpu_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
-import { assertRel, randomSet, randomWeights } from "./fixtures/helpers.ts";
+import { assertRel, randomSet, randomWeights, teacherJobs } from "./fixtures/helpers.ts";
 
 const probe = Deno.env.get("PRUNELAB_NO_WEBGPU") ? null : await probeWebGpu();
 if (!probe) console.log("NOTICE: no WebGPU adapter on this machine; device SCG tests skipped");
@@ -41,21 +41,8 @@ async function both(): Promise<{ device: Engine; host: Engine }> {
 }
 
 const SMALL = Object.freeze({ n: 5, ni: 3, no: 2, outputBias: true });
-
-/** Networks `eps` away from a teacher whose outputs are the targets (loss ~ eps^2). */
-function nearTeacher(eps: readonly number[], seed: number): ScgJob[] {
-  const rng = new Rng(seed);
-  return eps.map((e) => {
-    const set = randomSet(SMALL, rng, 4, 10);
-    const teacher = randomWeights(SMALL, rng, 0.6);
-    const { y } = forward(SMALL, teacher, set);
-    return {
-      data: { ...set, targets: y },
-      w: teacher.map((x) => x + e * rng.normal()),
-      mask: null,
-    };
-  });
-}
+const nearTeacher = (eps: readonly number[], seed: number): ScgJob[] =>
+  teacherJobs(SMALL, eps, { seed });
 
 function sameBookkeeping(a: ScgResult, b: ScgResult, what: string): void {
   assert.equal(a.steps, b.steps, `${what}: steps`);
@@ -90,32 +77,41 @@ gpuTest("device SCG: spec 12.2 (20 steps) as the host driver, within 1e-2 of flo
   assert.equal(d.gradEvals, 41);
 });
 
-gpuTest("device SCG: DMS stopping rule and step-size failure fire as on the host", async () => {
-  const { device, host } = await both();
-  // Next to the teacher every step is accepted, so the 16-entry history (kMax 20) is flushed of
-  // its 0.01 entries after 16 steps and the rule fires at step 16; 1e-3 away it does not.
-  const jobs = nearTeacher([0, 1e-5, 1e-4, 1e-3], 5);
-  const dms: ScgOptions = { stopRule: "dms", kMax: 20 };
-  const rd = await device.scg(jobs, dms);
-  const rh = await host.scg(jobs, dms);
-  rd.forEach((r, i) => sameBookkeeping(r, rh[i], `DMS rule, network ${i}`));
-  assert.deepEqual(rd.map((r) => [r.converged, r.steps]), [
-    [true, 16],
-    [true, 16],
-    [true, 16],
-    [false, 20],
-  ]);
-  rd.forEach((r, i) => {
-    assert.ok(Math.abs(r.endLoss - rh[i].endLoss) <= 1e-3 * rh[i].startLoss, `end loss ${i}`);
-  });
-  // A negative initial lambda with a probe below float32 resolution makes delta exactly 0 at
-  // step 2 for three of them: both drivers stop with the same failure.
-  const bad: ScgOptions = { stopRule: "none", kMax: 60, lambda0: -10, sigma0: 1e-9 };
-  const fd = await device.scg(jobs, bad);
-  const fh = await host.scg(jobs, bad);
-  fd.forEach((r, i) => sameBookkeeping(r, fh[i], `failure case, network ${i}`));
-  assert.equal(fd.filter((r) => r.failure === "SCG step size is not finite at step 2").length, 3);
-});
+gpuTest(
+  "device SCG: DMS stopping rule and step-size failure fire as on the host and the twin",
+  async () => {
+    const { device, host } = await both();
+    // Next to the teacher every step is accepted, so the 16-entry history (kMax 20) is flushed of
+    // its 0.01 entries after 16 steps and the rule fires at step 16; 1e-3 away it does not.
+    const jobs = nearTeacher([0, 1e-5, 1e-4, 1e-3], 5);
+    const dms: ScgOptions = { stopRule: "dms", kMax: 20 };
+    const rd = await device.scg(jobs, dms);
+    const rh = await host.scg(jobs, dms);
+    // The CPU twin of device SCG (its kernels match bit for bit: tests/scg_twin_test.ts) decides
+    // the same. (Not in the failure case below: whether a sub-resolution probe gives exactly
+    // g' = g there depends on the last bit of tanh, which differs between the GPU and the twin.)
+    const twin = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
+    const rt = await twin.scg(jobs, dms);
+    rd.forEach((r, i) => sameBookkeeping(r, rh[i], `DMS rule, network ${i}`));
+    rd.forEach((r, i) => sameBookkeeping(rt[i], r, `DMS rule, twin vs device, network ${i}`));
+    assert.deepEqual(rd.map((r) => [r.converged, r.steps]), [
+      [true, 16],
+      [true, 16],
+      [true, 16],
+      [false, 20],
+    ]);
+    rd.forEach((r, i) => {
+      assert.ok(Math.abs(r.endLoss - rh[i].endLoss) <= 1e-3 * rh[i].startLoss, `end loss ${i}`);
+    });
+    // A negative initial lambda with a probe below float32 resolution makes delta exactly 0 at
+    // step 2 for three of them: both drivers stop with the same failure.
+    const bad: ScgOptions = { stopRule: "none", kMax: 60, lambda0: -10, sigma0: 1e-9 };
+    const fd = await device.scg(jobs, bad);
+    const fh = await host.scg(jobs, bad);
+    fd.forEach((r, i) => sameBookkeeping(r, fh[i], `failure case, network ${i}`));
+    assert.equal(fd.filter((r) => r.failure === "SCG step size is not finite at step 2").length, 3);
+  },
+);
 
 gpuTest(
   "device SCG: masks hold exactly, and shrinking the dispatch changes no result",

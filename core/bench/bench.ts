@@ -16,7 +16,8 @@ import { UsageError } from "../experiment.ts";
 import { parseIntFlag, parseNumberFlag } from "../flags.ts";
 
 /**
- * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic;
+ * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic
+ * (SCG as on the device; `cpu-f32-host`: as the host driver, the same in grad mode);
  * `webgpu-host` is the WebGPU engine with SCG's state on the host (the "before" of device SCG;
  * the same as `webgpu` in grad mode);
  * `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
@@ -27,6 +28,7 @@ export const BENCH_ENGINES = [
   "cpu",
   "cpu-js",
   "cpu-f32",
+  "cpu-f32-host",
   "webgpu",
   "webgpu-host",
   "webgpu-tfjs",
@@ -141,7 +143,7 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
 
 /** Usage text. */
 export const BENCH_USAGE =
-  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,webgpu,webgpu-host,webgpu-tfjs,numpy]
+  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,cpu-f32-host,webgpu,webgpu-host,webgpu-tfjs,numpy]
                        [--networks 1,16,100,400] [--seconds S] [--out FILE]
                        [--mode grad|scg] [--steps N]`;
 

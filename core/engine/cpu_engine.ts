@@ -6,7 +6,9 @@
  * With `kernel: "wasm-f32"` the same engine is "cpu-f32", the CPU float32 twin of the WebGPU
  * engine's arithmetic (core/rnn/wasm_f32_kernels.ts): float32 loss and gradient kernels, SCG with
  * finite-difference curvature, loss changes by difference propagation and the float32 stall guard,
- * as the WebGPU engine runs SCG. Its forward() stays float64 (analyses use the float64 kernels).
+ * as the WebGPU engine runs SCG: by default as on the device (core/engine/webgpu/scg_twin.ts),
+ * with `scgState: "host"` as its host driver. Its forward() stays float64 (analyses use the
+ * float64 kernels).
  *
  * @module
  */
@@ -20,7 +22,13 @@ import type {
   ScgResult,
 } from "./engine.ts";
 import { forward } from "../rnn/kernels.ts";
-import { defaultKernelBuild, gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
+import {
+  defaultKernelBuild,
+  gradKernel,
+  type KernelBuild,
+  scgCpu,
+  type ScgState,
+} from "../rnn/evaluate.ts";
 import type { WorkerRequest } from "./cpu_worker.ts";
 
 /** Options of {@link CpuEngine}. */
@@ -34,6 +42,11 @@ export interface CpuEngineOptions {
    * float64; "wasm-f32" makes the engine "cpu-f32", the float32 twin of the WebGPU engine.
    */
   kernel?: KernelBuild;
+  /**
+   * Twin only: which of the WebGPU engine's SCG drivers to mirror, "device" (its default,
+   * double-float weights and float32 scalars) or "host" (float64 weights and scalars).
+   */
+  scgState?: ScgState;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -44,12 +57,17 @@ export class CpuEngine implements Engine {
   readonly name: "cpu" | "cpu-f32";
   /** Arithmetic of the gradient kernels. */
   readonly precision: "float64" | "float32";
-  /** Engine and kernel build: "cpu-wasm", "cpu-js" or "cpu-f32-wasm". */
+  /**
+   * Engine, kernel build and (twin) SCG driver: "cpu-wasm", "cpu-js", "cpu-f32-scgdev-wasm" or
+   * "cpu-f32-wasm".
+   */
   readonly arithmetic: string;
   /** Number of workers used for large populations. */
   readonly workerCount: number;
   /** Kernel build in use. */
   readonly kernel: KernelBuild;
+  /** Twin only: the WebGPU SCG driver mirrored. */
+  readonly scgState: ScgState;
   #minParallel: number;
   #workers: Worker[] = [];
   #pending = new Map<number, Pending>();
@@ -64,15 +82,27 @@ export class CpuEngine implements Engine {
     const twin = this.kernel === "wasm-f32";
     this.name = twin ? "cpu-f32" : "cpu";
     this.precision = twin ? "float32" : "float64";
-    this.arithmetic = twin ? "cpu-f32-wasm" : `cpu-${this.kernel}`;
+    this.scgState = options.scgState ?? "device";
+    if (!twin && options.scgState !== undefined) {
+      throw new Error("scgState chooses the float32 twin's SCG driver; it needs kernel wasm-f32");
+    }
+    // As the WebGPU engine's ids: the two drivers' trained networks are cached apart.
+    this.arithmetic = !twin
+      ? `cpu-${this.kernel}`
+      : this.scgState === "device"
+      ? "cpu-f32-scgdev-wasm"
+      : "cpu-f32-wasm";
   }
 
   /** Description for run records. */
   get description(): string {
     const threads = this.workerCount > 1 ? `${this.workerCount} workers` : "1 thread";
     if (this.kernel === "wasm-f32") {
+      const scg = this.scgState === "device"
+        ? "SCG as on the device (double-float weights and loss, float32 scalars)"
+        : "SCG scalars float64 as on the host";
       return `CPU float32 twin of the WebGPU engine's arithmetic (WebAssembly), ${threads}; ` +
-        `SCG scalars float64, curvature finite difference, loss changes by difference propagation`;
+        `${scg}, curvature finite difference, loss changes by difference propagation`;
     }
     return `CPU float64, ${
       this.kernel === "wasm" ? "WebAssembly SIMD" : "TypeScript"
@@ -105,10 +135,11 @@ export class CpuEngine implements Engine {
 
   /** One SCG call for every job. */
   async scg(jobs: readonly ScgJob[], options: ScgOptions): Promise<ScgResult[]> {
-    if (!this.#parallel(jobs.length)) return scgCpu(jobs, options, this.kernel);
+    const arithmetic = { build: this.kernel, scgState: this.scgState };
+    if (!this.#parallel(jobs.length)) return scgCpu(jobs, options, arithmetic);
     return await this.#spread<ScgJob, ScgResult>(
       jobs,
-      (id, chunk) => ({ id, op: "scg", jobs: chunk, options, build: this.kernel }),
+      (id, chunk) => ({ id, op: "scg", jobs: chunk, options, arithmetic }),
     );
   }
 

@@ -7,11 +7,11 @@
 /// <reference lib="deno.worker" />
 import type { GradJob, ScgJob, ScgOptions } from "./engine.ts";
 import { forward } from "../rnn/kernels.ts";
-import { gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
+import { type CpuArithmetic, gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
 
 /** Messages accepted by the worker. */
 export type WorkerRequest =
-  | { id: number; op: "scg"; jobs: ScgJob[]; options: ScgOptions; build: KernelBuild }
+  | { id: number; op: "scg"; jobs: ScgJob[]; options: ScgOptions; arithmetic: CpuArithmetic }
   | { id: number; op: "grad"; jobs: GradJob[]; build: KernelBuild }
   | { id: number; op: "forward"; jobs: GradJob[] };
 
@@ -20,7 +20,7 @@ self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   try {
     let result: unknown;
     if (msg.op === "scg") {
-      result = scgCpu(msg.jobs, msg.options, msg.build);
+      result = scgCpu(msg.jobs, msg.options, msg.arithmetic);
     } else if (msg.op === "grad") {
       const f = gradKernel(msg.build);
       result = msg.jobs.map((j) => {

@@ -8,7 +8,7 @@
  */
 import type { Engine } from "./engine.ts";
 import { CpuEngine } from "./cpu_engine.ts";
-import type { KernelBuild } from "../rnn/evaluate.ts";
+import type { KernelBuild, ScgState } from "../rnn/evaluate.ts";
 
 /** Values of `--engine`, in the order help texts and errors list them. */
 export const ENGINE_CHOICES = ["auto", "cpu", "webgpu", "cpu-f32"] as const;
@@ -30,6 +30,11 @@ export interface SelectOptions {
   workers?: number;
   /** Float64 CPU kernel build (default: WebAssembly SIMD when available); not for cpu-f32. */
   kernel?: Exclude<KernelBuild, "wasm-f32">;
+  /**
+   * Float32 engines (webgpu, cpu-f32): where SCG's state lives, "device" (default) or "host"
+   * (see docs/gpu.md); not for the float64 CPU engine.
+   */
+  scgState?: ScgState;
 }
 
 /** Information about the WebGPU adapter, or null when there is none. */
@@ -66,7 +71,11 @@ export async function selectEngine(
   choice: EngineChoice,
   options: SelectOptions = {},
 ): Promise<EngineSelection> {
+  const { scgState } = options;
   if (choice === "cpu") {
+    if (scgState !== undefined) {
+      throw new Error("--scg-state applies to the float32 engines (webgpu, cpu-f32), not cpu");
+    }
     const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
     return { engine, reason: "requested with --engine cpu" };
   }
@@ -76,28 +85,30 @@ export async function selectEngine(
         "--cpu-kernel selects a float64 build and does not apply to --engine cpu-f32",
       );
     }
-    const engine = new CpuEngine({ workers: options.workers, kernel: "wasm-f32" });
+    const engine = new CpuEngine({ workers: options.workers, kernel: "wasm-f32", scgState });
     return { engine, reason: "requested with --engine cpu-f32" };
   }
   const probe = await probeWebGpu();
   if (choice === "webgpu") {
     if (!probe) throw new Error("--engine webgpu: no WebGPU adapter is available on this machine");
-    const engine = await createWebGpuEngine();
+    const engine = await createWebGpuEngine(scgState);
     return { engine, reason: `requested with --engine webgpu (adapter: ${probe.description})` };
   }
   if (probe && !probe.isFallback) {
-    const engine = await createWebGpuEngine();
+    const engine = await createWebGpuEngine(scgState);
     return { engine, reason: `auto: hardware WebGPU adapter found (${probe.description})` };
   }
   const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
-  const why = probe
-    ? `auto: only a software WebGPU adapter (${probe.description}), slower than the CPU engine`
-    : "auto: no WebGPU adapter";
+  const why =
+    (probe
+      ? `auto: only a software WebGPU adapter (${probe.description}), slower than the CPU engine`
+      : "auto: no WebGPU adapter") +
+    (scgState !== undefined ? " (--scg-state does not apply to the float64 CPU engine)" : "");
   return { engine, reason: why };
 }
 
-async function createWebGpuEngine(): Promise<Engine> {
+async function createWebGpuEngine(scgState: ScgState | undefined): Promise<Engine> {
   // Imported lazily so the CPU path never loads tfjs.
   const mod = await import("./webgpu/webgpu_engine.ts");
-  return await mod.createWebGpuEngine();
+  return await mod.createWebGpuEngine({ scgState });
 }

@@ -2,8 +2,8 @@
  * Synchronous batch evaluation used by the CPU engine and its workers: the adapter between SCG's
  * {@link BatchEvaluator} and the kernels. Three builds exist: the float64 kernels as WebAssembly
  * SIMD (default, about 2.5x faster) and as the plain TypeScript reference, and "wasm-f32", the
- * float32 twin of the WebGPU engine's arithmetic (engine "cpu-f32": float32 kernels, SCG with
- * direct loss differences and the float32 stall guard, as the WebGPU engine runs it).
+ * float32 twin of the WebGPU engine's arithmetic (engine "cpu-f32": float32 kernels, and SCG as
+ * the WebGPU engine runs it, on the device by default or on the host).
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { lossAndGrad } from "./kernels.ts";
 import { lossAndGradWasm, wasmKernelsAvailable } from "./wasm_kernels.ts";
 import { lossAndGradF32, lossDiffF32 } from "./wasm_f32_kernels.ts";
 import type { RnnShape } from "./network.ts";
+import { scgTwin, type TwinEvaluator } from "../engine/webgpu/scg_twin.ts";
 
 /** Which build of the kernels to use ("wasm-f32" is the float32 twin, not a float64 build). */
 export type KernelBuild = "wasm" | "js" | "wasm-f32";
@@ -42,15 +43,39 @@ export function batchEvaluator(build: KernelBuild): BatchEvaluator {
   return (requests: EvalRequest[]) => requests.map((r) => f(r.data.shape, r.w, r.data, r.grad));
 }
 
-/** One SCG call for every job with the kernels of `build`. */
+/**
+ * Which SCG driver the float32 twin mirrors: the WebGPU engine's default, SCG on the device
+ * (double-float weights, float32 scalars: core/engine/webgpu/scg_twin.ts), or its host driver
+ * (float64 weights and scalars, core/scg.ts).
+ */
+export type ScgState = "device" | "host";
+
+/** The arithmetic of a CPU SCG call: the kernel build, and for the twin, the SCG driver. */
+export interface CpuArithmetic {
+  /** Kernel build (default: the fastest float64 build). */
+  build?: KernelBuild;
+  /** Float32 twin only: which WebGPU SCG driver to mirror (default "device"). */
+  scgState?: ScgState;
+}
+
+const twinEvaluator: TwinEvaluator = {
+  grad: (data, w, grad) => lossAndGradF32(w, data, { grad }),
+  lossDiff: (data, w, dw) => lossDiffF32(w, data, { dw }),
+};
+
+/** One SCG call for every job with the kernels (and, for the twin, the SCG driver) chosen. */
 export function scgCpu(
   jobs: readonly ScgJob[],
   options: ScgOptions,
-  build: KernelBuild = defaultKernelBuild(),
+  arithmetic: CpuArithmetic = {},
 ): ScgResult[] {
+  const build = arithmetic.build ?? defaultKernelBuild();
   if (build !== "wasm-f32") return scgPopulation(jobs, options, batchEvaluator(build));
-  // As the WebGPU engine: finite-difference curvature, loss changes by difference propagation,
-  // the stall guard.
+  if ((arithmetic.scgState ?? "device") === "device") {
+    return scgTwin(jobs, { ...options, stallLimit: FLOAT32_STALL_LIMIT }, twinEvaluator);
+  }
+  // As the WebGPU engine's host driver: finite-difference curvature, loss changes by difference
+  // propagation, the stall guard.
   return scgPopulation(jobs, options, {
     grad: batchEvaluator(build),
     extras: {

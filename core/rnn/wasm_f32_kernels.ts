@@ -125,7 +125,7 @@ interface Staged {
 function stage(
   inst: KernelInstance<Exports>,
   data: SequenceSet,
-  arrays: { w: Float64Array; dw?: Float64Array; scratch: number[] },
+  arrays: { w: ArrayLike<number>; dw?: ArrayLike<number>; scratch: number[] },
 ): Staged {
   const K = paramLayout(data.shape).size;
   if (arrays.w.length !== K) {
@@ -151,9 +151,9 @@ function stage(
  * `options.grad` (float32 values widened to float64) and returns the loss.
  */
 export function lossAndGradF32(
-  w: Float64Array,
+  w: Float64Array | Float32Array,
   data: SequenceSet,
-  options: { grad: Float64Array },
+  options: { grad: Float64Array | Float32Array },
 ): number {
   const inst = required();
   const { shape, s: S, t: T } = data;
@@ -192,9 +192,9 @@ export function lossAndGradF32(
 
 /** E(w + dw) - E(w) of one network by float32 difference propagation, as the WebGPU engine. */
 export function lossDiffF32(
-  w: Float64Array,
+  w: Float64Array | Float32Array,
   data: SequenceSet,
-  options: { dw: Float64Array },
+  options: { dw: Float64Array | Float32Array },
 ): number {
   const inst = required();
   const { shape, s: S, t: T } = data;

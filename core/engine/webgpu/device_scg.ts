@@ -14,20 +14,20 @@
  */
 import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
-import { scgConstants, scgFailureMessage } from "../../scg.ts";
+import { scgConstants } from "../../scg.ts";
 import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
   df32CheckSource,
-  FAIL_CODES,
+  readScgResult,
   SCG_BINDINGS,
   type ScgBuffer,
   type ScgKernel,
   type ScgKernelConstants,
   scgSource,
-  ST,
   stateStride,
   VEC,
   VEC_COUNT,
+  writeScgVectors,
 } from "./scg_wgsl.ts";
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE
@@ -42,14 +42,6 @@ export interface DeviceScgOptions extends ScgOptions {
   stallLimit?: number;
   /** Steps recorded between two looks at which networks are done (default 25). */
   checkEvery?: number;
-}
-
-/** Splits float64 values into float32 (hi, lo) pairs with hi + lo = x to ~48 bits. */
-function splitDf(x: Float64Array, hi: Float32Array, lo: Float32Array): void {
-  for (let k = 0; k < x.length; k++) {
-    hi[k] = x[k];
-    lo[k] = x[k] - hi[k];
-  }
 }
 
 /**
@@ -129,16 +121,9 @@ export async function deviceScg(
   const host = new Float32Array(P * VS);
   const w0 = new Float32Array(P * K);
   jobs.forEach((job, i) => {
-    const b = i * VS;
-    splitDf(
-      job.w,
-      host.subarray(b + VEC.hi * K, b + (VEC.hi + 1) * K),
-      host.subarray(b + VEC.lo * K, b + (VEC.lo + 1) * K),
-    );
-    const m = host.subarray(b + VEC.mask * K, b + (VEC.mask + 1) * K);
-    if (job.mask) m.set(job.mask);
-    else m.fill(1);
-    w0.set(host.subarray(b, b + K), i * K);
+    const block = host.subarray(i * VS, (i + 1) * VS);
+    writeScgVectors(job, block);
+    w0.set(block.subarray(VEC.hi * K, (VEC.hi + 1) * K), i * K);
   });
   let active = Uint32Array.from({ length: P }, (_, i) => i);
   dev.queue.writeBuffer(vec, 0, host);
@@ -178,29 +163,11 @@ export async function deviceScg(
   ]);
   const sv = new Float32Array(out, 0, P * SS);
   const vv = new Float32Array(out, P * SS * 4, P * VS);
-  return jobs.map((_, i): ScgResult => {
-    const s = sv.subarray(i * SS, (i + 1) * SS);
-    const b = i * VS;
-    const w = new Float64Array(K);
-    for (let k = 0; k < K; k++) w[k] = vv[b + VEC.hi * K + k] + vv[b + VEC.lo * K + k];
-    const res: ScgResult = {
-      w,
-      startLoss: (s[ST.sse0Hi] + s[ST.sse0Lo]) * consts.scale,
-      endLoss: (s[ST.sseHi] + s[ST.sseLo]) * consts.scale,
-      converged: s[ST.converged] !== 0,
-      steps: s[ST.steps],
-      gradEvals: s[ST.gradEvals],
-      emergencySteps: s[ST.emergency],
-    };
-    const code = s[ST.failCode];
-    if (code > 0) {
-      res.failure = scgFailureMessage(FAIL_CODES[code - 1], {
-        step: s[ST.failStep],
-        value: s[ST.failValue],
-      });
-    }
-    return res;
-  });
+  return jobs.map((_, i): ScgResult =>
+    readScgResult(sv.subarray(i * SS, (i + 1) * SS), vv.subarray(i * VS, (i + 1) * VS), {
+      scale: consts.scale,
+    })
+  );
 }
 
 /**

@@ -28,7 +28,8 @@
  * @module
  */
 
-import type { ScgFailure } from "../../scg.ts";
+import type { ScgJob, ScgResult } from "../engine.ts";
+import { type ScgFailure, scgFailureMessage } from "../../scg.ts";
 import { NO_SLOT } from "./wgsl.ts";
 
 /** Threads per workgroup of the SCG kernels (one workgroup per network). */
@@ -81,6 +82,55 @@ const FAIL = Object.fromEntries(FAIL_CODES.map((f, i) => [f, i + 1])) as Record<
 /** Floats of scalar state per network for a history of `h` entries (16-byte multiple). */
 export function stateStride(h: number): number {
   return Math.ceil((ST.hist + h) / 4) * 4;
+}
+
+/**
+ * Writes a job's starting vectors into its block of the vector buffer (`VEC_COUNT * K` floats):
+ * the weights as double-float (hi, lo) pairs, hi + lo = w to ~48 bits, and the mask (1 where
+ * none). g, p and r are the init kernel's to write.
+ */
+export function writeScgVectors(job: ScgJob, block: Float32Array): void {
+  const K = job.w.length;
+  const hi = block.subarray(VEC.hi * K, (VEC.hi + 1) * K);
+  const lo = block.subarray(VEC.lo * K, (VEC.lo + 1) * K);
+  for (let k = 0; k < K; k++) {
+    hi[k] = job.w[k];
+    lo[k] = job.w[k] - hi[k];
+  }
+  const m = block.subarray(VEC.mask * K, (VEC.mask + 1) * K);
+  if (job.mask) m.set(job.mask);
+  else m.fill(1);
+}
+
+/**
+ * The result of a network's SCG call from its final scalar state `st` and vector block `vec`;
+ * `scale` is 1 / (S T), from the carried sums of squared errors to the loss E.
+ */
+export function readScgResult(
+  st: Float32Array,
+  vec: Float32Array,
+  options: { scale: number },
+): ScgResult {
+  const K = vec.length / VEC_COUNT;
+  const w = new Float64Array(K);
+  for (let k = 0; k < K; k++) w[k] = vec[VEC.hi * K + k] + vec[VEC.lo * K + k];
+  const res: ScgResult = {
+    w,
+    startLoss: (st[ST.sse0Hi] + st[ST.sse0Lo]) * options.scale,
+    endLoss: (st[ST.sseHi] + st[ST.sseLo]) * options.scale,
+    converged: st[ST.converged] !== 0,
+    steps: st[ST.steps],
+    gradEvals: st[ST.gradEvals],
+    emergencySteps: st[ST.emergency],
+  };
+  const code = st[ST.failCode];
+  if (code > 0) {
+    res.failure = scgFailureMessage(FAIL_CODES[code - 1], {
+      step: st[ST.failStep],
+      value: st[ST.failValue],
+    });
+  }
+  return res;
 }
 
 /** Compile-time constants of the SCG kernels of one call. */
