@@ -13,7 +13,6 @@
  * @module
  */
 import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
-import { paramLayout } from "../../rnn/network.ts";
 import { scgConstants } from "../../scg.ts";
 import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
@@ -22,7 +21,7 @@ import {
   SCG_BINDINGS,
   type ScgBuffer,
   type ScgKernel,
-  type ScgKernelConstants,
+  scgKernelConstants,
   scgSource,
   stateStride,
   VEC,
@@ -57,22 +56,10 @@ export async function deviceScg(
   if (P === 0) return [];
   const { data } = options;
   const { dims } = data;
-  const K = paramLayout(dims.shape).size;
-  const c = scgConstants(options, K);
-  const consts: ScgKernelConstants = {
-    k: K,
-    s: dims.s,
-    sNo: dims.s * dims.shape.no,
-    scale: 1 / (dims.s * dims.t),
-    h: c.historyLength,
-    sigma0: c.sigma0,
-    lambda0: c.lambda0,
-    fallbackStep: c.fallbackStep,
-    sigmaY: c.sigmaY,
-    stopRule: options.stopRule,
-    stallLimit: options.stallLimit ?? 0,
-  };
-  const SS = stateStride(c.historyLength);
+  const consts = scgKernelConstants(dims, options);
+  const K = consts.k;
+  const { kMax } = scgConstants(options, K);
+  const SS = stateStride(consts.h);
   const VS = VEC_COUNT * K;
   const dev = runner.device;
 
@@ -135,7 +122,7 @@ export async function deviceScg(
   gInit.encode(pass, P);
   init(pass, P);
   const every = Math.max(1, options.checkEvery ?? 25);
-  for (let step = 1; step <= c.kMax; step++) {
+  for (let step = 1; step <= kMax; step++) {
     const n = active.length;
     probe(pass, n);
     gProbe.encode(pass, n);
@@ -144,7 +131,7 @@ export async function deviceScg(
     diff.encode(pass, n);
     update(pass, n);
     // After the last step the closing read-back below is the only wait.
-    if (step % every !== 0 || step === c.kMax) continue;
+    if (step % every !== 0 || step === kMax) continue;
     pass.end();
     const done = new Uint32Array(await runner.readBack(enc, [{ buffer: doneOut, bytes: P * 4 }]));
     enc = dev.createCommandEncoder();

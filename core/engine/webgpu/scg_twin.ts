@@ -20,13 +20,13 @@
  * @module
  */
 import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine.ts";
-import { paramLayout } from "../../rnn/network.ts";
 import { scgConstants } from "../../scg.ts";
 import {
   FAIL_CODES,
   readScgResult,
   SCG_WG,
   type ScgKernelConstants,
+  scgKernelConstants,
   ST,
   stateStride,
   VEC,
@@ -356,28 +356,6 @@ export interface TwinEvaluator {
   lossDiff(data: SequenceSet, w: Float32Array, dw: Float32Array): number;
 }
 
-/** The kernel constants of an SCG call of `options` on `data` (as `device_scg.ts` sets them). */
-export function twinConstants(
-  data: SequenceSet,
-  options: ScgOptions & { stallLimit?: number },
-): ScgKernelConstants {
-  const K = paramLayout(data.shape).size;
-  const c = scgConstants(options, K);
-  return {
-    k: K,
-    s: data.s,
-    sNo: data.s * data.shape.no,
-    scale: 1 / (data.s * data.t),
-    h: c.historyLength,
-    sigma0: c.sigma0,
-    lambda0: c.lambda0,
-    fallbackStep: c.fallbackStep,
-    sigmaY: c.sigmaY,
-    stopRule: options.stopRule,
-    stallLimit: options.stallLimit ?? 0,
-  };
-}
-
 /**
  * One SCG call for every job with the arithmetic of the WebGPU engine's device SCG, each network
  * on its own (the device's networks never interact; its dispatch compaction changes no result).
@@ -388,7 +366,7 @@ export function scgTwin(
   evaluator: TwinEvaluator,
 ): ScgResult[] {
   return jobs.map((job) => {
-    const c = twinConstants(job.data, options);
+    const c = scgKernelConstants(job.data, options);
     const kMax = scgConstants(options, c.k).kMax;
     const state: TwinState = {
       st: new Float32Array(stateStride(c.h)),

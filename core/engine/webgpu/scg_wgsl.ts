@@ -28,8 +28,9 @@
  * @module
  */
 
-import type { ScgJob, ScgResult } from "../engine.ts";
-import { type ScgFailure, scgFailureMessage } from "../../scg.ts";
+import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
+import { scgConstants, type ScgFailure, scgFailureMessage } from "../../scg.ts";
+import { paramLayout, type RnnShape } from "../../rnn/network.ts";
 import { NO_SLOT } from "./wgsl.ts";
 
 /** Threads per workgroup of the SCG kernels (one workgroup per network). */
@@ -157,6 +158,31 @@ export interface ScgKernelConstants {
   readonly stopRule: "dms" | "rl" | "none";
   /** Stall limit (0 = none). */
   readonly stallLimit: number;
+}
+
+/**
+ * The kernel constants of an SCG call of `options` on data of `dims` (shape, S sequences of T
+ * steps): the spec's defaults filled in, the loss scale 1 / (S T).
+ */
+export function scgKernelConstants(
+  dims: { shape: RnnShape; s: number; t: number },
+  options: ScgOptions & { stallLimit?: number },
+): ScgKernelConstants {
+  const K = paramLayout(dims.shape).size;
+  const c = scgConstants(options, K);
+  return {
+    k: K,
+    s: dims.s,
+    sNo: dims.s * dims.shape.no,
+    scale: 1 / (dims.s * dims.t),
+    h: c.historyLength,
+    sigma0: c.sigma0,
+    lambda0: c.lambda0,
+    fallbackStep: c.fallbackStep,
+    sigmaY: c.sigmaY,
+    stopRule: options.stopRule,
+    stallLimit: options.stallLimit ?? 0,
+  };
 }
 
 /** The four SCG kernels. */
