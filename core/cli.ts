@@ -15,7 +15,7 @@ import {
   type RunContext,
   UsageError,
 } from "./experiment.ts";
-import { parseIntFlag, parseScgState } from "./flags.ts";
+import { parseCpuKernel, parseIntFlag, parseScgState } from "./flags.ts";
 import { pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "./engine/select.ts";
@@ -168,13 +168,7 @@ export async function runExperimentCli<C extends BaseConfig>(
     const workers = flags.workers !== undefined
       ? parseIntFlag("workers", String(flags.workers), { min: 0, max: 256 })
       : undefined;
-    const kernel = flags["cpu-kernel"] === undefined ? undefined : String(flags["cpu-kernel"]);
-    if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
-      throw new UsageError(`--cpu-kernel must be wasm or js, got '${kernel}'`);
-    }
-    if (kernel !== undefined && engineChoice === "cpu-f32") {
-      throw new UsageError("--cpu-kernel selects a float64 build; it does not apply to cpu-f32");
-    }
+    const kernel = parseCpuKernel(flags["cpu-kernel"], { engine: engineChoice });
     const scgState = parseScgState(flags["scg-state"], { engine: engineChoice });
     if (typeof flags.out === "string") await checkOutPath(flags.out);
     const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
@@ -223,7 +217,7 @@ export async function runExperimentCli<C extends BaseConfig>(
 
     const { engine, reason } = await selectEngine(engineChoice as EngineChoice, {
       workers,
-      kernel: kernel as "wasm" | "js" | undefined,
+      kernel,
       scgState,
     });
     try {

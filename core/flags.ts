@@ -86,3 +86,21 @@ export function parseScgState(value: unknown, options: { engine: string }): ScgS
   }
   return value;
 }
+
+/**
+ * Parses `--cpu-kernel` (wasm or js; undefined when absent), the float64 kernel build, for the
+ * engine named by `engine`: it does not apply to the float32 twin `cpu-f32`.
+ */
+export function parseCpuKernel(
+  value: unknown,
+  options: { engine: string },
+): "wasm" | "js" | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "wasm" && value !== "js") {
+    throw new UsageError(`--cpu-kernel must be wasm or js, got '${String(value)}'`);
+  }
+  if (options.engine === "cpu-f32") {
+    throw new UsageError("--cpu-kernel selects a float64 build; it does not apply to cpu-f32");
+  }
+  return value;
+}

@@ -1,7 +1,7 @@
 /**
  * The `precision-check` command (`deno task precision-check`, `prunelab precision-check`):
  * `precision-check --from RUN_ID [--engine cpu-f32|webgpu|cpu] [--scg-state device|host]
- * [--levels 0,1] [--store PATH] [--out FILE] [--workers N]`: replays every level retraining of a finished fig5 run
+ * [--cpu-kernel wasm|js] [--levels 0,1] [--store PATH] [--out FILE] [--workers N]`: replays every level retraining of a finished fig5 run
  * on another engine from identical inputs (experiments/fig5_replay.ts) and prints, per level and
  * lineage, the stored and replayed means of outer iterations, final loss, probe accuracy and
  * maximal LE with paired t-test p-values, and how many retrainings met the stopping rule. Use it
@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseIntFlag, parseScgState } from "../core/flags.ts";
+import { parseCpuKernel, parseIntFlag, parseScgState } from "../core/flags.ts";
 import type { ScgState } from "../core/rnn/evaluate.ts";
 import { Progress } from "../core/progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/select.ts";
@@ -37,6 +37,7 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
         out: { type: "string" },
         workers: { type: "string" },
         "scg-state": { type: "string" },
+        "cpu-kernel": { type: "string" },
         quiet: { type: "boolean" },
       },
       strict: true,
@@ -53,8 +54,10 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
   let levelIndices: number[] | undefined;
   let workers: number | undefined;
   let scgState: ScgState | undefined;
+  let kernel: "wasm" | "js" | undefined;
   try {
     scgState = parseScgState(values["scg-state"], { engine: choice });
+    kernel = parseCpuKernel(values["cpu-kernel"], { engine: choice });
     levelIndices = values.levels?.split(",").map((v) => parseIntFlag("levels", v, { min: 0 }));
     workers = values.workers === undefined
       ? undefined
@@ -76,7 +79,7 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
     if (run.figure !== "fig5") return fail(`run '${values.from}' is ${run.figure}, not fig5`);
     if (run.status !== "done") return fail(`run '${values.from}' is ${run.status}, not finished`);
     try {
-      engine = (await selectEngine(choice, { workers, scgState })).engine;
+      engine = (await selectEngine(choice, { workers, scgState, kernel })).engine;
     } catch (err) {
       return fail((err as Error).message);
     }

@@ -81,6 +81,8 @@ Deno.test("precision-check CLI: bad input is one error line and exit code 2", as
       [["--from", "x", "--engine", "gpu"], /--engine must be one of/],
       [["--from", "x", "--scg-state", "both"], /--scg-state must be device or host/],
       [["--from", "x", "--engine", "cpu", "--scg-state", "host"], /not cpu/],
+      [["--from", "x", "--cpu-kernel", "c"], /--cpu-kernel must be wasm or js/],
+      [["--from", "x", "--cpu-kernel", "js"], /does not apply to cpu-f32/],
       [["--from", "x", "--bogus"], /bogus/],
       [["--from", "x", "--store", `${dir}/none.kv`], /no results store/],
     ];
