@@ -189,7 +189,7 @@ gpuTest(
       const gred = grad(s);
       const gt = await run("trial", c, { ...s, gred });
       const tt = { st: s.st.slice(), vec: s.vec.slice() };
-      const trial = twinTrial(c, tt, gred);
+      const trial = twinTrial(c, tt, { probeGrad: gred });
       sameBits(tt.st, gt.st, `trial st (${name})`, ST);
       assert.equal(trial !== null, gt.slots.trial === 0, `${name}: trial asked for`);
       if (trial) {

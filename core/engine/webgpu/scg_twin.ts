@@ -191,9 +191,10 @@ export function twinProbe(c: ScgKernelConstants, state: TwinState): Float32Array
 export function twinTrial(
   c: ScgKernelConstants,
   state: TwinState,
-  probeGrad: Float32Array,
+  probe: { probeGrad: Float32Array },
 ): { x: Float32Array; w: Float32Array; dw: Float32Array } | null {
   const { st, vec } = state;
+  const { probeGrad } = probe;
   if (st[ST.done] !== 0) return null;
   const K = c.k;
   const pOff = VEC.p * K;
@@ -383,7 +384,7 @@ export function scgTwin(
     for (let step = 1; step <= kMax && state.st[ST.done] === 0; step++) {
       const x = twinProbe(c, state);
       if (x) evaluator.grad(job.data, x, probeGrad);
-      const trial = twinTrial(c, state, probeGrad);
+      const trial = twinTrial(c, state, { probeGrad });
       if (!trial) continue;
       evaluator.grad(job.data, trial.x, trialGrad);
       const dsse = sse(evaluator.lossDiff(job.data, trial.w, trial.dw));
