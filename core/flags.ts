@@ -73,18 +73,35 @@ export function parseLevels(value: string, name = "levels"): number[] {
 }
 
 /**
+ * An engine option flag: one of `choices`, and not for the engine `excluded` (`why` says so).
+ * Undefined when absent.
+ */
+function engineOption<T extends string>(
+  name: string,
+  value: unknown,
+  rule: { choices: readonly T[]; engine: string; excluded: string; why: string },
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(rule.choices as readonly unknown[]).includes(value)) {
+    throw new UsageError(
+      `--${name} must be ${rule.choices.join(" or ")}, got '${String(value)}'`,
+    );
+  }
+  if (rule.engine === rule.excluded) throw new UsageError(`--${name} ${rule.why}`);
+  return value as T;
+}
+
+/**
  * Parses `--scg-state` (device or host; undefined when absent) for the engine named by `engine`:
  * it chooses the SCG driver of the float32 engines, so the float64 `cpu` engine rejects it.
  */
 export function parseScgState(value: unknown, options: { engine: string }): ScgState | undefined {
-  if (value === undefined) return undefined;
-  if (value !== "device" && value !== "host") {
-    throw new UsageError(`--scg-state must be device or host, got '${String(value)}'`);
-  }
-  if (options.engine === "cpu") {
-    throw new UsageError("--scg-state applies to the float32 engines (webgpu, cpu-f32), not cpu");
-  }
-  return value;
+  return engineOption<ScgState>("scg-state", value, {
+    choices: ["device", "host"],
+    engine: options.engine,
+    excluded: "cpu",
+    why: "applies to the float32 engines (webgpu, cpu-f32), not cpu",
+  });
 }
 
 /**
@@ -95,12 +112,10 @@ export function parseCpuKernel(
   value: unknown,
   options: { engine: string },
 ): "wasm" | "js" | undefined {
-  if (value === undefined) return undefined;
-  if (value !== "wasm" && value !== "js") {
-    throw new UsageError(`--cpu-kernel must be wasm or js, got '${String(value)}'`);
-  }
-  if (options.engine === "cpu-f32") {
-    throw new UsageError("--cpu-kernel selects a float64 build; it does not apply to cpu-f32");
-  }
-  return value;
+  return engineOption<"wasm" | "js">("cpu-kernel", value, {
+    choices: ["wasm", "js"],
+    engine: options.engine,
+    excluded: "cpu-f32",
+    why: "selects a float64 build; it does not apply to cpu-f32",
+  });
 }

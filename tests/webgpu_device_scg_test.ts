@@ -11,13 +11,10 @@
  * into the masked emergency step) are checked exactly on crafted state.
  */
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-webgpu";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine, ScgJob, ScgOptions, ScgResult } from "../core/engine/engine.ts";
-import type { ScgBuffer } from "../core/engine/webgpu/scg_wgsl.ts";
 import { Rng } from "../core/rng.ts";
 import { CpuEngine } from "../core/engine/cpu_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
@@ -163,11 +160,9 @@ async function runUpdate(
   vectors: { hi: number[]; g: number[]; p: number[]; r: number[]; mask: number[] },
   trial: { grad: number[]; dsse: number },
 ): Promise<{ st: Float32Array; vec: Float32Array; done: number }> {
-  const { GpuRunner } = await import("../core/engine/webgpu/gpu_runner.ts");
   const W = await import("../core/engine/webgpu/scg_wgsl.ts");
+  const { runScgKernel } = await import("./fixtures/scg_kernel.ts");
   await both(); // initialises the webgpu backend
-  const runner = new GpuRunner((tf.backend() as unknown as { device: GPUDevice }).device);
-  const dev = runner.device;
   const K = vectors.hi.length;
   const c = {
     k: K,
@@ -188,40 +183,12 @@ async function runUpdate(
   for (const [key, v] of Object.entries(vectors)) {
     vec.set(v, W.VEC[key as keyof typeof W.VEC] * K);
   }
-  const mk = (data: ArrayBufferView<ArrayBuffer>, usage = 0): GPUBuffer => {
-    const b = dev.createBuffer({
-      size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
-      usage: 0x80 | 0x08 | 0x04 | usage,
-    });
-    dev.queue.writeBuffer(b, 0, data);
-    return b;
-  };
-  const bufs: Partial<Record<ScgBuffer, GPUBuffer>> = {
-    st: mk(st),
-    vec: mk(vec),
-    act: mk(Uint32Array.of(0)),
-    gred: mk(Float32Array.from(trial.grad)),
-    dpart: mk(Float32Array.of(trial.dsse)),
-    slotsTrial: mk(Uint32Array.of(0)),
-    doneOut: mk(Uint32Array.of(0)),
-  };
-  const pipe = runner.pipeline(`test-update:${K}`, () => W.scgSource("update", c));
-  const group = runner.bindBuffers(pipe, W.SCG_BINDINGS.update.map(([b]) => bufs[b]!));
-  const out = await runner.runPass((pass) => {
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(1);
-  }, [
-    { buffer: bufs.st!, bytes: st.byteLength },
-    { buffer: bufs.vec!, bytes: vec.byteLength },
-    { buffer: bufs.doneOut!, bytes: 4 },
-  ]);
-  Object.values(bufs).forEach((b) => b.destroy());
-  return {
-    st: new Float32Array(out, 0, st.length),
-    vec: new Float32Array(out, st.byteLength, vec.length),
-    done: new Uint32Array(out, st.byteLength + vec.byteLength, 1)[0],
-  };
+  return await runScgKernel("update", c, {
+    st,
+    vec,
+    gred: Float32Array.from(trial.grad),
+    dpart: Float32Array.of(trial.dsse),
+  });
 }
 
 gpuTest(
