@@ -7,7 +7,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { dirname, resolve } from "node:path";
 import {
   type BaseConfig,
   type Experiment,
@@ -16,7 +15,7 @@ import {
   UsageError,
 } from "./experiment.ts";
 import { parseCpuKernel, parseIntFlag, parseScgState } from "./flags.ts";
-import { pathExists } from "./fs.ts";
+import { outPathProblem, pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "./engine/select.ts";
 import {
@@ -110,19 +109,8 @@ function parse(experiment: Experiment, args: string[]): Parsed {
 }
 
 async function checkOutPath(path: string): Promise<void> {
-  const dir = dirname(resolve(path));
-  try {
-    const st = await Deno.stat(dir);
-    if (!st.isDirectory) throw new Error();
-  } catch {
-    throw new UsageError(`--out: folder '${dir}' does not exist`);
-  }
-  try {
-    const st = await Deno.stat(path);
-    if (st.isDirectory) throw new UsageError(`--out: '${path}' is a folder`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-  }
+  const problem = await outPathProblem(path);
+  if (problem) throw new UsageError(problem);
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

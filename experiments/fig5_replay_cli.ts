@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseCpuKernel, parseIntFlag, parseScgState } from "../core/flags.ts";
+import { outPathProblem } from "../core/fs.ts";
 import type { ScgState } from "../core/rnn/evaluate.ts";
 import { Progress } from "../core/progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/select.ts";
@@ -64,6 +65,10 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
       : parseIntFlag("workers", values.workers, { min: 0, max: 256 });
   } catch (err) {
     return fail((err as Error).message);
+  }
+  if (values.out) {
+    const problem = await outPathProblem(values.out);
+    if (problem) return fail(problem);
   }
   const storePath = resolveStorePath(values.store);
   try {

@@ -38,7 +38,8 @@ fi
 OUT=\${OUT:-/tmp/out}; mkdir -p "$OUT"
 RUN="$DENO run -A --unstable-webgpu --unstable-kv"
 case "\${1:-bench}" in
-  smoke) $RUN .carry/bench.js --engines webgpu --networks 1,400 --seconds 2 ;;
+  smoke) $RUN .carry/twin_check.js --out "$OUT/twin_check.json" 2>&1 | tee "$OUT/twin_check.log" || true
+         $RUN .carry/bench.js --engines webgpu --networks 1,400 --seconds 2 ;;
   bench) $RUN .carry/bench.js --engines cpu,webgpu --networks 1,16,100,400,1000,4000 --seconds 5 \\
            --out "$OUT/bench_gpu.json" 2>&1 | tee "$OUT/bench_gpu.log"
          $RUN .carry/bench.js --mode scg --steps 100 --engines webgpu,webgpu-host \\
@@ -80,6 +81,7 @@ async function main(args: string[]): Promise<number> {
   await bundle("tasks/fig5.ts", "fig5.js");
   await bundle("tasks/bench.ts", "bench.js");
   await bundle("tasks/precision_check.ts", "precision.js");
+  await bundle("tasks/twin_check.ts", "twin_check.js");
   // The CPU engine starts workers from new URL("./cpu_worker.ts", import.meta.url), which in a
   // bundle resolves next to the bundle file.
   await bundle("core/engine/cpu_worker.ts", "cpu_worker.ts");

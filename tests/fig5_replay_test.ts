@@ -83,6 +83,7 @@ Deno.test("precision-check CLI: bad input is one error line and exit code 2", as
       [["--from", "x", "--engine", "cpu", "--scg-state", "host"], /not cpu/],
       [["--from", "x", "--cpu-kernel", "c"], /--cpu-kernel must be wasm or js/],
       [["--from", "x", "--cpu-kernel", "js"], /does not apply to cpu-f32/],
+      [["--from", "x", "--out", `${dir}/no/such/folder/x.json`], /--out: folder .* does not exist/],
       [["--from", "x", "--bogus"], /bogus/],
       [["--from", "x", "--store", `${dir}/none.kv`], /no results store/],
     ];

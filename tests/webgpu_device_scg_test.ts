@@ -161,8 +161,11 @@ async function runUpdate(
   trial: { grad: number[]; dsse: number },
 ): Promise<{ st: Float32Array; vec: Float32Array; done: number }> {
   const W = await import("../core/engine/webgpu/scg_wgsl.ts");
-  const { runScgKernel } = await import("./fixtures/scg_kernel.ts");
+  const { runScgKernel } = await import("../core/engine/webgpu/twin_check.ts");
+  const { GpuRunner } = await import("../core/engine/webgpu/gpu_runner.ts");
+  const tf = await import("@tensorflow/tfjs");
   await both(); // initialises the webgpu backend
+  const runner = new GpuRunner((tf.backend() as unknown as { device: GPUDevice }).device);
   const K = vectors.hi.length;
   const c = {
     k: K,
@@ -183,12 +186,14 @@ async function runUpdate(
   for (const [key, v] of Object.entries(vectors)) {
     vec.set(v, W.VEC[key as keyof typeof W.VEC] * K);
   }
-  return await runScgKernel("update", c, {
-    st,
-    vec,
-    gred: Float32Array.from(trial.grad),
-    dpart: Float32Array.of(trial.dsse),
-  });
+  try {
+    return await runScgKernel(runner, "update", {
+      c,
+      input: { st, vec, gred: Float32Array.from(trial.grad), dpart: Float32Array.of(trial.dsse) },
+    });
+  } finally {
+    runner.destroy();
+  }
 }
 
 gpuTest(

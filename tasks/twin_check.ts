@@ -1,0 +1,79 @@
+/**
+ * `deno task twin-check [--states N] [--out FILE]`: on this machine's WebGPU adapter, checks that
+ * the shader compiler keeps double-float sums exact and compares each device-SCG kernel with its
+ * CPU twin bit for bit on crafted state of every branch (core/engine/webgpu/twin_check.ts). Prints
+ * one line per case and a summary; `--out` writes the cases as JSON. Exit code 0 when every case is
+ * identical, 1 when some differ, 2 for bad input or no adapter. Uses `navigator.gpu` directly (no
+ * tfjs), so its bundle is small enough for the GPU carry (docs/gpu.md).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseIntFlag } from "../core/flags.ts";
+import { outPathProblem } from "../core/fs.ts";
+import { GpuRunner } from "../core/engine/webgpu/gpu_runner.ts";
+import { df32Exact } from "../core/engine/webgpu/device_scg.ts";
+import { twinCheck } from "../core/engine/webgpu/twin_check.ts";
+
+/** Runs the check with `args`; returns the exit code. */
+export async function runTwinCheck(args: string[]): Promise<number> {
+  let states = 8;
+  let out: string | undefined;
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { states: { type: "string" }, out: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.states !== undefined) {
+      states = parseIntFlag("states", values.states, { min: 1, max: 1000 });
+    }
+    out = values.out;
+    const problem = out ? await outPathProblem(out) : null;
+    if (problem) throw new Error(problem);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message.split("\n")[0]}`);
+    return 2;
+  }
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  const adapter = gpu ? await gpu.requestAdapter({ powerPreference: "high-performance" }) : null;
+  if (!adapter) {
+    console.error("error: twin-check: no WebGPU adapter is available on this machine");
+    return 2;
+  }
+  const info = adapter.info;
+  console.log(
+    `adapter: ${
+      [info.vendor, info.architecture, info.device, info.description].filter((s) => s)
+        .join(" ")
+    }`,
+  );
+  const runner = new GpuRunner(await adapter.requestDevice());
+  try {
+    const exact = await df32Exact(runner);
+    console.log(`double-float sums exact: ${exact ? "yes" : "NO (the engine uses host SCG)"}`);
+    const results = await twinCheck(runner, { states });
+    for (const r of results) {
+      const what = r.differences.length === 0
+        ? `identical (${r.compared} values)`
+        : `${r.differences.length} of ${r.compared} values differ; first: ${r.differences[0]}`;
+      console.log(`${r.name.padEnd(42)} ${what}`);
+    }
+    const same = results.filter((r) => r.differences.length === 0).length;
+    console.log(`twin-check: ${same} of ${results.length} cases identical to the CPU twin`);
+    if (out) {
+      const rows = results.map(({ name, compared, differences }) => ({
+        name,
+        compared,
+        differences,
+      }));
+      await Deno.writeTextFile(out, JSON.stringify({ df32Exact: exact, cases: rows }, null, 2));
+    }
+    return same === results.length && exact ? 0 : 1;
+  } finally {
+    runner.destroy();
+  }
+}
+
+if (import.meta.main) Deno.exit(await runTwinCheck(Deno.args));
