@@ -19,6 +19,16 @@ import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/
 import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
 
+/** The usage text of `precision-check --help`. */
+export const PRECISION_CHECK_USAGE =
+  `usage: deno task precision-check --from RUN_ID [--engine cpu-f32|webgpu|cpu]
+         [--scg-state device|host] [--cpu-kernel wasm|js] [--levels 0,1] [--store PATH]
+         [--out FILE] [--workers N] [--quiet]
+Replays every level retraining of a finished fig5 run on another engine from identical inputs and
+compares stored with replayed outcomes (paired t-tests). Default engine: cpu-f32 (the CPU float32
+twin of the WebGPU engine, SCG as on the device). --engine cpu --cpu-kernel js is a float64 replay
+with another rounding order: the chaos control. See docs/benchmarks.md.`;
+
 function fail(message: string): number {
   console.error(`error: ${message}`);
   return 2;
@@ -40,12 +50,17 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
         "scg-state": { type: "string" },
         "cpu-kernel": { type: "string" },
         quiet: { type: "boolean" },
+        help: { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
     }).values;
   } catch (err) {
     return fail((err as Error).message.split("\n")[0]);
+  }
+  if (values.help) {
+    console.log(PRECISION_CHECK_USAGE);
+    return 0;
   }
   if (!values.from) return fail("--from RUN_ID (a finished fig5 run) is required");
   const choice = (values.engine ?? "cpu-f32") as EngineChoice;

@@ -22,10 +22,19 @@ export async function runTwinCheck(args: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
       args,
-      options: { states: { type: "string" }, out: { type: "string" } },
+      options: { states: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     });
+    if (values.help) {
+      console.log(
+        "usage: deno task twin-check [--states N] [--out FILE]\n" +
+          "Runs each device-SCG kernel and its CPU twin on crafted state of every branch on this\n" +
+          "machine's WebGPU adapter and lists the values that differ (exit 0: all identical,\n" +
+          "1: some differ, 2: bad input or no adapter). See docs/gpu.md.",
+      );
+      return 0;
+    }
     if (values.states !== undefined) {
       states = parseIntFlag("states", values.states, { min: 1, max: 1000 });
     }

@@ -99,5 +99,11 @@ Deno.test("precision-check CLI: bad input is one error line and exit code 2", as
       assert.match(err[0], /^error: /);
       assert.match(err[0], re);
     }
+    const help = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--unstable-kv", task, "--help"],
+      stdout: "piped",
+    }).output();
+    assert.equal(help.code, 0);
+    assert.match(new TextDecoder().decode(help.stdout), /^usage: deno task precision-check/);
   });
 });

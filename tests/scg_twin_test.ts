@@ -112,6 +112,9 @@ Deno.test({
         assert.equal(r.err.length, 1, r.err.join(" | "));
         assert.match(r.err[0], re);
       }
+      const help = await run(["--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.out[0], /^usage: deno task twin-check/);
       if (!probe) return;
       const r = await run(["--states", "1", "--out", `${dir}/t.json`]);
       assert.equal(r.code, 0, r.out.join("\n"));
