@@ -33,7 +33,7 @@ import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/rnn/wasm_f32_kerne
 import { modelEval, modelLossDiff } from "../core/engine/webgpu/f32_model.ts";
 import { probeWebGpu, selectEngine } from "../core/engine/select.ts";
 import { CpuEngine } from "../core/engine/cpu_engine.ts";
-import type { ScgJob, ScgResult, SequenceSet } from "../core/engine/engine.ts";
+import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
 import { Rng } from "../core/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
@@ -42,6 +42,7 @@ import {
   assertSameBits,
   randomSet,
   randomWeights,
+  sameBookkeeping,
   teacherJobs,
 } from "./fixtures/helpers.ts";
 
@@ -189,17 +190,10 @@ Deno.test("f32 twin engine: device and host SCG drivers decide alike near a teac
   const jobs = teacherJobs(shape, [0, 1e-5, 1e-4, 1e-3], { seed: 5 });
   const device = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
   const host = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState: "host" });
-  const same = (a: ScgResult, b: ScgResult, what: string): void => {
-    assert.deepEqual(
-      [a.steps, a.gradEvals, a.emergencySteps, a.converged, a.failure],
-      [b.steps, b.gradEvals, b.emergencySteps, b.converged, b.failure],
-      what,
-    );
-  };
   const dms = { stopRule: "dms" as const, kMax: 20 };
   const rd = await device.scg(jobs, dms);
   const rh = await host.scg(jobs, dms);
-  rd.forEach((r, i) => same(r, rh[i], `DMS rule, network ${i}`));
+  rd.forEach((r, i) => sameBookkeeping(r, rh[i], `DMS rule, network ${i}`));
   assert.deepEqual(rd.map((r) => [r.converged, r.steps]), [
     [true, 16],
     [true, 16],
@@ -209,7 +203,7 @@ Deno.test("f32 twin engine: device and host SCG drivers decide alike near a teac
   const bad = { stopRule: "none" as const, kMax: 60, lambda0: -10, sigma0: 1e-9 };
   const fd = await device.scg(jobs, bad);
   const fh = await host.scg(jobs, bad);
-  fd.forEach((r, i) => same(r, fh[i], `failure case, network ${i}`));
+  fd.forEach((r, i) => sameBookkeeping(r, fh[i], `failure case, network ${i}`));
   assert.ok(fd.some((r) => r.failure?.startsWith("SCG step size is not finite")));
   assert.equal(device.arithmetic, "cpu-f32-scgdev-wasm");
   assert.equal(host.arithmetic, "cpu-f32-wasm");

@@ -14,11 +14,17 @@ import assert from "node:assert/strict";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
-import type { Engine, ScgJob, ScgOptions, ScgResult } from "../core/engine/engine.ts";
+import type { Engine, ScgJob, ScgOptions } from "../core/engine/engine.ts";
 import { Rng } from "../core/rng.ts";
 import { CpuEngine } from "../core/engine/cpu_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
-import { assertRel, randomSet, randomWeights, teacherJobs } from "./fixtures/helpers.ts";
+import {
+  assertRel,
+  randomSet,
+  randomWeights,
+  sameBookkeeping,
+  teacherJobs,
+} from "./fixtures/helpers.ts";
 
 const probe = Deno.env.get("PRUNELAB_NO_WEBGPU") ? null : await probeWebGpu();
 if (!probe) console.log("NOTICE: no WebGPU adapter on this machine; device SCG tests skipped");
@@ -40,14 +46,6 @@ async function both(): Promise<{ device: Engine; host: Engine }> {
 const SMALL = Object.freeze({ n: 5, ni: 3, no: 2, outputBias: true });
 const nearTeacher = (eps: readonly number[], seed: number): ScgJob[] =>
   teacherJobs(SMALL, eps, { seed });
-
-function sameBookkeeping(a: ScgResult, b: ScgResult, what: string): void {
-  assert.equal(a.steps, b.steps, `${what}: steps`);
-  assert.equal(a.gradEvals, b.gradEvals, `${what}: gradient evaluations`);
-  assert.equal(a.emergencySteps, b.emergencySteps, `${what}: emergency steps`);
-  assert.equal(a.converged, b.converged, `${what}: converged`);
-  assert.equal(a.failure, b.failure, `${what}: failure`);
-}
 
 gpuTest(
   "device SCG: this adapter keeps double-float sums exact, so the engine uses it",

@@ -73,10 +73,8 @@ export async function selectEngine(
 ): Promise<EngineSelection> {
   const { scgState } = options;
   if (choice === "cpu") {
-    if (scgState !== undefined) {
-      throw new Error("--scg-state applies to the float32 engines (webgpu, cpu-f32), not cpu");
-    }
-    const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
+    // The float64 engine rejects an SCG driver choice itself.
+    const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel, scgState });
     return { engine, reason: "requested with --engine cpu" };
   }
   if (choice === "cpu-f32") {

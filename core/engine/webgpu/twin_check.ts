@@ -127,7 +127,7 @@ export async function runScgKernel(
 }
 
 /** Kernel constants of the crafted cases: K > 2 workgroups, so strides and the tree are used. */
-export function checkConstants(
+function checkConstants(
   stopRule: "dms" | "rl" | "none",
 ): ScgKernelConstants {
   return {
@@ -146,7 +146,7 @@ export function checkConstants(
 }
 
 /** A mid-call state of one network with random vectors (float32 values, normalised pairs). */
-export function craftedState(c: ScgKernelConstants, options: { seed: number }): TwinState {
+function craftedState(c: ScgKernelConstants, options: { seed: number }): TwinState {
   const rng = new Rng(options.seed);
   const K = c.k;
   const st = new Float32Array(stateStride(c.h));
@@ -303,7 +303,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
 ];
 
 /** The twin's version of a kernel run, in the layout {@link runScgKernel} returns. */
-export function runTwinKernel(
+function runTwinKernel(
   kernel: ScgKernel,
   options: { c: ScgKernelConstants; input: KernelInput },
 ): KernelOutput {
@@ -360,7 +360,7 @@ function ulps(a: number, b: number): number {
 }
 
 /** What differs between two kernel outputs (bit for bit, with +0 = -0). */
-export function compareOutputs(twin: KernelOutput, device: KernelOutput, kernel: ScgKernel): {
+function compareOutputs(twin: KernelOutput, device: KernelOutput, kernel: ScgKernel): {
   compared: number;
   differences: string[];
 } {
