@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { runExperimentCli } from "./core/cli.ts";
-import { PRUNELAB_VERSION } from "./core/version.ts";
+import { runExperimentCli } from "./core/app/cli.ts";
+import { PRUNELAB_VERSION } from "./core/app/version.ts";
 import { EXPERIMENTS } from "./experiments/registry.ts";
 import { experimentMap } from "./server/experiment_map.ts";
 import { runServeCli } from "./server/serve_cli.ts";

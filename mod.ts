@@ -12,7 +12,7 @@
  * @module
  */
 export * from "./core/engine/engine.ts";
-export { CpuEngine, type CpuEngineOptions } from "./core/engine/cpu_engine.ts";
+export { CpuEngine, type CpuEngineOptions } from "./core/engine/cpu/cpu_engine.ts";
 export {
   type AdapterProbe,
   type EngineChoice,
@@ -20,7 +20,7 @@ export {
   probeWebGpu,
   selectEngine,
 } from "./core/engine/select.ts";
-export * from "./core/rng.ts";
+export * from "./core/util/rng.ts";
 export * from "./core/rnn/network.ts";
 export {
   emptySequenceSet,
@@ -30,19 +30,19 @@ export {
   sequenceOutputs,
   sequenceTrajectory,
 } from "./core/rnn/kernels.ts";
-export * from "./core/scg.ts";
-export * from "./core/train.ts";
-export * from "./core/prune.ts";
-export * from "./core/lyapunov.ts";
-export * from "./core/stats.ts";
-export * from "./core/histogram.ts";
+export * from "./core/rnn/scg.ts";
+export * from "./core/rnn/train.ts";
+export * from "./core/rnn/prune.ts";
+export * from "./core/rnn/lyapunov.ts";
+export * from "./core/util/stats.ts";
+export * from "./core/util/histogram.ts";
 export * from "./core/dms/task.ts";
 export * from "./core/dms/analysis.ts";
-export * from "./core/panels.ts";
-export * from "./core/experiment.ts";
-export * from "./core/flags.ts";
-export * from "./core/progress.ts";
+export * from "./core/app/panels.ts";
+export * from "./core/app/experiment.ts";
+export * from "./core/app/flags.ts";
+export * from "./core/app/progress.ts";
 export * from "./core/store/kv_store.ts";
-export { COMMON_FLAGS, EXIT, runExperimentCli, usage } from "./core/cli.ts";
+export { COMMON_FLAGS, EXIT, runExperimentCli, usage } from "./core/app/cli.ts";
 export { EXPERIMENTS } from "./experiments/registry.ts";
 export { fig5, type Fig5Config } from "./experiments/fig5.ts";

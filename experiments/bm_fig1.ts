@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/experiment.ts";
-import type { Panel } from "../core/panels.ts";
+import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Panel } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import {
   BM_FLAGS,
@@ -32,7 +32,7 @@ import {
   trainInitialModel,
 } from "../core/bm/protocol.ts";
 import { loadAndStoreData, protocolLabel, summaryHeader } from "../core/bm/pruning_run.ts";
-import type { RunContext } from "../core/experiment.ts";
+import type { RunContext } from "../core/app/experiment.ts";
 
 const HEAT_BLOCK = 20;
 const TOP = 50;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/experiment.ts";
-import type { Panel } from "../core/panels.ts";
+import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Panel } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
@@ -19,7 +19,7 @@ import {
   summaryHeader,
 } from "../core/bm/pruning_run.ts";
 import { percentile } from "../core/bm/prune.ts";
-import { mean } from "../core/stats.ts";
+import { mean } from "../core/util/stats.ts";
 
 /** Per-pattern log-probability matching (Fig 2A/B): x = ln pD, mean error and quartiles. */
 export interface LogProbMatching {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/experiment.ts";
-import type { Panel } from "../core/panels.ts";
+import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Panel } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import {

@@ -16,17 +16,17 @@ import {
   type FlagValue,
   type UnitEntry,
   UsageError,
-} from "../core/experiment.ts";
-import { parseIntFlag } from "../core/flags.ts";
-import type { Panel, PanelParameter } from "../core/panels.ts";
-import { magnitudePrune } from "../core/prune.ts";
-import { deriveSeed, Rng } from "../core/rng.ts";
+} from "../core/app/experiment.ts";
+import { parseIntFlag } from "../core/app/flags.ts";
+import type { Panel, PanelParameter } from "../core/app/panels.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
+import { deriveSeed, Rng } from "../core/util/rng.ts";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
 import { DMS_NEW_PROBLEM_CONDITIONS, dmsTrials } from "../core/dms/task.ts";
-import { mean, meanSem, pairedTTest } from "../core/stats.ts";
+import { mean, meanSem, pairedTTest } from "../core/util/stats.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import { RUN_ID_PATTERN } from "../core/store/kv_store.ts";
-import { trainPopulation } from "../core/train.ts";
+import { trainPopulation } from "../core/rnn/train.ts";
 
 /** The three new problems (D22). */
 export const PROBLEMS = Object.freeze({

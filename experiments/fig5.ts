@@ -17,17 +17,17 @@ import {
   type Experiment,
   type UnitEntry,
   UsageError,
-} from "../core/experiment.ts";
-import { parseIntFlag, parseLevels, parseNumberFlag } from "../core/flags.ts";
-import { deriveSeed, Rng } from "../core/rng.ts";
+} from "../core/app/experiment.ts";
+import { parseIntFlag, parseLevels, parseNumberFlag } from "../core/app/flags.ts";
+import { deriveSeed, Rng } from "../core/util/rng.ts";
 import { DMS_SHAPE, paramLayout, toMatrices } from "../core/rnn/network.ts";
 import { dmsTrainingSet, PROBE_ONSETS, PROBE_STRENGTHS } from "../core/dms/task.ts";
 import { analyseDmsNetwork, type DmsNetworkMetrics } from "../core/dms/analysis.ts";
-import { magnitudePrune } from "../core/prune.ts";
-import { type TrainOutcome, trainPopulation } from "../core/train.ts";
-import { mean, meanSem, pairedTTest, sem } from "../core/stats.ts";
-import { DMS_HIST_CENTRES } from "../core/histogram.ts";
-import type { Panel, PanelParameter, PanelSeries } from "../core/panels.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
+import { type TrainOutcome, trainPopulation } from "../core/rnn/train.ts";
+import { mean, meanSem, pairedTTest, sem } from "../core/util/stats.ts";
+import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
 import type { ResultStore } from "../core/store/kv_store.ts";
 import type { SequenceSet } from "../core/engine/engine.ts";
 import {

@@ -11,10 +11,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseCpuKernel, parseIntFlag, parseScgState } from "../core/flags.ts";
-import { outPathProblem } from "../core/fs.ts";
-import type { ScgState } from "../core/rnn/evaluate.ts";
-import { Progress } from "../core/progress.ts";
+import { parseCpuKernel, parseIntFlag, parseScgState } from "../core/app/flags.ts";
+import { outPathProblem } from "../core/app/fs.ts";
+import type { ScgState } from "../core/engine/cpu/evaluate.ts";
+import { Progress } from "../core/app/progress.ts";
 import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/select.ts";
 import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";

@@ -6,10 +6,15 @@
  *
  * @module
  */
-import { type Experiment, type FlagValue, type UnitEntry, UsageError } from "../core/experiment.ts";
-import type { Panel, PanelParameter, PanelSeries } from "../core/panels.ts";
-import { RL_HIST_CENTRES } from "../core/histogram.ts";
-import { deriveSeed, Rng } from "../core/rng.ts";
+import {
+  type Experiment,
+  type FlagValue,
+  type UnitEntry,
+  UsageError,
+} from "../core/app/experiment.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
+import { RL_HIST_CENTRES } from "../core/util/histogram.ts";
+import { deriveSeed, Rng } from "../core/util/rng.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
 import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";

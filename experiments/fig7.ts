@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/experiment.ts";
-import type { Panel, PanelParameter } from "../core/panels.ts";
+import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
 import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";

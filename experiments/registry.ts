@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BaseConfig, Experiment } from "../core/experiment.ts";
+import type { BaseConfig, Experiment } from "../core/app/experiment.ts";
 import { fig5 } from "./fig5.ts";
 import { fig6 } from "./fig6.ts";
 import { fig7 } from "./fig7.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import { DEFAULT_ASSET_ROOT } from "./assets.ts";
-import { pathExists } from "../core/fs.ts";
+import { pathExists } from "../core/app/fs.ts";
 
 /** The UI source folder. */
 export const UI_SOURCE: URL = new URL("../ui/", import.meta.url);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Experiment } from "../core/experiment.ts";
+import type { Experiment } from "../core/app/experiment.ts";
 import type { ExperimentMap } from "./run_data.ts";
 
 /** Registry shapes accepted by {@link experimentMap}. */

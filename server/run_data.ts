@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Experiment } from "../core/experiment.ts";
-import type { Panel, PanelParameter } from "../core/panels.ts";
+import type { Experiment } from "../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 
 /** Experiments the server knows, by id (the `figure` field of a run). */

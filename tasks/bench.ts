@@ -16,9 +16,9 @@ import {
   measureScg,
   numpyAvailable,
   parseBenchArgs,
-} from "../core/bench/bench.ts";
-import { UsageError } from "../core/experiment.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+} from "../tools/bench/bench.ts";
+import { UsageError } from "../core/app/experiment.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine } from "../core/engine/engine.ts";
 
@@ -64,7 +64,7 @@ async function main(args: string[]): Promise<number> {
     };
     let peak: number | null = null;
     if (name === "webgpu-tfjs") {
-      const ops = await import("../core/engine/webgpu/tfjs_ops.ts");
+      const ops = await import("../tools/study/tfjs_ops.ts");
       await ops.tfjsWebGpuReady();
       peak = gpuPeakGflops(probe!.description);
       engine = {

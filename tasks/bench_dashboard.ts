@@ -13,8 +13,8 @@
 import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
 import { FIG5_PAPER, type Fig5Config, type LineageMetrics } from "../experiments/fig5.ts";
 import { EXPERIMENTS } from "../experiments/registry.ts";
-import { DMS_HIST_CENTRES } from "../core/histogram.ts";
-import { Rng } from "../core/rng.ts";
+import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
+import { Rng } from "../core/util/rng.ts";
 import { fileAssets } from "../server/assets.ts";
 import { ensureUiBuilt } from "../server/build_ui.ts";
 import { experimentMap } from "../server/experiment_map.ts";

@@ -1,5 +1,5 @@
 /**
- * `deno task build-wasm`: compiles the C kernels in core/rnn/wasm/ to WebAssembly (SIMD) with
+ * `deno task build-wasm`: compiles the C kernels in core/engine/cpu/wasm/ and core/engine/cpu_f32/wasm/ to WebAssembly (SIMD) with
  * Debian's clang and lld (`apt-get install clang lld`) and writes one TypeScript module per kernel
  * file, the module embedded as base64 so it loads the same way under `deno run` and in a compiled
  * binary: kernels.c (float64) -> kernels_wasm.ts, kernels_f32.c (the float32 twin of the WebGPU
@@ -8,9 +8,11 @@
  *
  * @module
  */
-import { encodeBase64 } from "../core/rnn/wasm/base64.ts";
+import { encodeBase64 } from "../core/engine/cpu/wasm/base64.ts";
 
 interface Target {
+  /** Folder of the C source and the generated module, relative to the repository root. */
+  dir: string;
   source: string;
   output: string;
   constant: string;
@@ -19,12 +21,14 @@ interface Target {
 
 const TARGETS: Target[] = [
   {
+    dir: "core/engine/cpu/wasm/",
     source: "kernels.c",
     output: "kernels_wasm.ts",
     constant: "KERNELS_WASM_BASE64",
     exports: ["rnn_run", "rnn_loss_and_grad"],
   },
   {
+    dir: "core/engine/cpu_f32/wasm/",
     source: "kernels_f32.c",
     output: "kernels_f32_wasm.ts",
     constant: "KERNELS_F32_WASM_BASE64",
@@ -32,9 +36,10 @@ const TARGETS: Target[] = [
   },
 ];
 
-const dir = new URL("../core/rnn/wasm/", import.meta.url);
+const root = new URL("../", import.meta.url);
 
 async function build(target: Target): Promise<void> {
+  const dir = new URL(target.dir, root);
   const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
   const cmd = new Deno.Command("clang", {
     args: [
@@ -65,7 +70,7 @@ async function build(target: Target): Promise<void> {
     `/** The compiled kernels (${bytes.length} bytes), base64. */\n` +
     `export const ${target.constant} =\n  "${encodeBase64(bytes)}";\n`;
   await Deno.writeTextFile(new URL(target.output, dir), text);
-  console.log(`wrote core/rnn/wasm/${target.output} (${bytes.length} bytes of wasm)`);
+  console.log(`wrote ${target.dir}${target.output} (${bytes.length} bytes of wasm)`);
 }
 
 for (const target of TARGETS) await build(target);

@@ -93,7 +93,7 @@ const cmd = new Deno.Command(Deno.execPath(), {
     "ui/dist",
     // Workers are loaded by URL at run time, so deno compile must be told to embed them.
     "--include",
-    "core/engine/cpu_worker.ts",
+    "core/engine/cpu/cpu_worker.ts",
     "--include",
     "core/bm/gibbs_worker.ts",
     ...excludes.flatMap((x) => ["--exclude", x]),

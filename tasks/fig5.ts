@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { runExperimentCli } from "../core/cli.ts";
+import { runExperimentCli } from "../core/app/cli.ts";
 import { fig5 } from "../experiments/fig5.ts";
 
 Deno.exit(await runExperimentCli(fig5, Deno.args));

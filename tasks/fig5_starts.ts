@@ -11,11 +11,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
-import { parseIntFlag } from "../core/flags.ts";
-import { Progress } from "../core/progress.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { parseIntFlag } from "../core/app/flags.ts";
+import { Progress } from "../core/app/progress.ts";
 import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
-import { runtimeVersions } from "../core/version.ts";
+import { runtimeVersions } from "../core/app/version.ts";
 import {
   type EmbeddedStartsFile,
   startCacheKey,

@@ -84,7 +84,7 @@ async function main(args: string[]): Promise<number> {
   await bundle("tasks/twin_check.ts", "twin_check.js");
   // The CPU engine starts workers from new URL("./cpu_worker.ts", import.meta.url), which in a
   // bundle resolves next to the bundle file.
-  await bundle("core/engine/cpu_worker.ts", "cpu_worker.ts");
+  await bundle("core/engine/cpu/cpu_worker.ts", "cpu_worker.ts");
   if (!args.includes("--no-deno")) {
     console.log("compressing the Deno binary (xz -6)...");
     const out = await new Deno.Command("xz", {

@@ -1,7 +1,7 @@
 /**
  * `deno task twin-check [--states N] [--out FILE]`: on this machine's WebGPU adapter, checks that
  * the shader compiler keeps double-float sums exact and compares each device-SCG kernel with its
- * CPU twin bit for bit on crafted state of every branch (core/engine/webgpu/twin_check.ts). Prints
+ * CPU twin bit for bit on crafted state of every branch (tools/verify/twin_check.ts). Prints
  * one line per case and a summary; `--out` writes the cases as JSON. Exit code 0 when every case is
  * identical, 1 when some differ, 2 for bad input or no adapter. Uses `navigator.gpu` directly (no
  * tfjs), so its bundle is small enough for the GPU carry (docs/gpu.md).
@@ -9,11 +9,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseIntFlag } from "../core/flags.ts";
-import { outPathProblem } from "../core/fs.ts";
+import { parseIntFlag } from "../core/app/flags.ts";
+import { outPathProblem } from "../core/app/fs.ts";
 import { GpuRunner } from "../core/engine/webgpu/gpu_runner.ts";
 import { df32Exact } from "../core/engine/webgpu/device_scg.ts";
-import { twinCheck } from "../core/engine/webgpu/twin_check.ts";
+import { twinCheck } from "../tools/verify/twin_check.ts";
 
 /** Runs the check with `args`; returns the exit code. */
 export async function runTwinCheck(args: string[]): Promise<number> {

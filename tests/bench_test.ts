@@ -9,8 +9,8 @@ import {
   DMS_EVAL_FLOPS,
   formatTable,
   parseBenchArgs,
-} from "../core/bench/bench.ts";
-import { UsageError } from "../core/experiment.ts";
+} from "../tools/bench/bench.ts";
+import { UsageError } from "../core/app/experiment.ts";
 
 Deno.test("bench flags: defaults, lists and bad input", () => {
   const d = parseBenchArgs([]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encode as encodePng } from "fast-png";
-import { UsageError } from "../core/experiment.ts";
+import { UsageError } from "../core/app/experiment.ts";
 import {
   CIFAR_RECORD,
   cifarTiles,

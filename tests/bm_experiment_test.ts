@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { runExperimentCli } from "../core/cli.ts";
-import { UsageError } from "../core/experiment.ts";
+import { runExperimentCli } from "../core/app/cli.ts";
+import { UsageError } from "../core/app/experiment.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
-import { Progress } from "../core/progress.ts";
+import { Progress } from "../core/app/progress.ts";
 import type { Engine } from "../core/engine/engine.ts";
 import { bmFig1 } from "../experiments/bm_fig1.ts";
 import { bmFig2 } from "../experiments/bm_fig2.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import {
   exactFim,
   heuristicFi,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { ResultStore } from "../core/store/kv_store.ts";
-import type { Experiment } from "../core/experiment.ts";
+import type { Experiment } from "../core/app/experiment.ts";
 import { fileAssets } from "../server/assets.ts";
 import { ensureUiBuilt } from "../server/build_ui.ts";
 import { startServer } from "../server/listen.ts";

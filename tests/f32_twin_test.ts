@@ -1,6 +1,6 @@
 /**
- * The CPU float32 twin of the WebGPU engine's arithmetic (core/rnn/wasm_f32_kernels.ts, engine
- * "cpu-f32") against the float32 CPU model (core/engine/webgpu/f32_model.ts), the float64 kernels,
+ * The CPU float32 twin of the WebGPU engine's arithmetic (core/engine/cpu_f32/wasm_f32_kernels.ts, engine
+ * "cpu-f32") against the float32 CPU model (tools/study/f32_model.ts), the float64 kernels,
  * the GPU kernels (when an adapter is present) and the spec 12.2 SCG vector.
  *
  * Stated tolerances and why:
@@ -28,13 +28,13 @@ import { DMS_SHAPE, paramLayout, RL_SHAPE, type RnnShape } from "../core/rnn/net
 import { lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrainingSet, dmsTrials } from "../core/dms/task.ts";
 import { FIG5_EMBEDDED_STARTS } from "../experiments/fig5.ts";
-import { magnitudePrune } from "../core/prune.ts";
-import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/rnn/wasm_f32_kernels.ts";
-import { modelEval, modelLossDiff } from "../core/engine/webgpu/f32_model.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
+import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/engine/cpu_f32/wasm_f32_kernels.ts";
+import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";
 import { probeWebGpu, selectEngine } from "../core/engine/select.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
   assertCloseToScale,

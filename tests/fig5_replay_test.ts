@@ -4,8 +4,8 @@
  * outcomes bit for bit; on the float32 twin it runs and pairs every retraining.
  */
 import assert from "node:assert/strict";
-import { runExperimentCli } from "../core/cli.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { runExperimentCli } from "../core/app/cli.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { fig5 } from "../experiments/fig5.ts";
 import { replayFig5Levels, summarizeReplay } from "../experiments/fig5_replay.ts";

@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliOptions, EXIT, runExperimentCli } from "../core/cli.ts";
+import { type CliOptions, EXIT, runExperimentCli } from "../core/app/cli.ts";
 import { fig5, type Fig5Config } from "../experiments/fig5.ts";
-import type { Experiment } from "../core/experiment.ts";
+import type { Experiment } from "../core/app/experiment.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
-import { magnitudePrune, pruneCount } from "../core/prune.ts";
+import { magnitudePrune, pruneCount } from "../core/rnn/prune.ts";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import {
   DMS_CONDITIONS,
   DMS_T,

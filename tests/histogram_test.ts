@@ -8,7 +8,7 @@ import {
   DMS_HIST_CENTRES,
   RL_HIST_CENTRES,
   weightHistogram,
-} from "../core/histogram.ts";
+} from "../core/util/histogram.ts";
 import { assertRel } from "./fixtures/helpers.ts";
 
 Deno.test("bin centres: DMS -1.5:0.05:1.5 (61), RL -1.5:0.1:1.5 (31), exact decimals", () => {

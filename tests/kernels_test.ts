@@ -12,8 +12,12 @@ import {
   sequenceTrajectory,
 } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
-import { forwardWasm, lossAndGradWasm, wasmKernelsAvailable } from "../core/rnn/wasm_kernels.ts";
-import { Rng } from "../core/rng.ts";
+import {
+  forwardWasm,
+  lossAndGradWasm,
+  wasmKernelsAvailable,
+} from "../core/engine/cpu/wasm_kernels.ts";
+import { Rng } from "../core/util/rng.ts";
 import type { SequenceSet } from "../core/engine/engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import { assertRel, norm, randomSet, randomWeights } from "./fixtures/helpers.ts";

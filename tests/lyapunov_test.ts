@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout, type RnnShape } from "../core/rnn/network.ts";
 import { forward, sequenceTrajectory } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
-import { jacobianProduct, lyapunovSpectrum, maxLyapunov } from "../core/lyapunov.ts";
+import { jacobianProduct, lyapunovSpectrum, maxLyapunov } from "../core/rnn/lyapunov.ts";
 import { DMS_LE_WINDOW } from "../core/dms/analysis.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import { assertRel } from "./fixtures/helpers.ts";
 

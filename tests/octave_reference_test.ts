@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout } from "../core/rnn/network.ts";
 import { forward, loss, lossAndGrad } from "../core/rnn/kernels.ts";
-import { countZerosA, magnitudePrune } from "../core/prune.ts";
-import { scgCpu } from "../core/rnn/evaluate.ts";
+import { countZerosA, magnitudePrune } from "../core/rnn/prune.ts";
+import { scgCpu } from "../core/engine/cpu/evaluate.ts";
 import { analyseDmsNetwork } from "../core/dms/analysis.ts";
 import { assertRel } from "./fixtures/helpers.ts";
 import {

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
-import { countZerosA, magnitudePrune, pruneCount } from "../core/prune.ts";
-import { Rng } from "../core/rng.ts";
+import { countZerosA, magnitudePrune, pruneCount } from "../core/rnn/prune.ts";
+import { Rng } from "../core/util/rng.ts";
 import { randomWeights } from "./fixtures/helpers.ts";
 
 Deno.test("pruneCount: exact integers where floor(p * total) in floats is off by one", () => {

@@ -9,7 +9,7 @@ import {
 } from "../core/rl/bandit.ts";
 import { meanSummary, simulateBlocks, summarizeBlock } from "../core/rl/block.ts";
 import { initWeights, RL_INIT, RL_SHAPE } from "../core/rnn/network.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 
 Deno.test("Q update: only the chosen entry moves, by rho (R - Q)", () => {
   const a = new QAgent();

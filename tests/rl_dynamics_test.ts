@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Matrix, solve } from "ml-matrix";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import type { Block } from "../core/rl/block.ts";
 import { blockMahalanobis, statePca } from "../core/rl/dynamics.ts";
 import { covariance, singularValues, symmetricEigen } from "../core/rl/linalg.ts";

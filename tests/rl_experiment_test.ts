@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { runExperimentCli } from "../core/cli.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
-import { UsageError } from "../core/experiment.ts";
-import { magnitudePrune } from "../core/prune.ts";
-import { Rng } from "../core/rng.ts";
+import { runExperimentCli } from "../core/app/cli.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { UsageError } from "../core/app/experiment.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
+import { Rng } from "../core/util/rng.ts";
 import { initWeights, paramLayout, RL_INIT, RL_SHAPE } from "../core/rnn/network.ts";
 import { DEFAULT_RL, retrainSchedule } from "../core/rl/config.ts";
 import { configureRl } from "../core/rl/configure.ts";

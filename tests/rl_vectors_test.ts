@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fromMatrices, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
 import { forward, lossAndGrad, sequenceTrajectory } from "../core/rnn/kernels.ts";
-import { maxLyapunov } from "../core/lyapunov.ts";
+import { maxLyapunov } from "../core/rnn/lyapunov.ts";
 import { RL_LE_WINDOW } from "../core/rl/evaluate.ts";
 import { blockFromHistory, RlStepper, toSequenceSet } from "../core/rl/block.ts";
 import { BLOCK_STEPS, INPUTS } from "../core/rl/bandit.ts";

@@ -1,15 +1,15 @@
 /**
- * The CPU twin of device SCG (`core/engine/webgpu/scg_twin.ts`): its double-float arithmetic
+ * The CPU twin of device SCG (`core/engine/cpu_f32/scg_twin.ts`): its double-float arithmetic
  * against exact float64 sums, and each of its kernels against the WGSL kernel it transcribes, bit
  * for bit (up to the sign of zeros, which WGSL leaves open), on crafted state of every branch (on this machine's WebGPU adapter, llvmpipe in CI;
  * skipped with a notice when there is none).
  */
 import assert from "node:assert/strict";
-import { Df } from "../core/engine/webgpu/scg_twin.ts";
+import { Df } from "../core/engine/cpu_f32/scg_twin.ts";
 import { ST } from "../core/engine/webgpu/scg_wgsl.ts";
-import { CHECK_CASES, twinCheck } from "../core/engine/webgpu/twin_check.ts";
+import { CHECK_CASES, twinCheck } from "../tools/verify/twin_check.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
 
 const f = Math.fround;

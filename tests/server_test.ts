@@ -6,7 +6,7 @@ import { parseServeArgs } from "../server/serve_cli.ts";
 import { isLoopback } from "../server/listen.ts";
 import { demoExperiment, demoMetrics, demoRun } from "../server/testing/demo_experiment.ts";
 import type { RunDetail, RunSummary } from "../server/run_data.ts";
-import type { Experiment } from "../core/experiment.ts";
+import type { Experiment } from "../core/app/experiment.ts";
 import { panelCsv } from "../ui/csv.ts";
 
 const experiments = { demo: demoExperiment as unknown as Experiment };

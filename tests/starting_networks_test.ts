@@ -5,7 +5,7 @@
  * network's last initial round from the round before it.
  */
 import assert from "node:assert/strict";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import {
   embeddedSource,
   type EmbeddedStartsFile,

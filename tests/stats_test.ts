@@ -3,7 +3,7 @@
  * two-sided paired t-test against hand-computed cases, and missing values.
  */
 import assert from "node:assert/strict";
-import { mean, meanSem, pairedTTest, pearson, sd, sem } from "../core/stats.ts";
+import { mean, meanSem, pairedTTest, pearson, sd, sem } from "../core/util/stats.ts";
 import { assertRel } from "./fixtures/helpers.ts";
 
 /** Student-t cdf for 3 degrees of freedom in closed form (an independent reference). */

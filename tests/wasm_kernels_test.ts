@@ -4,10 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { forward, lossAndGrad } from "../core/rnn/kernels.ts";
-import { forwardWasm, lossAndGradWasm, wasmKernelsAvailable } from "../core/rnn/wasm_kernels.ts";
+import {
+  forwardWasm,
+  lossAndGradWasm,
+  wasmKernelsAvailable,
+} from "../core/engine/cpu/wasm_kernels.ts";
 import { DMS_SHAPE, paramLayout, RL_SHAPE, type RnnShape } from "../core/rnn/network.ts";
 import { dmsTrials } from "../core/dms/task.ts";
-import { Rng } from "../core/rng.ts";
+import { Rng } from "../core/util/rng.ts";
 import { emptySequenceSet } from "../core/rnn/kernels.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 

@@ -15,8 +15,8 @@ import { DMS_SHAPE } from "../core/rnn/network.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine, ScgJob, ScgOptions } from "../core/engine/engine.ts";
-import { Rng } from "../core/rng.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { Rng } from "../core/util/rng.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
   assertRel,
@@ -159,7 +159,7 @@ async function runUpdate(
   trial: { grad: number[]; dsse: number },
 ): Promise<{ st: Float32Array; vec: Float32Array; done: number }> {
   const W = await import("../core/engine/webgpu/scg_wgsl.ts");
-  const { runScgKernel } = await import("../core/engine/webgpu/twin_check.ts");
+  const { runScgKernel } = await import("../tools/verify/twin_check.ts");
   const { GpuRunner } = await import("../core/engine/webgpu/gpu_runner.ts");
   const tf = await import("@tensorflow/tfjs");
   await both(); // initialises the webgpu backend

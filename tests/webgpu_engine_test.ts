@@ -11,12 +11,12 @@ import assert from "node:assert/strict";
 import { DMS_INIT, DMS_SHAPE, initWeights, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
 import { forward, lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
-import { magnitudePrune } from "../core/prune.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
-import { CpuEngine } from "../core/engine/cpu_engine.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import type { Engine, GradJob, ScgJob } from "../core/engine/engine.ts";
-import { modelEval, modelLossDiff } from "../core/engine/webgpu/f32_model.ts";
-import { Rng } from "../core/rng.ts";
+import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";
+import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import { assertCloseToScale, assertRel, randomSet, randomWeights } from "./fixtures/helpers.ts";
 

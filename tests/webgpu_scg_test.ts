@@ -1,6 +1,6 @@
 /**
  * The WebGPU engine's host side, without a GPU: its asynchronous population SCG is the spec 5.3
- * SCG (bit-identical to core/scg.ts with the same float64 evaluator), exact curvature agrees with
+ * SCG (bit-identical to core/rnn/scg.ts with the same float64 evaluator), exact curvature agrees with
  * the finite difference in float64, and the CPU model of the float32 kernel is accurate to float32
  * rounding.
  */
@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
 import { lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
-import { magnitudePrune } from "../core/prune.ts";
-import { type EvalRequest, scgPopulation } from "../core/scg.ts";
+import { magnitudePrune } from "../core/rnn/prune.ts";
+import { type EvalRequest, scgPopulation } from "../core/rnn/scg.ts";
 import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
-import { type PopulationEvaluator, populationScg } from "../core/scg.ts";
-import { modelEval, modelLossDiff } from "../core/engine/webgpu/f32_model.ts";
-import { Rng } from "../core/rng.ts";
+import { type PopulationEvaluator, populationScg } from "../core/rnn/scg.ts";
+import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";
+import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import { assertRel, assertSameBits, randomSet, randomWeights } from "./fixtures/helpers.ts";
 
@@ -48,7 +48,7 @@ function referenceScg(jobs: ScgJob[], kMax: number) {
   );
 }
 
-Deno.test("webgpu host SCG (finite difference, float64) is bit-identical to core/scg.ts", async () => {
+Deno.test("webgpu host SCG (finite difference, float64) is bit-identical to core/rnn/scg.ts", async () => {
   const data = dmsTrials();
   const w = specWeights(DMS_SHAPE, 0.5);
   const pruned = magnitudePrune(DMS_SHAPE, w, 0.5);

@@ -7,7 +7,7 @@
  * @module
  */
 import { Chart, type ChartConfiguration, type Plugin, registerables } from "chart.js";
-import type { Panel, PanelSeries } from "../core/panels.ts";
+import type { Panel, PanelSeries } from "../core/app/panels.ts";
 
 Chart.register(...registerables);
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Panel } from "../core/panels.ts";
+import type { Panel } from "../core/app/panels.ts";
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "";

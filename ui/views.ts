@@ -8,7 +8,7 @@
 import { h, type JSX } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Chart } from "chart.js";
-import type { Panel, PanelParameter } from "../core/panels.ts";
+import type { Panel, PanelParameter } from "../core/app/panels.ts";
 import {
   type Change,
   fetchRun,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { type Rbm, sigmoid } from "./rbm.ts";
 
 /** 2^-32: Bernoulli draws compare p with a 32-bit uniform. */

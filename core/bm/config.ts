@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type BaseConfig, type FlagSpec, type FlagValue, UsageError } from "../experiment.ts";
-import { parseIntFlag } from "../flags.ts";
+import { type BaseConfig, type FlagSpec, type FlagValue, UsageError } from "../app/experiment.ts";
+import { parseIntFlag } from "../app/flags.ts";
 import { listDataFiles } from "../data/images.ts";
 import type { MomentumRule } from "./cd1.ts";
 import { CRITERIA, type Criterion } from "./prune.ts";

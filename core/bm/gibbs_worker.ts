@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Rng } from "../rng.ts";
+import { Rng } from "../util/rng.ts";
 import { gibbsSamples } from "./sampler.ts";
 import type { GibbsJob, GibbsReply } from "./worker_sampler.ts";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { deriveSeed, Rng } from "../rng.ts";
-import type { RunContext } from "../experiment.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
+import type { RunContext } from "../app/experiment.ts";
 import { embeddedTiles, localTiles } from "../data/images.ts";
 import {
   codeCounts,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { type Rbm, restrictHidden } from "./rbm.ts";
 
 /** The seven criteria of family A, in the order used everywhere (CLI, store, panels). */

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Experiment, RunContext } from "../experiment.ts";
+import type { Experiment, RunContext } from "../app/experiment.ts";
 import type { ResultStore, RunRecord, UnitRecord } from "../store/kv_store.ts";
-import { mean, sd } from "../stats.ts";
+import { mean, sd } from "../util/stats.ts";
 import {
   BM_FLAGS,
   type BmConfig,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** A (possibly pruned) RBM. Masked weights are exactly 0. */
 export interface Rbm {

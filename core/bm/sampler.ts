@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { deriveSeed, Rng } from "../rng.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
 import { hiddenInputTable, MAX_ENUMERATION_UNITS, type Rbm, sigmoid } from "./rbm.ts";
 import { exactLogProbs } from "./rbm.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { deriveSeed } from "../rng.ts";
+import { deriveSeed } from "../util/rng.ts";
 import type { Rbm } from "./rbm.ts";
 import {
   type BmSampler,

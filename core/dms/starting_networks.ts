@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { deriveSeed, Rng } from "../rng.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
 import { DMS_INIT, DMS_SHAPE, initWeights, paramLayout } from "../rnn/network.ts";
 import type { Engine, ScgOptions } from "../engine/engine.ts";
 import type { ResultStore } from "../store/kv_store.ts";
-import { trainPopulation } from "../train.ts";
+import { trainPopulation } from "../rnn/train.ts";
 import { dmsTrainingSet } from "./task.ts";
 
 /** The initial-training protocol. */

@@ -7,7 +7,7 @@
  */
 import type { SequenceSet } from "../engine/engine.ts";
 import { DMS_SHAPE } from "../rnn/network.ts";
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** Steps per trial. */
 export const DMS_T = 58;

@@ -7,8 +7,8 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { CpuEngine } from "./cpu_engine.ts";
-import type { KernelBuild, ScgState } from "../rnn/evaluate.ts";
+import { CpuEngine } from "./cpu/cpu_engine.ts";
+import type { KernelBuild, ScgState } from "./cpu/evaluate.ts";
 
 /** Values of `--engine`, in the order help texts and errors list them. */
 export const ENGINE_CHOICES = ["auto", "cpu", "webgpu", "cpu-f32"] as const;

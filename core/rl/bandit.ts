@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** Trials per block. */
 export const TRIALS_PER_BLOCK = 30;

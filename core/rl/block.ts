@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 import type { SequenceSet } from "../engine/engine.ts";
 import { paramLayout, RL_SHAPE } from "../rnn/network.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BaseConfig } from "../experiment.ts";
+import type { BaseConfig } from "../app/experiment.ts";
 import type { NoiseMode } from "./block.ts";
 
 /** Protocol of one RL retraining schedule (spec 5.4.2). */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type FlagSpec, type FlagValue, UsageError } from "../experiment.ts";
-import { parseIntFlag, parseLevels, parseNumberFlag } from "../flags.ts";
+import { type FlagSpec, type FlagValue, UsageError } from "../app/experiment.ts";
+import { parseIntFlag, parseLevels, parseNumberFlag } from "../app/flags.ts";
 import type { RlConfig } from "./config.ts";
 
 /** RL-specific flags. */

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { maxLyapunov } from "../lyapunov.ts";
-import { RL_HIST_CENTRES, weightHistogram } from "../histogram.ts";
-import { countZerosA } from "../prune.ts";
-import type { Rng } from "../rng.ts";
+import { maxLyapunov } from "../rnn/lyapunov.ts";
+import { RL_HIST_CENTRES, weightHistogram } from "../util/histogram.ts";
+import { countZerosA } from "../rnn/prune.ts";
+import type { Rng } from "../util/rng.ts";
 import { recurrentView, RL_SHAPE } from "../rnn/network.ts";
 import { BLOCK_STEPS, type TaskVariant } from "./bandit.ts";
 import { type Block, meanSummary, simulateBlocks } from "./block.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { BLOCK_STEPS, OPTIONS } from "./bandit.ts";
 import { meanSummary, simulateBlocks } from "./block.ts";
 import { cumulative, project, recurrentSingularValues, statePca } from "./dynamics.ts";

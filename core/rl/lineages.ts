@@ -9,11 +9,11 @@
  *
  * @module
  */
-import type { RunContext } from "../experiment.ts";
-import { magnitudePrune } from "../prune.ts";
-import { deriveSeed, Rng } from "../rng.ts";
+import type { RunContext } from "../app/experiment.ts";
+import { magnitudePrune } from "../rnn/prune.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
 import { initWeights, RL_INIT, RL_SHAPE } from "../rnn/network.ts";
-import type { TrainOutcome } from "../train.ts";
+import type { TrainOutcome } from "../rnn/train.ts";
 import { initialSchedule, retrainSchedule, type RlConfig } from "./config.ts";
 import { evaluateRlNetwork, type RlNetworkMetrics } from "./evaluate.ts";
 import { trainRl } from "./training.ts";

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { RunContext } from "../experiment.ts";
-import { deriveSeed, Rng } from "../rng.ts";
+import type { RunContext } from "../app/experiment.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
 import { paramLayout, RL_SHAPE } from "../rnn/network.ts";
 import { MAIN_LEVEL, MAIN_NOISE, newOptionSchedule, type RlConfig } from "./config.ts";
 import { evaluateRlNetwork } from "./evaluate.ts";

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { UnitEntry } from "../experiment.ts";
-import type { Panel, PanelSeries } from "../panels.ts";
-import { RL_HIST_CENTRES } from "../histogram.ts";
-import { mean, meanSem, pairedTTest, pearson } from "../stats.ts";
+import type { UnitEntry } from "../app/experiment.ts";
+import type { Panel, PanelSeries } from "../app/panels.ts";
+import { RL_HIST_CENTRES } from "../util/histogram.ts";
+import { mean, meanSem, pairedTTest, pearson } from "../util/stats.ts";
 import { RANDOM_CHOOSER_REWARD } from "./bandit.ts";
 import { MAIN_LEVEL, MAIN_NOISE, type RlConfig } from "./config.ts";
 import { cumulative } from "./dynamics.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 import type { Engine, ScgOptions, SequenceSet } from "../engine/engine.ts";
-import { type TrainOutcome, trainPopulation } from "../train.ts";
-import type { Rng } from "../rng.ts";
+import { type TrainOutcome, trainPopulation } from "../rnn/train.ts";
+import type { Rng } from "../util/rng.ts";
 import type { TaskVariant } from "./bandit.ts";
 import { type NoiseMode, simulateBlocks, toSequenceSet } from "./block.ts";
 import { annealedEpsilon, EPSILON_START, type RlTrainSchedule } from "./config.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** Sizes of a network. `outputBias` adds a last column of C multiplying a constant 1 (RL task). */
 export interface RnnShape {

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { BaseConfig, Experiment, UnitEntry } from "../../core/experiment.ts";
-import type { Panel } from "../../core/panels.ts";
+import type { BaseConfig, Experiment, UnitEntry } from "../../core/app/experiment.ts";
+import type { Panel } from "../../core/app/panels.ts";
 import type { RunRecord } from "../../core/store/kv_store.ts";
 
 /** Config of the demo experiment. */

@@ -5,7 +5,7 @@
  * done every `checkEvery` steps, to shrink the dispatches to the networks still training. The
  * results come back once, at the end of the call.
  *
- * The algorithm is `core/scg.ts`'s (spec 5.3) with the WebGPU engine's curvature (finite
+ * The algorithm is `core/rnn/scg.ts`'s (spec 5.3) with the WebGPU engine's curvature (finite
  * difference of float32 gradients) and loss changes (difference propagation), and its float32
  * stall guard. What differs from the host-side driver is only where the scalars live and their
  * arithmetic: see the module comment of `scg_wgsl.ts`, and docs/benchmarks.md for the comparison.
@@ -13,7 +13,7 @@
  * @module
  */
 import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
-import { scgConstants } from "../../scg.ts";
+import { scgConstants } from "../../rnn/scg.ts";
 import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
   df32CheckSource,

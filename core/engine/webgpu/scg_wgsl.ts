@@ -1,5 +1,5 @@
 /**
- * WGSL of SCG kept on the GPU (spec 5.3, same algorithm as `core/scg.ts`): each network's weights,
+ * WGSL of SCG kept on the GPU (spec 5.3, same algorithm as `core/rnn/scg.ts`): each network's weights,
  * gradient, search direction, residual and scalars live in device buffers, and one SCG step is a
  * fixed sequence of dispatches with no read-back:
  *
@@ -29,7 +29,7 @@
  */
 
 import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
-import { scgConstants, type ScgFailure, scgFailureMessage } from "../../scg.ts";
+import { scgConstants, type ScgFailure, scgFailureMessage } from "../../rnn/scg.ts";
 import { paramLayout, type RnnShape } from "../../rnn/network.ts";
 import { NO_SLOT } from "./wgsl.ts";
 

@@ -3,7 +3,7 @@
  * products) on the GPUDevice of TensorFlow.js's webgpu backend over Deno's `navigator.gpu`. SCG
  * runs on the device (`device_scg.ts`: state in device buffers, double-float weights and loss, no
  * read-back within a step) unless the options or the device's compiler rule it out; then it runs
- * on the host (`core/scg.ts`, float64 weights and scalars, up to three read-backs per step).
+ * on the host (`core/rnn/scg.ts`, float64 weights and scalars, up to three read-backs per step).
  *
  * @module
  */
@@ -21,7 +21,7 @@ import type {
 } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
-import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../scg.ts";
+import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../rnn/scg.ts";
 import { deviceScg, df32Exact } from "./device_scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
@@ -74,7 +74,7 @@ function chunks(n: number, size: number): [number, number][] {
   return out;
 }
 
-/** The float32 stall guard (core/scg.ts). */
+/** The float32 stall guard (core/rnn/scg.ts). */
 const STALL_LIMIT = FLOAT32_STALL_LIMIT;
 
 class WebGpuEngine implements Engine {

@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD build of the float64 kernels (core/rnn/wasm/kernels.c): the same forward pass
+ * WebAssembly SIMD build of the float64 kernels (core/engine/cpu/wasm/kernels.c): the same forward pass
  * and exact BPTT gradient as core/rnn/kernels.ts, with pairs of sequences in f64x2 lanes. tanh is
  * JavaScript's Math.tanh (imported), so the two builds differ only in the rounding of a few sums
  * (about 1e-16 relative). The CPU engine uses this build when the runtime supports WebAssembly
@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { ForwardResult, SequenceSet } from "../engine/engine.ts";
-import { paramLayout, type RnnShape } from "./network.ts";
+import type { ForwardResult, SequenceSet } from "../engine.ts";
+import { paramLayout, type RnnShape } from "../../rnn/network.ts";
 import { KERNELS_WASM_BASE64 } from "./wasm/kernels_wasm.ts";
 import { HeapArena, instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
 

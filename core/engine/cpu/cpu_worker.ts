@@ -5,9 +5,9 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { GradJob, ScgJob, ScgOptions } from "./engine.ts";
-import { forward } from "../rnn/kernels.ts";
-import { type CpuArithmetic, gradKernel, type KernelBuild, scgCpu } from "../rnn/evaluate.ts";
+import type { GradJob, ScgJob, ScgOptions } from "../engine.ts";
+import { forward } from "../../rnn/kernels.ts";
+import { type CpuArithmetic, gradKernel, type KernelBuild, scgCpu } from "./evaluate.ts";
 
 /** Messages accepted by the worker. */
 export type WorkerRequest =

@@ -1,21 +1,21 @@
 /**
  * The float32 twin of the WebGPU engine's arithmetic, WebAssembly SIMD build of
- * core/rnn/wasm/kernels_f32.c: loss and gradient as the fused WGSL "grad" kernel plus the Kahan
+ * core/engine/cpu_f32/wasm/kernels_f32.c: loss and gradient as the fused WGSL "grad" kernel plus the Kahan
  * reduction over sequences compute them, and the loss change of a step by difference propagation
  * (`diffSource`), each operation in float32 in the kernel's order per sequence. Weights, inputs
  * and targets are rounded to float32 as the GPU upload rounds them; loss partials are summed in
  * float64 as the GPU engine's host does. tanh is computed in float64 and rounded once to float32,
  * i.e. the correctly rounded float32 tanh up to rare near-ties (what the CPU model
- * core/engine/webgpu/f32_model.ts uses, Math.fround(Math.tanh(x))); a GPU's own tanh, which is
+ * tools/study/f32_model.ts uses, Math.fround(Math.tanh(x))); a GPU's own tanh, which is
  * implementation-defined in WGSL, is not reproduced.
  *
  * @module
  */
-import type { SequenceSet } from "../engine/engine.ts";
-import { paramLayout } from "./network.ts";
-import { workgroupSize } from "../engine/webgpu/wgsl.ts";
+import type { SequenceSet } from "../engine.ts";
+import { paramLayout } from "../../rnn/network.ts";
+import { workgroupSize } from "../webgpu/wgsl.ts";
 import { KERNELS_F32_WASM_BASE64 } from "./wasm/kernels_f32_wasm.ts";
-import { HeapArena, instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
+import { HeapArena, instantiateKernels, type KernelInstance } from "../cpu/wasm/instance.ts";
 
 type Ptr = number;
 

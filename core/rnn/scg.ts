@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "./engine/engine.ts";
+import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine/engine.ts";
 
 /** One gradient evaluation requested by the synchronous driver: write dE/dw into `grad`, return E. */
 export interface EvalRequest {

@@ -4,9 +4,9 @@
  * network is bit-for-bit the same whatever the number of workers or the chunking.
  *
  * With `kernel: "wasm-f32"` the same engine is "cpu-f32", the CPU float32 twin of the WebGPU
- * engine's arithmetic (core/rnn/wasm_f32_kernels.ts): float32 loss and gradient kernels, SCG with
+ * engine's arithmetic (core/engine/cpu_f32/wasm_f32_kernels.ts): float32 loss and gradient kernels, SCG with
  * finite-difference curvature, loss changes by difference propagation and the float32 stall guard,
- * as the WebGPU engine runs SCG: by default as on the device (core/engine/webgpu/scg_twin.ts),
+ * as the WebGPU engine runs SCG: by default as on the device (core/engine/cpu_f32/scg_twin.ts),
  * with `scgState: "host"` as its host driver. Its forward() stays float64 (analyses use the
  * float64 kernels).
  *
@@ -20,15 +20,15 @@ import type {
   ScgJob,
   ScgOptions,
   ScgResult,
-} from "./engine.ts";
-import { forward } from "../rnn/kernels.ts";
+} from "../engine.ts";
+import { forward } from "../../rnn/kernels.ts";
 import {
   defaultKernelBuild,
   gradKernel,
   type KernelBuild,
   scgCpu,
   type ScgState,
-} from "../rnn/evaluate.ts";
+} from "./evaluate.ts";
 import type { WorkerRequest } from "./cpu_worker.ts";
 
 /** Options of {@link CpuEngine}. */

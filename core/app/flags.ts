@@ -6,7 +6,7 @@
  * @module
  */
 import { UsageError } from "./experiment.ts";
-import type { ScgState } from "./rnn/evaluate.ts";
+import type { ScgState } from "../engine/cpu/evaluate.ts";
 
 /** Options of {@link parseIntFlag}. */
 export interface IntRange {

@@ -2,7 +2,7 @@
 (30 units, 6 inputs, 1 output; 16 sequences x 58 steps), batched over the 16 sequences, one
 network after another, as in the spec's NumPy reference. Run with one BLAS thread.
 
-usage: python3 bench/numpy_baseline.py P SECONDS   -> prints one JSON object
+usage: python3 tools/bench/numpy_baseline.py P SECONDS   -> prints one JSON object
 """
 import json
 import sys

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Engine, ScgOptions, SequenceSet } from "./engine/engine.ts";
+import type { Engine, ScgOptions, SequenceSet } from "../engine/engine.ts";
 
 /** One network to train. */
 export interface TrainJob {

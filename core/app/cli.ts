@@ -17,14 +17,14 @@ import {
 import { parseCpuKernel, parseIntFlag, parseScgState } from "./flags.ts";
 import { outPathProblem, pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
-import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "./engine/select.ts";
+import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../engine/select.ts";
 import {
   newRunId,
   resolveStorePath,
   ResultStore,
   RUN_ID_PATTERN,
   type RunRecord,
-} from "./store/kv_store.ts";
+} from "../store/kv_store.ts";
 import { runtimeVersions } from "./version.ts";
 
 /** Flags every figure task accepts. */

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import type { Engine, GradJob } from "../engine/engine.ts";
-import { gradFlops } from "../engine/engine.ts";
-import { DMS_INIT, DMS_SHAPE, initWeights } from "../rnn/network.ts";
-import { dmsTrainingSet } from "../dms/task.ts";
-import { deriveSeed, Rng } from "../rng.ts";
-import { UsageError } from "../experiment.ts";
-import { parseIntFlag, parseNumberFlag } from "../flags.ts";
+import type { Engine, GradJob } from "../../core/engine/engine.ts";
+import { gradFlops } from "../../core/engine/engine.ts";
+import { DMS_INIT, DMS_SHAPE, initWeights } from "../../core/rnn/network.ts";
+import { dmsTrainingSet } from "../../core/dms/task.ts";
+import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { UsageError } from "../../core/app/experiment.ts";
+import { parseIntFlag, parseNumberFlag } from "../../core/app/flags.ts";
 
 /**
  * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic
@@ -240,7 +240,7 @@ function row(
   };
 }
 
-const NUMPY_SCRIPT = new URL("../../bench/numpy_baseline.py", import.meta.url).pathname;
+const NUMPY_SCRIPT = new URL("./numpy_baseline.py", import.meta.url).pathname;
 
 /** Whether python3 with NumPy and the baseline script are available. */
 export async function numpyAvailable(): Promise<boolean> {
@@ -257,7 +257,7 @@ export async function numpyAvailable(): Promise<boolean> {
   }
 }
 
-/** Runs `bench/numpy_baseline.py` (float64 NumPy, one BLAS thread) for P networks. */
+/** Runs `tools/bench/numpy_baseline.py` (float64 NumPy, one BLAS thread) for P networks. */
 export async function measureNumpy(p: number, seconds: number): Promise<BenchRow> {
   const env = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const out = await new Deno.Command("python3", {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { paramLayout, type RnnShape } from "./rnn/network.ts";
+import { paramLayout, type RnnShape } from "./network.ts";
 
 /** Number of entries zeroed at level p: floor(p * total) computed with exact integer arithmetic. */
 export function pruneCount(level: number, total: number): number {

@@ -7,19 +7,19 @@
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine/engine.ts";
+import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine.ts";
 import {
   type BatchEvaluator,
   type EvalRequest,
   FLOAT32_STALL_LIMIT,
   type LossDiffRequest,
   scgPopulation,
-} from "../scg.ts";
-import { lossAndGrad } from "./kernels.ts";
+} from "../../rnn/scg.ts";
+import { lossAndGrad } from "../../rnn/kernels.ts";
 import { lossAndGradWasm, wasmKernelsAvailable } from "./wasm_kernels.ts";
-import { lossAndGradF32, lossDiffF32 } from "./wasm_f32_kernels.ts";
-import type { RnnShape } from "./network.ts";
-import { scgTwin, type TwinEvaluator } from "../engine/webgpu/scg_twin.ts";
+import { lossAndGradF32, lossDiffF32 } from "../cpu_f32/wasm_f32_kernels.ts";
+import type { RnnShape } from "../../rnn/network.ts";
+import { scgTwin, type TwinEvaluator } from "../cpu_f32/scg_twin.ts";
 
 /** Which build of the kernels to use ("wasm-f32" is the float32 twin, not a float64 build). */
 export type KernelBuild = "wasm" | "js" | "wasm-f32";
@@ -45,8 +45,8 @@ export function batchEvaluator(build: KernelBuild): BatchEvaluator {
 
 /**
  * Which SCG driver the float32 twin mirrors: the WebGPU engine's default, SCG on the device
- * (double-float weights, float32 scalars: core/engine/webgpu/scg_twin.ts), or its host driver
- * (float64 weights and scalars, core/scg.ts).
+ * (double-float weights, float32 scalars: core/engine/cpu_f32/scg_twin.ts), or its host driver
+ * (float64 weights and scalars, core/rnn/scg.ts).
  */
 export type ScgState = "device" | "host";
 

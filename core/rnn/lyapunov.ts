@@ -7,7 +7,7 @@
  * @module
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { paramLayout, type RnnShape } from "./rnn/network.ts";
+import { paramLayout, type RnnShape } from "./network.ts";
 
 /** Product order of the Jacobians. */
 export type ProductOrder = "code" | "chronological";

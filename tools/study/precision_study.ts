@@ -4,18 +4,18 @@
  * float64 and float32 arithmetic (the f32 model of the fused kernel) and finite-difference or
  * exact curvature, and prints the loss at the start of each outer iteration.
  *
- * Usage: deno run -A bench/precision_study.ts REFERENCE_JSON VARIANT OUTER
+ * Usage: deno run -A tools/study/precision_study.ts REFERENCE_JSON VARIANT OUTER
  * VARIANT: f64-fd (the CPU engine's arithmetic), f32-fd, f32-exact, f64-exact; a "-diff" suffix
  * (e.g. f32-fd-diff, the WebGPU engine's default) computes each step's loss change by difference
  * propagation.
  *
  * @module
  */
-import { DMS_SHAPE, fromMatrices, paramLayout } from "../core/rnn/network.ts";
-import { lossAndGrad } from "../core/rnn/kernels.ts";
-import type { SequenceSet } from "../core/engine/engine.ts";
-import { modelEval, modelLossDiff, type Rounding } from "../core/engine/webgpu/f32_model.ts";
-import { type PopulationEvaluator, populationScg } from "../core/scg.ts";
+import { DMS_SHAPE, fromMatrices, paramLayout } from "../../core/rnn/network.ts";
+import { lossAndGrad } from "../../core/rnn/kernels.ts";
+import type { SequenceSet } from "../../core/engine/engine.ts";
+import { modelEval, modelLossDiff, type Rounding } from "./f32_model.ts";
+import { type PopulationEvaluator, populationScg } from "../../core/rnn/scg.ts";
 
 const [file, variant = "f32-exact", outerArg = "4"] = Deno.args;
 const ref = JSON.parse(await Deno.readTextFile(file)) as {

@@ -3,7 +3,7 @@
  * operation into TypeScript over the same state layout (`ST`, `VEC`), with every float32 operation
  * rounded by `Math.fround` and the same double-float error-free transforms, per-thread strided
  * accumulation and workgroup tree reductions. With the float32 twin's gradient and
- * loss-difference kernels (core/rnn/wasm_f32_kernels.ts) it is engine "cpu-f32" with
+ * loss-difference kernels (core/engine/cpu_f32/wasm_f32_kernels.ts) it is engine "cpu-f32" with
  * `scgState: "device"`, so the arithmetic of the WebGPU engine's default SCG can be compared with
  * the float64 engine at population scale on any machine.
  *
@@ -20,7 +20,7 @@
  * @module
  */
 import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine.ts";
-import { scgConstants } from "../../scg.ts";
+import { scgConstants } from "../../rnn/scg.ts";
 import {
   FAIL_CODES,
   readScgResult,
@@ -32,8 +32,8 @@ import {
   VEC,
   VEC_COUNT,
   writeScgVectors,
-} from "./scg_wgsl.ts";
-import type { ScgFailure } from "../../scg.ts";
+} from "../webgpu/scg_wgsl.ts";
+import type { ScgFailure } from "../../rnn/scg.ts";
 
 const f = Math.fround;
 const WG = SCG_WG;
@@ -349,7 +349,7 @@ export function twinUpdate(
   }
 }
 
-/** The float32 evaluations the twin needs (core/rnn/wasm_f32_kernels.ts in the CPU engine). */
+/** The float32 evaluations the twin needs (core/engine/cpu_f32/wasm_f32_kernels.ts in the CPU engine). */
 export interface TwinEvaluator {
   /** Writes the float32 gradient at `w` into `grad` and returns the loss E (float64 sum). */
   grad(data: SequenceSet, w: Float32Array, grad: Float32Array): number;

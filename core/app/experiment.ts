@@ -2,14 +2,16 @@
  * What an experiment module declares. One module per figure (`experiments/fig5.ts`, ...) exports an
  * {@link Experiment}: its presets and flags, how to run it against an engine and a store, how to
  * summarise the stored results for `--out` and the terminal, and which dashboard panels it draws.
- * The CLI (`core/cli.ts` via `tasks/`), the store and the dashboard read everything from here.
+ * The CLI (`core/app/cli.ts` via `tasks/`), the store and the dashboard read everything from here.
  *
  * @module
  */
-import type { Engine } from "./engine/engine.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Panel, PanelParameter } from "./panels.ts";
-import type { ResultStore, RunRecord, UnitRecord } from "./store/kv_store.ts";
+import type { ResultStore, RunRecord, UnitRecord } from "../store/kv_store.ts";
 import type { Progress } from "./progress.ts";
+
+export { UsageError } from "../util/errors.ts";
 
 /** Config fields shared by every experiment. */
 export interface BaseConfig {
@@ -93,13 +95,4 @@ export interface Experiment<C extends BaseConfig = BaseConfig> {
   parameters(run: RunRecord): PanelParameter[];
   /** Dashboard panels from unit metrics only (never blobs), for the given parameter values. */
   panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[];
-}
-
-/** Error for bad command-line input: the CLI prints its message on one line and exits with 2. */
-export class UsageError extends Error {
-  /** Creates a usage error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
 }

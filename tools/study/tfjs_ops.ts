@@ -8,8 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import type { GradJob, GradResult } from "../engine.ts";
-import { paramLayout } from "../../rnn/network.ts";
+import type { GradJob, GradResult } from "../../core/engine/engine.ts";
+import { paramLayout } from "../../core/rnn/network.ts";
 
 /** Initialises tfjs's webgpu backend; returns false when there is no adapter. */
 export async function tfjsWebGpuReady(): Promise<boolean> {

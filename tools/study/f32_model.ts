@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { SequenceSet } from "../engine.ts";
-import { paramLayout, type RnnShape } from "../../rnn/network.ts";
+import type { SequenceSet } from "../../core/engine/engine.ts";
+import { paramLayout, type RnnShape } from "../../core/rnn/network.ts";
 
 /** Loss, gradient and (optionally) H v of one network. */
 export interface ModelEval {

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { Rng } from "../../rng.ts";
-import type { GpuRunner } from "./gpu_runner.ts";
+import { Rng } from "../../core/util/rng.ts";
+import type { GpuRunner } from "../../core/engine/webgpu/gpu_runner.ts";
 import {
   SCG_BINDINGS,
   type ScgBuffer,
@@ -26,8 +26,14 @@ import {
   stateStride,
   VEC,
   VEC_COUNT,
-} from "./scg_wgsl.ts";
-import { twinInit, twinProbe, type TwinState, twinTrial, twinUpdate } from "./scg_twin.ts";
+} from "../../core/engine/webgpu/scg_wgsl.ts";
+import {
+  twinInit,
+  twinProbe,
+  type TwinState,
+  twinTrial,
+  twinUpdate,
+} from "../../core/engine/cpu_f32/scg_twin.ts";
 
 const f = Math.fround;
 
