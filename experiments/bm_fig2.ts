@@ -11,7 +11,7 @@ import type { Panel } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
-import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
+import { CRITERIA, type Criterion, criterionLabel } from "../core/bm/rbm_criteria.ts";
 import {
   aggregatePruning,
   protocolLabel,
@@ -93,7 +93,7 @@ export const bmFig2: Experiment<BmConfig> = {
       const a = agg.criteria[c];
       if (!a) continue;
       criteria[c] = {
-        label: CRITERION_LABELS[c],
+        label: criterionLabel(c),
         kl: a.kl,
         klExact: a.klExact,
         klPerRound: a.klPerRound,
@@ -161,13 +161,13 @@ export const bmFig2: Experiment<BmConfig> = {
     const klSeries = (exact: boolean) => [
       {
         label: "initial",
-        x: names.map((c) => CRITERION_LABELS[c]),
+        x: names.map((c) => criterionLabel(c)),
         y: names.map(() => (exact ? agg.initial.klExact : agg.initial.kl).mean),
         color: "grey",
       },
       {
         label: "pruned (before retraining)",
-        x: names.map((c) => CRITERION_LABELS[c]),
+        x: names.map((c) => criterionLabel(c)),
         y: names.map((c) =>
           (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).beforeRetraining.mean
         ),
@@ -178,7 +178,7 @@ export const bmFig2: Experiment<BmConfig> = {
       },
       {
         label: "retrained",
-        x: names.map((c) => CRITERION_LABELS[c]),
+        x: names.map((c) => criterionLabel(c)),
         y: names.map((c) =>
           (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).afterRetraining.mean
         ),
@@ -221,7 +221,7 @@ export const bmFig2: Experiment<BmConfig> = {
         series: [
           { label: "initial", x: centres, y: agg.initial.logpError, color: "grey" },
           ...names.map((c) => ({
-            label: `${CRITERION_LABELS[c]} retrained`,
+            label: `${criterionLabel(c)} retrained`,
             x: centres,
             y: agg.criteria[c]!.logpError,
           })),

@@ -15,7 +15,7 @@ import {
   pruningExperimentBase,
   summaryHeader,
 } from "../core/bm/pruning_run.ts";
-import { CRITERIA, type Criterion, CRITERION_LABELS } from "../core/bm/prune.ts";
+import { CRITERIA, type Criterion, criterionLabel } from "../core/bm/rbm_criteria.ts";
 
 /** Single-seed reference of the authors' notebook (spec 9, Table 1), rounds 1..3. */
 export const TABLE1_REFERENCE: Partial<Record<Criterion, number[]>> = {
@@ -41,7 +41,7 @@ export const bmTable1: Experiment<BmConfig> = {
       const a = agg.criteria[c];
       if (!a) continue;
       criteria[c] = {
-        label: CRITERION_LABELS[c],
+        label: criterionLabel(c),
         hiddenUnits: a.hiddenUnits,
         weights: a.weights,
         zeroScores: a.zeroScores,
@@ -90,7 +90,7 @@ export const bmTable1: Experiment<BmConfig> = {
       CRITERIA.filter((c) => agg.criteria[c]).map((c) => {
         const a = agg.criteria[c]!;
         return {
-          label: CRITERION_LABELS[c],
+          label: criterionLabel(c),
           x: a[pick].mean.map((_, k) => k),
           y: a[pick].mean,
           err: a[pick].sd,
@@ -125,7 +125,7 @@ export const bmTable1: Experiment<BmConfig> = {
           const z = agg.criteria[c]!.zeroScores;
           const x = z.var.map((_, k) => k + 1);
           return [
-            { label: `${CRITERION_LABELS[c]}: VAR zeros`, x, y: z.var },
+            { label: `${criterionLabel(c)}: VAR zeros`, x, y: z.var },
             ...(c === "fi-heuristic" ? [{ label: "HEU: HEU zeros", x, y: z.heu }] : []),
           ];
         }),

@@ -8,7 +8,8 @@ import { type BaseConfig, type FlagSpec, type FlagValue, UsageError } from "../a
 import { parseIntFlag } from "../app/flags.ts";
 import { listDataFiles } from "../data/images.ts";
 import type { MomentumRule } from "./cd1.ts";
-import { CRITERIA, type Criterion } from "./prune.ts";
+import { parseCriteria } from "./criteria.ts";
+import { CRITERIA, type Criterion, RBM_CRITERIA } from "./rbm_criteria.ts";
 import type { SamplingMethod } from "./sampler.ts";
 
 /** Resolved family-A config. */
@@ -132,14 +133,7 @@ export function configureBm(
   }
   const criteria = str("criteria");
   if (criteria !== undefined) {
-    const list = criteria.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    if (list.length === 0) throw new UsageError("--criteria needs at least one criterion");
-    for (const name of list) {
-      if (!(CRITERIA as readonly string[]).includes(name)) {
-        throw new UsageError(`--criteria: unknown criterion '${name}' (${CRITERIA.join(", ")})`);
-      }
-    }
-    c.criteria = CRITERIA.filter((k) => list.includes(k));
+    c.criteria = parseCriteria(RBM_CRITERIA, criteria);
   }
   const data = str("data");
   if (data !== undefined) {

@@ -21,10 +21,10 @@ import {
 } from "../data/patches.ts";
 import { trainCd1 } from "./cd1.ts";
 import type { BmConfig } from "./config.ts";
-import { leadingEigenvector } from "./eigen.ts";
-import { heuristicFi, sampleCodes, sampleFim, sampleMoments, varianceFi } from "./fisher.ts";
+import { heuristicFi, sampleCodes, sampleMoments, varianceFi } from "./fisher.ts";
 import { binnedLogProbError, exactKl, sampleKl } from "./metrics.ts";
-import { CRITERIA, type Criterion, type CriterionScores, pruneStep } from "./prune.ts";
+import { pruneStep } from "./prune.ts";
+import { CRITERIA, type Criterion, rbmCriterion } from "./rbm_criteria.ts";
 import { exactLogProbs, initRbm, type Rbm, weightCount } from "./rbm.ts";
 import { type BmSampler, CpuBmSampler, type RbmSamples } from "./sampler.ts";
 import { WorkerBmSampler } from "./worker_sampler.ts";
@@ -160,25 +160,21 @@ function zeroCount(scores: Float64Array, mask: Uint8Array): number {
   return z;
 }
 
-/** Scores a criterion needs, from the current model's samples, plus zero counts for the docs. */
+/**
+ * The scores criterion `c` prunes by (null for the random controls), from the current model's
+ * samples, plus the counts of exactly-zero VAR and HEU scores among existing weights (docs).
+ */
 export function computeScores(
   m: Rbm,
   samples: RbmSamples,
   c: Criterion,
-): { scores: CriterionScores; zeros: { var: number; heu: number } } {
-  const mom = sampleMoments(samples);
-  const variance = varianceFi(mom).w;
-  const heu = heuristicFi(mom, m.w);
-  const scores: CriterionScores = { var: variance, heu };
-  if (c === "fi-eigenvector") {
-    const f = sampleFim(samples);
-    const u = leadingEigenvector(f.values, f.dim).vector;
-    const eig = new Float64Array(m.nv * m.nh);
-    for (let k = 0; k < eig.length; k++) eig[k] = Math.abs(u[m.nv + m.nh + k]);
-    scores.eig = eig;
-  }
+): { scores: Float64Array | null; zeros: { var: number; heu: number } } {
+  const moments = sampleMoments(samples);
+  const variance = varianceFi(moments).w;
+  const heu = heuristicFi(moments, m.w);
+  const entry = rbmCriterion(c);
   return {
-    scores,
+    scores: entry.score ? entry.score({ model: m, samples, moments }) : null,
     zeros: { var: zeroCount(variance, m.mask), heu: zeroCount(heu, m.mask) },
   };
 }
@@ -236,7 +232,7 @@ export async function runCriterion(
   };
   for (let k = 1; k <= config.rounds; k++) {
     const { scores, zeros } = computeScores(model, samples, c);
-    model = pruneStep(model, c, {
+    model = pruneStep(model, rbmCriterion(c), {
       fraction: config.fraction,
       scores,
       rng: new Rng(stream(k, 0)),

@@ -1,53 +1,13 @@
 /**
- * RBM pruning (spec 6.1, 6.3, 6.5): NumPy-style percentiles, the generic threshold rule, the seven
- * criteria, and the removal of hidden units left without connections.
+ * RBM pruning (spec 6.1, 6.3, 6.5): NumPy-style percentiles, the generic threshold rule, the
+ * random controls, one pruning step of a criterion (`core/bm/rbm_criteria.ts` lists them), and the
+ * removal of hidden units left without connections.
  *
  * @module
  */
 import type { Rng } from "../util/rng.ts";
+import type { CriterionEntry } from "./criteria.ts";
 import { type Rbm, restrictHidden } from "./rbm.ts";
-
-/** The seven criteria of family A, in the order used everywhere (CLI, store, panels). */
-export const CRITERIA = [
-  "fi-eigenvector",
-  "fi-variance",
-  "fi-heuristic",
-  "anti-fi",
-  "magnitude",
-  "random-weights",
-  "random-units",
-] as const;
-
-/** A criterion name. */
-export type Criterion = typeof CRITERIA[number];
-
-/** Short labels used in tables. */
-export const CRITERION_LABELS: Record<Criterion, string> = {
-  "fi-eigenvector": "EIG",
-  "fi-variance": "VAR",
-  "fi-heuristic": "HEU",
-  "anti-fi": "ANTI",
-  "magnitude": "MAG",
-  "random-weights": "RW",
-  "random-units": "RU",
-};
-
-/** Which scores a criterion needs. */
-export function criterionScore(c: Criterion): "eig" | "var" | "heu" | "mag" | "none" {
-  switch (c) {
-    case "fi-eigenvector":
-      return "eig";
-    case "fi-variance":
-    case "anti-fi":
-      return "var";
-    case "fi-heuristic":
-      return "heu";
-    case "magnitude":
-      return "mag";
-    default:
-      return "none";
-  }
-}
 
 /** q-th percentile with NumPy's default linear interpolation (spec 0, `Pct`). */
 export function percentile(values: ArrayLike<number>, q: number): number {
@@ -121,43 +81,23 @@ export function applyKeep(m: Rbm, keep: Uint8Array): Rbm {
   return restrictHidden(m, keep, survivingUnits(keep, m.nv, m.nh));
 }
 
-/** Scores available to the score-based criteria, nv x nh each. */
-export interface CriterionScores {
-  /** |u_0| entries of the weights (leading FIM eigenvector). */
-  eig?: Float64Array;
-  /** Variance FI. */
-  var?: Float64Array;
-  /** Heuristic FI. */
-  heu?: Float64Array;
-}
-
-/** One pruning step of criterion `c` with fraction `fraction` (0.5 for the RBM). */
+/**
+ * One pruning step of `criterion` with fraction `fraction` (0.5 for the RBM): scored criteria
+ * prune by the threshold rule at their end of `scores` (computed from the current model), random
+ * ones draw weights or hidden units with `rng`.
+ */
 export function pruneStep(
   m: Rbm,
-  c: Criterion,
-  options: { fraction: number; scores: CriterionScores; rng: Rng },
+  criterion: CriterionEntry<string, never>,
+  options: { fraction: number; scores: Float64Array | null; rng: Rng },
 ): Rbm {
   const { fraction, scores, rng } = options;
-  const need = (s: Float64Array | undefined, name: string): Float64Array => {
-    if (!s) throw new Error(`criterion ${c} needs ${name} scores`);
-    return s;
-  };
   let keep: Uint8Array;
-  switch (c) {
-    case "fi-eigenvector":
-      keep = thresholdKeep(need(scores.eig, "eigenvector"), m.mask, { fraction, prune: "lowest" });
-      break;
-    case "fi-variance":
-      keep = thresholdKeep(need(scores.var, "variance"), m.mask, { fraction, prune: "lowest" });
-      break;
-    case "fi-heuristic":
-      keep = thresholdKeep(need(scores.heu, "heuristic"), m.mask, { fraction, prune: "lowest" });
-      break;
-    case "anti-fi":
-      keep = thresholdKeep(need(scores.var, "variance"), m.mask, { fraction, prune: "highest" });
-      break;
-    case "magnitude":
-      keep = thresholdKeep(m.w.map(Math.abs), m.mask, { fraction, prune: "lowest" });
+  switch (criterion.direction) {
+    case "lowest":
+    case "highest":
+      if (!scores) throw new Error(`criterion ${criterion.id} needs scores`);
+      keep = thresholdKeep(scores, m.mask, { fraction, prune: criterion.direction });
       break;
     case "random-weights":
       keep = randomWeightsKeep(m.mask, fraction, rng);
