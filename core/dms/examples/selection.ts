@@ -76,8 +76,9 @@ const le = (s: CandidateScores): number => s.maxLE ?? -Infinity;
 export function ruleShortfall(
   lineage: LineageKind,
   scores: CandidateScores,
-  rule: SelectionRule = SPEC_SELECTION_RULE,
+  options: { rule?: SelectionRule } = {},
 ): number {
+  const rule = options.rule ?? SPEC_SELECTION_RULE;
   const x = le(scores);
   const s = scores.probeScore;
   if (!Number.isFinite(s) || Number.isNaN(x)) return Infinity;
@@ -112,7 +113,7 @@ export function selectExamples(
   }
   const meets = (lineage: LineageKind, c: PairCandidates): boolean => {
     const s = c[lineage];
-    return s !== null && ruleShortfall(lineage, s, rule) === 0;
+    return s !== null && ruleShortfall(lineage, s, { rule }) === 0;
   };
   const chosen = (
     lineage: LineageKind,
@@ -156,7 +157,8 @@ export function selectExamples(
     let best = pool[0];
     for (const c of pool) {
       if (
-        ruleShortfall(lineage, c[lineage]!, rule) < ruleShortfall(lineage, best[lineage]!, rule)
+        ruleShortfall(lineage, c[lineage]!, { rule }) <
+          ruleShortfall(lineage, best[lineage]!, { rule })
       ) {
         best = c;
       }
@@ -167,7 +169,7 @@ export function selectExamples(
       "nearest",
       `none of the ${pool.length} ${lineage} networks meets spec 9's rule (${rule1}); this one ` +
         `misses it by the least (summed shortfall ${
-          ruleShortfall(lineage, best[lineage]!, rule).toFixed(3)
+          ruleShortfall(lineage, best[lineage]!, { rule }).toFixed(3)
         })`,
     );
   };
