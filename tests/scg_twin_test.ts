@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Df } from "../core/engine/cpu_f32/scg_twin.ts";
-import { ST } from "../core/engine/webgpu/scg_wgsl.ts";
+import { ST } from "../core/engine/f32_layout.ts";
 import { CHECK_CASES, twinCheck } from "../tools/verify/twin_check.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import { Rng } from "../core/util/rng.ts";

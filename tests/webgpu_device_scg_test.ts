@@ -158,7 +158,7 @@ async function runUpdate(
   vectors: { hi: number[]; g: number[]; p: number[]; r: number[]; mask: number[] },
   trial: { grad: number[]; dsse: number },
 ): Promise<{ st: Float32Array; vec: Float32Array; done: number }> {
-  const W = await import("../core/engine/webgpu/scg_wgsl.ts");
+  const W = await import("../core/engine/f32_layout.ts");
   const { runScgKernel } = await import("../tools/verify/twin_check.ts");
   const { GpuRunner } = await import("../core/engine/webgpu/gpu_runner.ts");
   const tf = await import("@tensorflow/tfjs");
@@ -197,7 +197,7 @@ async function runUpdate(
 gpuTest(
   "device SCG update kernel: accept and reject/emergency branches follow spec 5.3",
   async () => {
-    const { ST, VEC } = await import("../core/engine/webgpu/scg_wgsl.ts");
+    const { ST, VEC } = await import("../core/engine/f32_layout.ts");
     const vectors = {
       hi: [0.5, -0.25, 1, 2],
       // r = -g is not masked (as in the code); p is, so entry 3 tells the two apart.

@@ -20,13 +20,15 @@ import {
   SCG_BINDINGS,
   type ScgBuffer,
   type ScgKernel,
-  type ScgKernelConstants,
   scgSource,
+} from "../../core/engine/webgpu/scg_wgsl.ts";
+import {
+  type ScgKernelConstants,
   ST,
   stateStride,
   VEC,
   VEC_COUNT,
-} from "../../core/engine/webgpu/scg_wgsl.ts";
+} from "../../core/engine/f32_layout.ts";
 import {
   twinInit,
   twinProbe,

@@ -1,6 +1,6 @@
 /**
  * The CPU twin of SCG on the device: the kernels of `scg_wgsl.ts` transcribed operation by
- * operation into TypeScript over the same state layout (`ST`, `VEC`), with every float32 operation
+ * operation into TypeScript over the same state layout (`ST`, `VEC` of core/engine/f32_layout.ts), with every float32 operation
  * rounded by `Math.fround` and the same double-float error-free transforms, per-thread strided
  * accumulation and workgroup tree reductions. With the float32 twin's gradient and
  * loss-difference kernels (core/engine/cpu_f32/wasm_f32_kernels.ts) it is engine "cpu-f32" with
@@ -32,7 +32,7 @@ import {
   VEC,
   VEC_COUNT,
   writeScgVectors,
-} from "../webgpu/scg_wgsl.ts";
+} from "../f32_layout.ts";
 import type { ScgFailure } from "../../rnn/scg.ts";
 
 const f = Math.fround;

@@ -17,17 +17,19 @@ import { scgConstants } from "../../rnn/scg.ts";
 import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
   df32CheckSource,
-  readScgResult,
   SCG_BINDINGS,
   type ScgBuffer,
   type ScgKernel,
-  scgKernelConstants,
   scgSource,
+} from "./scg_wgsl.ts";
+import {
+  readScgResult,
+  scgKernelConstants,
   stateStride,
   VEC,
   VEC_COUNT,
   writeScgVectors,
-} from "./scg_wgsl.ts";
+} from "../f32_layout.ts";
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE
 const COPY_DST = 0x08;

@@ -17,6 +17,7 @@
  */
 import type { RnnShape } from "../../rnn/network.ts";
 import { paramLayout } from "../../rnn/network.ts";
+import { workgroupSize } from "../f32_layout.ts";
 
 /** Slot value meaning "no network here": the kernels skip that workgroup. */
 export const NO_SLOT = 0xffffffff;
@@ -33,13 +34,6 @@ export interface KernelDims {
   readonly s: number;
   /** Steps per sequence T. */
   readonly t: number;
-}
-
-/** Threads per workgroup for a shape: units rounded up to a power of two, at least 32. */
-export function workgroupSize(shape: RnnShape): number {
-  let wg = 32;
-  while (wg < shape.n) wg *= 2;
-  return wg;
 }
 
 /** Bytes of workgroup memory a kernel needs (checked against the device limit). */
