@@ -7,8 +7,8 @@
  * @module
  */
 
-/** How a panel is drawn. */
-export type PanelKind = "line" | "bar" | "scatter" | "heatmap";
+/** How a panel is drawn ("table": a real table, e.g. the paper's Table 1, see {@link PanelTable}). */
+export type PanelKind = "line" | "bar" | "scatter" | "heatmap" | "table";
 
 /** One curve, bar set or point cloud. */
 export interface PanelSeries {
@@ -24,6 +24,83 @@ export interface PanelSeries {
   significant?: boolean[];
   /** Optional colour hint ("pruned", "unpruned" or a CSS colour). */
   color?: string;
+  /** Sample size behind each point (e.g. complete lineage pairs), same length as y. */
+  n?: (number | null)[];
+  /** p-value of the test behind `significant` at each point (uncorrected), same length as y. */
+  p?: (number | null)[];
+  /** p-value after the panel's multiple-comparison correction (e.g. Holm), same length as y. */
+  pAdjusted?: (number | null)[];
+  /** Effect size at each point with its confidence interval (see {@link Panel.effect}). */
+  effect?: (PointEffect | null)[];
+  /** Connect the points in data order (a trajectory); meaningful for scatter panels. */
+  line?: boolean;
+  /**
+   * A reference (e.g. a random chooser's reward): drawn dashed and grey unless coloured, and never
+   * used to choose the axis range, so it cannot squash the data it frames.
+   */
+  reference?: boolean;
+  /** Draw `err` as a shaded band around the line instead of error bars (long curves). */
+  band?: boolean;
+}
+
+/** An effect size of one comparison with its confidence interval. */
+export interface PointEffect {
+  /** Point estimate (e.g. mean paired difference, or Cohen's d_z). */
+  value: number;
+  /** Lower confidence limit. */
+  low: number;
+  /** Upper confidence limit. */
+  high: number;
+}
+
+/** What a panel's error bars (`err`) are. */
+export type ErrorKind = "sem" | "sd" | "ci95";
+
+/** The statistical test behind a panel's marks, for captions, CSV and exported figures. */
+export interface PanelTest {
+  /** Test, e.g. "paired t-test" or "Wilcoxon signed-rank (exact)". */
+  test: string;
+  /** Significance level the marks use, e.g. 0.01. */
+  alpha: number;
+  /** Multiple-comparison correction applied before comparing with alpha ("none" when none). */
+  correction: string;
+  /** Number of tests the correction covers (the family), when corrected. */
+  family?: number;
+  /** What the effect sizes are, e.g. "mean difference pruned - unpruned, 95% t CI". */
+  effect?: string;
+}
+
+/** One column of a {@link PanelTable}. */
+export interface TableColumn {
+  /** Header text. */
+  label: string;
+  /**
+   * Role: "label" (row names), "value" (this run's results), "paper" (the paper's printed values,
+   * shown apart and labelled as the paper's), "n", "p", "note".
+   */
+  role?: "label" | "value" | "paper" | "n" | "p" | "note";
+  /** Decimal places for numbers (default: 3 significant figures). */
+  digits?: number;
+  /** What `err` means in this column (default: the panel's `errorKind`). */
+  errorKind?: ErrorKind;
+}
+
+/** One cell of a {@link PanelTable}: a number or text, with an optional error. */
+export interface TableCell {
+  /** The value; null = missing. */
+  value: number | string | null;
+  /** Symmetric error of a numeric value (meaning: the column's or the panel's `errorKind`). */
+  err?: number | null;
+}
+
+/** A table panel's payload, row-major. */
+export interface PanelTable {
+  /** Columns, in display order. */
+  columns: TableColumn[];
+  /** Rows of cells, one per column. */
+  rows: TableCell[][];
+  /** Where the "paper" column comes from, e.g. "Scholl et al. 2021, Table 1". */
+  paperSource?: string;
 }
 
 /** A heat map, row-major. */
@@ -60,6 +137,14 @@ export interface Panel {
   caption?: string;
   /** Logarithmic y axis. */
   logY?: boolean;
+  /** Logarithmic x axis (line and scatter panels). */
+  logX?: boolean;
+  /** What the series' `err` values are (default "sem"); drawn in captions, CSV and exports. */
+  errorKind?: ErrorKind;
+  /** The test behind `significant`, `p` and `pAdjusted`, when the panel marks significance. */
+  test?: PanelTest;
+  /** Table payload when kind is "table". */
+  table?: PanelTable;
 }
 
 /** A user-selectable parameter of a run page (e.g. the prune level of Fig 5B/C). */
