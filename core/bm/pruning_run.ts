@@ -32,7 +32,7 @@ import {
   type SetMetrics,
   trainInitialModel,
 } from "./protocol.ts";
-import { CRITERIA, type Criterion } from "./prune.ts";
+import { CRITERIA, type Criterion } from "./rbm_criteria.ts";
 import type { Rbm } from "./rbm.ts";
 
 /** The parts of an experiment that bm-fig2 and bm-table1 share: presets, flags and the run. */
