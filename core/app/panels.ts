@@ -158,3 +158,23 @@ export interface PanelParameter {
   /** Default value. */
   default: number;
 }
+
+/**
+ * One line saying what a panel's marks mean, for captions and exported figures, e.g.
+ * "filled markers: p < 0.01, paired t-test, Holm-corrected over 18 tests".
+ */
+export function describeTest(test: PanelTest): string {
+  const corrected = test.correction && test.correction !== "none"
+    ? `, ${test.correction === "holm" ? "Holm" : test.correction}-corrected${
+      test.family ? ` over ${test.family} tests` : ""
+    }`
+    : ", uncorrected";
+  return `filled markers: p < ${test.alpha}, ${test.test}${corrected}`;
+}
+
+/** Human name of an error kind, e.g. "SEM". */
+export function errorKindLabel(kind: ErrorKind | undefined): string {
+  if (kind === "sd") return "SD";
+  if (kind === "ci95") return "95% CI";
+  return "SEM";
+}
