@@ -1,0 +1,656 @@
+/**
+ * CPU implementation of the DBM kernels ({@link DbmKernels}), float32, in the calling thread.
+ * Tensors live in the linear memory of a WebAssembly SIMD module (`wasm/dbm_kernels.c`), which
+ * runs the kernels that carry the work (products, outer products, momentum steps, sigmoid,
+ * Bernoulli draws); copies and column sums are JavaScript over views of the same memory.
+ *
+ * The kernels exploit what the DBM's tensors look like rather than doing dense algebra:
+ * - products skip exact zeros of the left operand, so binary states cost one add per active unit
+ *   and weight (h2 fires 1-2% of the time, h1 about 40%);
+ * - each weight row is only visited between its first and last non-zero entry, which turns the
+ *   banded 5 x 5 receptive fields of W1 (8,836 of 160,000 entries) into short loops;
+ * - products with a transposed weight matrix use a cached transposed copy, rebuilt only when the
+ *   weights changed, so they too become row accumulations that skip zeros;
+ * - outer products iterate over the non-zero entries of sparse binary rows.
+ *
+ * Sums are accumulated in float32 (as on the GPU); exp is a float32 polynomial of about 1 ulp.
+ *
+ * @module
+ */
+import type {
+  BernoulliKeys,
+  CopyOptions,
+  DbmKernels,
+  DbmTensor,
+  LinearOptions,
+  MomentumOptions,
+  OuterOptions,
+  TensorShape,
+} from "../dbm.ts";
+import { DBM_KERNELS_WASM_BASE64 } from "./wasm/dbm_kernels_wasm.ts";
+import { instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
+
+interface Exports {
+  dbm_linear(
+    out: number,
+    x: number,
+    w: number,
+    lo: number,
+    hi: number,
+    rows: number,
+    n: number,
+    m: number,
+    xcap: number,
+    wcap: number,
+    ocap: number,
+    scale: number,
+    bias: number,
+    biasScale: number,
+    acc: number,
+    t: number,
+  ): void;
+  dbm_scale(g: number, n: number, m: number, gcap: number, beta: number): void;
+  dbm_outer(
+    g: number,
+    a: number,
+    b: number,
+    lo: number,
+    hi: number,
+    rows: number,
+    n: number,
+    m: number,
+    acap: number,
+    bcap: number,
+    gcap: number,
+    alpha: number,
+    act: number,
+    cnt: number,
+  ): void;
+  dbm_momentum(
+    w: number,
+    d: number,
+    g: number,
+    mask: number,
+    n: number,
+    m: number,
+    cap: number,
+    mcap: number,
+    lr: number,
+    mu: number,
+    code: number,
+    maxNorm: number,
+    norm2: number,
+  ): void;
+  dbm_sigmoid(out: number, x: number, rows: number, cols: number, ocap: number, icap: number): void;
+  dbm_bernoulli(
+    out: number,
+    p: number,
+    rows: number,
+    cols: number,
+    ocap: number,
+    pcap: number,
+    k1: number,
+    k2: number,
+  ): void;
+}
+
+/**
+ * First-fit allocator over a WebAssembly memory, with coalescing free blocks; the memory grows
+ * when nothing fits. Growing detaches every view, so users re-create views through {@link view}.
+ */
+class WasmHeap {
+  readonly memory: WebAssembly.Memory;
+  #free: { at: number; size: number }[];
+
+  constructor(inst: KernelInstance<unknown>) {
+    this.memory = inst.memory;
+    const base = (inst.heapBase + 15) & ~15;
+    this.#free = [{ at: base, size: inst.memory.buffer.byteLength - base }];
+  }
+
+  alloc(bytes: number): number {
+    const size = Math.max(16, (bytes + 15) & ~15);
+    for (let k = 0; k < this.#free.length; k++) {
+      const b = this.#free[k];
+      if (b.size < size) continue;
+      const at = b.at;
+      b.at += size;
+      b.size -= size;
+      if (b.size === 0) this.#free.splice(k, 1);
+      return at;
+    }
+    const old = this.memory.buffer.byteLength;
+    const pages = Math.ceil(Math.max(size, old / 2) / 65536);
+    this.memory.grow(pages);
+    this.release(old, pages * 65536);
+    return this.alloc(bytes);
+  }
+
+  release(at: number, bytes: number): void {
+    const size = Math.max(16, (bytes + 15) & ~15);
+    const list = this.#free;
+    let k = 0;
+    while (k < list.length && list[k].at < at) k++;
+    list.splice(k, 0, { at, size });
+    // Coalesce with the next, then the previous neighbour.
+    if (k + 1 < list.length && list[k].at + list[k].size === list[k + 1].at) {
+      list[k].size += list[k + 1].size;
+      list.splice(k + 1, 1);
+    }
+    if (k > 0 && list[k - 1].at + list[k - 1].size === list[k].at) {
+      list[k - 1].size += list[k].size;
+      list.splice(k, 1);
+    }
+  }
+}
+
+/** Per-row [first, last + 1) non-zero column ranges of every slot, for one tensor version. */
+interface Extents {
+  version: number;
+  /** Byte address of rowCap * slots int32 `lo` values, followed by as many `hi` values. */
+  at: number;
+}
+
+/** A CPU population tensor: slot p's row r starts at float `(p * rowCap + r) * colCap`. */
+export class CpuTensor implements DbmTensor {
+  /** Number of slots. */
+  readonly slots: number;
+  /** Row capacity. */
+  readonly rowCap: number;
+  /** Column capacity. */
+  readonly colCap: number;
+  /** Current rows per slot. */
+  readonly rows: Int32Array;
+  /** Current columns per slot. */
+  readonly cols: Int32Array;
+  /** Byte address in the module's memory. */
+  readonly at: number;
+  /** Floats allocated. */
+  readonly length: number;
+  /** Bumped by every write, so caches (transpose, extents) know when they are stale. */
+  version = 0;
+  /** Cached transposed copy. */
+  transposed: CpuTensor | null = null;
+  /** Version the transposed copy was made from. */
+  transposedVersion = -1;
+  /** Cached row extents. */
+  extents: Extents | null = null;
+  /** False once freed. */
+  live = true;
+  readonly #heap: WasmHeap;
+  #view: Float32Array;
+
+  /** Allocates a zero-filled tensor. */
+  constructor(heap: WasmHeap, shape: TensorShape) {
+    this.slots = shape.slots;
+    this.rows = perSlot(shape.rows, shape.slots, "rows");
+    this.cols = perSlot(shape.cols, shape.slots, "cols");
+    this.rowCap = Math.max(...this.rows);
+    this.colCap = Math.max(...this.cols);
+    this.length = this.slots * this.rowCap * this.colCap;
+    this.#heap = heap;
+    this.at = heap.alloc(4 * this.length);
+    this.#view = new Float32Array(heap.memory.buffer, this.at, this.length);
+    this.#view.fill(0);
+  }
+
+  /** The values (a view that survives memory growth). */
+  get data(): Float32Array {
+    if (this.#view.buffer !== this.#heap.memory.buffer) {
+      this.#view = new Float32Array(this.#heap.memory.buffer, this.at, this.length);
+    }
+    return this.#view;
+  }
+
+  /** Float offset of slot p. */
+  offset(p: number): number {
+    return p * this.rowCap * this.colCap;
+  }
+
+  /** Byte address of slot p. */
+  address(p: number): number {
+    return this.at + 4 * this.offset(p);
+  }
+}
+
+function perSlot(v: number | ArrayLike<number>, slots: number, what: string): Int32Array {
+  if (!Number.isInteger(slots) || slots < 1) {
+    throw new Error(`tensor needs >= 1 slot, got ${slots}`);
+  }
+  const out = new Int32Array(slots);
+  for (let p = 0; p < slots; p++) {
+    const x = typeof v === "number" ? v : v[p];
+    if (!Number.isInteger(x) || x < 1) throw new Error(`tensor ${what} must be integers >= 1`);
+    out[p] = x;
+  }
+  return out;
+}
+
+function own(t: DbmTensor, what: string): CpuTensor {
+  if (!(t instanceof CpuTensor)) throw new Error(`${what}: not a tensor of the CPU kernels`);
+  if (!t.live) throw new Error(`${what}: tensor was freed`);
+  return t;
+}
+
+/** Slot of a (possibly broadcast) operand for output slot p. */
+function slotOf(t: CpuTensor, p: number, slots: number, what: string): number {
+  if (t.slots === 1) return 0;
+  if (t.slots !== slots) throw new Error(`${what}: ${t.slots} slots against ${slots}`);
+  return p;
+}
+
+/** Creates the CPU DBM kernels; throws when the runtime lacks WebAssembly SIMD. */
+export function createCpuDbmKernels(): CpuDbmKernels {
+  return new CpuDbmKernels();
+}
+
+/** Float32 DBM kernels in the calling thread (WebAssembly SIMD for the heavy kernels). */
+export class CpuDbmKernels implements DbmKernels {
+  /** Engine name. */
+  readonly name: string = "cpu";
+  /** Description. */
+  readonly description: string = "CPU float32, WebAssembly SIMD, 1 thread";
+  readonly #wasm: Exports;
+  readonly #heap: WasmHeap;
+  #scratchAt = 0;
+  #scratchBytes = 0;
+
+  /** Instantiates the WebAssembly module. */
+  constructor() {
+    const inst = instantiateKernels<Exports>(DBM_KERNELS_WASM_BASE64, null);
+    if (!inst) {
+      throw new Error("the CPU DBM kernels need WebAssembly SIMD, which this runtime lacks");
+    }
+    this.#wasm = inst.exports;
+    this.#heap = new WasmHeap(inst);
+  }
+
+  /** Allocates a zero-filled tensor. */
+  alloc(shape: TensorShape): DbmTensor {
+    return new CpuTensor(this.#heap, shape);
+  }
+
+  /** Changes one slot's size within the capacity. */
+  resize(t: DbmTensor, slot: number, dims: { rows: number; cols: number }): void {
+    const x = own(t, "resize");
+    if (dims.rows < 1 || dims.cols < 1 || dims.rows > x.rowCap || dims.cols > x.colCap) {
+      throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${x.rowCap} x ${x.colCap}`);
+    }
+    x.rows[slot] = dims.rows;
+    x.cols[slot] = dims.cols;
+    x.version++;
+  }
+
+  /** Writes one slot. */
+  write(t: DbmTensor, slot: number, data: ArrayLike<number>): void {
+    const x = own(t, "write");
+    const rows = x.rows[slot];
+    const cols = x.cols[slot];
+    if (data.length !== rows * cols) {
+      throw new Error(`write: ${data.length} values for a ${rows} x ${cols} slot`);
+    }
+    const d = x.data;
+    const o = x.offset(slot);
+    for (let r = 0; r < rows; r++) {
+      const ro = o + r * x.colCap;
+      for (let c = 0; c < cols; c++) d[ro + c] = data[r * cols + c];
+    }
+    x.version++;
+  }
+
+  /** Reads one slot. */
+  read(t: DbmTensor, slot: number): Promise<Float32Array> {
+    const x = own(t, "read");
+    const rows = x.rows[slot];
+    const cols = x.cols[slot];
+    const out = new Float32Array(rows * cols);
+    const d = x.data;
+    const o = x.offset(slot);
+    for (let r = 0; r < rows; r++) {
+      out.set(d.subarray(o + r * x.colCap, o + r * x.colCap + cols), r * cols);
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Fills every element. */
+  fill(t: DbmTensor, value: number): void {
+    const x = own(t, "fill");
+    x.data.fill(value);
+    x.version++;
+  }
+
+  /** Releases a tensor (and its caches). */
+  free(t: DbmTensor): void {
+    const x = own(t, "free");
+    x.live = false;
+    this.#heap.release(x.at, 4 * x.length);
+    if (x.transposed) this.free(x.transposed);
+    x.transposed = null;
+    this.#dropExtents(x);
+  }
+
+  /** out = scale x W + biasScale b (+ out). */
+  linear(out: DbmTensor, x: DbmTensor, w: DbmTensor, options: LinearOptions = {}): void {
+    const o = own(out, "linear out");
+    const xx = own(x, "linear x");
+    const w0 = own(w, "linear w");
+    const ww = options.transpose ? this.#transposeOf(w0) : w0;
+    const ext = this.#extentsOf(ww);
+    const bias = options.bias ? own(options.bias, "linear bias") : null;
+    const slots = o.slots;
+    for (let p = 0; p < slots; p++) {
+      const px = slotOf(xx, p, slots, "linear x");
+      const pw = slotOf(ww, p, slots, "linear w");
+      const b = xx.rows[px];
+      const n = xx.cols[px];
+      const m = ww.cols[pw];
+      if (ww.rows[pw] !== n || o.rows[p] !== b || o.cols[p] !== m) {
+        throw new Error(
+          `linear: slot ${p}: x ${b} x ${n}, w ${ww.rows[pw]} x ${m}, out ${o.rows[p]} x ${
+            o.cols[p]
+          }`,
+        );
+      }
+      let biasAt = 0;
+      if (bias) {
+        const pb = slotOf(bias, p, slots, "linear bias");
+        if (bias.rows[pb] !== 1 || bias.cols[pb] !== m) {
+          throw new Error("linear: bias is not 1 x m");
+        }
+        biasAt = bias.address(pb);
+      }
+      const lo = ext.at + 4 * pw * ww.rowCap;
+      const hi = lo + 4 * ww.slots * ww.rowCap;
+      this.#wasm.dbm_linear(
+        o.address(p),
+        xx.address(px),
+        ww.address(pw),
+        lo,
+        hi,
+        b,
+        n,
+        m,
+        xx.colCap,
+        ww.colCap,
+        o.colCap,
+        options.scale ?? 1,
+        biasAt,
+        options.biasScale ?? 1,
+        options.accumulate ? 1 : 0,
+        this.#scratch(4 * m),
+      );
+    }
+    o.version++;
+  }
+
+  /** out = sigma(pre). */
+  sigmoid(out: DbmTensor, pre: DbmTensor): void {
+    const o = own(out, "sigmoid out");
+    const x = own(pre, "sigmoid pre");
+    this.#sameShape(o, x, "sigmoid");
+    for (let p = 0; p < o.slots; p++) {
+      this.#wasm.dbm_sigmoid(o.address(p), x.address(p), o.rows[p], o.cols[p], o.colCap, x.colCap);
+    }
+    o.version++;
+  }
+
+  /** out = Bern(p) with the hash stream of each slot (see bernoulliUniform). */
+  bernoulli(out: DbmTensor, p: DbmTensor, keys: BernoulliKeys): void {
+    const o = own(out, "bernoulli out");
+    const x = own(p, "bernoulli p");
+    this.#sameShape(o, x, "bernoulli");
+    if (keys.length !== 2 * o.slots) throw new Error("bernoulli: need 2 keys per slot");
+    for (let s = 0; s < o.slots; s++) {
+      this.#wasm.dbm_bernoulli(
+        o.address(s),
+        x.address(s),
+        o.rows[s],
+        o.cols[s],
+        o.colCap,
+        x.colCap,
+        keys[2 * s] | 0,
+        keys[2 * s + 1] | 0,
+      );
+    }
+    o.version++;
+  }
+
+  /** g = beta g + alpha a' b, optionally masked. */
+  outer(g: DbmTensor, a: DbmTensor, b: DbmTensor, options: OuterOptions): void {
+    const gg = own(g, "outer g");
+    const aa = own(a, "outer a");
+    const bb = own(b, "outer b");
+    const mask = options.mask ? own(options.mask, "outer mask") : null;
+    const ext = mask ? this.#extentsOf(mask) : null;
+    const slots = gg.slots;
+    for (let p = 0; p < slots; p++) {
+      const pa = slotOf(aa, p, slots, "outer a");
+      const pb = slotOf(bb, p, slots, "outer b");
+      const rows = aa.rows[pa];
+      const n = aa.cols[pa];
+      const m = bb.cols[pb];
+      if (bb.rows[pb] !== rows || gg.rows[p] !== n || gg.cols[p] !== m) {
+        throw new Error(`outer: slot ${p}: a ${rows} x ${n}, b ${bb.rows[pb]} x ${m}, g mismatch`);
+      }
+      const pm = mask ? slotOf(mask, p, slots, "outer mask") : 0;
+      if (mask && (mask.rows[pm] !== n || mask.cols[pm] !== m)) {
+        throw new Error("outer: mask shape differs from g");
+      }
+      if (options.beta !== 1) this.#wasm.dbm_scale(gg.address(p), n, m, gg.colCap, options.beta);
+      const lo = ext && mask ? ext.at + 4 * pm * mask.rowCap : 0;
+      const hi = ext && mask ? lo + 4 * mask.slots * mask.rowCap : 0;
+      const act = this.#scratch(4 * (rows * m + rows));
+      this.#wasm.dbm_outer(
+        gg.address(p),
+        aa.address(pa),
+        bb.address(pb),
+        lo,
+        hi,
+        rows,
+        n,
+        m,
+        aa.colCap,
+        bb.colCap,
+        gg.colCap,
+        options.alpha,
+        act,
+        act + 4 * rows * m,
+      );
+      if (mask) {
+        const gd = gg.data;
+        const md = mask.data;
+        const go = gg.offset(p);
+        const mo = mask.offset(pm);
+        for (let i = 0; i < n; i++) {
+          const row = go + i * gg.colCap;
+          const mrow = mo + i * mask.colCap;
+          for (let j = 0; j < m; j++) if (md[mrow + j] === 0) gd[row + j] = 0;
+        }
+      }
+    }
+    gg.version++;
+  }
+
+  /** out = beta out + alpha colsum(a). */
+  colSum(out: DbmTensor, a: DbmTensor, options: { alpha: number; beta: number }): void {
+    const o = own(out, "colSum out");
+    const aa = own(a, "colSum a");
+    const slots = o.slots;
+    const od = o.data;
+    const ad = aa.data;
+    for (let p = 0; p < slots; p++) {
+      const pa = slotOf(aa, p, slots, "colSum a");
+      const m = aa.cols[pa];
+      if (o.rows[p] !== 1 || o.cols[p] !== m) throw new Error("colSum: out is not 1 x m");
+      const oo = o.offset(p);
+      const ao = aa.offset(pa);
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let r = 0; r < aa.rows[pa]; r++) s += ad[ao + r * aa.colCap + j];
+        od[oo + j] = options.beta * od[oo + j] + options.alpha * s;
+      }
+    }
+    o.version++;
+  }
+
+  /** Momentum step with optional mask and column max-norm. */
+  momentumStep(w: DbmTensor, d: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+    const ww = own(w, "momentumStep w");
+    const dd = own(d, "momentumStep d");
+    const gg = own(g, "momentumStep g");
+    const mask = options.mask ? own(options.mask, "momentumStep mask") : null;
+    this.#sameShape(ww, dd, "momentumStep d");
+    this.#sameShape(ww, gg, "momentumStep g");
+    if (mask) this.#sameShape(ww, mask, "momentumStep mask");
+    if (ww.colCap !== dd.colCap || ww.colCap !== gg.colCap) {
+      throw new Error("momentumStep: w, d and g need the same capacity");
+    }
+    const code = (options.rule ?? "code") === "code" ? 1 : 0;
+    for (let p = 0; p < ww.slots; p++) {
+      if (ww.offset(p) !== dd.offset(p) || ww.offset(p) !== gg.offset(p)) {
+        throw new Error("momentumStep: w, d and g need the same layout");
+      }
+      const cols = ww.cols[p];
+      this.#wasm.dbm_momentum(
+        ww.address(p),
+        dd.address(p),
+        gg.address(p),
+        mask ? mask.address(p) : 0,
+        ww.rows[p],
+        cols,
+        ww.colCap,
+        mask ? mask.colCap : 0,
+        options.lr,
+        options.momentum,
+        code,
+        options.maxNorm ?? 0,
+        this.#scratch(4 * cols),
+      );
+    }
+    ww.version++;
+    dd.version++;
+  }
+
+  /** Copies rows of each slot. */
+  copy(dst: DbmTensor, src: DbmTensor, options: CopyOptions = {}): void {
+    const o = own(dst, "copy dst");
+    const s = own(src, "copy src");
+    const od = o.data;
+    const sd = s.data;
+    for (let p = 0; p < o.slots; p++) {
+      if (options.only && !options.only[p]) continue;
+      const ps = slotOf(s, p, o.slots, "copy src");
+      const cols = s.cols[ps];
+      const srcRow = options.srcRow ?? 0;
+      const dstRow = options.dstRow ?? 0;
+      const rows = options.rows ?? s.rows[ps] - srcRow;
+      if (cols !== o.cols[p] || srcRow + rows > s.rows[ps] || dstRow + rows > o.rows[p]) {
+        throw new Error(`copy: slot ${p}: rows or columns out of range`);
+      }
+      for (let r = 0; r < rows; r++) {
+        const a = s.offset(ps) + (srcRow + r) * s.colCap;
+        od.set(sd.subarray(a, a + cols), o.offset(p) + (dstRow + r) * o.colCap);
+      }
+    }
+    o.version++;
+  }
+
+  /** max |a - b| per slot. */
+  maxAbsDiff(a: DbmTensor, b: DbmTensor): Promise<Float64Array> {
+    const aa = own(a, "maxAbsDiff a");
+    const bb = own(b, "maxAbsDiff b");
+    this.#sameShape(aa, bb, "maxAbsDiff");
+    const ad = aa.data;
+    const bd = bb.data;
+    const out = new Float64Array(aa.slots);
+    for (let p = 0; p < aa.slots; p++) {
+      let m = 0;
+      for (let r = 0; r < aa.rows[p]; r++) {
+        const x = aa.offset(p) + r * aa.colCap;
+        const y = bb.offset(p) + r * bb.colCap;
+        for (let j = 0; j < aa.cols[p]; j++) {
+          const dlt = Math.abs(ad[x + j] - bd[y + j]);
+          if (dlt > m) m = dlt;
+        }
+      }
+      out[p] = m;
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Nothing to release beyond garbage collection. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** A scratch area of at least `bytes` (reused between calls). */
+  #scratch(bytes: number): number {
+    if (bytes > this.#scratchBytes) {
+      if (this.#scratchBytes > 0) this.#heap.release(this.#scratchAt, this.#scratchBytes);
+      this.#scratchBytes = Math.max(bytes, 2 * this.#scratchBytes);
+      this.#scratchAt = this.#heap.alloc(this.#scratchBytes);
+    }
+    return this.#scratchAt;
+  }
+
+  #dropExtents(t: CpuTensor): void {
+    if (t.extents) this.#heap.release(t.extents.at, 8 * t.slots * t.rowCap);
+    t.extents = null;
+  }
+
+  /** Rows' non-zero ranges of every slot of `t` (cached per version), in module memory. */
+  #extentsOf(t: CpuTensor): Extents {
+    if (t.extents && t.extents.version === t.version) return t.extents;
+    const at = t.extents ? t.extents.at : this.#heap.alloc(8 * t.slots * t.rowCap);
+    const n = t.slots * t.rowCap;
+    const lo = new Int32Array(this.#heap.memory.buffer, at, n);
+    const hi = new Int32Array(this.#heap.memory.buffer, at + 4 * n, n);
+    const d = t.data;
+    for (let p = 0; p < t.slots; p++) {
+      const cols = t.cols[p];
+      for (let r = 0; r < t.rows[p]; r++) {
+        const o = t.offset(p) + r * t.colCap;
+        let a = 0;
+        while (a < cols && d[o + a] === 0) a++;
+        let b = cols;
+        while (b > a && d[o + b - 1] === 0) b--;
+        lo[p * t.rowCap + r] = a;
+        hi[p * t.rowCap + r] = b;
+      }
+    }
+    t.extents = { version: t.version, at };
+    return t.extents;
+  }
+
+  /** The transposed copy of `t` (cached per version). */
+  #transposeOf(t: CpuTensor): CpuTensor {
+    if (t.transposed && t.transposedVersion === t.version) return t.transposed;
+    const tt = t.transposed ??
+      new CpuTensor(this.#heap, { slots: t.slots, rows: t.cols, cols: t.rows });
+    const src = t.data;
+    const dst = tt.data;
+    for (let p = 0; p < t.slots; p++) {
+      tt.rows[p] = t.cols[p];
+      tt.cols[p] = t.rows[p];
+      const so = t.offset(p);
+      const to = tt.offset(p);
+      for (let r = 0; r < t.rows[p]; r++) {
+        const sr = so + r * t.colCap;
+        for (let c = 0; c < t.cols[p]; c++) dst[to + c * tt.colCap + r] = src[sr + c];
+      }
+    }
+    tt.version++;
+    t.transposed = tt;
+    t.transposedVersion = t.version;
+    return tt;
+  }
+
+  #sameShape(a: CpuTensor, b: CpuTensor, what: string): void {
+    if (a.slots !== b.slots) throw new Error(`${what}: ${a.slots} slots against ${b.slots}`);
+    for (let p = 0; p < a.slots; p++) {
+      if (a.rows[p] !== b.rows[p] || a.cols[p] !== b.cols[p]) {
+        throw new Error(`${what}: slot ${p} shapes differ`);
+      }
+    }
+  }
+}
