@@ -12,12 +12,15 @@
  * @module
  */
 export * from "./core/engine/engine.ts";
+export * from "./core/engine/engine_spec.ts";
 export { CpuEngine, type CpuEngineOptions } from "./core/engine/cpu/cpu_engine.ts";
+export { CpuF32Engine, type CpuF32EngineOptions } from "./core/engine/cpu_f32/cpu_f32_engine.ts";
 export {
   type AdapterProbe,
-  type EngineChoice,
+  createEngine,
   type EngineSelection,
   probeWebGpu,
+  resolveEngine,
   selectEngine,
 } from "./core/engine/select.ts";
 export * from "./core/util/rng.ts";

@@ -11,11 +11,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseCpuKernel, parseIntFlag, parseScgState } from "../core/app/flags.ts";
+import { parseIntFlag } from "../core/app/flags.ts";
 import { outPathProblem } from "../core/app/fs.ts";
-import type { ScgState } from "../core/engine/cpu/evaluate.ts";
 import { Progress } from "../core/app/progress.ts";
-import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../core/engine/select.ts";
+import { type EngineSpec, parseEngineSpec } from "../core/engine/engine_spec.ts";
+import { createEngine } from "../core/engine/select.ts";
 import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
 
@@ -63,21 +63,16 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
     return 0;
   }
   if (!values.from) return fail("--from RUN_ID (a finished fig5 run) is required");
-  const choice = (values.engine ?? "cpu-f32") as EngineChoice;
-  if (!ENGINE_CHOICES.includes(choice) || choice === "auto") {
-    return fail(`--engine must be one of ${ENGINE_CHOICES.filter((e) => e !== "auto").join(", ")}`);
-  }
   let levelIndices: number[] | undefined;
-  let workers: number | undefined;
-  let scgState: ScgState | undefined;
-  let kernel: "wasm" | "js" | undefined;
+  let spec: EngineSpec;
   try {
-    scgState = parseScgState(values["scg-state"], { engine: choice });
-    kernel = parseCpuKernel(values["cpu-kernel"], { engine: choice });
+    spec = parseEngineSpec({
+      engine: values.engine,
+      cpuKernel: values["cpu-kernel"],
+      scgState: values["scg-state"],
+      workers: values.workers,
+    }, { default: "cpu-f32" });
     levelIndices = values.levels?.split(",").map((v) => parseIntFlag("levels", v, { min: 0 }));
-    workers = values.workers === undefined
-      ? undefined
-      : parseIntFlag("workers", values.workers, { min: 0, max: 256 });
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -99,7 +94,7 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
     if (run.figure !== "fig5") return fail(`run '${values.from}' is ${run.figure}, not fig5`);
     if (run.status !== "done") return fail(`run '${values.from}' is ${run.status}, not finished`);
     try {
-      engine = (await selectEngine(choice, { workers, scgState, kernel })).engine;
+      engine = await createEngine(spec);
     } catch (err) {
       return fail((err as Error).message);
     }

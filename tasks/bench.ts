@@ -16,10 +16,10 @@ import {
   measureScg,
   numpyAvailable,
   parseBenchArgs,
+  targetLabel,
 } from "../tools/bench/bench.ts";
-import { UsageError } from "../core/app/experiment.ts";
-import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
-import { probeWebGpu } from "../core/engine/select.ts";
+import { UsageError } from "../core/util/errors.ts";
+import { createEngine, probeWebGpu } from "../core/engine/select.ts";
 import type { Engine } from "../core/engine/engine.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -33,7 +33,9 @@ async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const wantsGpu = cfg.engines.some((e) => e.startsWith("webgpu"));
+  const wantsGpu = cfg.engines.some((e) =>
+    e === "webgpu-tfjs" || (typeof e !== "string" && e.engine === "webgpu")
+  );
   const probe = wantsGpu ? await probeWebGpu() : null;
   if (wantsGpu && !probe) {
     console.error("--engines webgpu: no WebGPU adapter is available on this machine");
@@ -43,12 +45,13 @@ async function main(args: string[]): Promise<number> {
   const networks = cfg.networks ??
     [...DEFAULT_NETWORKS, ...(hardwareGpu ? GPU_EXTRA_NETWORKS : [])];
   const rows: BenchRow[] = [];
-  for (const name of cfg.engines) {
-    if (cfg.mode === "scg" && (name === "numpy" || name === "webgpu-tfjs")) {
-      console.log(`${name}: no SCG in this engine; skipped in --mode scg`);
+  for (const target of cfg.engines) {
+    const name = targetLabel(target);
+    if (cfg.mode === "scg" && typeof target === "string") {
+      console.log(`${name}: no SCG in this baseline; skipped in --mode scg`);
       continue;
     }
-    if (name === "numpy") {
+    if (target === "numpy") {
       if (!(await numpyAvailable())) {
         console.log("numpy: python3 with NumPy not found; baseline row skipped");
         continue;
@@ -63,7 +66,7 @@ async function main(args: string[]): Promise<number> {
       scg?: Engine["scg"];
     };
     let peak: number | null = null;
-    if (name === "webgpu-tfjs") {
+    if (target === "webgpu-tfjs") {
       const ops = await import("../tools/study/tfjs_ops.ts");
       await ops.tfjsWebGpuReady();
       peak = gpuPeakGflops(probe!.description);
@@ -73,20 +76,14 @@ async function main(args: string[]): Promise<number> {
         lossAndGrad: ops.tfjsOpsLossAndGrad,
         close: () => Promise.resolve(),
       };
-    } else if (name === "webgpu" || name === "webgpu-host") {
-      const { createWebGpuEngine } = await import("../core/engine/webgpu/webgpu_engine.ts");
-      engine = await createWebGpuEngine({ scgState: name === "webgpu" ? "device" : "host" });
-      peak = gpuPeakGflops(probe!.description);
-      if (probe!.isFallback) {
-        console.log(`webgpu: software adapter (${probe!.description}); expect it to be slow`);
-      }
     } else {
-      const twin = name === "cpu-f32" || name === "cpu-f32-host";
-      engine = new CpuEngine(
-        twin
-          ? { kernel: "wasm-f32", scgState: name === "cpu-f32" ? "device" : "host" }
-          : { kernel: name === "cpu-js" ? "js" : undefined },
-      );
+      engine = await createEngine(target);
+      if (target.engine === "webgpu") {
+        peak = gpuPeakGflops(probe!.description);
+        if (probe!.isFallback) {
+          console.log(`${name}: software adapter (${probe!.description}); expect it to be slow`);
+        }
+      }
     }
     console.log(`${name}: ${engine.description}`);
     try {

@@ -9,12 +9,13 @@ import {
   DMS_EVAL_FLOPS,
   formatTable,
   parseBenchArgs,
+  targetLabel,
 } from "../tools/bench/bench.ts";
 import { UsageError } from "../core/app/experiment.ts";
 
 Deno.test("bench flags: defaults, lists and bad input", () => {
   const d = parseBenchArgs([]);
-  assert.deepEqual(d.engines, ["cpu", "webgpu"]);
+  assert.deepEqual(d.engines.map(targetLabel), ["cpu", "webgpu"]);
   assert.equal(d.networks, null);
   const c = parseBenchArgs([
     "--engines",
@@ -25,16 +26,25 @@ Deno.test("bench flags: defaults, lists and bad input", () => {
     "--out",
     "x.json",
   ]);
-  assert.deepEqual(c.engines, ["cpu", "numpy"]);
+  assert.deepEqual(c.engines.map(targetLabel), ["cpu", "numpy"]);
   assert.deepEqual(c.networks, [1, 16]);
   assert.equal(c.seconds, 0.5);
   assert.equal(c.out, "x.json");
   assert.equal(c.mode, "grad");
-  const s = parseBenchArgs(["--mode", "scg", "--steps", "20", "--engines", "webgpu,webgpu-host"]);
-  assert.deepEqual([s.mode, s.steps, s.engines], ["scg", 20, ["webgpu", "webgpu-host"]]);
+  const s = parseBenchArgs(["--mode", "scg", "--steps", "20", "--engines", "webgpu,webgpu:host"]);
+  assert.deepEqual([s.mode, s.steps], ["scg", 20]);
+  assert.deepEqual(s.engines, [
+    { engine: "webgpu", scgState: "device" },
+    { engine: "webgpu", scgState: "host" },
+  ]);
+  const t = parseBenchArgs(["--engines", "cpu:js,cpu-f32:host,webgpu-tfjs"]);
+  assert.deepEqual(t.engines.map(targetLabel), ["cpu:js", "cpu-f32:host", "webgpu-tfjs"]);
   for (
     const bad of [
       ["--engines", "gpu"],
+      ["--engines", "cpu:fast"],
+      ["--engines", "cpu-f32:js"],
+      ["--engines", "cpu:"],
       ["--networks", "0"],
       ["--networks", "a"],
       ["--seconds", "-1"],

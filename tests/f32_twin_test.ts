@@ -32,7 +32,9 @@ import { magnitudePrune } from "../core/rnn/prune.ts";
 import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/engine/cpu_f32/wasm_f32_kernels.ts";
 import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";
 import { probeWebGpu, selectEngine } from "../core/engine/select.ts";
+import { cpuF32Spec, parseEngineRequest } from "../core/engine/engine_spec.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { CpuF32Engine } from "../core/engine/cpu_f32/cpu_f32_engine.ts";
 import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
 import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
@@ -145,8 +147,8 @@ for (const scgState of ["device", "host"] as const) {
       { data, w: pruned.w, mask: pruned.mask },
     ];
     const opts = { stopRule: "dms" as const, kMax: 20, sigmaY: 0.1 };
-    const serial = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState });
-    const parallel = new CpuEngine({ workers: 2, kernel: "wasm-f32", scgState });
+    const serial = new CpuF32Engine({ workers: 0, scgState });
+    const parallel = new CpuF32Engine({ workers: 2, scgState });
     try {
       const [a, b] = await serial.scg(jobs, opts);
       assertRel(a.startLoss, 7.77872628544, 2e-6, "start loss");
@@ -188,8 +190,8 @@ Deno.test("f32 twin engine: device and host SCG drivers decide alike near a teac
   // at the same step with the same evaluation counts, and a step-size failure at the same step.
   const shape = { n: 5, ni: 3, no: 2, outputBias: true };
   const jobs = teacherJobs(shape, [0, 1e-5, 1e-4, 1e-3], { seed: 5 });
-  const device = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
-  const host = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState: "host" });
+  const device = new CpuF32Engine({ workers: 0 });
+  const host = new CpuF32Engine({ workers: 0, scgState: "host" });
   const dms = { stopRule: "dms" as const, kMax: 20 };
   const rd = await device.scg(jobs, dms);
   const rh = await host.scg(jobs, dms);
@@ -208,11 +210,10 @@ Deno.test("f32 twin engine: device and host SCG drivers decide alike near a teac
   assert.equal(device.arithmetic, "cpu-f32-scgdev-wasm");
   assert.equal(host.arithmetic, "cpu-f32-wasm");
   assert.match(device.description, /SCG as on the device/);
-  assert.throws(() => new CpuEngine({ scgState: "host" }), /needs kernel wasm-f32/);
 });
 
 Deno.test("f32 twin engine: selected only by name", async () => {
-  const { engine, reason } = await selectEngine("cpu-f32", { workers: 0 });
+  const { engine, reason } = await selectEngine(cpuF32Spec({ workers: 0 }));
   try {
     assert.equal(engine.name, "cpu-f32");
     assert.equal(engine.precision, "float32");
@@ -221,8 +222,11 @@ Deno.test("f32 twin engine: selected only by name", async () => {
   } finally {
     await engine.close();
   }
-  await assert.rejects(selectEngine("cpu-f32", { kernel: "js" }), /does not apply/);
-  const auto = await selectEngine("auto", { workers: 0 });
+  assert.throws(
+    () => parseEngineRequest({ engine: "cpu-f32", cpuKernel: "js" }),
+    /does not apply to cpu-f32/,
+  );
+  const auto = await selectEngine({ engine: "auto", workers: 0 });
   try {
     assert.notEqual(auto.engine.name, "cpu-f32");
   } finally {
@@ -286,7 +290,7 @@ for (const scgState of ["device", "host"] as const) {
     const key = Object.keys(FIG5_EMBEDDED_STARTS.entries)[0];
     const w0 = Float64Array.from(FIG5_EMBEDDED_STARTS.entries[key].w);
     const data = dmsTrainingSet(new Rng(4242));
-    const engine = new CpuEngine({ workers: 0, kernel: "wasm-f32", scgState });
+    const engine = new CpuF32Engine({ workers: 0, scgState });
     try {
       const [r] = await engine.scg([{ data, w: w0, mask: null }], { stopRule: "dms", sigmaY: 0.1 });
       assert.equal(r.failure, undefined);

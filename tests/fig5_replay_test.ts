@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { runExperimentCli } from "../core/app/cli.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { CpuF32Engine } from "../core/engine/cpu_f32/cpu_f32_engine.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { fig5 } from "../experiments/fig5.ts";
 import { replayFig5Levels, summarizeReplay } from "../experiments/fig5_replay.ts";
@@ -44,7 +45,7 @@ Deno.test("fig5 replay: same arithmetic reproduces every stored retraining; floa
     assert.ok(runId);
     const store = await ResultStore.open(path);
     const same = new CpuEngine({ workers: 0 });
-    const twin = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
+    const twin = new CpuF32Engine({ workers: 0 });
     try {
       const rows = await replayFig5Levels(store, runId, { engine: same });
       assert.equal(rows.length, 2 * 2 * 2, "networks x levels x lineages");
@@ -81,7 +82,7 @@ Deno.test("precision-check CLI: bad input is one error line and exit code 2", as
       [["--from", "x", "--engine", "gpu"], /--engine must be one of/],
       [["--from", "x", "--scg-state", "both"], /--scg-state must be device or host/],
       [["--from", "x", "--engine", "cpu", "--scg-state", "host"], /not cpu/],
-      [["--from", "x", "--cpu-kernel", "c"], /--cpu-kernel must be wasm or js/],
+      [["--from", "x", "--cpu-kernel", "c"], /--cpu-kernel must be .*wasm.*js/],
       [["--from", "x", "--cpu-kernel", "js"], /does not apply to cpu-f32/],
       [["--from", "x", "--out", `${dir}/no/such/folder/x.json`], /--out: folder .* does not exist/],
       [["--from", "x", "--bogus"], /bogus/],

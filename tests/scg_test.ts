@@ -9,8 +9,13 @@ import { loss, lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { countZerosA, magnitudePrune } from "../core/rnn/prune.ts";
 import { type EvalRequest, scgConstants, scgPopulation } from "../core/rnn/scg.ts";
-import { defaultKernelBuild, type KernelBuild, scgCpu } from "../core/engine/cpu/evaluate.ts";
-import { wasmKernelsAvailable } from "../core/engine/cpu/wasm_kernels.ts";
+import { scgCpu } from "../core/engine/cpu/evaluate.ts";
+import {
+  CPU_KERNEL_BUILD_NAMES,
+  CPU_KERNEL_BUILDS,
+  type CpuKernelBuild,
+  defaultKernelBuild,
+} from "../core/engine/cpu/kernel_builds.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { trainPopulation } from "../core/rnn/train.ts";
 import { Rng } from "../core/util/rng.ts";
@@ -26,7 +31,9 @@ function evaluateBatch(requests: EvalRequest[]): number[] {
 }
 
 /** Kernel builds to check: the reference, plus WebAssembly where this runtime has it. */
-const BUILDS: KernelBuild[] = wasmKernelsAvailable() ? ["js", "wasm"] : ["js"];
+const BUILDS: CpuKernelBuild[] = CPU_KERNEL_BUILD_NAMES.filter((b) =>
+  CPU_KERNEL_BUILDS[b].available()
+);
 
 Deno.test("scg constants: defaults of spec 5.3 and the history length", () => {
   const c = scgConstants({ stopRule: "dms" }, 1110);
@@ -43,12 +50,10 @@ Deno.test("spec 12.2 SCG: 20 steps from the test weights (every kernel build)", 
   for (const build of BUILDS) specScg(build);
 });
 
-function specScg(build: KernelBuild): void {
+function specScg(build: CpuKernelBuild): void {
   const w = specWeights(DMS_SHAPE, 0.5);
   const data = dmsTrials();
-  const [r] = scgCpu([{ data, w, mask: null }], { stopRule: "dms", kMax: 20, sigmaY: 0.1 }, {
-    build,
-  });
+  const [r] = scgCpu([{ data, w, mask: null }], { stopRule: "dms", kMax: 20, sigmaY: 0.1 }, build);
   assertRel(r.startLoss, 7.77872628544, 1e-10, "start loss");
   assertRel(r.endLoss, 0.03470560305, 1e-9, `loss after 20 steps (${build})`);
   assertRel(loss(DMS_SHAPE, r.w, data), r.endLoss, 1e-13, "endLoss is the loss at w");
@@ -65,7 +70,7 @@ Deno.test("spec 12.2 SCG: prune(A, 0.5) and 20 masked steps keep the 450 zeros",
   for (const build of BUILDS) specPrunedScg(build);
 });
 
-function specPrunedScg(build: KernelBuild): void {
+function specPrunedScg(build: CpuKernelBuild): void {
   const w = specWeights(DMS_SHAPE, 0.5);
   const data = dmsTrials();
   const pr = magnitudePrune(DMS_SHAPE, w, 0.5);
@@ -78,7 +83,7 @@ function specPrunedScg(build: KernelBuild): void {
     stopRule: "dms",
     kMax: 20,
     sigmaY: 0.1,
-  }, { build });
+  }, build);
   assertRel(r.endLoss, 0.03490151501, 1e-9, `loss after 20 masked steps (${build})`);
   assert.equal(countZerosA(DMS_SHAPE, r.w), 450);
   for (let k = L.a; k < L.c; k++) {

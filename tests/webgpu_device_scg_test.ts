@@ -16,7 +16,7 @@ import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
 import type { Engine, ScgJob, ScgOptions } from "../core/engine/engine.ts";
 import { Rng } from "../core/util/rng.ts";
-import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { CpuF32Engine } from "../core/engine/cpu_f32/cpu_f32_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
   assertRel,
@@ -85,7 +85,7 @@ gpuTest(
     // The CPU twin of device SCG (its kernels match bit for bit: tests/scg_twin_test.ts) decides
     // the same. (Not in the failure case below: whether a sub-resolution probe gives exactly
     // g' = g there depends on the last bit of tanh, which differs between the GPU and the twin.)
-    const twin = new CpuEngine({ workers: 0, kernel: "wasm-f32" });
+    const twin = new CpuF32Engine({ workers: 0 });
     const rt = await twin.scg(jobs, dms);
     rd.forEach((r, i) => sameBookkeeping(r, rh[i], `DMS rule, network ${i}`));
     rd.forEach((r, i) => sameBookkeeping(rt[i], r, `DMS rule, twin vs device, network ${i}`));

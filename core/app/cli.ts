@@ -14,10 +14,12 @@ import {
   type RunContext,
   UsageError,
 } from "./experiment.ts";
-import { parseCpuKernel, parseIntFlag, parseScgState } from "./flags.ts";
+import { parseIntFlag } from "./flags.ts";
 import { outPathProblem, pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
-import { ENGINE_CHOICES, type EngineChoice, selectEngine } from "../engine/select.ts";
+import { selectEngine } from "../engine/select.ts";
+import { EngineUnavailableError } from "../engine/engine.ts";
+import { parseEngineRequest } from "../engine/engine_spec.ts";
 import {
   newRunId,
   resolveStorePath,
@@ -147,17 +149,12 @@ export async function runExperimentCli<C extends BaseConfig>(
       print(usage(experiment as unknown as Experiment));
       return EXIT.ok;
     }
-    const engineChoice = String(flags.engine ?? "auto");
-    if (!(ENGINE_CHOICES as readonly string[]).includes(engineChoice)) {
-      throw new UsageError(
-        `--engine must be one of ${ENGINE_CHOICES.join(", ")}, got '${engineChoice}'`,
-      );
-    }
-    const workers = flags.workers !== undefined
-      ? parseIntFlag("workers", String(flags.workers), { min: 0, max: 256 })
-      : undefined;
-    const kernel = parseCpuKernel(flags["cpu-kernel"], { engine: engineChoice });
-    const scgState = parseScgState(flags["scg-state"], { engine: engineChoice });
+    const engineRequest = parseEngineRequest({
+      engine: flags.engine,
+      cpuKernel: flags["cpu-kernel"],
+      scgState: flags["scg-state"],
+      workers: flags.workers,
+    });
     if (typeof flags.out === "string") await checkOutPath(flags.out);
     const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
 
@@ -203,11 +200,7 @@ export async function runExperimentCli<C extends BaseConfig>(
       store = await openStore(storePath);
     }
 
-    const { engine, reason } = await selectEngine(engineChoice as EngineChoice, {
-      workers,
-      kernel,
-      scgState,
-    });
+    const { engine, reason } = await selectEngine(engineRequest);
     try {
       print(`${experiment.id}: ${experiment.title}`);
       print(
@@ -321,15 +314,14 @@ export async function runExperimentCli<C extends BaseConfig>(
       await engine.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof StoreError) {
+    if (
+      err instanceof UsageError || err instanceof StoreError ||
+      err instanceof EngineUnavailableError
+    ) {
       printError(`error: ${err.message}`);
       return EXIT.usage;
     }
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    if (/WebGPU/.test(msg)) {
-      printError(`error: ${msg}`);
-      return EXIT.usage;
-    }
     printError(`error: ${msg}`);
     return EXIT.failed;
   } finally {

@@ -6,7 +6,6 @@
  * @module
  */
 import { UsageError } from "./experiment.ts";
-import type { ScgState } from "../engine/cpu/evaluate.ts";
 
 /** Options of {@link parseIntFlag}. */
 export interface IntRange {
@@ -70,52 +69,4 @@ export function parseLevels(value: string, name = "levels"): number[] {
     }
   }
   return levels;
-}
-
-/**
- * An engine option flag: one of `choices`, and not for the engine `excluded` (`why` says so).
- * Undefined when absent.
- */
-function engineOption<T extends string>(
-  name: string,
-  value: unknown,
-  rule: { choices: readonly T[]; engine: string; excluded: string; why: string },
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(rule.choices as readonly unknown[]).includes(value)) {
-    throw new UsageError(
-      `--${name} must be ${rule.choices.join(" or ")}, got '${String(value)}'`,
-    );
-  }
-  if (rule.engine === rule.excluded) throw new UsageError(`--${name} ${rule.why}`);
-  return value as T;
-}
-
-/**
- * Parses `--scg-state` (device or host; undefined when absent) for the engine named by `engine`:
- * it chooses the SCG driver of the float32 engines, so the float64 `cpu` engine rejects it.
- */
-export function parseScgState(value: unknown, options: { engine: string }): ScgState | undefined {
-  return engineOption<ScgState>("scg-state", value, {
-    choices: ["device", "host"],
-    engine: options.engine,
-    excluded: "cpu",
-    why: "applies to the float32 engines (webgpu, cpu-f32), not cpu",
-  });
-}
-
-/**
- * Parses `--cpu-kernel` (wasm or js; undefined when absent), the float64 kernel build, for the
- * engine named by `engine`: it does not apply to the float32 twin `cpu-f32`.
- */
-export function parseCpuKernel(
-  value: unknown,
-  options: { engine: string },
-): "wasm" | "js" | undefined {
-  return engineOption<"wasm" | "js">("cpu-kernel", value, {
-    choices: ["wasm", "js"],
-    engine: options.engine,
-    excluded: "cpu-f32",
-    why: "selects a float64 build; it does not apply to cpu-f32",
-  });
 }

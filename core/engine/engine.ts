@@ -129,6 +129,18 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * An engine that cannot run on this machine (WebGPU asked for without an adapter): the CLI treats
+ * it as bad input (one `error:` line, exit code 2).
+ */
+export class EngineUnavailableError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineUnavailableError";
+  }
+}
+
 /** FLOPs of one gradient evaluation (forward + BPTT), counting a multiply-add as 2. */
 export function gradFlops(shape: RnnShape, s: number, t: number): number {
   const { n, ni, no } = shape;

@@ -1,40 +1,26 @@
 /**
- * Engine selection for `--engine auto|cpu|webgpu|cpu-f32`. `auto` picks WebGPU only on a hardware
- * adapter: a software adapter (llvmpipe, `isFallbackAdapter`) is slower than the CPU engine.
- * `cpu-f32`, the CPU float32 twin of the WebGPU engine's arithmetic, is a study tool for the
- * float32-versus-float64 comparison and is only ever used when asked for by name.
+ * From an engine value to a running engine. {@link resolveEngine} turns a request (`auto` or an
+ * {@link EngineSpec}) into a spec and a one-line reason: `auto` picks WebGPU only on a hardware
+ * adapter, because a software adapter (llvmpipe, `isFallbackAdapter`) is slower than the CPU
+ * engine; `cpu-f32`, the CPU float32 twin of the WebGPU engine's arithmetic, is a study tool for
+ * the float32-versus-float64 comparison and is only ever used when asked for by name.
+ * {@link createEngine} builds the engine of a spec; {@link selectEngine} does both.
  *
  * @module
  */
-import type { Engine } from "./engine.ts";
+import { type Engine, EngineUnavailableError } from "./engine.ts";
 import { CpuEngine } from "./cpu/cpu_engine.ts";
-import type { KernelBuild, ScgState } from "./cpu/evaluate.ts";
+import { CpuF32Engine } from "./cpu_f32/cpu_f32_engine.ts";
+import { cpuSpec, type EngineRequest, type EngineSpec, webGpuSpec } from "./engine_spec.ts";
 
-/** Values of `--engine`, in the order help texts and errors list them. */
-export const ENGINE_CHOICES = ["auto", "cpu", "webgpu", "cpu-f32"] as const;
-
-/** Values of `--engine`. */
-export type EngineChoice = typeof ENGINE_CHOICES[number];
-
-/** The chosen engine and a one-line reason printed by the CLI. */
+/** The chosen engine, its spec, and a one-line reason printed by the CLI. */
 export interface EngineSelection {
   /** The engine, ready to use. */
   engine: Engine;
+  /** The engine value it was built from. */
+  spec: EngineSpec;
   /** Why it was picked. */
   reason: string;
-}
-
-/** Options of {@link selectEngine}. */
-export interface SelectOptions {
-  /** CPU worker count (default: hardware concurrency). */
-  workers?: number;
-  /** Float64 CPU kernel build (default: WebAssembly SIMD when available); not for cpu-f32. */
-  kernel?: Exclude<KernelBuild, "wasm-f32">;
-  /**
-   * Float32 engines (webgpu, cpu-f32): where SCG's state lives, "device" (default) or "host"
-   * (see docs/gpu.md); not for the float64 CPU engine.
-   */
-  scgState?: ScgState;
 }
 
 /** Information about the WebGPU adapter, or null when there is none. */
@@ -66,47 +52,61 @@ export async function probeWebGpu(): Promise<AdapterProbe | null> {
   return { description, isFallback };
 }
 
-/** Creates the engine named by `choice`. Throws a one-line error when WebGPU is asked for but absent. */
-export async function selectEngine(
-  choice: EngineChoice,
-  options: SelectOptions = {},
-): Promise<EngineSelection> {
-  const { scgState } = options;
-  if (choice === "cpu") {
-    // The float64 engine rejects an SCG driver choice itself.
-    const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel, scgState });
-    return { engine, reason: "requested with --engine cpu" };
-  }
-  if (choice === "cpu-f32") {
-    if (options.kernel !== undefined) {
-      throw new Error(
-        "--cpu-kernel selects a float64 build and does not apply to --engine cpu-f32",
-      );
-    }
-    const engine = new CpuEngine({ workers: options.workers, kernel: "wasm-f32", scgState });
-    return { engine, reason: "requested with --engine cpu-f32" };
+/**
+ * The spec a request resolves to on this machine, and why. Throws
+ * {@link EngineUnavailableError} when WebGPU is asked for by name but there is no adapter.
+ */
+export async function resolveEngine(
+  request: EngineRequest,
+): Promise<{ spec: EngineSpec; reason: string }> {
+  if (request.engine === "cpu" || request.engine === "cpu-f32") {
+    return { spec: request, reason: `requested with --engine ${request.engine}` };
   }
   const probe = await probeWebGpu();
-  if (choice === "webgpu") {
-    if (!probe) throw new Error("--engine webgpu: no WebGPU adapter is available on this machine");
-    const engine = await createWebGpuEngine(scgState);
-    return { engine, reason: `requested with --engine webgpu (adapter: ${probe.description})` };
+  if (request.engine === "webgpu") {
+    if (!probe) {
+      throw new EngineUnavailableError(
+        "--engine webgpu: no WebGPU adapter is available on this machine",
+      );
+    }
+    return {
+      spec: request,
+      reason: `requested with --engine webgpu (adapter: ${probe.description})`,
+    };
   }
   if (probe && !probe.isFallback) {
-    const engine = await createWebGpuEngine(scgState);
-    return { engine, reason: `auto: hardware WebGPU adapter found (${probe.description})` };
+    return {
+      spec: webGpuSpec({ scgState: request.scgState }),
+      reason: `auto: hardware WebGPU adapter found (${probe.description})`,
+    };
   }
-  const engine = new CpuEngine({ workers: options.workers, kernel: options.kernel });
-  const why =
+  const reason =
     (probe
       ? `auto: only a software WebGPU adapter (${probe.description}), slower than the CPU engine`
       : "auto: no WebGPU adapter") +
-    (scgState !== undefined ? " (--scg-state does not apply to the float64 CPU engine)" : "");
-  return { engine, reason: why };
+    (request.scgState !== undefined
+      ? " (--scg-state does not apply to the float64 CPU engine)"
+      : "");
+  return { spec: cpuSpec({ kernel: request.kernel, workers: request.workers }), reason };
 }
 
-async function createWebGpuEngine(scgState: ScgState | undefined): Promise<Engine> {
-  // Imported lazily so the CPU path never loads tfjs.
-  const mod = await import("./webgpu/webgpu_engine.ts");
-  return await mod.createWebGpuEngine({ scgState });
+/** Builds the engine of a spec. */
+export async function createEngine(spec: EngineSpec): Promise<Engine> {
+  switch (spec.engine) {
+    case "cpu":
+      return new CpuEngine({ workers: spec.workers, kernel: spec.kernel });
+    case "cpu-f32":
+      return new CpuF32Engine({ workers: spec.workers, scgState: spec.scgState });
+    case "webgpu": {
+      // Imported lazily so the CPU path never loads tfjs.
+      const mod = await import("./webgpu/webgpu_engine.ts");
+      return await mod.createWebGpuEngine({ scgState: spec.scgState });
+    }
+  }
+}
+
+/** Resolves a request and builds its engine. */
+export async function selectEngine(request: EngineRequest): Promise<EngineSelection> {
+  const { spec, reason } = await resolveEngine(request);
+  return { engine: await createEngine(spec), spec, reason };
 }

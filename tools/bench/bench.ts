@@ -12,35 +12,56 @@ import { gradFlops } from "../../core/engine/engine.ts";
 import { DMS_INIT, DMS_SHAPE, initWeights } from "../../core/rnn/network.ts";
 import { dmsTrainingSet } from "../../core/dms/task.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
-import { UsageError } from "../../core/app/experiment.ts";
+import { UsageError } from "../../core/util/errors.ts";
+import {
+  cpuSpec,
+  ENGINE_NAMES,
+  type EngineSpec,
+  formatEngineSpec,
+  parseEngineSpecText,
+  webGpuSpec,
+} from "../../core/engine/engine_spec.ts";
 import { parseIntFlag, parseNumberFlag } from "../../core/app/flags.ts";
 
 /**
- * Engines the bench knows. `cpu-f32` is the CPU float32 twin of the WebGPU engine's arithmetic
- * (SCG as on the device; `cpu-f32-host`: as the host driver, the same in grad mode);
- * `webgpu-host` is the WebGPU engine with SCG's state on the host (the "before" of device SCG;
- * the same as `webgpu` in grad mode);
- * `numpy` is the float64 NumPy + OpenBLAS baseline (python3);
- * `webgpu-tfjs` is the gradient written with generic tfjs ops on the webgpu backend (the
- * "before" of the fused kernels).
+ * Baselines the bench measures beside the engines (no SCG): `numpy` is the float64 NumPy +
+ * OpenBLAS baseline (python3); `webgpu-tfjs` is the gradient written with generic tfjs ops on the
+ * webgpu backend (the "before" of the fused kernels).
  */
-export const BENCH_ENGINES = [
-  "cpu",
-  "cpu-js",
-  "cpu-f32",
-  "cpu-f32-host",
-  "webgpu",
-  "webgpu-host",
-  "webgpu-tfjs",
-  "numpy",
-] as const;
-/** One of {@link BENCH_ENGINES}. */
-export type BenchEngine = typeof BENCH_ENGINES[number];
+export const BENCH_BASELINES = ["numpy", "webgpu-tfjs"] as const;
+/** One of {@link BENCH_BASELINES}. */
+export type BenchBaseline = typeof BENCH_BASELINES[number];
+
+/**
+ * What one `--engines` entry names: an engine value in its compact form (`cpu`, `cpu:js`,
+ * `cpu-f32`, `cpu-f32:host`, `webgpu`, `webgpu:host`; core/engine/engine_spec.ts), or a baseline.
+ */
+export type BenchTarget = EngineSpec | BenchBaseline;
+
+/** Parses one `--engines` entry. */
+export function parseBenchTarget(text: string): BenchTarget {
+  const t = text.trim();
+  const baseline = BENCH_BASELINES.find((b) => b === t);
+  if (baseline) return baseline;
+  const name = t.split(":")[0];
+  if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+    throw new UsageError(
+      `--engines: unknown engine '${t}' (engines: ${ENGINE_NAMES.join(", ")}, each with an ` +
+        `optional :SETTING; baselines: ${BENCH_BASELINES.join(", ")})`,
+    );
+  }
+  return parseEngineSpecText(t, { flag: "engines" });
+}
+
+/** The row label of a target. */
+export function targetLabel(target: BenchTarget): string {
+  return typeof target === "string" ? target : formatEngineSpec(target);
+}
 
 /** Parsed `deno task bench` flags. */
 export interface BenchConfig {
-  /** Engines in table order. */
-  engines: BenchEngine[];
+  /** Engines and baselines in table order. */
+  engines: BenchTarget[];
   /** Population sizes; null = default (1, 16, 100, 400, plus 1000, 4000 on a hardware GPU). */
   networks: number[] | null;
   /** Measuring time per row, seconds. */
@@ -89,7 +110,7 @@ export const GPU_EXTRA_NETWORKS: readonly number[] = [1000, 4000];
 /** Parses the bench's flags; throws {@link UsageError} on bad input. */
 export function parseBenchArgs(args: readonly string[]): BenchConfig {
   const cfg: BenchConfig = {
-    engines: ["cpu", "webgpu"],
+    engines: [cpuSpec(), webGpuSpec()],
     networks: null,
     seconds: 3,
     out: null,
@@ -105,15 +126,7 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
     const value = eq > 0 ? a.slice(eq + 1) : args[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     if (name === "engines") {
-      const list = value.split(",").map((s) => s.trim());
-      for (const e of list) {
-        if (!(BENCH_ENGINES as readonly string[]).includes(e)) {
-          throw new UsageError(
-            `--engines: unknown engine '${e}' (known: ${BENCH_ENGINES.join(", ")})`,
-          );
-        }
-      }
-      cfg.engines = list as BenchEngine[];
+      cfg.engines = value.split(",").map(parseBenchTarget);
     } else if (name === "networks") {
       const list = value.split(",").map((s) => s.trim());
       cfg.networks = list.map((s) => {
@@ -143,7 +156,7 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
 
 /** Usage text. */
 export const BENCH_USAGE =
-  `usage: deno task bench [--engines cpu,cpu-js,cpu-f32,cpu-f32-host,webgpu,webgpu-host,webgpu-tfjs,numpy]
+  `usage: deno task bench [--engines cpu,cpu:js,cpu-f32,cpu-f32:host,webgpu,webgpu:host,webgpu-tfjs,numpy]
                        [--networks 1,16,100,400] [--seconds S] [--out FILE]
                        [--mode grad|scg] [--steps N]`;
 

@@ -9,17 +9,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import type {
-  Engine,
-  ForwardResult,
-  GradJob,
-  GradResult,
-  ScgJob,
-  ScgOptions,
-  ScgResult,
-  SequenceSet,
+import {
+  type Engine,
+  EngineUnavailableError,
+  type ForwardResult,
+  type GradJob,
+  type GradResult,
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  type SequenceSet,
 } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
+import type { ScgState } from "../engine_spec.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
 import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../rnn/scg.ts";
 import { deviceScg, df32Exact } from "./device_scg.ts";
@@ -46,7 +48,7 @@ export interface WebGpuEngineOptions {
    * the default curvature and loss changes, and a shader compiler that keeps double-float sums
    * exact (checked once); otherwise the engine uses "host" and says so in its description.
    */
-  scgState?: "device" | "host";
+  scgState?: ScgState;
   /** Device SCG: steps between looks at which networks are done (default 25). */
   checkEvery?: number;
 }
@@ -261,11 +263,15 @@ function deviceStateUsable(options: WebGpuEngineOptions): boolean {
 async function backendDevice(): Promise<{ device: GPUDevice; info: string }> {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (!gpu) {
-    throw new Error("webgpu: navigator.gpu is not available (run Deno with --unstable-webgpu)");
+    throw new EngineUnavailableError(
+      "webgpu: navigator.gpu is not available (run Deno with --unstable-webgpu)",
+    );
   }
   if (tf.getBackend() !== "webgpu") {
     const ok = await tf.setBackend("webgpu");
-    if (!ok) throw new Error("webgpu: no WebGPU adapter is available on this machine");
+    if (!ok) {
+      throw new EngineUnavailableError("webgpu: no WebGPU adapter is available on this machine");
+    }
     await tf.ready();
   }
   const backend = tf.backend() as unknown as {
