@@ -29,6 +29,13 @@ export interface DbmProtocol {
   classifier: { cRaw: number; cEncoding: number; tolerance: number; maxIterations: number };
   /** Generated digits kept per checkpoint for sample grids (Fig 4C; at least 200 in --out). */
   keepSamples: number;
+  /** Random Bern(0.5) patterns of the quality reference (60,000 at every scale, spec 8.2). */
+  referencePatterns: number;
+  /**
+   * Encoding classifier (Fig 3B) at every checkpoint: mean-field h2 encodings of the DBM's
+   * training digits and of the test digits, with the mean-field settings given here.
+   */
+  encoding: { enabled: boolean; maxIterations: number; tolerance: number };
 }
 
 const MOMENTUM = [0.5, 0.5, 0.5, 0.5, 0.5, 0.9];
@@ -61,6 +68,8 @@ export function paperProtocol(): DbmProtocol {
     evaluateBeforeRetraining: true,
     classifier: { cRaw: 0.1, cEncoding: 1.0, tolerance: 1e-6, maxIterations: 800 },
     keepSamples: 200,
+    referencePatterns: 60000,
+    encoding: { enabled: true, maxIterations: 50, tolerance: 1e-7 },
   };
 }
 
@@ -68,7 +77,8 @@ export function paperProtocol(): DbmProtocol {
  * The REDUCED default (spec 15 compute note): one seed, 1,000 training digits, 2 epochs per
  * stage in mini-batches of 10, at most 5 mean-field iterations, 50 chains, 3 pruning iterations
  * with one retraining epoch each, 2,000 samples per checkpoint from 500 chains after 20 sweeps
- * each, and no evaluation between pruning and retraining. The learning-rate lists are the paper's
+ * each, no evaluation between pruning and retraining, and no encoding classifier (bm-fig3 turns
+ * it on). The learning-rate lists are the paper's
  * (read with `sched`, so a 2-epoch stage uses their entries 1 and 2).
  */
 export function reducedProtocol(): DbmProtocol {
@@ -90,5 +100,6 @@ export function reducedProtocol(): DbmProtocol {
     sampler: { chains: 500, sweeps: 20, samples: 2000 },
     prune: { ...p.prune, iterations: 3 },
     evaluateBeforeRetraining: false,
+    encoding: { enabled: false, maxIterations: 5, tolerance: 1e-7 },
   };
 }
