@@ -4,6 +4,7 @@
  *
  * - `GET /api/runs` -> `{version, runs: RunSummary[]}`
  * - `GET /api/runs/:id[?param=value]` -> {@link RunDetail} (400 bad id or parameter, 404 unknown)
+ * - `GET /api/runs/:id/config` -> {@link RunConfigBody} (config, seed, engine, versions: for diffs)
  * - `GET /api/events` -> server-sent events: `hello` then `update` `{version, runs}` on every store
  *   change made by any process
  * - anything else -> a file of the bundled UI (never outside its folder), or 404
@@ -81,6 +82,13 @@ export function createApp(options: AppOptions): DashboardApp {
       if (err instanceof BadParameter) return jsonError(c, 400, err.message);
       throw err;
     }
+  });
+
+  app.get("/api/runs/:id/config", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return jsonError(c, 400, "malformed run id");
+    const body = await data.config(id);
+    return body ? c.json(body) : jsonError(c, 404, `no run '${id}'`);
   });
 
   app.get("/api/events", () => {

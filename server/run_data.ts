@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Experiment } from "../core/app/experiment.ts";
-import type { Panel, PanelParameter } from "../core/app/panels.ts";
+import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 
 /** Experiments the server knows, by id (the `figure` field of a run). */
@@ -47,6 +47,72 @@ export interface RunSummary {
   summary: string;
   /** Failure reason or notes. */
   message: string | null;
+  /** Phase of a running run (written by the CLI as the run record's `phase`), else null. */
+  phase?: RunPhase | null;
+  /** Time left of a running run: the CLI's estimate, else one from finished units, else null. */
+  eta?: RunEta | null;
+}
+
+/** The phase a running run is in, e.g. `{label: "starting networks", done: 2, total: 6}`. */
+export interface RunPhase {
+  /** What is being done ("starting networks", "level 0.3", ...). */
+  label: string;
+  /** Work done in this phase, in the phase's own measure. */
+  done: number;
+  /** Work of the whole phase. */
+  total: number;
+}
+
+/** An estimate of the time left; the dashboard counts down from `at`. */
+export interface RunEta {
+  /** Milliseconds left at time `at`. */
+  remainingMs: number;
+  /** ISO time the estimate was made. */
+  at: string;
+  /** Where it comes from: the CLI's own estimate, or finished units over elapsed time. */
+  source: "cli" | "units";
+  /** Caveat shown beside it (e.g. "capped iterations: an upper bound"). */
+  note?: string;
+}
+
+/** Mean training loss per outer iteration of one stage (e.g. "level 0.7"), a series per lineage. */
+export interface TrainingStage {
+  /** Stage label: the unit key's names plus its level / noise, e.g. "level 0.7". */
+  stage: string;
+  /** One series per lineage: mean with an SEM band, n per iteration. */
+  series: PanelSeries[];
+}
+
+/** Loss per outer iteration of networks training right now (the run record's `liveLoss`). */
+export interface LiveLoss {
+  /** Lineage, e.g. "pruned", "unpruned" or "starting". */
+  lineage: string;
+  /** Network index. */
+  network: number;
+  /** Loss at the start of each outer iteration so far. */
+  loss: number[];
+}
+
+/** Body of `GET /api/runs/:id/config`: what a config diff needs. */
+export interface RunConfigBody {
+  /** Run id. */
+  id: string;
+  /** Experiment id. */
+  figure: string;
+  /** The run's resolved config. */
+  config: Record<string, unknown>;
+  /** Master seed. */
+  seed: number;
+  /** Engine name. */
+  engine: string;
+  /** Engine details. */
+  engineDescription: string;
+  /** Preset name. */
+  preset: string;
+  /** True unless the paper's full protocol. */
+  reduced: boolean;
+  /** Versions of prunelab, Deno, ... */
+  versions: Record<string, string>;
 }
 
 /** Body of `GET /api/runs/:id`. */
@@ -65,6 +131,10 @@ export interface RunDetail {
   units: number;
   /** Set when the panels could not be produced (unknown experiment). */
   notice: string | null;
+  /** Training-loss curves from the units' `lossHistory`, one entry per stage (may be empty). */
+  training?: TrainingStage[];
+  /** Networks training now (the run record's `liveLoss`, when the CLI writes it). */
+  liveLoss?: LiveLoss[];
 }
 
 /** Parameter problems are the client's fault: the API answers 400 with this message. */
@@ -104,7 +174,164 @@ export function summarizeRun(run: RunRecord, experiments: ExperimentMap): RunSum
     durationMs: Number.isFinite(end - start) ? Math.max(0, end - start) : 0,
     summary,
     message: run.message ?? null,
+    phase: run.status === "running" ? phaseOf(run) : null,
+    eta: run.status === "running" ? etaOf(run) : null,
   };
+}
+
+/** A field the run record may carry beyond its declared type (written by newer CLIs). */
+function extraField(run: RunRecord, name: string): unknown {
+  const value: unknown = Reflect.get(run, name);
+  return value;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The run record's optional `phase` {label, done, total}, when well-formed. */
+export function phaseOf(run: RunRecord): RunPhase | null {
+  const p = extraField(run, "phase");
+  if (
+    !isObject(p) || typeof p.label !== "string" || typeof p.done !== "number" ||
+    typeof p.total !== "number"
+  ) return null;
+  return { label: p.label, done: p.done, total: p.total };
+}
+
+/**
+ * Time left: the run record's optional `eta` {remainingMs, at, note?} when the CLI wrote one;
+ * otherwise, once a unit has finished, elapsed time per finished unit times the units left
+ * (labelled as such: units differ in cost, so it is rough).
+ */
+export function etaOf(run: RunRecord): RunEta | null {
+  const e = extraField(run, "eta");
+  if (isObject(e) && typeof e.remainingMs === "number" && typeof e.at === "string") {
+    return {
+      remainingMs: e.remainingMs,
+      at: e.at,
+      source: "cli",
+      ...(typeof e.note === "string" ? { note: e.note } : {}),
+    };
+  }
+  const { done, total } = run.progress;
+  const elapsed = Date.parse(run.updatedAt) - Date.parse(run.startedAt);
+  if (!(done > 0) || !(total > done) || !Number.isFinite(elapsed)) return null;
+  return {
+    remainingMs: (elapsed / done) * (total - done),
+    at: run.updatedAt,
+    source: "units",
+    note: "rough: time per finished unit so far",
+  };
+}
+
+/** The run record's optional `liveLoss` list, keeping only well-formed entries. */
+export function liveLossOf(run: RunRecord): LiveLoss[] {
+  const list = extraField(run, "liveLoss");
+  if (!Array.isArray(list)) return [];
+  const out: LiveLoss[] = [];
+  for (const e of list) {
+    if (
+      isObject(e) && typeof e.lineage === "string" && typeof e.network === "number" &&
+      Array.isArray(e.loss) && e.loss.every((v) => typeof v === "number")
+    ) {
+      out.push({ lineage: e.lineage, network: e.network, loss: e.loss });
+    }
+  }
+  return out;
+}
+
+/** The config-diff body of a run. */
+export function runConfigBody(run: RunRecord): RunConfigBody {
+  return {
+    id: run.id,
+    figure: run.figure,
+    config: run.config,
+    seed: run.seed,
+    engine: run.engine,
+    engineDescription: run.engineDescription,
+    preset: run.preset,
+    reduced: run.reduced,
+    versions: run.versions,
+  };
+}
+
+/** Mean and SEM per index over curves of different lengths; n = curves reaching that index. */
+export function curveBand(label: string, curves: number[][]): PanelSeries {
+  const len = curves.reduce((m, c) => Math.max(m, c.length), 0);
+  const y: (number | null)[] = [];
+  const err: (number | null)[] = [];
+  const n: (number | null)[] = [];
+  for (let i = 0; i < len; i++) {
+    const v = curves.map((c) => c[i]).filter((x) => typeof x === "number" && Number.isFinite(x));
+    const m = v.reduce((s, x) => s + x, 0) / v.length;
+    const sd = v.length > 1
+      ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1))
+      : NaN;
+    y.push(v.length ? m : null);
+    err.push(Number.isFinite(sd) ? sd / Math.sqrt(v.length) : null);
+    n.push(v.length);
+  }
+  return {
+    label,
+    color: label,
+    x: Array.from({ length: len }, (_, i) => i + 1),
+    y,
+    err,
+    n,
+    band: true,
+  };
+}
+
+function historiesOf(metrics: Record<string, unknown>): [string, number[]][] {
+  const out: [string, number[]][] = [];
+  const take = (lineage: string, v: unknown): void => {
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number")) {
+      out.push([lineage, v]);
+    }
+  };
+  take("network", metrics.lossHistory);
+  for (const [k, v] of Object.entries(metrics)) {
+    if (isObject(v)) take(k, v.lossHistory);
+  }
+  return out;
+}
+
+/**
+ * Training-loss curves from unit metrics: every `lossHistory` (loss at the start of each outer
+ * iteration, spec 5.4.1) at the top of a unit's metrics or one level down (per lineage). A stage is
+ * the unit key's names (numeric key parts are network and level indices, averaged over) plus the
+ * unit's `level` and `noise`; within a stage each lineage is one mean ± SEM band. Stages are
+ * sorted by name, then level, so the last one is the furthest level reached.
+ */
+export function trainingStages(units: readonly UnitEntry[]): TrainingStage[] {
+  const stages = new Map<string, { names: string; level: number; by: Map<string, number[][]> }>();
+  for (const { key, record } of units) {
+    const m = record.metrics;
+    const hist = historiesOf(m);
+    if (hist.length === 0) continue;
+    const names = key.filter((k): k is string => typeof k === "string").join(" ");
+    const level = typeof m.level === "number" ? m.level : NaN;
+    const noise = typeof m.noise === "number" ? ` noise ${m.noise}` : "";
+    const label = `${names}${Number.isFinite(level) ? ` ${level}` : ""}${noise}`.trim() ||
+      "training";
+    let st = stages.get(label);
+    if (!st) {
+      st = { names, level: Number.isFinite(level) ? level : -Infinity, by: new Map() };
+      stages.set(label, st);
+    }
+    for (const [lineage, h] of hist) {
+      const list = st.by.get(lineage) ?? [];
+      list.push(h);
+      st.by.set(lineage, list);
+    }
+  }
+  return [...stages.entries()]
+    .sort(([, a], [, b]) => (a.names < b.names ? -1 : a.names > b.names ? 1 : a.level - b.level))
+    .map(([stage, st]) => ({
+      stage,
+      series: [...st.by.entries()].map(([lineage, curves]) => curveBand(lineage, curves)),
+    }));
 }
 
 /** Resolves query values against declared parameters (defaults fill the gaps). */
@@ -172,6 +399,12 @@ export class RunData {
     this.#maxUnitRuns = options.maxUnitRuns ?? 4;
   }
 
+  /** A run's config and versions (for a config diff), or null when the run does not exist. */
+  async config(id: string): Promise<RunConfigBody | null> {
+    const run = await this.#store.getRun(id);
+    return run ? runConfigBody(run) : null;
+  }
+
   /** All runs, newest first, as list lines. */
   async list(): Promise<{ version: string; runs: RunSummary[] }> {
     const version = await this.#store.version();
@@ -217,6 +450,8 @@ export class RunData {
           notice: exp
             ? null
             : `this dashboard does not know the experiment '${run.figure}', so it has no panels`,
+          training: trainingStages(units),
+          liveLoss: run.status === "running" ? liveLossOf(run) : [],
         };
         this.#cache.set(key, { stamp, detail });
         while (this.#cache.size > this.#max) {
