@@ -5,9 +5,14 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
-import type { Panel } from "../core/app/panels.ts";
-import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import {
+  type Experiment,
+  type ExperimentRun,
+  type UnitEntry,
+  unitMetrics,
+} from "../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../core/app/panels.ts";
+import type { ResultStore } from "../core/store/kv_store.ts";
 import {
   BM_FLAGS,
   type BmConfig,
@@ -134,7 +139,10 @@ export const bmFig1: Experiment<BmConfig> = {
   describe: (c) => describeBm(c).replace(/, \d+ rounds of [^,]+, \d+ criteria/, ""),
   totalUnits: (c) => 1 + c.seeds,
   run,
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+  async summarize(
+    run: ExperimentRun<BmConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
     const units = await store.listUnits(run.id);
     const data = units.find((u) => u.key[0] === "data")?.record.metrics ?? null;
     const fims = units.filter((u) => u.key[0] === "fim");
@@ -142,7 +150,7 @@ export const bmFig1: Experiment<BmConfig> = {
     let fim: Record<string, unknown> | null = null;
     let model: Record<string, unknown> | null = null;
     if (first) {
-      const m = first.record.metrics as unknown as FimMetrics;
+      const m = unitMetrics<FimMetrics>(first);
       const blob = async (name: string) => await store.getBlob(run.id, first.key, name);
       const ev = Array.from(await blob("eigenvalues") as Float64Array);
       fim = {
@@ -180,7 +188,7 @@ export const bmFig1: Experiment<BmConfig> = {
       fim,
       model,
       seeds: fims.map((u) => {
-        const m = u.record.metrics as unknown as FimMetrics;
+        const m = unitMetrics<FimMetrics>(u);
         return {
           seed: m.seed,
           lambda0: m.eigenvalues[0],
@@ -232,8 +240,8 @@ export const bmFig1: Experiment<BmConfig> = {
         : "",
     ].join("\n");
   },
-  parameters(run: RunRecord) {
-    const seeds = (run.config as unknown as BmConfig).seeds;
+  parameters(run: ExperimentRun<BmConfig>): PanelParameter[] {
+    const seeds = run.config.seeds;
     return [{
       name: "seed",
       label: "seed",
@@ -241,13 +249,17 @@ export const bmFig1: Experiment<BmConfig> = {
       default: 0,
     }];
   },
-  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
-    const label = protocolLabel(run.config as unknown as BmConfig);
+  panels(
+    run: ExperimentRun<BmConfig>,
+    units: UnitEntry[],
+    params: Record<string, number>,
+  ): Panel[] {
+    const label = protocolLabel(run.config);
     const seed = params.seed ?? 0;
     const u = units.find((x) => x.key[0] === "fim" && x.key[1] === seed) ??
       units.find((x) => x.key[0] === "fim");
     if (!u) return [];
-    const m = u.record.metrics as unknown as FimMetrics;
+    const m = unitMetrics<FimMetrics>(u);
     const { nv, nh } = m;
     const weightPart = (map: number[]): number[] => map.slice(nv + nh);
     const ranks = m.eigenvalues.map((_, k) => k);

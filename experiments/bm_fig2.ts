@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
 import type { Panel } from "../core/app/panels.ts";
-import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
 import { CRITERIA, type Criterion, criterionLabel } from "../core/bm/rbm_criteria.ts";
@@ -74,7 +74,10 @@ export const bmFig2: Experiment<BmConfig> = {
   title: "Fig 2: generative performance of pruned 13x70 RBMs (log-prob matching, KL)",
   paper: "scholl2021",
   ...pruningExperimentBase("bm-fig2"),
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+  async summarize(
+    run: ExperimentRun<BmConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
     const units = await store.listUnits(run.id);
     const agg = aggregatePruning(units);
     const dataCounts = await store.getBlob(run.id, ["data"], "counts") as Int32Array | null;
@@ -153,8 +156,8 @@ export const bmFig2: Experiment<BmConfig> = {
     return lines.join("\n");
   },
   parameters: () => [],
-  panels(run: RunRecord, units: UnitEntry[]): Panel[] {
-    const config = run.config as unknown as BmConfig;
+  panels(run: ExperimentRun<BmConfig>, units: UnitEntry[]): Panel[] {
+    const config = run.config;
     const agg = aggregatePruning(units);
     const label = protocolLabel(config);
     const names = CRITERIA.filter((c) => agg.criteria[c]);

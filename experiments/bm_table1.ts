@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
 import type { Panel } from "../core/app/panels.ts";
-import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/kv_store.ts";
 import type { BmConfig } from "../core/bm/config.ts";
 import {
   aggregatePruning,
@@ -34,7 +34,10 @@ export const bmTable1: Experiment<BmConfig> = {
   title: "Table 1: hidden units left after FI / control pruning of a 13x70 RBM",
   paper: "scholl2021",
   ...pruningExperimentBase("bm-table1"),
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+  async summarize(
+    run: ExperimentRun<BmConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
     const agg = await loadPruningAggregate(run, store);
     const criteria: Record<string, unknown> = {};
     for (const c of CRITERIA) {
@@ -82,8 +85,8 @@ export const bmTable1: Experiment<BmConfig> = {
     return lines.join("\n");
   },
   parameters: () => [],
-  panels(run: RunRecord, units: UnitEntry[]): Panel[] {
-    const config = run.config as unknown as BmConfig;
+  panels(run: ExperimentRun<BmConfig>, units: UnitEntry[]): Panel[] {
+    const config = run.config;
     const agg = aggregatePruning(units);
     const label = protocolLabel(config);
     const series = (pick: "hiddenUnits" | "weights") =>

@@ -13,8 +13,10 @@
 import {
   type BaseConfig,
   type Experiment,
+  type ExperimentRun,
   type FlagValue,
   type UnitEntry,
+  unitMetrics,
   UsageError,
 } from "../core/app/experiment.ts";
 import { parseIntFlag } from "../core/app/flags.ts";
@@ -200,8 +202,11 @@ export const dmsNewProblem: Experiment<DmsNewProblemConfig> = {
       }
     }
   },
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
-    const c = run.config as unknown as DmsNewProblemConfig;
+  async summarize(
+    run: ExperimentRun<DmsNewProblemConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
+    const c = run.config;
     const units = await store.listUnits(run.id);
     return {
       figure: "dms-new-problem",
@@ -229,8 +234,8 @@ export const dmsNewProblem: Experiment<DmsNewProblemConfig> = {
     return lines.join("\n");
   },
   parameters: (): PanelParameter[] => [],
-  panels(run: RunRecord, units: UnitEntry[]): Panel[] {
-    const c = run.config as unknown as DmsNewProblemConfig;
+  panels(run: ExperimentRun<DmsNewProblemConfig>, units: UnitEntry[]): Panel[] {
+    const c = run.config;
     const s = summarizeProblems(c, units);
     return Object.entries(s).map(([name, p]) => ({
       id: `dms-new-problem-${name}`,
@@ -272,7 +277,7 @@ function summarizeProblems(
   const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
   for (const problem of c.problems) {
     const rows = units.filter((u) => u.key[0] === "problem" && u.key[1] === problem)
-      .map((u) => u.record.metrics as unknown as { pruned: Curve; unpruned: Curve });
+      .map((u) => unitMetrics<{ pruned: Curve; unpruned: Curve }>(u));
     if (rows.length === 0) continue;
     const curves = (
       k: "pruned" | "unpruned",

@@ -650,7 +650,7 @@ export const fig5: Experiment<Fig5Config> = {
   },
 
   async summarize(run, store) {
-    const c = run.config as unknown as Fig5Config;
+    const c = run.config;
     const units = await store.listUnits(run.id);
     const agg = aggregateFig5(c, units);
     const li = levelIndexOf(c.levels, c.analysisLevel);
@@ -775,7 +775,7 @@ export const fig5: Experiment<Fig5Config> = {
   },
 
   parameters(run): PanelParameter[] {
-    const c = run.config as unknown as Fig5Config;
+    const c = run.config;
     const def = c.levels[levelIndexOf(c.levels, c.analysisLevel ?? 0.7)];
     return [{
       name: "level",
@@ -786,7 +786,7 @@ export const fig5: Experiment<Fig5Config> = {
   },
 
   panels(run, units, params): Panel[] {
-    const c = run.config as unknown as Fig5Config;
+    const c = run.config;
     const agg = aggregateFig5(c, units);
     const li = levelIndexOf(c.levels, params.level ?? c.analysisLevel ?? 0.7);
     const lv = c.levels[li];

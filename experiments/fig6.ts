@@ -8,14 +8,17 @@
  */
 import {
   type Experiment,
+  type ExperimentRun,
   type FlagValue,
+  jsonRecord,
   type UnitEntry,
+  unitMetrics,
   UsageError,
 } from "../core/app/experiment.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
 import { RL_HIST_CENTRES } from "../core/util/histogram.ts";
 import { deriveSeed, Rng } from "../core/util/rng.ts";
-import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/kv_store.ts";
 import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
 import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
 import { type ExampleAnalysis, exampleAnalysis } from "../core/rl/examples.ts";
@@ -83,11 +86,14 @@ export const fig6: Experiment<RlConfig> = {
       unpruned: analyse(u as Float64Array, 1),
     };
     await ctx.store.putUnit(ctx.runId, EXAMPLE_KEY, {
-      metrics: metrics as unknown as Record<string, unknown>,
+      metrics: jsonRecord(metrics),
     });
     ctx.progress.tick(1, "example analyses");
   },
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
+  async summarize(
+    run: ExperimentRun<RlConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
     const unit = await store.getUnit(run.id, EXAMPLE_KEY);
     return {
       figure: "fig6",
@@ -124,13 +130,13 @@ export const fig6: Experiment<RlConfig> = {
     }
     return lines.join("\n");
   },
-  parameters(_run: RunRecord): PanelParameter[] {
+  parameters(_run: ExperimentRun<RlConfig>): PanelParameter[] {
     return [];
   },
-  panels(_run: RunRecord, units: UnitEntry[]): Panel[] {
+  panels(_run: ExperimentRun<RlConfig>, units: UnitEntry[]): Panel[] {
     const unit = units.find((u) => u.key[0] === EXAMPLE_KEY[0]);
     if (!unit) return [];
-    const ex = unit.record.metrics as unknown as ExampleUnit;
+    const ex = unitMetrics<ExampleUnit>(unit);
     const kinds = ["pruned", "unpruned"] as const;
     const idx = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
     const panels: Panel[] = [

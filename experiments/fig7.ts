@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
 import type { Panel, PanelParameter } from "../core/app/panels.ts";
-import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/kv_store.ts";
 import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
 import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
 import { runPruneSchedule, scheduleUnits } from "../core/rl/lineages.ts";
@@ -40,8 +40,11 @@ export const fig7: Experiment<RlConfig> = {
     await runNewOption(ctx);
     if (ctx.signal.aborted) throw new Error("interrupted");
   },
-  async summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>> {
-    const c = run.config as unknown as RlConfig;
+  async summarize(
+    run: ExperimentRun<RlConfig>,
+    store: ResultStore,
+  ): Promise<Record<string, unknown>> {
+    const c = run.config;
     const s = summarizeRl(c, toEntries(await store.listUnits(run.id)));
     return {
       figure: "fig7",
@@ -62,8 +65,8 @@ export const fig7: Experiment<RlConfig> = {
     const head = summary.reduced ? "REDUCED PROTOCOL (not the paper's scale)\n" : "";
     return head + rlTable(c, summary as unknown as ReturnType<typeof summarizeRl>);
   },
-  parameters(run: RunRecord): PanelParameter[] {
-    const c = run.config as unknown as RlConfig;
+  parameters(run: ExperimentRun<RlConfig>): PanelParameter[] {
+    const c = run.config;
     const def = c.noiseLevels.includes(MAIN_NOISE) ? MAIN_NOISE : c.noiseLevels[0];
     return [{
       name: "noise",
@@ -72,8 +75,12 @@ export const fig7: Experiment<RlConfig> = {
       default: def,
     }];
   },
-  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
-    const c = run.config as unknown as RlConfig;
+  panels(
+    run: ExperimentRun<RlConfig>,
+    units: UnitEntry[],
+    params: Record<string, number>,
+  ): Panel[] {
+    const c = run.config;
     const noise = params.noise ?? fig7.parameters(run)[0].default;
     return rlPanels(c, summarizeRl(c, units), noise);
   },

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BaseConfig, Experiment } from "../core/app/experiment.ts";
+import type { Experiment } from "../core/app/experiment.ts";
 import { fig5 } from "./fig5.ts";
 import { fig6 } from "./fig6.ts";
 import { fig7 } from "./fig7.ts";
@@ -14,12 +14,12 @@ import { bmFig2 } from "./bm_fig2.ts";
 import { bmTable1 } from "./bm_table1.ts";
 
 /** All experiments, keyed by id (`fig5`, `bm-table1`, ...). */
-export const EXPERIMENTS: Readonly<Record<string, Experiment<BaseConfig>>> = Object.freeze({
-  fig5: fig5 as unknown as Experiment<BaseConfig>,
-  fig6: fig6 as unknown as Experiment<BaseConfig>,
-  fig7: fig7 as unknown as Experiment<BaseConfig>,
-  "dms-new-problem": dmsNewProblem as unknown as Experiment<BaseConfig>,
-  "bm-fig1": bmFig1 as unknown as Experiment<BaseConfig>,
-  "bm-fig2": bmFig2 as unknown as Experiment<BaseConfig>,
-  "bm-table1": bmTable1 as unknown as Experiment<BaseConfig>,
+export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
+  fig5: fig5,
+  fig6: fig6,
+  fig7: fig7,
+  "dms-new-problem": dmsNewProblem,
+  "bm-fig1": bmFig1,
+  "bm-fig2": bmFig2,
+  "bm-table1": bmTable1,
 });

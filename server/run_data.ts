@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Experiment, UnitEntry } from "../core/app/experiment.ts";
+import { type Experiment, experimentRun, type UnitEntry } from "../core/app/experiment.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
 
@@ -151,7 +151,7 @@ export function summarizeRun(run: RunRecord, experiments: ExperimentMap): RunSum
   const exp = Object.hasOwn(experiments, run.figure) ? experiments[run.figure] : undefined;
   let summary = "";
   try {
-    summary = exp ? exp.describe(run.config as never) : "";
+    summary = exp ? exp.describe(experimentRun(run).config) : "";
   } catch {
     summary = "";
   }
@@ -422,7 +422,7 @@ export class RunData {
       const run = await this.#store.getRun(id);
       if (!run) return null;
       const exp = this.#experiment(run);
-      const parameters = exp ? exp.parameters(run) : [];
+      const parameters = exp ? exp.parameters(experimentRun(run)) : [];
       const params = resolveParams(parameters, query);
       const key = `${id}?${JSON.stringify(params)}`;
       const stamp = stampOf(run);
@@ -445,7 +445,7 @@ export class RunData {
           run: summarizeRun(run, this.#experiments),
           parameters,
           params,
-          panels: exp ? exp.panels(run, units, params) : [],
+          panels: exp ? exp.panels(experimentRun(run), units, params) : [],
           units: units.length,
           notice: exp
             ? null

@@ -11,6 +11,7 @@
  * @module
  */
 import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
+import { jsonRecord } from "../core/app/experiment.ts";
 import { FIG5_PAPER, type Fig5Config, type LineageMetrics } from "../experiments/fig5.ts";
 import { EXPERIMENTS } from "../experiments/registry.ts";
 import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
@@ -75,7 +76,7 @@ const run: RunRecord = {
   figure: "fig5",
   preset: "paper",
   reduced: false,
-  config: config as unknown as Record<string, unknown>,
+  config: jsonRecord(config),
   seed: 1,
   engine: "cpu",
   engineDescription: "synthetic (bench_dashboard)",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runExperimentCli } from "../core/app/cli.ts";
-import { UsageError } from "../core/app/experiment.ts";
+import { experimentRun, UsageError } from "../core/app/experiment.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { Progress } from "../core/app/progress.ts";
 import type { Engine } from "../core/engine/engine.ts";
@@ -116,7 +116,7 @@ Deno.test("small end-to-end runs write the --out keys the issue lists", async ()
   try {
     for (const exp of [bmFig1, bmFig2, bmTable1]) {
       const run = (await rs.listRuns()).find((r) => r.figure === exp.id)!;
-      const panels = exp.panels(run, await rs.listUnits(run.id), {});
+      const panels = exp.panels(experimentRun(run), await rs.listUnits(run.id), {});
       assert.ok(panels.length >= 3, exp.id);
       for (const p of panels) {
         if (p.kind === "heatmap") {

@@ -10,7 +10,10 @@ import { parseArgs } from "node:util";
 import {
   type BaseConfig,
   type Experiment,
+  experimentRun,
+  type FlagSpec,
   type FlagValue,
+  jsonRecord,
   type RunContext,
   UsageError,
 } from "./experiment.ts";
@@ -70,7 +73,7 @@ export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; 
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
 
 /** Usage text of a figure task. */
-export function usage(experiment: Experiment): string {
+export function usage(experiment: Pick<Experiment, "id" | "title" | "flags">): string {
   const lines = [`prunelab ${experiment.id}: ${experiment.title}`, "", "Flags:"];
   for (const f of [...COMMON_FLAGS, ...experiment.flags]) {
     lines.push(`  --${f.name}${f.type === "string" ? " VALUE" : ""}`.padEnd(30) + " " + f.help);
@@ -82,9 +85,9 @@ interface Parsed {
   flags: Record<string, FlagValue>;
 }
 
-function parse(experiment: Experiment, args: string[]): Parsed {
+function parse(flags: readonly FlagSpec[], args: string[]): Parsed {
   const options: Record<string, { type: "string" | "boolean" }> = {};
-  for (const f of [...COMMON_FLAGS, ...experiment.flags]) options[f.name] = { type: f.type };
+  for (const f of [...COMMON_FLAGS, ...flags]) options[f.name] = { type: f.type };
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -135,8 +138,8 @@ export interface CliOptions {
  * Runs a figure task from command-line arguments; returns the process exit code. Bad input prints
  * one line `error: ...` and returns 2 before anything is written.
  */
-export async function runExperimentCli<C extends BaseConfig>(
-  experiment: Experiment<C>,
+export async function runExperimentCli<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
   args: string[],
   options: CliOptions = {},
 ): Promise<number> {
@@ -144,9 +147,9 @@ export async function runExperimentCli<C extends BaseConfig>(
   const printError = options.printError ?? ((l: string) => console.error(l));
   let store: ResultStore | null = null;
   try {
-    const { flags } = parse(experiment as unknown as Experiment, args);
+    const { flags } = parse(experiment.flags, args);
     if (flags.help) {
-      print(usage(experiment as unknown as Experiment));
+      print(usage(experiment));
       return EXIT.ok;
     }
     const engineRequest = parseEngineRequest({
@@ -183,7 +186,7 @@ export async function runExperimentCli<C extends BaseConfig>(
         );
       }
       if (resumed.status === "done") throw new UsageError(`--resume: run '${id}' is already done`);
-      config = resumed.config as unknown as C;
+      config = experimentRun<C>(resumed).config;
       seed = resumed.seed;
       runId = id;
     } else {
@@ -224,7 +227,7 @@ export async function runExperimentCli<C extends BaseConfig>(
           figure: experiment.id,
           preset: config.preset,
           reduced: config.reduced,
-          config: config as unknown as Record<string, unknown>,
+          config: jsonRecord(config),
           seed,
           engine: engine.name,
           engineDescription: engine.description,
@@ -294,7 +297,7 @@ export async function runExperimentCli<C extends BaseConfig>(
         printError(`error: run ${runId} failed: ${message}`);
         return EXIT.failed;
       }
-      const summary = await experiment.summarize(run, store);
+      const summary = await experiment.summarize(experimentRun<C>(run), store);
       if (typeof flags.out === "string") {
         await writeJsonAtomic(flags.out, summary);
       }

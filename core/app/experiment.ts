@@ -1,8 +1,10 @@
 /**
- * What an experiment module declares. One module per figure (`experiments/fig5.ts`, ...) exports an
- * {@link Experiment}: its presets and flags, how to run it against an engine and a store, how to
- * summarise the stored results for `--out` and the terminal, and which dashboard panels it draws.
- * The CLI (`core/app/cli.ts` via `tasks/`), the store and the dashboard read everything from here.
+ * What an experiment declares. Each figure family is a folder (`experiments/fig5/`, ...) whose
+ * experiments export an {@link Experiment}: its presets and flags, how to run it against an engine
+ * and a store, how to summarise the stored results for `--out` and the terminal, and which
+ * dashboard panels it draws. The interface is generic over the experiment's config `C` and its
+ * `--out` summary `S`, so each part receives its own types; the CLI (`core/app/cli.ts` via
+ * `tasks/`), the store and the dashboard read everything from here.
  *
  * @module
  */
@@ -32,6 +34,41 @@ export interface FlagSpec {
   type: "string" | "boolean";
   /** One line for `--help`. */
   help: string;
+}
+
+/**
+ * A stored run as its experiment sees it: the run record, whose config is the experiment's own
+ * config type. Built by {@link experimentRun} where a run meets its experiment (the CLI, the
+ * dashboard).
+ */
+export type ExperimentRun<C extends BaseConfig = BaseConfig> = RunRecord & {
+  /** The resolved config the run was started with. */
+  readonly config: C;
+};
+
+/**
+ * The run record typed for its experiment. The store keeps a config as the JSON the experiment's
+ * own `configure` built, and a run's `figure` names that experiment, so the callers that look the
+ * experiment up by `figure` may read the config as its type.
+ */
+export function experimentRun<C extends BaseConfig>(run: RunRecord): ExperimentRun<C> {
+  return run as ExperimentRun<C>;
+}
+
+/**
+ * The metrics of a unit typed as the experiment wrote them (each experiment documents the
+ * metrics of its unit keys).
+ */
+export function unitMetrics<M extends object>(entry: Pick<UnitEntry, "record">): M {
+  return entry.record.metrics as M;
+}
+
+/**
+ * A typed value (a config, unit metrics) as the store's JSON record; the inverse of
+ * {@link unitMetrics} and {@link experimentRun}.
+ */
+export function jsonRecord<M extends object>(value: M): Record<string, unknown> {
+  return value as Record<string, unknown>;
 }
 
 /** A finished unit as the experiment sees it when summarising. */
@@ -64,8 +101,11 @@ export interface RunContext<C> {
   log(message: string): void;
 }
 
-/** An experiment (one figure or table of a paper). */
-export interface Experiment<C extends BaseConfig = BaseConfig> {
+/**
+ * An experiment (one figure or table of a paper), generic over its config `C` and the summary `S`
+ * it writes with `--out` and prints as a table.
+ */
+export interface Experiment<C extends BaseConfig = BaseConfig, S extends object = object> {
   /** CLI name and store figure id, e.g. "fig5" or "bm-table1". */
   id: string;
   /** Title shown in the CLI and dashboard. */
@@ -88,11 +128,11 @@ export interface Experiment<C extends BaseConfig = BaseConfig> {
   /** Runs (or resumes) the experiment, writing each unit to the store as soon as it is finished. */
   run(ctx: RunContext<C>): Promise<void>;
   /** Builds the `--out` JSON from the stored results (may read blobs). */
-  summarize(run: RunRecord, store: ResultStore): Promise<Record<string, unknown>>;
+  summarize(run: ExperimentRun<C>, store: ResultStore): Promise<S>;
   /** Renders the terminal summary table from a summary. */
-  table(summary: Record<string, unknown>): string;
+  table(summary: S): string;
   /** Selectable parameters of the run page (e.g. level for Fig 5B/C). */
-  parameters(run: RunRecord): PanelParameter[];
+  parameters(run: ExperimentRun<C>): PanelParameter[];
   /** Dashboard panels from unit metrics only (never blobs), for the given parameter values. */
-  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[];
+  panels(run: ExperimentRun<C>, units: UnitEntry[], params: Record<string, number>): Panel[];
 }

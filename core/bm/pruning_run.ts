@@ -6,8 +6,13 @@
  *
  * @module
  */
-import type { Experiment, RunContext } from "../app/experiment.ts";
-import type { ResultStore, RunRecord, UnitRecord } from "../store/kv_store.ts";
+import {
+  type Experiment,
+  type ExperimentRun,
+  type RunContext,
+  unitMetrics,
+} from "../app/experiment.ts";
+import type { ResultStore, UnitRecord } from "../store/kv_store.ts";
 import { mean, sd } from "../util/stats.ts";
 import {
   BM_FLAGS,
@@ -212,7 +217,7 @@ export function aggregatePruning(
   const byCriterion = new Map<Criterion, RoundMetrics[][]>();
   for (const u of units) {
     if (u.key[0] === "data") data = u.record.metrics;
-    else if (u.key[0] === "initial") initial.push(u.record.metrics as unknown as SetMetrics);
+    else if (u.key[0] === "initial") initial.push(unitMetrics<SetMetrics>(u));
     else if (u.key[0] === "criterion") {
       const c = u.key[2] as Criterion;
       const list = byCriterion.get(c) ?? [];
@@ -285,7 +290,7 @@ export function aggregatePruning(
 
 /** Reads and aggregates a run. */
 export async function loadPruningAggregate(
-  run: RunRecord,
+  run: ExperimentRun<BmConfig>,
   store: ResultStore,
 ): Promise<PruningAggregate> {
   return aggregatePruning(await store.listUnits(run.id));
@@ -302,10 +307,10 @@ export function protocolLabel(c: BmConfig): string {
 
 /** The `--out` keys every family-A figure starts with (figure, run, preset, protocol, config). */
 export function summaryHeader(
-  run: RunRecord,
+  run: ExperimentRun<BmConfig>,
   experiment: { id: string; title: string },
 ): Record<string, unknown> {
-  const config = run.config as unknown as BmConfig;
+  const config = run.config;
   return {
     figure: experiment.id,
     title: experiment.title,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RunContext } from "../app/experiment.ts";
+import { jsonRecord, type RunContext } from "../app/experiment.ts";
 import { magnitudePrune } from "../rnn/prune.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { initWeights, RL_INIT, RL_SHAPE } from "../rnn/network.ts";
@@ -286,7 +286,7 @@ export async function runPruneSchedule(ctx: RunContext<RlConfig>): Promise<void>
         unpruned: results[1],
       };
       await ctx.store.putUnit(ctx.runId, mainKey(ni, j, li), {
-        metrics: metrics as unknown as Record<string, unknown>,
+        metrics: jsonRecord(metrics),
         blobs: { prunedW: outcomes[2 * m].w, unprunedW: outcomes[2 * m + 1].w },
       });
       state.set(`${ni}/${j}`, { pruned: outcomes[2 * m].w, unpruned: outcomes[2 * m + 1].w });

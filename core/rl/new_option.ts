@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RunContext } from "../app/experiment.ts";
+import { jsonRecord, type RunContext } from "../app/experiment.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { paramLayout, RL_SHAPE } from "../rnn/network.ts";
 import { MAIN_LEVEL, MAIN_NOISE, newOptionSchedule, type RlConfig } from "./config.ts";
@@ -98,7 +98,7 @@ export async function runNewOption(ctx: RunContext<RlConfig>): Promise<void> {
     });
     const metrics: NewOptionMetrics = { lineage: j, pruned: p, unpruned: u };
     await ctx.store.putUnit(ctx.runId, ["newOption", j], {
-      metrics: metrics as unknown as Record<string, unknown>,
+      metrics: jsonRecord(metrics),
       blobs: { prunedW: outcomes[2 * m].w, unprunedW: outcomes[2 * m + 1].w },
     });
     ctx.progress.tick(1, `new option lineage ${j}`);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { UnitEntry } from "../app/experiment.ts";
+import { type UnitEntry, unitMetrics } from "../app/experiment.ts";
 import type { Panel, PanelSeries } from "../app/panels.ts";
 import { RL_HIST_CENTRES } from "../util/histogram.ts";
 import { mean, meanSem, pairedTTest, pearson } from "../util/stats.ts";
@@ -81,7 +81,7 @@ export function summarizeRl(
   entries: UnitEntry[],
 ): { byNoise: Record<string, unknown>; newOption: unknown; initial: unknown[] } {
   const main = entries.filter((e) => e.key[0] === "main").map((e) =>
-    e.record.metrics as unknown as LevelUnitMetrics
+    unitMetrics<LevelUnitMetrics>(e)
   );
   const byNoise: Record<string, unknown> = {};
   const li07 = c.levels.findIndex((l) => Math.abs(l - MAIN_LEVEL) < 1e-9);
@@ -138,7 +138,7 @@ export function summarizeRl(
     byNoise[String(noise)] = { n: nPerLevel, lineages, pValues, atMainLevel: extra };
   }
   const no = entries.filter((e) => e.key[0] === "newOption").map((e) =>
-    e.record.metrics as unknown as NewOptionMetrics
+    unitMetrics<NewOptionMetrics>(e)
   );
   let newOption: unknown = null;
   if (no.length > 0) {

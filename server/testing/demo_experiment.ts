@@ -6,8 +6,14 @@
  *
  * @module
  */
-import type { BaseConfig, Experiment, UnitEntry } from "../../core/app/experiment.ts";
-import type { Panel } from "../../core/app/panels.ts";
+import {
+  type BaseConfig,
+  type Experiment,
+  type ExperimentRun,
+  jsonRecord,
+  type UnitEntry,
+} from "../../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../../core/app/panels.ts";
 import type { RunRecord } from "../../core/store/kv_store.ts";
 
 /** Config of the demo experiment. */
@@ -73,8 +79,8 @@ export const demoExperiment: Experiment<DemoConfig> = {
   table(): string {
     return "";
   },
-  parameters(run: RunRecord) {
-    const levels = (run.config as unknown as DemoConfig).levels ?? [];
+  parameters(run: ExperimentRun<DemoConfig>): PanelParameter[] {
+    const levels = run.config.levels ?? [];
     return [{
       name: "level",
       label: "Prune level",
@@ -82,8 +88,12 @@ export const demoExperiment: Experiment<DemoConfig> = {
       default: levels.includes(0.7) ? 0.7 : levels[0] ?? 0,
     }];
   },
-  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
-    const cfg = run.config as unknown as DemoConfig;
+  panels(
+    run: ExperimentRun<DemoConfig>,
+    units: UnitEntry[],
+    params: Record<string, number>,
+  ): Panel[] {
+    const cfg = run.config;
     const byLevel = cfg.levels.map(() => ({ p: [] as number[], u: [] as number[] }));
     const cells = new Array(cfg.networks * cfg.levels.length).fill(NaN);
     const scatter = { x: [] as number[], y: [] as number[] };
@@ -167,7 +177,7 @@ export function demoRun(id: string, config: Partial<DemoConfig> = {}): RunRecord
     figure: "demo",
     preset: cfg.preset,
     reduced: cfg.reduced,
-    config: cfg as unknown as Record<string, unknown>,
+    config: jsonRecord(cfg),
     seed: 1,
     engine: "cpu",
     engineDescription: "synthetic",
