@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ResultStore } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/store.ts";
 import { createApp } from "./app.ts";
 import type { AssetSource } from "./assets.ts";
 import type { ExperimentMap } from "./run_data.ts";
@@ -54,7 +54,7 @@ export function startServer(
   if (!isLoopback(host) && verbose) {
     console.warn(
       `warning: the dashboard is bound to ${host}, not loopback: anyone who can reach this ` +
-        `machine can read every run in ${deps.store.path}. It has no authentication.`,
+        `machine can read every run in ${deps.store.location}. It has no authentication.`,
     );
   }
   const ac = new AbortController();
@@ -68,7 +68,7 @@ export function startServer(
   const port = server.addr.port;
   const shown = host.includes(":") ? `[${host}]` : host;
   const url = `http://${shown}:${port}/`;
-  if (verbose) console.log(`prunelab dashboard on ${url} (store ${deps.store.path})`);
+  if (verbose) console.log(`prunelab dashboard on ${url} (store ${deps.store.location})`);
   const warming = options.prewarm ?? true ? data.warm() : Promise.resolve();
   return {
     url,

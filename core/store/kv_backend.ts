@@ -1,0 +1,597 @@
+/**
+ * The results store in a local Deno KV file: the embedded default backend.
+ *
+ * Layout (all keys start with a kind; unchanged from the first store, so old files open as they
+ * are):
+ * - `["run", runId]` -> {@link RunRecord}
+ * - `["unit", runId, ...unitKey]` -> {@link UnitRecord} (small: metrics and blob descriptors)
+ * - `["blob", runId, ...unitKey, name, chunk]` -> Uint8Array chunk of a typed array
+ * - `["cache", key]` -> {@link UnitRecord} plus `gen`; its chunks at
+ *   `["cacheblob", key, gen, name, chunk]` (entries written before generations existed keep
+ *   `["cacheblob", key, name, chunk]` and no `gen`)
+ * - `["lease", runId]` -> {@link KvLease}
+ * - `["version"]` -> Deno.KvU64 bumped by every data write, so a reader in another process can poll
+ *   one key to learn that something changed (Deno KV's `watch()` does not see other processes'
+ *   writes).
+ *
+ * A unit and its run's progress are written in one atomic commit: an interrupted run keeps every
+ * finished unit and nothing half-written. Deno KV limits a value to 64 KiB and a commit to 1,000
+ * mutations and 800 KB, so typed arrays are split into 60 KiB chunks and a unit's blobs may take
+ * several commits before the one that writes the unit record (the unit only exists once complete).
+ * A cache entry's chunks go under a fresh generation, and the record naming that generation is
+ * committed last, so a kill mid-write leaves the previous entry intact.
+ *
+ * Damage: the file is checked before Deno opens it (see `kv_check.ts`), and any operation that meets
+ * a damaged page throws a one-line `StoreError` naming the file.
+ *
+ * @module
+ */
+import {
+  blobProblem,
+  CHUNK_BYTES,
+  concatBytes,
+  describeBlob,
+  fromBytes,
+  toBytes,
+} from "./blobs.ts";
+import { pollChanges } from "./change_feed.ts";
+import { firstLine, StoreError } from "./errors.ts";
+import { checkKvFile, isCorruptionMessage } from "./kv_check.ts";
+import type {
+  BlobArray,
+  BlobDescriptor,
+  CacheEntry,
+  ChangeOptions,
+  FullUnit,
+  GetCacheOptions,
+  KeyPart,
+  Lease,
+  LeaseInfo,
+  LeaseOptions,
+  LeaseResult,
+  ListedUnit,
+  OpenStoreOptions,
+  ResultStore,
+  RunFilter,
+  RunRecord,
+  StoreChange,
+  UnitPayload,
+  UnitRecord,
+  UnitsWithBlobsOptions,
+} from "./types.ts";
+
+/** A cache record: a unit record plus the generation its chunks live under. */
+interface KvCacheRecord extends UnitRecord {
+  gen?: string;
+}
+
+/** A lease as stored (times in ms since the epoch of this machine's clock: the file is local). */
+interface KvLease {
+  holder: string;
+  token: string;
+  expiresAtMs: number;
+}
+
+/** Retries of optimistic (check-and-set) commits before giving up. */
+const MAX_ATTEMPTS = 20;
+
+function leaseInfo(l: KvLease, now: number): LeaseInfo {
+  return {
+    holder: l.holder,
+    expiresAt: new Date(l.expiresAtMs).toISOString(),
+    expired: l.expiresAtMs <= now,
+  };
+}
+
+/** A results store in one Deno KV file. */
+export class KvStore implements ResultStore {
+  /** Always "kv". */
+  readonly backend = "kv" as const;
+  /** Path of the store file. */
+  readonly location: string;
+  /** True when opened read-only. */
+  readonly readOnly: boolean;
+  /** Damage found at open, when the store was opened read-only anyway. */
+  readonly notice: string | null;
+  readonly #kv: Deno.Kv;
+
+  private constructor(kv: Deno.Kv, path: string, readOnly: boolean, notice: string | null) {
+    this.#kv = kv;
+    this.location = path;
+    this.readOnly = readOnly;
+    this.notice = notice;
+  }
+
+  /**
+   * Opens the store file at `path`, creating it unless `create` is false or `readOnly` is set.
+   * Damage that would make Deno panic is refused; damaged data pages are refused for writing and
+   * allowed read-only (with {@link KvStore.notice} set). Failures are one-line `StoreError`s.
+   */
+  static async open(path: string, options: OpenStoreOptions = {}): Promise<KvStore> {
+    const readOnly = options.readOnly ?? false;
+    const create = options.create ?? !readOnly;
+    if (path.trim() === "") throw new StoreError("location", "the store path is empty");
+    let info: Deno.FileInfo | null = null;
+    try {
+      info = await Deno.stat(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new StoreError(
+          "location",
+          `cannot open the results store '${path}': ${firstLine(err)}`,
+        );
+      }
+    }
+    let notice: string | null = null;
+    if (info === null) {
+      if (!create) {
+        throw new StoreError(
+          "missing",
+          `no results store at '${path}' (run an experiment first, or pass --store)`,
+        );
+      }
+    } else {
+      if (!info.isFile) {
+        throw new StoreError("location", `the results store '${path}' is not a file`);
+      }
+      const check = checkKvFile(path);
+      if (check.state === "fatal") {
+        throw new StoreError(
+          "damaged",
+          `the results store '${path}' is damaged and cannot be opened (${check.detail}): ` +
+            `move it aside and restore a backup, or start a new store with --store`,
+        );
+      }
+      if (check.state === "damaged") {
+        const what = `the results store '${path}' has damaged pages (${check.detail})`;
+        if (!readOnly) {
+          throw new StoreError(
+            "damaged",
+            `${what}: it takes no new writes; open it read-only (deno task serve) to read what ` +
+              `is left, copy the runs you need to a new store, and move it aside`,
+          );
+        }
+        notice = `${what}: some runs may not be readable; copy what you need to a new store`;
+      }
+    }
+    try {
+      const kv = await Deno.openKv(path);
+      return new KvStore(kv, path, readOnly, notice);
+    } catch (err) {
+      const why = firstLine(err);
+      const kind = isCorruptionMessage(why) ? "damaged" : "location";
+      throw new StoreError(kind, `cannot open the results store '${path}': ${why}`);
+    }
+  }
+
+  /** Closes the file. */
+  close(): Promise<void> {
+    this.#kv.close();
+    return Promise.resolve();
+  }
+
+  /** Creates a new run record; fails if the id exists. */
+  createRun(run: RunRecord): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      const res = await this.#kv.atomic().check({ key: ["run", run.id], versionstamp: null })
+        .set(["run", run.id], run).sum(["version"], 1n).commit();
+      if (!res.ok) throw new StoreError("conflict", `run ${run.id} already exists`);
+    });
+  }
+
+  /** Reads a run record. */
+  getRun(id: string): Promise<RunRecord | null> {
+    return this.#guard(async () => (await this.#kv.get<RunRecord>(["run", id])).value);
+  }
+
+  /** Run records, newest first. */
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.#guard(async () => {
+      const runs: RunRecord[] = [];
+      for await (const e of this.#kv.list<RunRecord>({ prefix: ["run"] })) {
+        const r = e.value;
+        if (filter.figure !== undefined && r.figure !== filter.figure) continue;
+        if (filter.status !== undefined && r.status !== filter.status) continue;
+        runs.push(r);
+      }
+      runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+      return runs;
+    });
+  }
+
+  /** Applies a patch to a run record (read-modify-write with a version check, retried). */
+  updateRun(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    return this.#guard(async () => {
+      this.#writable();
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const cur = await this.#kv.get<RunRecord>(["run", id]);
+        if (!cur.value) throw new StoreError("not-found", `unknown run ${id}`);
+        const next = { ...cur.value, ...patch, updatedAt: new Date().toISOString() };
+        const res = await this.#kv.atomic().check(cur).set(["run", id], next).sum(["version"], 1n)
+          .commit();
+        if (res.ok) return next;
+      }
+      throw new StoreError("conflict", `could not update run ${id}: too much contention`);
+    });
+  }
+
+  /** Deletes a run and everything under it. */
+  deleteRun(id: string): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      await this.#deletePrefix(["unit", id]);
+      await this.#deletePrefix(["blob", id]);
+      await this.#kv.atomic().delete(["run", id]).delete(["lease", id]).sum(["version"], 1n)
+        .commit();
+    });
+  }
+
+  /** Writes a finished unit (see {@link ResultStore.putUnit}). */
+  putUnit(runId: string, key: KeyPart[], unit: UnitPayload): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      const unitKey = ["unit", runId, ...key];
+      // A finished unit is immutable: re-putting it (a resumed run) must not touch its blobs.
+      if ((await this.#kv.get(unitKey)).value) return;
+      if (!(await this.#kv.get(["run", runId])).value) {
+        throw new StoreError("not-found", `unknown run ${runId}`);
+      }
+      const record = await this.#writeUnitBlobs(runId, key, unit);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const [existing, run] = await this.#kv.getMany<[UnitRecord, RunRecord]>([
+          unitKey,
+          ["run", runId],
+        ]);
+        if (existing.value) return;
+        if (!run.value) throw new StoreError("not-found", `unknown run ${runId}`);
+        const next: RunRecord = {
+          ...run.value,
+          progress: { ...run.value.progress, done: run.value.progress.done + 1 },
+          updatedAt: new Date().toISOString(),
+        };
+        const res = await this.#kv.atomic().check(existing).check(run).set(unitKey, record)
+          .set(["run", runId], next).sum(["version"], 1n).commit();
+        if (res.ok) return;
+      }
+      throw new StoreError("conflict", `could not write unit ${key.join("/")} of run ${runId}`);
+    });
+  }
+
+  /** Reads one unit's record, or null. */
+  getUnit(runId: string, key: KeyPart[]): Promise<UnitRecord | null> {
+    return this.#guard(async () => (await this.#kv.get<UnitRecord>(["unit", runId, ...key])).value);
+  }
+
+  /** Lists the units of a run (metrics only, no blobs), in key order. */
+  listUnits(runId: string, prefix: KeyPart[] = []): Promise<ListedUnit[]> {
+    return this.#guard(async () => {
+      const out: ListedUnit[] = [];
+      const iter = this.#kv.list<UnitRecord>({ prefix: ["unit", runId, ...prefix] }, {
+        batchSize: 1000,
+      });
+      for await (const e of iter) out.push({ key: unitKeyOf(e.key), record: e.value });
+      return out;
+    });
+  }
+
+  /** Reads a named blob of a unit, verified against its descriptor. */
+  getBlob(runId: string, key: KeyPart[], name: string): Promise<BlobArray | null> {
+    return this.#guard(async () => {
+      const unit = (await this.#kv.get<UnitRecord>(["unit", runId, ...key])).value;
+      const d = unit?.blobs.find((b) => b.name === name);
+      if (!d) return null;
+      const got = await this.#readBlob(["blob", runId, ...key, name], d);
+      if (typeof got === "string") {
+        throw new StoreError(
+          "damaged",
+          `the results store '${this.location}' is damaged: unit ${key.join("/")} of run ` +
+            `${runId}: ${got}`,
+        );
+      }
+      return got;
+    });
+  }
+
+  /** Every unit of a run with its blobs, in key order. */
+  async *unitsWithBlobs(
+    runId: string,
+    options: UnitsWithBlobsOptions = {},
+  ): AsyncIterableIterator<FullUnit> {
+    for (const u of await this.listUnits(runId, options.prefix ?? [])) {
+      const blobs: Record<string, BlobArray> = {};
+      for (const d of u.record.blobs) {
+        const b = await this.getBlob(runId, u.key, d.name);
+        if (b === null) {
+          throw new StoreError("damaged", `blob ${d.name} of ${u.key.join("/")} vanished`);
+        }
+        blobs[d.name] = b;
+      }
+      yield { key: u.key, metrics: u.record.metrics, blobs };
+    }
+  }
+
+  /** Writes a whole run: units first (invisible without their run), the record last. */
+  importRun(run: RunRecord, units: AsyncIterable<FullUnit>): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      if ((await this.#kv.get(["run", run.id])).value) {
+        throw new StoreError("conflict", `run ${run.id} already exists`);
+      }
+      for await (const u of units) {
+        const unitKey = ["unit", run.id, ...u.key];
+        if ((await this.#kv.get(unitKey)).value) continue; // left by an interrupted import
+        const record = await this.#writeUnitBlobs(run.id, u.key, u);
+        await this.#commit(this.#kv.atomic().set(unitKey, record));
+      }
+      const res = await this.#kv.atomic().check({ key: ["run", run.id], versionstamp: null })
+        .set(["run", run.id], run).sum(["version"], 1n).commit();
+      if (!res.ok) throw new StoreError("conflict", `run ${run.id} already exists`);
+    });
+  }
+
+  /** Stores a cache entry, replacing any previous one (see the module doc for why it is safe). */
+  putCache(key: string, entry: UnitPayload): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      const gen = `g${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      const blobs = await this.#writeBlobs(["cacheblob", key, gen], entry.blobs ?? {});
+      const record: KvCacheRecord = { metrics: entry.metrics, blobs, gen };
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const old = await this.#kv.get<KvCacheRecord>(["cache", key]);
+        const res = await this.#kv.atomic().check(old).set(["cache", key], record)
+          .sum(["version"], 1n).commit();
+        if (!res.ok) continue;
+        if (old.value) await this.#deleteCacheChunks(key, old.value);
+        return;
+      }
+      throw new StoreError("conflict", `could not write cache entry ${key}: too much contention`);
+    });
+  }
+
+  /** Reads a cache entry with all its blobs, verified; a damaged one is discarded. */
+  getCache(key: string, options: GetCacheOptions = {}): Promise<CacheEntry | null> {
+    return this.#guard(async () => {
+      const found = await this.#kv.get<KvCacheRecord>(["cache", key]);
+      const rec = found.value;
+      if (!rec) return null;
+      const blobs: Record<string, BlobArray> = {};
+      for (const d of rec.blobs) {
+        const prefix = rec.gen ? ["cacheblob", key, rec.gen, d.name] : ["cacheblob", key, d.name];
+        const got = await this.#readBlob(prefix, d);
+        if (typeof got === "string") {
+          if (!this.readOnly) {
+            // Only the record that was read goes: a concurrent writer's new entry survives.
+            const res = await this.#kv.atomic().check(found).delete(["cache", key]).commit();
+            if (res.ok) await this.#deleteCacheChunks(key, rec);
+          }
+          options.onDiscarded?.(`cache entry ${key} was damaged (${got}) and was discarded`);
+          return null;
+        }
+        blobs[d.name] = got;
+      }
+      return { metrics: rec.metrics, blobs };
+    });
+  }
+
+  /** The version counter. */
+  version(): Promise<bigint> {
+    return this.#guard(async () => {
+      const v = await this.#kv.get<Deno.KvU64>(["version"]);
+      return v.value ? v.value.value : 0n;
+    });
+  }
+
+  /** Polls the version counter (Deno KV's watch() misses other processes' writes). */
+  changes(options: ChangeOptions = {}): AsyncIterableIterator<StoreChange> {
+    return pollChanges(() => this.version(), options);
+  }
+
+  /** Takes a run's lease unless another holder's is unexpired. */
+  acquireLease(runId: string, options: LeaseOptions): Promise<LeaseResult> {
+    return this.#guard(async () => {
+      this.#writable();
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const [run, cur] = await this.#kv.getMany<[RunRecord, KvLease]>([
+          ["run", runId],
+          ["lease", runId],
+        ]);
+        if (!run.value) throw new StoreError("not-found", `unknown run ${runId}`);
+        const now = Date.now();
+        if (cur.value && cur.value.expiresAtMs > now) {
+          return { acquired: false, heldBy: leaseInfo(cur.value, now) };
+        }
+        const stored: KvLease = {
+          holder: options.holder,
+          token: crypto.randomUUID(),
+          expiresAtMs: now + options.ttlMs,
+        };
+        const res = await this.#kv.atomic().check(cur).check(run).set(["lease", runId], stored)
+          .commit();
+        if (res.ok) return { acquired: true, lease: toLease(runId, stored, options.ttlMs) };
+      }
+      throw new StoreError("conflict", `could not take the lease of run ${runId}: contention`);
+    });
+  }
+
+  /** Extends a held lease. */
+  renewLease(lease: Lease, options: { ttlMs?: number } = {}): Promise<Lease> {
+    return this.#guard(async () => {
+      this.#writable();
+      const ttl = options.ttlMs ?? lease.ttlMs;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const cur = await this.#kv.get<KvLease>(["lease", lease.runId]);
+        if (!cur.value || cur.value.token !== lease.token) {
+          const by = cur.value ? ` (now held by ${cur.value.holder})` : "";
+          throw new StoreError("conflict", `the lease of run ${lease.runId} was lost${by}`);
+        }
+        const stored: KvLease = { ...cur.value, expiresAtMs: Date.now() + ttl };
+        const res = await this.#kv.atomic().check(cur).set(["lease", lease.runId], stored).commit();
+        if (res.ok) return toLease(lease.runId, stored, ttl);
+      }
+      throw new StoreError("conflict", `could not renew the lease of run ${lease.runId}`);
+    });
+  }
+
+  /** Releases a held lease. */
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#guard(async () => {
+      this.#writable();
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const cur = await this.#kv.get<KvLease>(["lease", lease.runId]);
+        if (!cur.value || cur.value.token !== lease.token) return;
+        const res = await this.#kv.atomic().check(cur).delete(["lease", lease.runId]).commit();
+        if (res.ok) return;
+      }
+    });
+  }
+
+  /** The lease recorded for a run. */
+  getLease(runId: string): Promise<LeaseInfo | null> {
+    return this.#guard(async () => {
+      const cur = (await this.#kv.get<KvLease>(["lease", runId])).value;
+      return cur ? leaseInfo(cur, Date.now()) : null;
+    });
+  }
+
+  /**
+   * Runs `fn`, retrying while SQLite reports the file locked by another writer, and turns damage
+   * reports into a one-line `StoreError` naming the file. Two handles writing at once (two
+   * processes, or two handles in one) get "database is locked" from Deno KV instead of waiting;
+   * every operation here is safe to repeat (a failed commit wrote nothing; unit writes are
+   * idempotent), so it is retried with a growing pause.
+   */
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof StoreError) throw err;
+        const why = firstLine(err);
+        if (/database is locked|database table is locked|busy/i.test(why) && attempt < 60) {
+          await new Promise((r) =>
+            setTimeout(r, Math.min(200, 2 + attempt * attempt) * Math.random() + 1)
+          );
+          continue;
+        }
+        throw this.#storeError(err, why);
+      }
+    }
+  }
+
+  /** The error to throw for a failed KV operation: damage becomes a one-line `StoreError`. */
+  #storeError(err: unknown, why: string): unknown {
+    if (!isCorruptionMessage(why)) return err;
+    return new StoreError(
+      "damaged",
+      `the results store '${this.location}' is damaged (${why}): stop writing to it; open it ` +
+        `read-only (deno task serve) to read what is left and copy the runs you need to a new ` +
+        `store`,
+      { cause: err },
+    );
+  }
+
+  #writable(): void {
+    if (this.readOnly) {
+      throw new StoreError("read-only", `the results store '${this.location}' is open read-only`);
+    }
+  }
+
+  /** Writes a unit's chunks (after removing any left by an interrupted write) and its record. */
+  async #writeUnitBlobs(runId: string, key: KeyPart[], unit: UnitPayload): Promise<UnitRecord> {
+    await this.#deletePrefix(["blob", runId, ...key]);
+    const blobs = await this.#writeBlobs(["blob", runId, ...key], unit.blobs ?? {});
+    return { metrics: unit.metrics, blobs };
+  }
+
+  async #deleteCacheChunks(key: string, rec: KvCacheRecord): Promise<void> {
+    if (rec.gen) await this.#deletePrefix(["cacheblob", key, rec.gen]);
+    else for (const d of rec.blobs) await this.#deletePrefix(["cacheblob", key, d.name]);
+  }
+
+  async #commit(op: Deno.AtomicOperation): Promise<void> {
+    const res = await op.commit();
+    if (!res.ok) throw new StoreError("backend", `a write to '${this.location}' failed`);
+  }
+
+  async #deletePrefix(prefix: KeyPart[]): Promise<void> {
+    let batch = this.#kv.atomic();
+    let n = 0;
+    for await (const e of this.#kv.list({ prefix })) {
+      batch.delete(e.key);
+      if (++n % 500 === 0) {
+        await this.#commit(batch);
+        batch = this.#kv.atomic();
+      }
+    }
+    if (n % 500 !== 0) await this.#commit(batch);
+  }
+
+  async #writeBlobs(
+    prefix: KeyPart[],
+    blobs: Record<string, BlobArray>,
+  ): Promise<BlobDescriptor[]> {
+    const out: BlobDescriptor[] = [];
+    let batch = this.#kv.atomic();
+    let bytesInBatch = 0;
+    let mutations = 0;
+    for (const [name, arr] of Object.entries(blobs)) {
+      const d = describeBlob(name, arr);
+      const bytes = toBytes(arr);
+      for (let c = 0; c < d.chunks; c++) {
+        const part = bytes.slice(
+          c * CHUNK_BYTES,
+          Math.min(bytes.byteLength, (c + 1) * CHUNK_BYTES),
+        );
+        // Stay well inside Deno KV's 800 KB / 1,000 mutations per commit.
+        if (bytesInBatch + part.byteLength > 700_000 || mutations >= 900) {
+          await this.#commit(batch);
+          batch = this.#kv.atomic();
+          bytesInBatch = 0;
+          mutations = 0;
+        }
+        batch.set([...prefix, name, c], part);
+        bytesInBatch += part.byteLength;
+        mutations++;
+      }
+      out.push(d);
+    }
+    if (mutations > 0) await this.#commit(batch);
+    return out;
+  }
+
+  /** The blob's bytes, or a description of why they do not match the descriptor. */
+  async #readBlob(prefix: KeyPart[], d: BlobDescriptor): Promise<BlobArray | string> {
+    const parts: Uint8Array[] = [];
+    for await (const e of this.#kv.list<Uint8Array>({ prefix })) {
+      // Chunks must be 0, 1, 2, ... with none missing (list order is numeric key order).
+      if (e.key[e.key.length - 1] !== parts.length || !(e.value instanceof Uint8Array)) {
+        return `blob '${d.name}' is missing chunk ${parts.length}`;
+      }
+      parts.push(e.value);
+    }
+    const bytes = concatBytes(parts);
+    const problem = blobProblem(d, bytes.byteLength, parts.length);
+    return problem ?? fromBytes(d.type, bytes);
+  }
+}
+
+function toLease(runId: string, l: KvLease, ttlMs: number): Lease {
+  return {
+    runId,
+    holder: l.holder,
+    token: l.token,
+    ttlMs,
+    expiresAt: new Date(l.expiresAtMs).toISOString(),
+  };
+}
+
+/** A unit key from a KV key `["unit", runId, ...unitKey]` (units only hold strings and numbers). */
+function unitKeyOf(key: Deno.KvKey): KeyPart[] {
+  const out: KeyPart[] = [];
+  for (const part of key.slice(2)) {
+    if (typeof part === "string" || typeof part === "number") out.push(part);
+    else out.push(String(part));
+  }
+  return out;
+}

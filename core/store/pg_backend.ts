@@ -1,0 +1,658 @@
+/**
+ * The results store in PostgreSQL (postgres.js), for runs shared between processes and machines.
+ *
+ * Every write is one transaction: a unit, its blobs and its run's progress are committed together
+ * or not at all; a cache entry replaces the previous one atomically; a run copied in is visible
+ * only once all its units are. After each committed write one autocommit statement bumps the change
+ * counter (`change_seq`) and sends a notification on the store's channel carrying the run id, so
+ * a poller never sees a new counter before the data, and LISTENers wake once the data is visible.
+ *
+ * Tables and the reasons for their layout: `pg_schema.ts`. Locations: `pg_location.ts`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import postgres from "postgres";
+import { blobProblem, describeBlob, fromBytes, toBytes } from "./blobs.ts";
+import { pushChanges } from "./change_feed.ts";
+import { firstLine, StoreError } from "./errors.ts";
+import { decodeKey, encodeKey, prefixEnd } from "./key_codec.ts";
+import { parsePgLocation, type PgLocation } from "./pg_location.ts";
+import { SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
+import { decodeValue, encodeValue } from "./value_codec.ts";
+import type {
+  BlobArray,
+  BlobDescriptor,
+  CacheEntry,
+  ChangeOptions,
+  FullUnit,
+  GetCacheOptions,
+  KeyPart,
+  Lease,
+  LeaseInfo,
+  LeaseOptions,
+  LeaseResult,
+  ListedUnit,
+  OpenStoreOptions,
+  ResultStore,
+  RunFilter,
+  RunRecord,
+  StoreChange,
+  UnitPayload,
+  UnitRecord,
+  UnitsWithBlobsOptions,
+} from "./types.ts";
+
+type Sql = postgres.Sql;
+type Tx = postgres.TransactionSql;
+
+/** A `runs` row as read. */
+interface RunRow {
+  done: number;
+  updated_at: string;
+  record: string;
+}
+
+/** Units read per query when streaming a run's units. */
+const PAGE = 200;
+
+/** The `code` of a driver or server error (a PostgreSQL SQLSTATE or a Node socket code). */
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = err.code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}
+
+/** Turns a driver error into a one-line `StoreError` naming the server. */
+export function pgError(err: unknown, loc: PgLocation): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = errorCode(err);
+  const why = firstLine(err);
+  const at = `the PostgreSQL server at ${loc.server}`;
+  switch (code) {
+    case "ECONNREFUSED":
+      return new StoreError(
+        "unreachable",
+        `cannot reach ${at} (connection refused): is it running?`,
+      );
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new StoreError("unreachable", `cannot reach ${at}: unknown host`);
+    case "ENOENT":
+      return new StoreError("unreachable", `cannot reach ${at}: no server socket there`);
+    case "ETIMEDOUT":
+    case "CONNECT_TIMEOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ECONNRESET":
+    case "CONNECTION_CLOSED":
+    case "CONNECTION_ENDED":
+    case "CONNECTION_DESTROYED":
+      return new StoreError("unreachable", `cannot reach ${at} (${why})`);
+    case "28P01":
+    case "28000":
+      return new StoreError("auth", `${at} refused the login (${why}); check user and password`);
+    case "3D000":
+      return new StoreError(
+        "missing",
+        `${at} has no database '${loc.database}': create it (createdb ${loc.database})`,
+      );
+    case "42501":
+      return new StoreError("auth", `${at} refused: ${why}`);
+    case "25006":
+      return new StoreError("read-only", `the store ${loc.display} is open read-only (${why})`);
+  }
+  if (/SASL|password must be a string|password authentication/i.test(why)) {
+    return new StoreError(
+      "auth",
+      `${at} asks for a password for this user: put it in the URL or PGPASSWORD (${why})`,
+    );
+  }
+  if (/TLS|SSL|certificate/i.test(why)) {
+    return new StoreError("unreachable", `cannot reach ${at} over TLS (${why})`);
+  }
+  return new StoreError("backend", `PostgreSQL store ${loc.display}: ${why}`, { cause: err });
+}
+
+/** Rejects with an "unreachable" error when `work` takes longer than `ms`. */
+async function withTimeout<T>(work: Promise<T>, ms: number, loc: PgLocation): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new StoreError(
+            "unreachable",
+            `cannot reach the PostgreSQL server at ${loc.server}: no answer within ${ms / 1000} s`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Driver bytes for a `bytea` parameter (a view, no copy). */
+function bytea(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function runColumns(r: RunRecord): Record<string, string | number> {
+  return {
+    id: r.id,
+    figure: r.figure,
+    status: r.status,
+    started_at: r.startedAt,
+    updated_at: r.updatedAt,
+    done: r.progress.done,
+    total: r.progress.total,
+    record: encodeValue(r),
+  };
+}
+
+function runOf(row: RunRow): RunRecord {
+  const r = decodeValue<RunRecord>(row.record);
+  // Unit writes move these two columns without rewriting the record.
+  return { ...r, progress: { ...r.progress, done: row.done }, updatedAt: row.updated_at };
+}
+
+/** A results store in a PostgreSQL schema. */
+export class PgStore implements ResultStore {
+  /** Always "postgres". */
+  readonly backend = "postgres" as const;
+  /** The connection URL without its password. */
+  readonly location: string;
+  /** True when opened read-only. */
+  readonly readOnly: boolean;
+  /** Always null (damage is the server's business). */
+  readonly notice: string | null = null;
+  readonly #sql: Sql;
+  readonly #loc: PgLocation;
+  readonly #channel: string;
+
+  private constructor(sql: Sql, loc: PgLocation, readOnly: boolean) {
+    this.#sql = sql;
+    this.#loc = loc;
+    this.location = loc.display;
+    this.readOnly = readOnly;
+    this.#channel = `prunelab_${loc.schema}`;
+  }
+
+  /**
+   * Connects, then checks the schema version, creating the schema first when it is missing (unless
+   * `readOnly` or `create: false`). Gives up after `connectTimeoutMs` (default 5 s).
+   */
+  static async open(location: string, options: OpenStoreOptions = {}): Promise<PgStore> {
+    const loc = parsePgLocation(location);
+    const readOnly = options.readOnly ?? false;
+    const create = options.create ?? !readOnly;
+    const timeoutMs = options.connectTimeoutMs ?? 5000;
+    const sql = postgres(loc.url, {
+      max: options.maxConnections ?? 4,
+      // postgres.js's own connect timeout does not fire under Deno; withTimeout below does.
+      connect_timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
+      path: loc.socketPath,
+      fetch_types: false,
+      onnotice: () => {},
+      connection: {
+        application_name: "prunelab",
+        search_path: loc.schema,
+        ...(readOnly ? { default_transaction_read_only: true } : {}),
+      },
+    });
+    try {
+      await withTimeout(ensureSchema(sql, loc, { create }), timeoutMs, loc);
+    } catch (err) {
+      await sql.end({ timeout: 0 }).catch(() => {});
+      throw pgError(err, loc);
+    }
+    return new PgStore(sql, loc, readOnly);
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 2 });
+  }
+
+  /** Creates a new run record; fails if the id exists. */
+  createRun(run: RunRecord): Promise<void> {
+    return this.#write(async (tx, changed) => {
+      const res = await tx`INSERT INTO runs ${tx(runColumns(run))} ON CONFLICT (id) DO NOTHING`;
+      if (res.count === 0) throw new StoreError("conflict", `run ${run.id} already exists`);
+      changed(run.id);
+    });
+  }
+
+  /** Reads a run record. */
+  getRun(id: string): Promise<RunRecord | null> {
+    return this.#read(async (sql) => {
+      const rows = await sql<RunRow[]>`
+        SELECT done, updated_at, record FROM runs WHERE id = ${id}`;
+      return rows.length > 0 ? runOf(rows[0]) : null;
+    });
+  }
+
+  /** Run records, newest first. */
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.#read(async (sql) => {
+      const rows = await sql<RunRow[]>`
+        SELECT done, updated_at, record FROM runs
+        WHERE true
+          ${filter.figure !== undefined ? sql`AND figure = ${filter.figure}` : sql``}
+          ${filter.status !== undefined ? sql`AND status = ${filter.status}` : sql``}
+        ORDER BY started_at DESC, id`;
+      return rows.map(runOf);
+    });
+  }
+
+  /** Applies a patch to a run record under a row lock. */
+  updateRun(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    return this.#write(async (tx, changed) => {
+      const rows = await tx<RunRow[]>`
+        SELECT done, updated_at, record FROM runs WHERE id = ${id} FOR UPDATE`;
+      if (rows.length === 0) throw new StoreError("not-found", `unknown run ${id}`);
+      const next: RunRecord = { ...runOf(rows[0]), ...patch, updatedAt: new Date().toISOString() };
+      const cols = runColumns(next);
+      await tx`UPDATE runs SET ${
+        tx(cols, "figure", "status", "started_at", "updated_at", "done", "total", "record")
+      } WHERE id = ${id}`;
+      changed(id);
+      return next;
+    });
+  }
+
+  /** Deletes a run; its units, blobs and lease go with it (ON DELETE CASCADE). */
+  deleteRun(id: string): Promise<void> {
+    return this.#write(async (tx, changed) => {
+      await tx`DELETE FROM runs WHERE id = ${id}`;
+      changed(id);
+    });
+  }
+
+  /** Writes a finished unit, its blobs and the run's progress in one transaction. */
+  putUnit(runId: string, key: KeyPart[], unit: UnitPayload): Promise<void> {
+    return this.#write(async (tx, changed) => {
+      const written = await insertUnit(tx, runId, { key, ...unit });
+      if (!written) return;
+      await tx`UPDATE runs SET done = done + 1, updated_at = ${new Date().toISOString()}
+               WHERE id = ${runId}`;
+      changed(runId);
+    });
+  }
+
+  /** Reads one unit's record, or null. */
+  getUnit(runId: string, key: KeyPart[]): Promise<UnitRecord | null> {
+    return this.#read(async (sql) => {
+      const rows = await sql<{ metrics: string; blobs: string }[]>`
+        SELECT metrics, blobs FROM units WHERE run_id = ${runId} AND key = ${
+        bytea(encodeKey(key))
+      }`;
+      return rows.length > 0 ? unitOf(rows[0]) : null;
+    });
+  }
+
+  /** The units of a run in key order (one range scan of the primary key). */
+  listUnits(runId: string, prefix: KeyPart[] = []): Promise<ListedUnit[]> {
+    return this.#read(async (sql) => {
+      const p = encodeKey(prefix);
+      const rows = await sql<{ key: Uint8Array; metrics: string; blobs: string }[]>`
+        SELECT key, metrics, blobs FROM units
+        WHERE run_id = ${runId} AND key > ${bytea(p)} AND key < ${bytea(prefixEnd(p))}
+        ORDER BY key`;
+      return rows.map((r) => ({ key: decodeKey(r.key), record: unitOf(r) }));
+    });
+  }
+
+  /** Reads a named blob of a unit, verified against its descriptor. */
+  getBlob(runId: string, key: KeyPart[], name: string): Promise<BlobArray | null> {
+    return this.#read(async (sql) => {
+      const k = bytea(encodeKey(key));
+      const rows = await sql<{ blobs: string; data: Uint8Array | null }[]>`
+        SELECT u.blobs, b.data FROM units u
+        LEFT JOIN unit_blobs b ON b.run_id = u.run_id AND b.key = u.key AND b.name = ${name}
+        WHERE u.run_id = ${runId} AND u.key = ${k}`;
+      if (rows.length === 0) return null;
+      const d = decodeValue<BlobDescriptor[]>(rows[0].blobs).find((b) => b.name === name);
+      if (!d) return null;
+      return this.#verified(d, rows[0].data, `unit ${key.join("/")} of run ${runId}`);
+    });
+  }
+
+  /** Every unit of a run with its blobs, in key order, read a page at a time. */
+  async *unitsWithBlobs(
+    runId: string,
+    options: UnitsWithBlobsOptions = {},
+  ): AsyncIterableIterator<FullUnit> {
+    const p = encodeKey(options.prefix ?? []);
+    let after = p;
+    const end = prefixEnd(p);
+    for (;;) {
+      const page = await this.#read((sql) =>
+        sql<{ key: Uint8Array; metrics: string; blobs: string }[]>`
+          SELECT key, metrics, blobs FROM units
+          WHERE run_id = ${runId} AND key > ${bytea(after)} AND key < ${bytea(end)}
+          ORDER BY key LIMIT ${PAGE}`
+      );
+      for (const row of page) {
+        const key = decodeKey(row.key);
+        const record = unitOf(row);
+        const data = await this.#read((sql) =>
+          sql<{ name: string; data: Uint8Array }[]>`
+            SELECT name, data FROM unit_blobs WHERE run_id = ${runId} AND key = ${bytea(row.key)}`
+        );
+        const byName = new Map(data.map((r) => [r.name, r.data]));
+        const blobs: Record<string, BlobArray> = {};
+        for (const d of record.blobs) {
+          blobs[d.name] = this.#verified(d, byName.get(d.name) ?? null, `unit ${key.join("/")}`);
+        }
+        yield { key, metrics: record.metrics, blobs };
+      }
+      if (page.length < PAGE) return;
+      after = new Uint8Array(page[page.length - 1].key);
+    }
+  }
+
+  /** Writes a whole run in one transaction (invisible until every unit is in). */
+  importRun(run: RunRecord, units: AsyncIterable<FullUnit>): Promise<void> {
+    return this.#write(async (tx, changed) => {
+      const res = await tx`INSERT INTO runs ${tx(runColumns(run))} ON CONFLICT (id) DO NOTHING`;
+      if (res.count === 0) throw new StoreError("conflict", `run ${run.id} already exists`);
+      for await (const u of units) await insertUnit(tx, run.id, u);
+      changed(run.id);
+    });
+  }
+
+  /** Replaces a cache entry in one transaction. */
+  putCache(key: string, entry: UnitPayload): Promise<void> {
+    return this.#write(async (tx, changed) => {
+      const blobs = Object.entries(entry.blobs ?? {});
+      const descriptors = blobs.map(([name, a]) => describeBlob(name, a));
+      await tx`DELETE FROM cache WHERE key = ${key}`;
+      await tx`INSERT INTO cache (key, metrics, blobs)
+               VALUES (${key}, ${encodeValue(entry.metrics)}, ${encodeValue(descriptors)})`;
+      for (const [name, a] of blobs) {
+        await tx`INSERT INTO cache_blobs (key, name, data)
+                 VALUES (${key}, ${name}, ${bytea(toBytes(a))})`;
+      }
+      changed("");
+    });
+  }
+
+  /** Reads a cache entry, verified; a damaged one is deleted and reported. */
+  async getCache(key: string, options: GetCacheOptions = {}): Promise<CacheEntry | null> {
+    const found = await this.#read(async (sql) => {
+      const rows = await sql<{ metrics: string; blobs: string }[]>`
+        SELECT metrics, blobs FROM cache WHERE key = ${key}`;
+      if (rows.length === 0) return null;
+      const data = await sql<{ name: string; data: Uint8Array }[]>`
+        SELECT name, data FROM cache_blobs WHERE key = ${key}`;
+      return { record: unitOf(rows[0]), data: new Map(data.map((r) => [r.name, r.data])) };
+    });
+    if (!found) return null;
+    const blobs: Record<string, BlobArray> = {};
+    for (const d of found.record.blobs) {
+      const bytes = found.data.get(d.name);
+      const problem = bytes
+        ? blobProblem(d, bytes.byteLength, d.chunks)
+        : `blob '${d.name}' is missing`;
+      if (problem !== null || !bytes) {
+        if (!this.readOnly) {
+          await this.#write(async (tx, changed) => {
+            await tx`DELETE FROM cache WHERE key = ${key}`;
+            changed("");
+          });
+        }
+        options.onDiscarded?.(`cache entry ${key} was damaged (${problem}) and was discarded`);
+        return null;
+      }
+      blobs[d.name] = fromBytes(d.type, bytes);
+    }
+    return { metrics: found.record.metrics, blobs };
+  }
+
+  /** The change counter. */
+  version(): Promise<bigint> {
+    return this.#read(async (sql) => {
+      const rows = await sql<{ last_value: string; is_called: boolean }[]>`
+        SELECT last_value, is_called FROM change_seq`;
+      return rows[0].is_called ? BigInt(rows[0].last_value) : 0n;
+    });
+  }
+
+  /** Yields on every committed write by any process (LISTEN on the store's channel). */
+  changes(options: ChangeOptions = {}): AsyncIterableIterator<StoreChange> {
+    const subscribe = async (
+      emit: (runId: string | null) => void,
+    ): Promise<() => Promise<void>> => {
+      let first = true;
+      const req = await this.#sql.listen(
+        this.#channel,
+        (payload) => emit(payload.replace(/^\d+:/, "")),
+        () => {
+          // Called again after a reconnect: notifications may have been missed meanwhile.
+          if (!first) emit(null);
+          first = false;
+        },
+      ).catch((err) => {
+        throw pgError(err, this.#loc);
+      });
+      return () => req.unlisten();
+    };
+    return pushChanges(subscribe, () => this.version(), options);
+  }
+
+  /** Takes a run's lease unless another holder's is unexpired (server clock). */
+  acquireLease(runId: string, options: LeaseOptions): Promise<LeaseResult> {
+    return this.#run(async () => {
+      this.#writable();
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const token = crypto.randomUUID();
+        let taken: { expires_at: Date }[];
+        try {
+          taken = await this.#sql<{ expires_at: Date }[]>`
+            INSERT INTO leases (run_id, holder, token, expires_at)
+            VALUES (${runId}, ${options.holder}, ${token},
+                    now() + ${options.ttlMs} * interval '1 millisecond')
+            ON CONFLICT (run_id) DO UPDATE
+              SET holder = EXCLUDED.holder, token = EXCLUDED.token,
+                  expires_at = EXCLUDED.expires_at, acquired_at = now()
+              WHERE leases.expires_at <= now()
+            RETURNING expires_at`;
+        } catch (err) {
+          if (errorCode(err) === "23503") throw new StoreError("not-found", `unknown run ${runId}`);
+          throw err;
+        }
+        if (taken.length > 0) {
+          const lease: Lease = {
+            runId,
+            holder: options.holder,
+            token,
+            ttlMs: options.ttlMs,
+            expiresAt: taken[0].expires_at.toISOString(),
+          };
+          return { acquired: true, lease };
+        }
+        const held = await this.getLease(runId);
+        if (held && !held.expired) return { acquired: false, heldBy: held };
+        // Expired or released between the two statements: try again.
+      }
+      throw new StoreError("conflict", `could not take the lease of run ${runId}: contention`);
+    });
+  }
+
+  /** Extends a held lease. */
+  renewLease(lease: Lease, options: { ttlMs?: number } = {}): Promise<Lease> {
+    return this.#run(async () => {
+      this.#writable();
+      const ttl = options.ttlMs ?? lease.ttlMs;
+      const rows = await this.#sql<{ expires_at: Date }[]>`
+        UPDATE leases SET expires_at = now() + ${ttl} * interval '1 millisecond'
+        WHERE run_id = ${lease.runId} AND token = ${lease.token}
+        RETURNING expires_at`;
+      if (rows.length === 0) {
+        const held = await this.getLease(lease.runId);
+        const by = held ? ` (now held by ${held.holder})` : "";
+        throw new StoreError("conflict", `the lease of run ${lease.runId} was lost${by}`);
+      }
+      return { ...lease, ttlMs: ttl, expiresAt: rows[0].expires_at.toISOString() };
+    });
+  }
+
+  /** Releases a held lease. */
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#run(async () => {
+      this.#writable();
+      await this.#sql`DELETE FROM leases WHERE run_id = ${lease.runId} AND token = ${lease.token}`;
+    });
+  }
+
+  /** The lease recorded for a run. */
+  getLease(runId: string): Promise<LeaseInfo | null> {
+    return this.#read(async (sql) => {
+      const rows = await sql<{ holder: string; expires_at: Date; expired: boolean }[]>`
+        SELECT holder, expires_at, expires_at <= now() AS expired FROM leases
+        WHERE run_id = ${runId}`;
+      if (rows.length === 0) return null;
+      const r = rows[0];
+      return { holder: r.holder, expiresAt: r.expires_at.toISOString(), expired: r.expired };
+    });
+  }
+
+  /** The typed array of a blob's bytes, or a "damaged" error naming what is wrong. */
+  #verified(d: BlobDescriptor, data: Uint8Array | null, where: string): BlobArray {
+    const problem = data === null
+      ? `blob '${d.name}' is missing`
+      : blobProblem(d, data.byteLength, d.chunks);
+    if (problem !== null || data === null) {
+      throw new StoreError(
+        "damaged",
+        `the store ${this.location} is damaged: ${where}: ${problem}`,
+      );
+    }
+    return fromBytes(d.type, data);
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw pgError(err, this.#loc);
+    }
+  }
+
+  #read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.#run(() => fn(this.#sql));
+  }
+
+  /**
+   * Runs `fn` in a transaction. `changed(runId)` marks the write as a change ("" for one that is
+   * not about a run); after the commit one statement bumps the counter and notifies listeners.
+   */
+  #write<T>(fn: (tx: Tx, changed: (runId: string) => void) => Promise<T>): Promise<T> {
+    return this.#run(async () => {
+      this.#writable();
+      const runs = new Set<string>();
+      const out: T[] = [];
+      await this.#sql.begin(async (tx) => {
+        out.push(await fn(tx, (id) => runs.add(id)));
+      });
+      for (const id of runs) {
+        await this.#sql`
+          SELECT pg_notify(${this.#channel}, nextval('change_seq')::text || ':' || ${id})`;
+      }
+      return out[0];
+    });
+  }
+
+  #writable(): void {
+    if (this.readOnly) {
+      throw new StoreError("read-only", `the results store ${this.location} is open read-only`);
+    }
+  }
+}
+
+function unitOf(row: { metrics: string; blobs: string }): UnitRecord {
+  return {
+    metrics: decodeValue<Record<string, unknown>>(row.metrics),
+    blobs: decodeValue<BlobDescriptor[]>(row.blobs),
+  };
+}
+
+/** Inserts a unit and its blobs unless it exists; true when written. */
+async function insertUnit(
+  tx: Tx,
+  runId: string,
+  { key, metrics, blobs }: {
+    key: KeyPart[];
+    metrics: Record<string, unknown>;
+    blobs?: Record<string, BlobArray>;
+  },
+): Promise<boolean> {
+  const k = bytea(encodeKey(key));
+  const entries = Object.entries(blobs ?? {});
+  const descriptors = entries.map(([name, a]) => describeBlob(name, a));
+  let ins: postgres.RowList<postgres.Row[]>;
+  try {
+    ins = await tx`
+      INSERT INTO units (run_id, key, metrics, blobs)
+      VALUES (${runId}, ${k}, ${encodeValue(metrics)}, ${encodeValue(descriptors)})
+      ON CONFLICT DO NOTHING`;
+  } catch (err) {
+    // The foreign key on runs: the unit belongs to no run.
+    if (errorCode(err) === "23503") throw new StoreError("not-found", `unknown run ${runId}`);
+    throw err;
+  }
+  if (ins.count === 0) return false;
+  for (const [name, a] of entries) {
+    await tx`INSERT INTO unit_blobs (run_id, key, name, data)
+             VALUES (${runId}, ${k}, ${name}, ${bytea(toBytes(a))})`;
+  }
+  return true;
+}
+
+/** Checks the schema version, creating schema version 1 when allowed and missing. */
+async function ensureSchema(
+  sql: Sql,
+  loc: PgLocation,
+  options: { create: boolean },
+): Promise<void> {
+  const check = async (q: Sql | Tx): Promise<boolean> => {
+    const exists = await q<{ present: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM information_schema.tables
+                     WHERE table_schema = ${loc.schema} AND table_name = 'meta') AS present`;
+    if (!exists[0].present) return false;
+    const rows = await q<{ schema_version: number }[]>`SELECT schema_version FROM meta`;
+    const v = rows.length > 0 ? rows[0].schema_version : null;
+    if (v !== SCHEMA_VERSION) {
+      throw new StoreError(
+        "schema",
+        `the store ${loc.display} (schema '${loc.schema}') has schema version ${v ?? "none"}, ` +
+          `this prunelab reads version ${SCHEMA_VERSION}: use the prunelab release that wrote it, ` +
+          `or another ?schema=`,
+      );
+    }
+    return true;
+  };
+  if (await check(sql)) return;
+  if (!options.create) {
+    throw new StoreError(
+      "missing",
+      `no results store in schema '${loc.schema}' of ${loc.display} ` +
+        `(run an experiment with --store to create it)`,
+    );
+  }
+  await sql.begin(async (tx) => {
+    // Two processes starting on an empty database must not both create the tables.
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`prunelab-schema:${loc.schema}`}))`;
+    if (await check(tx)) return;
+    await tx`CREATE SCHEMA IF NOT EXISTS ${tx(loc.schema)}`;
+    for (const stmt of SCHEMA_STATEMENTS) await tx.unsafe(stmt);
+    await tx`INSERT INTO meta (schema_version) VALUES (${SCHEMA_VERSION})`;
+  });
+}

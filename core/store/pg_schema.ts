@@ -1,0 +1,85 @@
+/**
+ * The PostgreSQL store's schema, created on first use and versioned.
+ *
+ * All tables live in one PostgreSQL schema (default `prunelab`), reached through the connection's
+ * `search_path`, so statements name tables unqualified. `meta` holds the schema version; a store
+ * written by another version is refused with one line rather than misread.
+ *
+ * Blobs are one `bytea` per blob (`unit_blobs`, `cache_blobs`) with `STORAGE EXTERNAL`: PostgreSQL
+ * already splits large values into 2 KB TOAST chunks behind the scenes (up to 1 GB a value, far above
+ * the largest blob here, a few MB of DBM weights), so chunking by hand would only add rows and
+ * round trips; EXTERNAL skips compression, which costs CPU and gains nothing on random-looking
+ * float bits.
+ *
+ * @module
+ */
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = 1;
+
+/** Statements creating schema version 1 (run inside one transaction under an advisory lock). */
+export const SCHEMA_STATEMENTS: readonly string[] = [
+  `CREATE TABLE meta (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     schema_version integer NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  // Bumped after every committed data write: the change counter of ResultStore.version().
+  `CREATE SEQUENCE change_seq`,
+  // The record is JSON text (value_codec.ts); the columns duplicate what queries filter and sort
+  // on, and progress.done / updatedAt, which unit writes change without rewriting the record.
+  `CREATE TABLE runs (
+     id text COLLATE "C" PRIMARY KEY,
+     figure text NOT NULL,
+     status text NOT NULL,
+     started_at text COLLATE "C" NOT NULL,
+     updated_at text NOT NULL,
+     done integer NOT NULL,
+     total integer NOT NULL,
+     record text NOT NULL
+   )`,
+  // "C" collation: ids and ISO times sort bytewise, as the Deno KV backend sorts them.
+  // The dashboard lists runs newest first, optionally by figure and status.
+  `CREATE INDEX runs_started_idx ON runs (started_at DESC)`,
+  `CREATE INDEX runs_figure_status_idx ON runs (figure, status, started_at DESC)`,
+  // key: the unit key in Deno KV's order-preserving tuple encoding (key_codec.ts), so the primary
+  // key's b-tree serves "units of a run in key order, under a prefix" as one range scan.
+  `CREATE TABLE units (
+     run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     key bytea NOT NULL,
+     metrics text NOT NULL,
+     blobs text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (run_id, key)
+   )`,
+  `CREATE TABLE unit_blobs (
+     run_id text NOT NULL,
+     key bytea NOT NULL,
+     name text NOT NULL,
+     data bytea NOT NULL,
+     PRIMARY KEY (run_id, key, name),
+     FOREIGN KEY (run_id, key) REFERENCES units (run_id, key) ON DELETE CASCADE
+   )`,
+  `ALTER TABLE unit_blobs ALTER COLUMN data SET STORAGE EXTERNAL`,
+  `CREATE TABLE cache (
+     key text PRIMARY KEY,
+     metrics text NOT NULL,
+     blobs text NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE cache_blobs (
+     key text NOT NULL REFERENCES cache (key) ON DELETE CASCADE,
+     name text NOT NULL,
+     data bytea NOT NULL,
+     PRIMARY KEY (key, name)
+   )`,
+  `ALTER TABLE cache_blobs ALTER COLUMN data SET STORAGE EXTERNAL`,
+  // Expiry on the server's clock, so machines with skewed clocks agree on who holds a run.
+  `CREATE TABLE leases (
+     run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+     holder text NOT NULL,
+     token uuid NOT NULL,
+     expires_at timestamptz NOT NULL,
+     acquired_at timestamptz NOT NULL DEFAULT now()
+   )`,
+];
