@@ -10,7 +10,7 @@ import { PRUNELAB_VERSION } from "./core/app/version.ts";
 import { EXPERIMENTS } from "./experiments/registry.ts";
 import { experimentMap } from "./server/experiment_map.ts";
 import { runServeCli } from "./server/serve_cli.ts";
-import { runPrecisionCheckCli } from "./experiments/fig5_replay_cli.ts";
+import { runPrecisionCheckCli } from "./tools/verify/precision_check.ts";
 
 const experiments = experimentMap(EXPERIMENTS);
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Experiment } from "../core/app/experiment.ts";
-import { fig5 } from "./fig5.ts";
+import { fig5 } from "./fig5/fig5.ts";
 import { fig6 } from "./fig6.ts";
 import { fig7 } from "./fig7.ts";
 import { dmsNewProblem } from "./dms_new_problem.ts";

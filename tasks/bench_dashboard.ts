@@ -2,7 +2,7 @@
  * `deno run -A tasks/bench_dashboard.ts [--networks 400] [--levels 18] [--repeat 5] [--browser]`:
  * times the dashboard's run page for a paper-scale Fig 5 run. It fills a temporary store with
  * synthetic Fig 5 units (the real unit layout `["level", network, levelIndex]` with metrics for
- * both lineages, as experiments/fig5.ts writes them; no blobs, which the dashboard never reads),
+ * both lineages, as experiments/fig5/fig5.ts writes them; no blobs, which the dashboard never reads),
  * serves it on a free loopback port and times `GET /api/runs/:id` over HTTP: cold (fresh server,
  * so no cache), warm (cached), another level (cold for that parameter) and after a new unit
  * (cache invalidated). With `--browser` it also times a headless Chromium page load until every
@@ -12,7 +12,7 @@
  */
 import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
 import { jsonRecord } from "../core/app/experiment.ts";
-import { FIG5_PAPER, type Fig5Config, type LineageMetrics } from "../experiments/fig5.ts";
+import { FIG5_PAPER, type Fig5Config, type LineageMetrics } from "../experiments/fig5/fig5.ts";
 import { EXPERIMENTS } from "../experiments/registry.ts";
 import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
 import { Rng } from "../core/util/rng.ts";

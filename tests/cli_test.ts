@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runExperimentCli } from "../core/app/cli.ts";
-import { fig5 } from "../experiments/fig5.ts";
+import { fig5 } from "../experiments/fig5/fig5.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { parseIntFlag, parseLevels, parseNumberFlag } from "../core/app/flags.ts";
 import { UsageError } from "../core/app/experiment.ts";

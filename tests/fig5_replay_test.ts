@@ -1,5 +1,5 @@
 /**
- * Replaying a fig5 run's retrainings on another engine (experiments/fig5_replay.ts): on the same
+ * Replaying a fig5 run's retrainings on another engine (tools/verify/fig5_replay.ts): on the same
  * arithmetic the replay rebuilds every retraining's inputs exactly, so it reproduces the stored
  * outcomes bit for bit; on the float32 twin it runs and pairs every retraining.
  */
@@ -8,8 +8,8 @@ import { runExperimentCli } from "../core/app/cli.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { CpuF32Engine } from "../core/engine/cpu_f32/cpu_f32_engine.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
-import { fig5 } from "../experiments/fig5.ts";
-import { replayFig5Levels, summarizeReplay } from "../experiments/fig5_replay.ts";
+import { fig5 } from "../experiments/fig5/fig5.ts";
+import { replayFig5Levels, summarizeReplay } from "../tools/verify/fig5_replay.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
 
 const TINY = [

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CliOptions, EXIT, runExperimentCli } from "../core/app/cli.ts";
-import { fig5, type Fig5Config } from "../experiments/fig5.ts";
+import { fig5, type Fig5Config } from "../experiments/fig5/fig5.ts";
 import type { Experiment } from "../core/app/experiment.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { magnitudePrune, pruneCount } from "../core/rnn/prune.ts";

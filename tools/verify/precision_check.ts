@@ -11,12 +11,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseIntFlag } from "../core/app/flags.ts";
-import { outPathProblem } from "../core/app/fs.ts";
-import { Progress } from "../core/app/progress.ts";
-import { type EngineSpec, parseEngineSpec } from "../core/engine/engine_spec.ts";
-import { createEngine } from "../core/engine/select.ts";
-import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { parseIntFlag } from "../../core/app/flags.ts";
+import { outPathProblem } from "../../core/app/fs.ts";
+import { Progress } from "../../core/app/progress.ts";
+import { type EngineSpec, parseEngineSpec } from "../../core/engine/engine_spec.ts";
+import { createEngine } from "../../core/engine/select.ts";
+import { resolveStorePath, ResultStore } from "../../core/store/kv_store.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
 
 /** The usage text of `precision-check --help`. */

@@ -10,15 +10,20 @@
  *
  * @module
  */
-import type { Engine } from "../core/engine/engine.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import { analyseDmsNetwork } from "../core/dms/analysis.ts";
-import { dmsScgOptions } from "../core/dms/starting_networks.ts";
-import { magnitudePrune } from "../core/rnn/prune.ts";
-import { DMS_SHAPE } from "../core/rnn/network.ts";
-import { mean, pairedTTest } from "../core/util/stats.ts";
-import { trainPopulation } from "../core/rnn/train.ts";
-import { type Fig5Config, levelTrainingSet, type Lineage, type LineageMetrics } from "./fig5.ts";
+import type { Engine } from "../../core/engine/engine.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import { analyseDmsNetwork } from "../../core/dms/analysis.ts";
+import { dmsScgOptions } from "../../core/dms/starting_networks.ts";
+import { magnitudePrune } from "../../core/rnn/prune.ts";
+import { DMS_SHAPE } from "../../core/rnn/network.ts";
+import { mean, pairedTTest } from "../../core/util/stats.ts";
+import { trainPopulation } from "../../core/rnn/train.ts";
+import {
+  type Fig5Config,
+  levelTrainingSet,
+  type Lineage,
+  type LineageMetrics,
+} from "../../experiments/fig5/fig5.ts";
 
 /** What one retraining produced. */
 export interface RetrainOutcome {

@@ -17,27 +17,27 @@ import {
   type Experiment,
   type UnitEntry,
   UsageError,
-} from "../core/app/experiment.ts";
-import { parseIntFlag, parseLevels, parseNumberFlag } from "../core/app/flags.ts";
-import { deriveSeed, Rng } from "../core/util/rng.ts";
-import { DMS_SHAPE, paramLayout, toMatrices } from "../core/rnn/network.ts";
-import { dmsTrainingSet, PROBE_ONSETS, PROBE_STRENGTHS } from "../core/dms/task.ts";
-import { analyseDmsNetwork, type DmsNetworkMetrics } from "../core/dms/analysis.ts";
-import { magnitudePrune } from "../core/rnn/prune.ts";
-import { type TrainOutcome, trainPopulation } from "../core/rnn/train.ts";
-import { mean, meanSem, pairedTTest, sem } from "../core/util/stats.ts";
-import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
-import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import type { SequenceSet } from "../core/engine/engine.ts";
+} from "../../core/app/experiment.ts";
+import { parseIntFlag, parseLevels, parseNumberFlag } from "../../core/app/flags.ts";
+import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { DMS_SHAPE, paramLayout, toMatrices } from "../../core/rnn/network.ts";
+import { dmsTrainingSet, PROBE_ONSETS, PROBE_STRENGTHS } from "../../core/dms/task.ts";
+import { analyseDmsNetwork, type DmsNetworkMetrics } from "../../core/dms/analysis.ts";
+import { magnitudePrune } from "../../core/rnn/prune.ts";
+import { type TrainOutcome, trainPopulation } from "../../core/rnn/train.ts";
+import { mean, meanSem, pairedTTest, sem } from "../../core/util/stats.ts";
+import { DMS_HIST_CENTRES } from "../../core/util/histogram.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { SequenceSet } from "../../core/engine/engine.ts";
 import {
   dmsScgOptions,
   embeddedSource,
   type EmbeddedStartsFile,
   type StartProtocol,
   trainStartingNetworks,
-} from "../core/dms/starting_networks.ts";
-import startsFile from "./data/fig5_starts.json" with { type: "json" };
+} from "../../core/dms/starting_networks.ts";
+import startsFile from "../data/fig5_starts.json" with { type: "json" };
 
 /** Configuration of a Fig 5 run. */
 export interface Fig5Config extends BaseConfig, StartProtocol {
