@@ -10,33 +10,11 @@ import {
   newRunId,
   openStore,
   type ResultStore,
-  type RunRecord,
   StoreError,
 } from "../core/store/store.ts";
-import { BACKENDS, noticePgSkipped, withStore } from "./fixtures/store_backends.ts";
+import { BACKENDS, noticePgSkipped, runRecord, withStore } from "./fixtures/store_backends.ts";
 
 noticePgSkipped();
-
-/** A run record for tests. */
-export function runRecord(id: string, total: number): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    figure: id.split("-")[0],
-    preset: "default",
-    reduced: true,
-    config: { networks: 2, levels: [0.5], zeta: { b: 1, a: 2 } },
-    seed: 7,
-    engine: "cpu",
-    engineDescription: "test",
-    arithmetic: "cpu-f64-wasm",
-    versions: { deno: Deno.version.deno },
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total },
-  };
-}
 
 function isKind(kind: StoreError["kind"], pattern?: RegExp): (err: unknown) => boolean {
   return (err: unknown) =>

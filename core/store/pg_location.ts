@@ -45,7 +45,11 @@ export function parsePgLocation(location: string): PgLocation {
     new StoreError("location", `bad PostgreSQL connection string '${display}': ${why}`);
   let url: URL;
   try {
-    url = new URL(location.trim());
+    // libpq allows an empty host before a socket folder (postgres://user@/db?host=/tmp); URL
+    // parsing does not, and the host is unused once the socket path is set.
+    url = new URL(
+      location.trim().replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[:/?#])/i, "$1localhost"),
+    );
   } catch {
     throw bad("not a URL (expected postgres://user@host:port/database)");
   }
@@ -69,7 +73,10 @@ export function parsePgLocation(location: string): PgLocation {
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (database.includes("/")) throw bad(`'${database}' is not a database name`);
-  if (url.hostname === "" && socketPath === undefined) {
+  if (
+    (url.hostname === "" || url.hostname === "localhost" && /@[:/?#]/.test(location)) &&
+    socketPath === undefined
+  ) {
     throw bad("no host (expected postgres://user@host:port/database)");
   }
   const server = socketPath ?? `${url.hostname}:${url.port || "5432"}`;
