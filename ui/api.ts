@@ -4,9 +4,17 @@
  *
  * @module
  */
-import type { RunDetail, RunSummary } from "../server/run_data.ts";
+import type {
+  LiveLoss,
+  RunConfigBody,
+  RunDetail,
+  RunEta,
+  RunPhase,
+  RunSummary,
+  TrainingStage,
+} from "../server/run_data.ts";
 
-export type { RunDetail, RunSummary };
+export type { LiveLoss, RunConfigBody, RunDetail, RunEta, RunPhase, RunSummary, TrainingStage };
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: "application/json" } });
@@ -34,6 +42,11 @@ export function fetchRun(id: string, params: Record<string, number>): Promise<Ru
   for (const [k, v] of Object.entries(params)) q.set(k, String(v));
   const qs = q.toString();
   return getJson(`/api/runs/${encodeURIComponent(id)}${qs ? `?${qs}` : ""}`);
+}
+
+/** Fetches a run's config, seed, engine and versions (for config diffs and archives). */
+export function fetchConfig(id: string): Promise<RunConfigBody> {
+  return getJson(`/api/runs/${encodeURIComponent(id)}/config`);
 }
 
 /** A store change announced by the server. */

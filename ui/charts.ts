@@ -1,54 +1,161 @@
 /// <reference lib="dom" />
 /**
- * Draws any declared {@link Panel} on a canvas: line (with SEM error bars, and filled markers where
- * a series marks a point significant, hollow ones elsewhere), bar (with error bars), scatter with chart.js, and heat maps with a small canvas
- * renderer. Experiments add panels by declaring data; nothing here knows about a figure.
+ * Draws any declared {@link Panel}: line, bar and scatter with chart.js (error bars or shaded
+ * bands, filled markers where a point is significant and hollow ones elsewhere, trajectories,
+ * reference lines that never set the axis range, log axes labelled as such), and heat maps with a
+ * small renderer that draws on any 2D context (a page canvas, a high-resolution canvas for PNG
+ * export, or an SVG context). Experiments add panels by declaring data; nothing here knows about
+ * a figure.
  *
  * @module
  */
-import { Chart, type ChartConfiguration, type Plugin, registerables } from "chart.js";
+import {
+  BasicPlatform,
+  Chart,
+  type ChartConfiguration,
+  type ChartDataset,
+  type Plugin,
+  registerables,
+} from "chart.js";
 import type { Panel, PanelSeries } from "../core/app/panels.ts";
+import { NAMED_COLORS, PALETTE } from "./palette.ts";
+
+export { PALETTE };
 
 Chart.register(...registerables);
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
-const NAMED: Record<string, string> = { pruned: "#d62728", unpruned: "#1f77b4" };
+const NAMED = NAMED_COLORS;
+const REFERENCE_COLOR = "#7a7a7a";
+/** Marker shapes, so series that share points (a path and its marked steps) stay visible. */
+const POINT_STYLES = ["circle", "triangle", "rect", "rectRot", "crossRot", "star"] as const;
+const DASHES: number[][] = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+
+/** A series as the charts draw it: overlays add a style index (one per run or group). */
+export interface DrawSeries extends PanelSeries {
+  /** Overlay style: each value gets its own dash pattern and marker shape. */
+  style?: number;
+}
+
+/** A panel as the charts draw it. */
+export interface DrawPanel extends Omit<Panel, "series"> {
+  /** Series, possibly with overlay styles. */
+  series: DrawSeries[];
+}
 
 /** The colour of a series: its hint ("pruned", "unpruned", a CSS colour) or the palette. */
 export function seriesColor(s: PanelSeries, index: number): string {
   const hint = s.color ?? s.label.toLowerCase();
   if (Object.hasOwn(NAMED, hint)) return NAMED[hint];
-  if (s.color) return s.color;
+  if (s.color && s.color !== "grey" && s.color !== "gray") return s.color;
+  if (s.color || s.reference) return REFERENCE_COLOR;
   return PALETTE[index % PALETTE.length];
 }
 
-interface ErrorBarDataset {
-  errorBars?: (number | null)[];
-  hidden?: boolean;
+/** True when the panel has something to draw (a finite value, a heat-map cell or a table row). */
+export function panelHasData(panel: Pick<Panel, "kind" | "series" | "heatmap" | "table">): boolean {
+  if (panel.kind === "heatmap") {
+    return !!panel.heatmap && panel.heatmap.values.some((v) => Number.isFinite(v));
+  }
+  if (panel.kind === "table") {
+    // Row labels, the paper's column and counts exist before the run has results: not data.
+    const t = panel.table;
+    const bookkeeping = new Set(["label", "paper", "n"]);
+    return !!t &&
+      t.rows.some((r) =>
+        r.some((c, i) =>
+          !bookkeeping.has(t.columns[i]?.role ?? "value") && c.value !== null &&
+          !(typeof c.value === "number" && !Number.isFinite(c.value))
+        )
+      );
+  }
+  return panel.series.some((s) =>
+    !s.reference && s.y.some((v) => typeof v === "number" && Number.isFinite(v))
+  );
 }
 
-/** Draws vertical SEM bars for datasets that carry `errorBars`. */
+interface Extras {
+  errorBars?: (number | null)[];
+  band?: boolean;
+}
+
+function extrasOf(ds: ChartDataset): Extras {
+  // Our extra dataset fields travel on the dataset object; read them without widening its type.
+  const e: unknown = ds;
+  const bars: unknown = Reflect.get(e as object, "errorBars");
+  const band: unknown = Reflect.get(e as object, "band");
+  return {
+    errorBars: Array.isArray(bars) ? bars : undefined,
+    band: band === true,
+  };
+}
+
+function yOf(raw: unknown): number | null {
+  if (typeof raw === "number") return raw;
+  if (raw && typeof raw === "object") {
+    const y: unknown = Reflect.get(raw, "y");
+    return typeof y === "number" ? y : null;
+  }
+  return null;
+}
+
+/** Draws shaded bands (mean ± err) under band datasets, before the lines. */
+const bandPlugin: Plugin = {
+  id: "errBands",
+  beforeDatasetsDraw(chart) {
+    const ctx = chart.ctx;
+    const y = chart.scales.y;
+    const area = chart.chartArea;
+    chart.data.datasets.forEach((ds, di) => {
+      const { errorBars, band } = extrasOf(ds);
+      if (!band || !errorBars || !chart.isDatasetVisible(di)) return;
+      const pts = chart.getDatasetMeta(di).data;
+      const upper: [number, number][] = [];
+      const lower: [number, number][] = [];
+      pts.forEach((el, i) => {
+        const v = yOf(ds.data[i]);
+        const e = errorBars[i];
+        if (v === null || e === null || e === undefined || !Number.isFinite(e)) return;
+        upper.push([el.x, y.getPixelForValue(v + e)]);
+        lower.push([el.x, y.getPixelForValue(v - e)]);
+      });
+      if (upper.length < 2) return;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
+      ctx.beginPath();
+      upper.forEach(([px, py], i) => (i === 0 ? ctx.moveTo(px, py) : ctx.lineTo(px, py)));
+      for (let i = lower.length - 1; i >= 0; i--) ctx.lineTo(lower[i][0], lower[i][1]);
+      ctx.closePath();
+      ctx.globalAlpha = 0.18;
+      ctx.fillStyle = String(ds.borderColor ?? "#333");
+      ctx.fill();
+      ctx.restore();
+    });
+  },
+};
+
+/** Draws vertical error bars for datasets that carry `errorBars` (and are not bands). */
 const errorBarPlugin: Plugin = {
-  id: "semBars",
+  id: "errBars",
   afterDatasetsDraw(chart) {
     const ctx = chart.ctx;
     const yScale = chart.scales.y;
     chart.data.datasets.forEach((ds, di) => {
-      const errs = (ds as unknown as ErrorBarDataset).errorBars;
-      if (!errs || !chart.isDatasetVisible(di)) return;
+      const { errorBars, band } = extrasOf(ds);
+      if (band || !errorBars || !chart.isDatasetVisible(di)) return;
       const meta = chart.getDatasetMeta(di);
       ctx.save();
       const area = chart.chartArea;
       ctx.beginPath();
-      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.rect(area.left, area.top - 4, area.right - area.left, area.bottom - area.top + 8);
       ctx.clip();
       ctx.strokeStyle = String(ds.borderColor ?? "#333");
       ctx.lineWidth = 1.2;
       meta.data.forEach((el, i) => {
-        const e = errs[i];
-        const raw = ds.data[i] as { y?: number | null } | number | null;
-        const y = typeof raw === "number" ? raw : raw?.y;
-        if (e === null || e === undefined || y === null || y === undefined || !(e > 0)) return;
+        const e = errorBars[i];
+        const y = yOf(ds.data[i]);
+        if (e === null || e === undefined || y === null || !(e > 0)) return;
         const x = el.x;
         const top = yScale.getPixelForValue(y + e);
         const bottom = yScale.getPixelForValue(y - e);
@@ -83,39 +190,127 @@ function num(v: number | string): number {
   return typeof v === "number" ? v : Number(v);
 }
 
-/** Lowest y - err and highest y + err over all series, or null without error bars. */
-function errorRange(series: PanelSeries[]): [number, number] | null {
+/** Lowest and highest value of the data series (not references), including error bars. */
+export function dataRange(
+  series: readonly PanelSeries[],
+  options: { positiveOnly?: boolean } = {},
+): [number, number] | null {
   let lo = Infinity, hi = -Infinity;
   for (const s of series) {
-    if (!s.err) continue;
+    if (s.reference) continue;
     s.y.forEach((y, i) => {
+      if (y === null || !Number.isFinite(y)) return;
       const e = s.err?.[i];
-      if (y === null || e === null || e === undefined || !Number.isFinite(e)) return;
-      lo = Math.min(lo, y - e);
-      hi = Math.max(hi, y + e);
+      const d = e !== null && e !== undefined && Number.isFinite(e) ? e : 0;
+      for (const v of [y - d, y + d, y]) {
+        if (options.positiveOnly && !(v > 0)) continue;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
     });
   }
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;
 }
 
+/** Log-axis tick labels: decades only (1, 0.01, 1e-5), so the axis reads as logarithmic. */
+function logTick(value: number | string): string {
+  const v = Number(value);
+  if (!(v > 0)) return "";
+  const l = Math.log10(v);
+  if (Math.abs(l - Math.round(l)) > 1e-9) return "";
+  return Math.abs(l) >= 4 ? `1e${Math.round(l)}` : String(Number(v.toPrecision(1)));
+}
+
+/** Axis title with the scale spelled out when it is logarithmic. */
+function axisTitle(label: string, log: boolean | undefined): string {
+  if (!log) return label;
+  return label ? `${label} (log scale)` : "log scale";
+}
+
+/** Options of {@link chartConfig}. */
+export interface ChartOptions {
+  /** Fixed y range (synchronised scales across runs); overrides the data range. */
+  yRange?: [number, number];
+  /** Title drawn inside the figure (exports). */
+  title?: string;
+  /** Lines drawn under the chart (exports: run id, n, the significance rule). */
+  footer?: string[];
+  /** Device pixel ratio (exports draw at 3). */
+  pixelRatio?: number;
+  /** Not responsive, no DOM (drawing to an SVG or off-screen context). */
+  detached?: boolean;
+  /** Font size of the axis and legend text (exports use a larger one). */
+  fontSize?: number;
+}
+
+function referenceNote(s: PanelSeries, lo: number, hi: number): string {
+  const vals = s.y.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  if (vals.length === 0) return "";
+  const min = Math.min(...vals), max = Math.max(...vals);
+  if (max < lo) return ` (below the axis: ${fmt(max)})`;
+  if (min > hi) return ` (above the axis: ${fmt(min)})`;
+  return "";
+}
+
 /** Builds the chart.js configuration of a line, bar or scatter panel. */
-export function chartConfig(panel: Panel): ChartConfiguration {
+export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): ChartConfiguration {
+  const font = { size: options.fontSize ?? 12 };
+  const plugins = {
+    legend: { display: true, labels: { boxWidth: 12, font, usePointStyle: true } },
+    tooltip: { enabled: !options.detached },
+    title: options.title
+      ? {
+        display: true,
+        text: options.title,
+        font: { size: (options.fontSize ?? 12) + 3, weight: "bold" as const },
+      }
+      : { display: false },
+    subtitle: options.footer?.length
+      ? {
+        display: true,
+        text: options.footer,
+        position: "bottom" as const,
+        align: "start" as const,
+        font: { size: (options.fontSize ?? 12) - 1 },
+        color: "#444",
+      }
+      : { display: false },
+  };
   const common = {
-    responsive: true,
+    responsive: !options.detached,
     maintainAspectRatio: false,
     animation: false as const,
-    plugins: {
-      legend: { display: true, labels: { boxWidth: 12 } },
-      tooltip: { enabled: true },
-    },
+    devicePixelRatio: options.pixelRatio,
+    plugins,
+    layout: { padding: { top: 4, right: 10 } },
   };
-  const range = errorRange(panel.series);
+  const hasRef = panel.series.some((s) => s.reference);
+  const range = options.yRange ?? dataRange(panel.series, { positiveOnly: panel.logY });
+  const pad = range ? Math.max((range[1] - range[0]) * 0.05, Math.abs(range[1]) * 1e-3, 1e-12) : 0;
+  // The data alone set the axis: references would otherwise stretch it (Fig 7C's random chooser
+  // at -15 squashed the curves it frames). Error bars are covered, like matplotlib's errorbar.
+  const bounds = range
+    ? panel.logY
+      ? { min: range[0] / 1.3, max: range[1] * 1.3 }
+      : hasRef || options.yRange
+      ? { min: range[0] - pad, max: range[1] + pad }
+      : { suggestedMin: range[0], suggestedMax: range[1] }
+    : {};
   const yScale = {
     type: panel.logY ? "logarithmic" as const : "linear" as const,
-    title: { display: !!panel.yLabel, text: panel.yLabel },
-    // Like matplotlib's errorbar, the axis covers the error bars, not only the means.
-    ...(range && !panel.logY ? { suggestedMin: range[0], suggestedMax: range[1] } : {}),
+    title: {
+      display: !!panel.yLabel || !!panel.logY,
+      text: axisTitle(panel.yLabel, panel.logY),
+      font,
+    },
+    ticks: panel.logY ? { font, callback: logTick } : { font },
+    ...bounds,
   };
+  const lo = "min" in bounds ? bounds.min ?? -Infinity : -Infinity;
+  const hi = "max" in bounds ? bounds.max ?? Infinity : Infinity;
+  const label = (s: PanelSeries): string =>
+    s.reference ? s.label + referenceNote(s, lo, hi) : s.label;
+  const chartPlugins = [bandPlugin, errorBarPlugin, whiteBackground];
   if (panel.kind === "bar") {
     const labels = (panel.series[0]?.x ?? []).map(String);
     return {
@@ -125,7 +320,7 @@ export function chartConfig(panel: Panel): ChartConfiguration {
         datasets: panel.series.map((s, i) => {
           const c = seriesColor(s, i);
           return {
-            label: s.label,
+            label: label(s),
             data: s.y,
             backgroundColor: c + "b0",
             borderColor: c,
@@ -136,29 +331,49 @@ export function chartConfig(panel: Panel): ChartConfiguration {
       },
       options: {
         ...common,
-        scales: { x: { title: { display: !!panel.xLabel, text: panel.xLabel } }, y: yScale },
+        scales: {
+          x: { title: { display: !!panel.xLabel, text: panel.xLabel, font }, ticks: { font } },
+          y: yScale,
+        },
       },
-      plugins: [errorBarPlugin, whiteBackground],
+      plugins: chartPlugins,
     };
   }
   const isScatter = panel.kind === "scatter";
+  let markerIndex = 0;
   const datasets = panel.series.map((s, i) => {
     const c = seriesColor(s, i);
+    const style = s.style ?? 0;
+    const repeat = Math.floor(i / PALETTE.length);
+    const dash = s.reference ? [6, 4] : DASHES[(style + repeat) % DASHES.length];
+    const connect = s.reference || s.line === true || !isScatter;
+    // Marker-only series (scatter) get distinct shapes so overlapping sets stay visible.
+    const shape = !connect || style > 0
+      ? POINT_STYLES[(isScatter ? markerIndex++ : style) % POINT_STYLES.length]
+      : "circle";
     // Significance is shown the way the captions describe it: filled markers where the test is
     // significant, hollow ones elsewhere.
     const fill = s.significant ? s.significant.map((f) => (f ? c : "#ffffff")) : c;
+    const many = s.x.length > 40;
     return {
-      label: s.label,
+      label: label(s),
       data: s.x.map((x, j) => ({ x: num(x), y: s.y[j] as number })),
       borderColor: c,
       backgroundColor: c,
       pointBackgroundColor: fill,
       pointBorderColor: c,
       pointBorderWidth: s.significant ? 1.5 : 1,
-      pointRadius: isScatter ? 2.5 : s.significant ? 4 : 3,
-      showLine: !isScatter,
+      pointRadius: s.reference ? 0 : many && connect ? 1.2 : isScatter ? 3 : s.significant ? 4 : 3,
+      pointStyle: shape,
+      borderDash: dash,
+      borderWidth: s.reference ? 1.5 : 2,
+      showLine: connect,
       spanGaps: false,
+      // Points at the axis ends are drawn whole (6 px beyond the area); references are cut.
+      clip: s.reference ? 0 : 6,
       errorBars: s.err,
+      band: s.band === true,
+      order: s.reference ? 10 : 0,
     };
   });
   return {
@@ -167,11 +382,19 @@ export function chartConfig(panel: Panel): ChartConfiguration {
     options: {
       ...common,
       scales: {
-        x: { type: "linear", title: { display: !!panel.xLabel, text: panel.xLabel } },
+        x: {
+          type: panel.logX ? "logarithmic" : "linear",
+          title: {
+            display: !!panel.xLabel || !!panel.logX,
+            text: axisTitle(panel.xLabel, panel.logX),
+            font,
+          },
+          ticks: panel.logX ? { font, callback: logTick } : { font },
+        },
         y: yScale,
       },
     },
-    plugins: [errorBarPlugin, whiteBackground],
+    plugins: chartPlugins,
   } as ChartConfiguration;
 }
 
@@ -191,36 +414,83 @@ function ramp(t: number): string {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
-/** Draws a heat map panel on a canvas (fills it, with labels and a colour scale). */
-export function drawHeatmap(canvas: HTMLCanvasElement, panel: Panel): void {
+/** Finite value range of a heat map, or null. */
+export function heatmapRange(panel: Panel): [number, number] | null {
+  const v = panel.heatmap?.values.filter((x) => Number.isFinite(x)) ?? [];
+  if (v.length === 0) return null;
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) {
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  return [lo, hi];
+}
+
+/** Options of {@link paintHeatmap}. */
+export interface HeatmapOptions {
+  /** Colour range (synchronised across runs); default the panel's own range. */
+  range?: [number, number] | null;
+  /** Title drawn at the top (exports). */
+  title?: string;
+  /** Lines drawn at the bottom (exports). */
+  footer?: string[];
+  /** Draw cells as one embedded image (large maps in SVG exports stay small). */
+  cellsAsImage?: boolean;
+}
+
+/** Draws a heat map on any 2D context of the given CSS size (labels, colour scale). */
+export function paintHeatmap(
+  ctx: CanvasRenderingContext2D,
+  panel: Panel,
+  size: { width: number; height: number } & HeatmapOptions,
+): void {
   const h = panel.heatmap;
-  const dpr = globalThis.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 400;
-  const ht = canvas.clientHeight || 280;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(ht * dpr);
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const { width: w, height: ht } = size;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, w, ht);
   ctx.fillStyle = "#333";
   ctx.font = "11px system-ui, sans-serif";
+  const titleH = size.title ? 24 : 0;
+  const footH = (size.footer?.length ?? 0) * 14 + (size.footer?.length ? 6 : 0);
+  if (size.title) {
+    ctx.font = "bold 14px system-ui, sans-serif";
+    ctx.textAlign = "left";
+    ctx.fillText(size.title, 8, 17);
+    ctx.font = "11px system-ui, sans-serif";
+  }
   if (!h || h.rows === 0 || h.cols === 0) {
-    ctx.fillText("no data", 10, 20);
+    ctx.fillText("no data", 10, titleH + 20);
     return;
   }
-  const finite = h.values.filter((v) => Number.isFinite(v));
-  const lo = finite.length ? Math.min(...finite) : 0;
-  const hi = finite.length ? Math.max(...finite) : 1;
-  const left = 48, right = 56, top = 8, bottom = 36;
+  const range = size.range ?? heatmapRange(panel) ?? [0, 1];
+  const [lo, hi] = range;
+  const left = 48, right = 56, top = 8 + titleH, bottom = 36 + footH;
   const cw = (w - left - right) / h.cols;
   const ch = (ht - top - bottom) / h.rows;
-  for (let r = 0; r < h.rows; r++) {
-    for (let c = 0; c < h.cols; c++) {
-      const v = h.values[r * h.cols + c];
-      ctx.fillStyle = Number.isFinite(v) ? ramp(hi > lo ? (v - lo) / (hi - lo) : 0.5) : "#ddd";
-      ctx.fillRect(left + c * cw, top + r * ch, Math.ceil(cw), Math.ceil(ch));
+  const colour = (v: number): string =>
+    Number.isFinite(v) ? ramp(hi > lo ? (v - lo) / (hi - lo) : 0.5) : "#ddd";
+  if (size.cellsAsImage) {
+    // One pixel per cell, scaled up without smoothing: an SVG of a 910 x 910 map stays small.
+    const img = document.createElement("canvas");
+    img.width = h.cols;
+    img.height = h.rows;
+    const ic = img.getContext("2d");
+    if (ic) {
+      for (let r = 0; r < h.rows; r++) {
+        for (let c = 0; c < h.cols; c++) {
+          ic.fillStyle = colour(h.values[r * h.cols + c]);
+          ic.fillRect(c, r, 1, 1);
+        }
+      }
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(img, left, top, w - left - right, ht - top - bottom);
+    }
+  } else {
+    for (let r = 0; r < h.rows; r++) {
+      for (let c = 0; c < h.cols; c++) {
+        ctx.fillStyle = colour(h.values[r * h.cols + c]);
+        ctx.fillRect(left + c * cw, top + r * ch, Math.ceil(cw), Math.ceil(ch));
+      }
     }
   }
   ctx.fillStyle = "#333";
@@ -234,34 +504,59 @@ export function drawHeatmap(canvas: HTMLCanvasElement, panel: Panel): void {
   for (let c = 0; c < h.cols; c += colStep) {
     ctx.fillText(h.colLabels?.[c] ?? String(c), left + (c + 0.5) * cw, ht - bottom + 14);
   }
-  ctx.fillText(panel.xLabel, left + (w - left - right) / 2, ht - 6);
+  ctx.fillText(panel.xLabel, left + (w - left - right) / 2, ht - bottom + 28);
   ctx.save();
   ctx.translate(12, top + (ht - top - bottom) / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.fillText(panel.yLabel, 0, 0);
   ctx.restore();
   const barX = w - right + 12, barH = ht - top - bottom;
-  for (let i = 0; i < barH; i++) {
-    ctx.fillStyle = ramp(1 - i / barH);
-    ctx.fillRect(barX, top + i, 12, 1);
+  const steps = Math.min(barH, 64);
+  for (let i = 0; i < steps; i++) {
+    ctx.fillStyle = ramp(1 - i / steps);
+    ctx.fillRect(barX, top + (i * barH) / steps, 12, barH / steps + 0.5);
   }
   ctx.fillStyle = "#333";
   ctx.textAlign = "left";
   ctx.fillText(fmt(hi), barX + 14, top + 9);
   ctx.fillText(fmt(lo), barX + 14, top + barH);
+  if (size.footer?.length) {
+    ctx.fillStyle = "#444";
+    size.footer.forEach((line, i) => ctx.fillText(line, 8, ht - footH + 12 + i * 14));
+  }
 }
 
-function fmt(v: number): string {
+/** Draws a heat map panel on a page canvas (fills it, at the screen's pixel ratio). */
+export function drawHeatmap(
+  canvas: HTMLCanvasElement,
+  panel: Panel,
+  options: HeatmapOptions = {},
+): void {
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 400;
+  const ht = canvas.clientHeight || 280;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(ht * dpr);
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  paintHeatmap(ctx, panel, { width: w, height: ht, ...options });
+}
+
+/** Compact number for labels. */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
   return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(2);
 }
 
 /** Creates or updates a chart.js chart on a canvas; returns the chart. */
 export function renderChart(
   canvas: HTMLCanvasElement,
-  panel: Panel,
+  panel: DrawPanel,
   existing: Chart | null,
+  options: ChartOptions = {},
 ): Chart {
-  const cfg = chartConfig(panel);
+  const cfg = chartConfig(panel, options);
   if (existing && (existing.config as { type?: string }).type === cfg.type) {
     existing.data = cfg.data;
     existing.options = cfg.options ?? {};
@@ -270,4 +565,20 @@ export function renderChart(
   }
   existing?.destroy();
   return new Chart(canvas, cfg);
+}
+
+/**
+ * Draws a panel once on a detached 2D context (an off-screen canvas or an SVG context) without
+ * DOM events or animation. Returns the release function: call it after reading the drawing, as
+ * releasing clears the context (an SVG context would lose everything).
+ */
+export function drawDetached(
+  ctx: CanvasRenderingContext2D,
+  panel: DrawPanel,
+  options: ChartOptions & { width: number; height: number },
+): () => void {
+  const cfg = chartConfig(panel, { ...options, detached: true });
+  // With animation off, the constructor draws once, synchronously.
+  const chart = new Chart(ctx, { ...cfg, platform: BasicPlatform });
+  return () => chart.destroy();
 }

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
- * Dashboard entry point: hash routing (`#/`, `#/run/ID?level=0.7`, `#/compare/A/B?level=0.7`), the
- * live connection indicator, and the page frame. Bundled to ui/dist/app.js by `deno task build-ui`.
+ * Dashboard entry point: hash routing (`#/`, `#/run/ID?level=0.7`, `#/compare/A/B/C?level=0.7&by=all`),
+ * the live connection indicator, and the page frame. Bundled to ui/dist/app.js by
+ * `deno task build-ui`.
  *
  * @module
  */
@@ -15,19 +16,26 @@ interface Route {
   page: "list" | "run" | "compare";
   ids: string[];
   params: Record<string, number>;
+  /** Compare grouping (`by=run`, `by=all`, `by=config.field`); not an experiment parameter. */
+  by?: string;
 }
 
 function parseHash(hash: string): Route {
   const [path, query = ""] = hash.replace(/^#/, "").split("?");
   const params: Record<string, number> = {};
+  let by: string | undefined;
   for (const [k, v] of new URLSearchParams(query)) {
+    if (k === "by") {
+      by = v;
+      continue;
+    }
     const n = Number(v);
     if (Number.isFinite(n)) params[k] = n;
   }
   const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
   if (parts[0] === "run" && parts.length === 2) return { page: "run", ids: [parts[1]], params };
-  if (parts[0] === "compare" && parts.length === 3) {
-    return { page: "compare", ids: [parts[1], parts[2]], params };
+  if (parts[0] === "compare" && parts.length >= 2) {
+    return { page: "compare", ids: [...new Set(parts.slice(1))], params, by };
   }
   return { page: "list", ids: [], params };
 }
@@ -35,9 +43,10 @@ function parseHash(hash: string): Route {
 function hashFor(route: Route): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(route.params)) q.set(k, String(v));
+  if (route.by && route.by !== "run") q.set("by", route.by);
   const qs = q.toString() ? `?${q}` : "";
   if (route.page === "run") return `#/run/${route.ids[0]}${qs}`;
-  if (route.page === "compare") return `#/compare/${route.ids[0]}/${route.ids[1]}${qs}`;
+  if (route.page === "compare") return `#/compare/${route.ids.join("/")}${qs}`;
   return "#/";
 }
 
@@ -60,7 +69,15 @@ function App(): JSX.Element {
   if (route.page === "run") {
     body = h(RunView, { id: route.ids[0], params: route.params, onParams });
   } else if (route.page === "compare") {
-    body = h(CompareView, { a: route.ids[0], b: route.ids[1], params: route.params, onParams });
+    body = h(CompareView, {
+      ids: route.ids,
+      params: route.params,
+      by: route.by,
+      onParams,
+      onBy: (by: string) => {
+        location.hash = hashFor({ ...route, by });
+      },
+    });
   } else {
     body = h(RunsList, {});
   }

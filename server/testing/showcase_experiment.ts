@@ -62,6 +62,29 @@ const base: ShowcaseConfig = {
 
 type Lineage = "pruned" | "unpruned";
 
+/** The run as this experiment reads it: only its config (works with any run record typing). */
+interface ShowcaseRunView {
+  readonly config: unknown;
+}
+
+/** The config of a stored run, defaults filling what is missing. */
+function configOf(run: ShowcaseRunView): ShowcaseConfig {
+  const c = run.config;
+  if (typeof c !== "object" || c === null) return base;
+  const get = (k: string): unknown => Reflect.get(c, k);
+  const levels = get("levels");
+  const networks = get("networks");
+  const shift = get("shift");
+  return {
+    ...base,
+    levels: Array.isArray(levels) && levels.every((v) => typeof v === "number")
+      ? levels
+      : base.levels,
+    networks: typeof networks === "number" ? networks : base.networks,
+    shift: typeof shift === "number" ? shift : base.shift,
+  };
+}
+
 function rows(
   cfg: ShowcaseConfig,
   units: UnitEntry[],
@@ -105,18 +128,18 @@ export const showcaseExperiment: Experiment<ShowcaseConfig> = {
       }
     }
   },
-  summarize(): Promise<Record<string, unknown>> {
+  summarize(): Promise<Record<string, never>> {
     return Promise.resolve({});
   },
   table(): string {
     return "";
   },
-  parameters(run: RunRecord): PanelParameter[] {
-    const levels = (run.config as unknown as ShowcaseConfig).levels ?? [];
+  parameters(run: ShowcaseRunView): PanelParameter[] {
+    const levels = configOf(run).levels;
     return [{ name: "level", label: "Prune level", options: levels, default: levels.at(-1) ?? 0 }];
   },
-  panels(run: RunRecord, units: UnitEntry[], params: Record<string, number>): Panel[] {
-    const cfg = { ...base, ...(run.config as unknown as Partial<ShowcaseConfig>) };
+  panels(run: ShowcaseRunView, units: UnitEntry[], params: Record<string, number>): Panel[] {
+    const cfg = configOf(run);
     const x = cfg.levels;
     const acc = pairedComparison(
       rows(cfg, units, "pruned", "accuracy"),
@@ -131,7 +154,7 @@ export const showcaseExperiment: Experiment<ShowcaseConfig> = {
     const li = Math.max(0, x.indexOf(params.level));
     const turns = 40;
     const path = Array.from({ length: turns }, (_, i) => {
-      const r = 1 + i / 8;
+      const r = (1 + i / 8) * (1 + 0.2 * li);
       return [r * Math.cos(i / 4) + cfg.shift, r * Math.sin(i / 4)];
     });
     const spectrum: PanelSeries[] = Array.from({ length: 9 }, (_, k) => ({
@@ -258,7 +281,7 @@ export function showcaseRun(
     figure: "showcase",
     preset: cfg.preset,
     reduced: cfg.reduced,
-    config: cfg as unknown as Record<string, unknown>,
+    config: { ...cfg },
     seed: options.seed ?? 1,
     engine: "cpu",
     engineDescription: "synthetic",
