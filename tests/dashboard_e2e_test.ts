@@ -123,13 +123,14 @@ Deno.test({
       const scatterPoints = await page.textContent('[data-panel="scatter"] h2');
       assert.match(scatterPoints ?? "", /0\.7/);
 
+      // Overlay: three chart panels on shared axes, the heat map once per run.
       await page.goto(`${server.url}#/compare/demo-e2e/demo-other?level=0.3`);
       await page.waitForFunction(
-        `document.querySelectorAll('[data-panel] canvas[data-drawn="1"]').length === 8`,
+        `document.querySelectorAll('.compare [data-panel] canvas[data-drawn="1"]').length === 5`,
       );
       const both = await page.evaluate(COUNT_INK) as { panel: string; ink: number }[];
       for (const p of both) assert.ok(p.ink > 300, `compare: panel ${p.panel} looks blank`);
-      assert.equal(await page.inputValue(".run select[name=level]"), "0.3");
+      assert.equal(await page.inputValue(".compare select[name=level]"), "0.3");
       assert.deepEqual(pageErrors, []);
     } finally {
       await browser.close();

@@ -303,10 +303,14 @@ Deno.test({
       // Leave evidence of what the page showed (and any script errors) before failing.
       const pages = browser.contexts().flatMap((c) => c.pages());
       if (pages[0]) {
-        await pages[0].screenshot({ path: `${Deno.cwd()}/.dashboard-failure.png`, fullPage: true });
-        console.error(await pages[0].evaluate(
-          `Array.from(document.querySelectorAll("[data-panel]")).map((e) => e.dataset.panel + ":" + e.dataset.state).join(" ")`,
-        ));
+        const path = `${await Deno.makeTempDir({ prefix: "prunelab-failure-" })}/page.png`;
+        await pages[0].screenshot({ path, fullPage: true });
+        console.error(`dashboard test failed; the page is in ${path}`);
+        console.error(
+          await pages[0].evaluate(
+            `Array.from(document.querySelectorAll("[data-panel]")).map((e) => e.dataset.panel + ":" + e.dataset.state).join(" ")`,
+          ),
+        );
       }
       throw err;
     } finally {
