@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { openStore, resolveStoreLocation, type ResultStore } from "../core/store/store.ts";
 import { DEFAULT_ASSET_ROOT, fileAssets } from "./assets.ts";
 import { ensureUiBuilt } from "./build_ui.ts";
 import { startServer } from "./listen.ts";
@@ -17,7 +17,8 @@ export const SERVE_HELP = `Usage: serve [--port N] [--host ADDR] [--store PATH]
 Serves the live results dashboard.
   --port N        port to listen on (default 8000)
   --host ADDR     interface to bind (default 127.0.0.1; anything else prints a warning)
-  --store PATH    results store (default: $PRUNELAB_STORE or prunelab.kv)
+  --store PATH    results store: a Deno KV file or a postgres:// URL
+                  (default: $PRUNELAB_STORE or prunelab.kv)
   --help          this text`;
 
 /** Parsed serve options. */
@@ -94,7 +95,10 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
   }
   let store: ResultStore;
   try {
-    store = await ResultStore.open(resolveStorePath(parsed.store));
+    // Read-only: the dashboard never writes, a missing store is an error rather than created, and
+    // a store with damaged pages can still be read.
+    store = await openStore(resolveStoreLocation(parsed.store), { readOnly: true });
+    if (store.notice) console.error(`warning: ${store.notice}`);
   } catch (err) {
     console.error(`serve: ${err instanceof Error ? err.message : err}`);
     return 2;
@@ -111,7 +115,7 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
         err instanceof Error ? err.message.split("\n")[0] : err
       }`,
     );
-    store.close();
+    await store.close();
     return 1;
   }
   const stop = (): void => void server.close();
@@ -122,6 +126,6 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
     // SIGTERM listeners are not available on every platform.
   }
   await server.finished;
-  store.close();
+  await store.close();
   return 0;
 }

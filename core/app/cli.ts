@@ -24,12 +24,15 @@ import { selectEngine } from "../engine/select.ts";
 import { EngineUnavailableError } from "../engine/engine.ts";
 import { parseEngineRequest } from "../engine/engine_spec.ts";
 import {
+  isPostgresLocation,
   newRunId,
-  resolveStorePath,
-  ResultStore,
+  openStore,
+  resolveStoreLocation,
+  type ResultStore,
   RUN_ID_PATTERN,
   type RunRecord,
-} from "../store/kv_store.ts";
+  StoreError,
+} from "../store/store.ts";
 import { runtimeVersions } from "./version.ts";
 
 /** Flags every figure task accepts. */
@@ -59,7 +62,8 @@ export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; 
     {
       name: "store",
       type: "string",
-      help: "results store file (default $PRUNELAB_STORE or prunelab.kv)",
+      help:
+        "results store: a Deno KV file or a postgres:// URL (default $PRUNELAB_STORE or prunelab.kv)",
     },
     { name: "out", type: "string", help: "write a JSON summary to this file" },
     { name: "resume", type: "string", help: "finish an interrupted run by id" },
@@ -159,7 +163,9 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
       workers: flags.workers,
     });
     if (typeof flags.out === "string") await checkOutPath(flags.out);
-    const storePath = resolveStorePath(typeof flags.store === "string" ? flags.store : undefined);
+    const storePath = resolveStoreLocation(
+      typeof flags.store === "string" ? flags.store : undefined,
+    );
 
     let config: C;
     let seed: number;
@@ -174,10 +180,10 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
       if (conflicting.length > 0) {
         throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
       }
-      if (!(await pathExists(storePath))) {
+      if (!isPostgresLocation(storePath) && !(await pathExists(storePath))) {
         throw new UsageError(`--resume: no run '${id}': store '${storePath}' does not exist`);
       }
-      store = await openStore(storePath);
+      store = await openStore(storePath, { create: false });
       resumed = await store.getRun(id);
       if (!resumed) throw new UsageError(`--resume: no run '${id}' in store '${storePath}'`);
       if (resumed.figure !== experiment.id) {
@@ -328,16 +334,6 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
     printError(`error: ${msg}`);
     return EXIT.failed;
   } finally {
-    store?.close();
-  }
-}
-
-class StoreError extends Error {}
-
-async function openStore(path: string): Promise<ResultStore> {
-  try {
-    return await ResultStore.open(path);
-  } catch (err) {
-    throw new StoreError(err instanceof Error ? err.message : String(err));
+    await store?.close();
   }
 }
