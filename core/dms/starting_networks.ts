@@ -105,6 +105,8 @@ export interface TrainStartsOptions {
   onRoundDone?: (round: number) => void;
   /** Called when a round is skipped for `networks` networks that already had it. */
   onSkip?: (round: number, networks: number) => void;
+  /** Called with a one-line notice, e.g. a damaged cache entry that was discarded (and retrained). */
+  onNotice?: (message: string) => void;
 }
 
 /**
@@ -129,7 +131,9 @@ export async function trainStartingNetworks(
     cur.set(i, init);
     if (options.fresh) continue;
     search: for (let r = p.initialRounds; r >= 1; r--) {
-      const hit = options.store ? await options.store.getCache(key(i, r)) : null;
+      const hit = options.store
+        ? await options.store.getCache(key(i, r), { onDiscarded: options.onNotice })
+        : null;
       if (hit && hit.blobs.w instanceof Float64Array) {
         cur.set(i, {
           w: hit.blobs.w,
