@@ -1,15 +1,16 @@
 /**
- * Detects writes to the results store made by any process. Deno KV's `watch()` only sees writes
- * made through the same process's handle, and cross-process `listenQueue` delivery took about a
- * minute here, so the server polls the store's `version()` counter (one key read, bumped by every
- * write) and, on change, works out which runs changed by comparing their `updatedAt` stamps.
+ * Detects writes to the results store made by any process, from the store's change feed
+ * (`ResultStore.changes`): PostgreSQL pushes them (LISTEN/NOTIFY); the Deno KV file is polled
+ * (one key read, bumped by every write), since Deno KV's `watch()` only sees writes made through
+ * the same process's handle. On a change it works out which runs changed by comparing their
+ * `updatedAt` stamps.
  *
- * The poll timer only runs while someone listens, so an idle server (and every test) holds no
- * timers.
+ * The feed only runs while someone listens, so an idle server (and every test) holds no timers or
+ * listening connections.
  *
  * @module
  */
-import type { ResultStore } from "../core/store/kv_store.ts";
+import type { ResultStore } from "../core/store/store.ts";
 
 /** What listeners receive when the store changed. */
 export interface StoreChange {
@@ -21,18 +22,16 @@ export interface StoreChange {
 
 /** Options of {@link VersionWatcher}. */
 export interface WatcherOptions {
-  /** Poll interval in milliseconds (default 300). */
+  /** Poll interval in milliseconds for stores that poll (default 300). */
   intervalMs?: number;
 }
 
-/** Polls the store version while there are listeners and reports changed runs. */
+/** Follows the store's change feed while there are listeners and reports changed runs. */
 export class VersionWatcher {
   #store: ResultStore;
   #intervalMs: number;
   #listeners = new Set<(change: StoreChange) => void>();
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #busy = false;
-  #version: bigint | undefined;
+  #feed: AbortController | undefined;
   #stamps = new Map<string, string>();
 
   /** Creates a watcher; nothing runs until the first listener subscribes. */
@@ -44,9 +43,9 @@ export class VersionWatcher {
   /** Subscribes; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void {
     this.#listeners.add(listener);
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => void this.#poll(), this.#intervalMs);
-      void this.#poll();
+    if (this.#feed === undefined) {
+      this.#feed = new AbortController();
+      void this.#follow(this.#feed.signal);
     }
     return () => {
       this.#listeners.delete(listener);
@@ -59,33 +58,39 @@ export class VersionWatcher {
     return this.#listeners.size;
   }
 
-  /** Stops polling (listeners stay registered but get nothing until the next subscribe). */
+  /** Stops following (listeners stay registered but get nothing until the next subscribe). */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.#version = undefined;
+    this.#feed?.abort();
+    this.#feed = undefined;
   }
 
-  async #poll(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      const v = await this.#store.version();
-      if (this.#version === undefined) {
-        this.#version = v;
-        await this.#changedRuns();
-        return;
+  async #follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const feed = this.#store.changes({ signal, intervalMs: this.#intervalMs, initial: true });
+        let baseline = true;
+        for await (const change of feed) {
+          const runs = await this.#changedRuns();
+          if (baseline) {
+            baseline = false;
+            continue;
+          }
+          if (signal.aborted) return;
+          const payload = { version: change.version.toString(), runs };
+          for (const l of [...this.#listeners]) l(payload);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        // A transient read error or a lost connection: follow again after a pause.
+        console.error(`store watch failed: ${err instanceof Error ? err.message : err}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#intervalMs);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          }, { once: true });
+        });
       }
-      if (v === this.#version) return;
-      this.#version = v;
-      const runs = await this.#changedRuns();
-      const change = { version: v.toString(), runs };
-      for (const l of [...this.#listeners]) l(change);
-    } catch (err) {
-      // A store closed under us (shutdown) or a transient read error: try again next tick.
-      console.error(`store poll failed: ${err instanceof Error ? err.message : err}`);
-    } finally {
-      this.#busy = false;
     }
   }
 

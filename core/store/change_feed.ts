@@ -23,8 +23,8 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Polls `readVersion` every `intervalMs` and yields when it moved. The first value is the baseline
- * and is not yielded: the feed reports changes after the caller subscribed.
+ * Polls `readVersion` every `intervalMs` and yields when it moved. The first value is the baseline,
+ * yielded only with `initial`: the feed reports changes after the caller subscribed.
  */
 export async function* pollChanges(
   readVersion: () => Promise<bigint>,
@@ -33,6 +33,7 @@ export async function* pollChanges(
   const interval = options.intervalMs ?? 300;
   const signal = options.signal;
   let last = await readVersion();
+  if (options.initial) yield { version: last, runs: null };
   while (!signal?.aborted) {
     await pause(interval, signal);
     if (signal?.aborted) return;
@@ -69,6 +70,7 @@ export async function* pushChanges(
   signal?.addEventListener("abort", onAbort);
   const unsubscribe = await subscribe(emit);
   try {
+    if (options.initial) yield { version: await readVersion(), runs: null };
     while (!signal?.aborted) {
       if (pending === undefined) {
         await new Promise<void>((resolve) => (wake = resolve));

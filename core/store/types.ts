@@ -151,6 +151,11 @@ export interface ChangeOptions {
   signal?: AbortSignal;
   /** Poll interval for backends that poll (Deno KV), in ms (default 300). */
   intervalMs?: number;
+  /**
+   * Yield once as soon as the feed is live (runs: null), before any change: read the baseline
+   * state then, and no change after it can be missed.
+   */
+  initial?: boolean;
 }
 
 /** Options of {@link ResultStore.acquireLease}. */
