@@ -313,8 +313,12 @@ export function trainingStages(units: readonly UnitEntry[]): TrainingStage[] {
     const names = key.filter((k): k is string => typeof k === "string").join(" ");
     const level = typeof m.level === "number" ? m.level : NaN;
     const noise = typeof m.noise === "number" ? ` noise ${m.noise}` : "";
-    const label = `${names}${Number.isFinite(level) ? ` ${level}` : ""}${noise}`.trim() ||
-      "training";
+    const levelText = !Number.isFinite(level)
+      ? ""
+      : / ?level$/.test(names)
+      ? ` ${level}`
+      : ` level ${level}`;
+    const label = `${names}${levelText}${noise}`.trim() || "training";
     let st = stages.get(label);
     if (!st) {
       st = { names, level: Number.isFinite(level) ? level : -Infinity, by: new Map() };

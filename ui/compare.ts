@@ -222,7 +222,9 @@ export function overlay(runs: readonly CompareRun[], grouping: Grouping): Overla
           if (ss[0].reference && gi > 0) return;
           const name = grouping.by === "all"
             ? `${sl} (mean of ${gm.length} runs)`
-            : `${sl} · ${grouping.field.replace(/^config\./, "")}=${g} (${gm.length} runs)`;
+            : `${sl} · ${grouping.field.replace(/^config\./, "")}=${g} (${gm.length} run${
+              gm.length === 1 ? "" : "s"
+            })`;
           series.push({
             ...acrossRuns(ss[0].reference ? sl : name, ss),
             color: ss[0].color ?? (ss[0].reference ? undefined : paletteHint(si)),
