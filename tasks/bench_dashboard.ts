@@ -12,7 +12,8 @@
  */
 import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
 import { jsonRecord } from "../core/app/experiment.ts";
-import { FIG5_PAPER, type Fig5Config, type LineageMetrics } from "../experiments/fig5/fig5.ts";
+import { FIG5_PAPER, type Fig5Config } from "../experiments/fig5/config.ts";
+import type { LineageMetrics } from "../experiments/fig5/protocol.ts";
 import { EXPERIMENTS } from "../experiments/registry.ts";
 import { DMS_HIST_CENTRES } from "../core/util/histogram.ts";
 import { Rng } from "../core/util/rng.ts";

@@ -22,7 +22,7 @@ import {
   type StartingNetwork,
   trainStartingNetworks,
 } from "../core/dms/starting_networks.ts";
-import { FIG5_DEFAULT } from "../experiments/fig5/fig5.ts";
+import { FIG5_DEFAULT } from "../experiments/fig5/config.ts";
 
 const DEFAULT_OUT = new URL("../experiments/data/fig5_starts.json", import.meta.url);
 

@@ -27,7 +27,7 @@ import assert from "node:assert/strict";
 import { DMS_SHAPE, paramLayout, RL_SHAPE, type RnnShape } from "../core/rnn/network.ts";
 import { lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrainingSet, dmsTrials } from "../core/dms/task.ts";
-import { FIG5_EMBEDDED_STARTS } from "../experiments/fig5/fig5.ts";
+import { FIG5_EMBEDDED_STARTS } from "../experiments/fig5/protocol.ts";
 import { magnitudePrune } from "../core/rnn/prune.ts";
 import { lossAndGradF32, lossDiffF32, tanhF32 } from "../core/engine/cpu_f32/wasm_f32_kernels.ts";
 import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";

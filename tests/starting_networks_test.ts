@@ -14,7 +14,8 @@ import {
   trainStartingNetworks,
 } from "../core/dms/starting_networks.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
-import { FIG5_DEFAULT, FIG5_EMBEDDED_STARTS } from "../experiments/fig5/fig5.ts";
+import { FIG5_DEFAULT } from "../experiments/fig5/config.ts";
+import { FIG5_EMBEDDED_STARTS } from "../experiments/fig5/protocol.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
 
 const TINY: StartProtocol = { initialRounds: 2, maxOuterInitial: 1, scgSteps: 12, sigmaY: 0.1 };

@@ -10,20 +10,20 @@
  *
  * @module
  */
+import { experimentRun } from "../../core/app/experiment.ts";
+import { LINEAGES, pairedP } from "../../core/app/paired_lineages.ts";
 import type { Engine } from "../../core/engine/engine.ts";
-import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { ResultStore } from "../../core/store/store.ts";
 import { analyseDmsNetwork } from "../../core/dms/analysis.ts";
-import { dmsScgOptions } from "../../core/dms/starting_networks.ts";
-import { magnitudePrune } from "../../core/rnn/prune.ts";
-import { DMS_SHAPE } from "../../core/rnn/network.ts";
-import { mean, pairedTTest } from "../../core/util/stats.ts";
-import { trainPopulation } from "../../core/rnn/train.ts";
+import { mean } from "../../core/util/stats.ts";
+import type { Fig5Config } from "../../experiments/fig5/config.ts";
 import {
-  type Fig5Config,
-  levelTrainingSet,
+  type LevelJob,
+  levelJob,
   type Lineage,
   type LineageMetrics,
-} from "../../experiments/fig5/fig5.ts";
+  retrainLevel,
+} from "../../experiments/fig5/protocol.ts";
 
 /** What one retraining produced. */
 export interface RetrainOutcome {
@@ -87,7 +87,7 @@ export async function replayFig5Levels(
   const run = await store.getRun(runId);
   if (!run) throw new Error(`no run '${runId}' in the store`);
   if (run.figure !== "fig5") throw new Error(`run '${runId}' is ${run.figure}, not fig5`);
-  const c = run.config as unknown as Fig5Config;
+  const c = experimentRun<Fig5Config>(run).config;
   const indices = options.levelIndices ?? c.levels.map((_, li) => li);
   for (const li of indices) {
     if (!(li >= 0 && li < c.levels.length)) {
@@ -101,47 +101,33 @@ export async function replayFig5Levels(
   };
   for (const li of indices) {
     const level = c.levels[li];
-    const jobs: { i: number; lineage: Lineage; w: Float64Array; mask: Uint8Array | null }[] = [];
+    const jobs: LevelJob[] = [];
     const stored: RetrainOutcome[] = [];
     for (let i = 0; i < c.networks; i++) {
       const unit = await store.getUnit(runId, ["level", i, li]);
       if (!unit) continue;
-      for (const lineage of ["pruned", "unpruned"] as const) {
+      for (const lineage of LINEAGES) {
         const s = outcomeOf((unit.metrics[lineage] ?? { failed: "missing" }) as LineageMetrics);
         const before = li === 0
           ? await blob(["start", i], "w")
           : await blob(["level", i, li - 1], `${lineage}W`);
         if (!s || !before) continue;
-        const pr = lineage === "pruned" ? magnitudePrune(DMS_SHAPE, before, level) : null;
-        jobs.push({ i, lineage, w: pr ? pr.w : before, mask: pr ? pr.mask : null });
+        jobs.push(levelJob({ network: i, lineage, level }, before));
         stored.push(s);
       }
     }
-    const outcomes = await trainPopulation(
-      options.engine,
-      jobs.map((j) => ({
-        data: levelTrainingSet(c, {
-          seed: run.seed,
-          network: j.i,
-          lineage: j.lineage,
-          levelIndex: li,
-        }),
-        w: j.w,
-        mask: j.mask,
-      })),
-      {
-        maxOuter: c.maxOuterRetrain,
-        untilConverged: true,
-        scg: dmsScgOptions(c),
-        signal: options.signal,
-        onOuter: (outer, active, total) => options.onOuter?.(li, outer, active, total),
-      },
-    );
+    const outcomes = await retrainLevel(options.engine, jobs, {
+      config: c,
+      seed: run.seed,
+      levelIndex: li,
+      signal: options.signal,
+      onOuter: (outer, active, total) => options.onOuter?.(li, outer, active, total),
+    });
     jobs.forEach((j, k) => {
       const o = outcomes[k];
       const a = o.failure ? null : analyseDmsNetwork(o.w);
       rows.push({
-        network: j.i,
+        network: j.network,
         levelIndex: li,
         level,
         lineage: j.lineage,
@@ -201,8 +187,7 @@ export function summarizeReplay(rows: readonly ReplayRow[]): ReplaySummaryRow[] 
   const compare = (g: ReplayRow[], pick: (o: RetrainOutcome) => number): PairedComparison => {
     const a = g.map((r) => pick(r.stored));
     const b = g.map((r) => pick(r.replayed));
-    const p = pairedTTest(a, b).p;
-    return { stored: mean(a), replayed: mean(b), p: Number.isFinite(p) ? p : null };
+    return { stored: mean(a), replayed: mean(b), p: pairedP(a, b) };
   };
   return [...groups.values()].map((g) => ({
     level: g[0].level,
