@@ -275,14 +275,13 @@ export class PgStore implements ResultStore {
     });
   }
 
-  /** Writes a finished unit, its blobs and the run's progress in one transaction. */
+  /** Writes a finished unit, its blobs and the run's progress in one statement. */
   putUnit(runId: string, key: KeyPart[], unit: UnitPayload): Promise<void> {
-    return this.#write(async (tx, changed) => {
-      const written = await insertUnit(tx, runId, { key, ...unit });
-      if (!written) return;
-      await tx`UPDATE runs SET done = done + 1, updated_at = ${new Date().toISOString()}
-               WHERE id = ${runId}`;
-      changed(runId);
+    return this.#run(async () => {
+      this.#writable();
+      if (await writeUnit(this.#sql, runId, { ...unit, key }, { progress: true })) {
+        await this.#announce([runId]);
+      }
     });
   }
 
@@ -363,7 +362,7 @@ export class PgStore implements ResultStore {
     return this.#write(async (tx, changed) => {
       const res = await tx`INSERT INTO runs ${tx(runColumns(run))} ON CONFLICT (id) DO NOTHING`;
       if (res.count === 0) throw new StoreError("conflict", `run ${run.id} already exists`);
-      for await (const u of units) await insertUnit(tx, run.id, u);
+      for await (const u of units) await writeUnit(tx, run.id, u, { progress: false });
       changed(run.id);
     });
   }
@@ -562,12 +561,20 @@ export class PgStore implements ResultStore {
       await this.#sql.begin(async (tx) => {
         out.push(await fn(tx, (id) => runs.add(id)));
       });
-      for (const id of runs) {
-        await this.#sql`
-          SELECT pg_notify(${this.#channel}, nextval('change_seq')::text || ':' || ${id})`;
-      }
+      await this.#announce([...runs]);
       return out[0];
     });
+  }
+
+  /**
+   * After a commit: bumps the change counter and notifies listeners, in one autocommit statement
+   * per changed run, so the counter never moves before the data is visible.
+   */
+  async #announce(runs: string[]): Promise<void> {
+    for (const id of runs) {
+      await this.#sql`
+        SELECT pg_notify(${this.#channel}, nextval('change_seq')::text || ':' || ${id})`;
+    }
   }
 
   #writable(): void {
@@ -584,36 +591,56 @@ function unitOf(row: { metrics: string; blobs: string }): UnitRecord {
   };
 }
 
-/** Inserts a unit and its blobs unless it exists; true when written. */
-async function insertUnit(
-  tx: Tx,
+/**
+ * Inserts a unit and its blobs unless the unit exists, and with `progress` counts it in its run;
+ * true when written. One statement (data-modifying CTEs), so it is atomic even outside a
+ * transaction and costs one round trip: a unit write is bound by round trips, not bytes.
+ */
+async function writeUnit(
+  q: Sql | Tx,
   runId: string,
-  { key, metrics, blobs }: {
-    key: KeyPart[];
-    metrics: Record<string, unknown>;
-    blobs?: Record<string, BlobArray>;
-  },
+  unit: FullUnit | (UnitPayload & { key: KeyPart[] }),
+  options: { progress: boolean },
 ): Promise<boolean> {
-  const k = bytea(encodeKey(key));
-  const entries = Object.entries(blobs ?? {});
+  const entries = Object.entries(unit.blobs ?? {});
   const descriptors = entries.map(([name, a]) => describeBlob(name, a));
-  let ins: postgres.RowList<postgres.Row[]>;
+  const params: (string | Buffer)[] = [
+    runId,
+    bytea(encodeKey(unit.key)),
+    encodeValue(unit.metrics),
+    encodeValue(descriptors),
+    new Date().toISOString(),
+  ];
+  const values = entries.map(([name, a]) => {
+    params.push(name, bytea(toBytes(a)));
+    return `($${params.length - 1}::text, $${params.length}::bytea)`;
+  });
+  const text = `
+    WITH u AS (
+      INSERT INTO units (run_id, key, metrics, blobs) VALUES ($1, $2, $3, $4)
+      ON CONFLICT DO NOTHING RETURNING run_id, key
+    )` +
+    (values.length > 0
+      ? `, b AS (
+      INSERT INTO unit_blobs (run_id, key, name, data)
+      SELECT u.run_id, u.key, v.name, v.data FROM u CROSS JOIN (VALUES ${values.join(", ")})
+        AS v (name, data)
+    )`
+      : "") +
+    (options.progress
+      ? `, r AS (
+      UPDATE runs SET done = done + 1, updated_at = $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM u)
+    )`
+      : "") +
+    ` SELECT count(*)::int AS n, $5::text AS at FROM u`;
   try {
-    ins = await tx`
-      INSERT INTO units (run_id, key, metrics, blobs)
-      VALUES (${runId}, ${k}, ${encodeValue(metrics)}, ${encodeValue(descriptors)})
-      ON CONFLICT DO NOTHING`;
+    const rows = await q.unsafe<{ n: number }[]>(text, params);
+    return rows[0].n > 0;
   } catch (err) {
     // The foreign key on runs: the unit belongs to no run.
     if (errorCode(err) === "23503") throw new StoreError("not-found", `unknown run ${runId}`);
     throw err;
   }
-  if (ins.count === 0) return false;
-  for (const [name, a] of entries) {
-    await tx`INSERT INTO unit_blobs (run_id, key, name, data)
-             VALUES (${runId}, ${k}, ${name}, ${bytea(toBytes(a))})`;
-  }
-  return true;
 }
 
 /** Checks the schema version, creating schema version 1 when allowed and missing. */
