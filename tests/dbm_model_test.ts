@@ -88,7 +88,7 @@ Deno.test("disconnected visibles, JSON round trip and stacking (spec 3.4)", () =
     bh: new Float32Array([-2]),
     mask: null,
   };
-  const s = stack(rbm1, rbm2, mask1);
+  const s = stack(rbm1, rbm2);
   assert.deepEqual(Array.from(s.b1), [0, -1]);
   assert.deepEqual(Array.from(s.b2), [-2]);
   assert.deepEqual(Array.from(s.w2), [7, 8]);

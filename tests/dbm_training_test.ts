@@ -22,7 +22,7 @@ const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Bernoulli draws of call `counter` of stream `seed` for probabilities p (row-major). */
 function draws(p: number[], seed: number, counter: number): number[] {
   const [k1, k2] = streamKeys(seed, counter);
-  return p.map((x, q) => (bernoulliUniform(q, k1, k2) < Math.fround(x) ? 1 : 0));
+  return p.map((x, q) => (bernoulliUniform(q, [k1, k2]) < Math.fround(x) ? 1 : 0));
 }
 
 Deno.test("CD-1 update of a 2 x 2 RBM with doubled hidden input (spec 3.1) matches a hand computation", async () => {
@@ -58,9 +58,15 @@ Deno.test("CD-1 update of a 2 x 2 RBM with doubled hidden input (spec 3.1) match
   for (let i = 0; i < 2; i++) {
     for (let j = 0; j < 2; j++) wantW.push(W[i][j] + lr * (x[i] * p0[j] - v1[i] * p1[j]));
   }
-  assertClose(trained.w, wantW, { abs: 2e-6 }, "W");
-  assertClose(trained.bv, [0, 1].map((i) => bv[i] + lr * (x[i] - v1[i])), { abs: 2e-6 }, "bv");
-  assertClose(trained.bh, [0, 1].map((j) => bh[j] + lr * (p0[j] - p1[j])), { abs: 2e-6 }, "bh");
+  assertClose(trained.w, wantW, { abs: 2e-6, what: "W" });
+  assertClose(trained.bv, [0, 1].map((i) => bv[i] + lr * (x[i] - v1[i])), {
+    abs: 2e-6,
+    what: "bv",
+  });
+  assertClose(trained.bh, [0, 1].map((j) => bh[j] + lr * (p0[j] - p1[j])), {
+    abs: 2e-6,
+    what: "bh",
+  });
 });
 
 Deno.test("CD-1: masked weights stay exactly 0 through mini-batch training (spec 11.6)", async () => {
@@ -193,15 +199,17 @@ Deno.test("joint DBM update (spec 3.5): mean field, PCD sweep, gradients and max
   };
   const w1 = norm(Array.from(m.w1, (w, q) => w + lr * gW1[q]), 2, 2);
   const w2 = norm(Array.from(m.w2, (w, q) => w + lr * gW2[q]), 2, 1);
-  assertClose(got.w1, w1, { abs: 2e-6 }, "W1");
-  assertClose(got.w2, w2, { abs: 2e-6 }, "W2");
+  assertClose(got.w1, w1, { abs: 2e-6, what: "W1" });
+  assertClose(got.w2, w2, { abs: 2e-6, what: "W2" });
   assertClose(got.bv, [0, 1].map((i) => m.bv[i] + lr * (x[i] - (v[i] + v[2 + i]) / 2)), {
     abs: 2e-6,
-  }, "bv");
+    what: "bv",
+  });
   assertClose(got.b1, [0, 1].map((j) => m.b1[j] + lr * (mu1[j] - (h1[j] + h1[2 + j]) / 2)), {
     abs: 2e-6,
-  }, "b1");
-  assertClose(got.b2, [m.b2[0] + lr * (mu2[0] - (h2[0] + h2[1]) / 2)], { abs: 2e-6 }, "b2");
+    what: "b1",
+  });
+  assertClose(got.b2, [m.b2[0] + lr * (mu2[0] - (h2[0] + h2[1]) / 2)], { abs: 2e-6, what: "b2" });
 });
 
 Deno.test("mean-field encodings satisfy the fixed-point equations; slots converge independently", async () => {
@@ -227,14 +235,12 @@ Deno.test("mean-field encodings satisfy the fixed-point equations; slots converg
       assertClose(
         enc[p].mu1.subarray(r * m.n1, (r + 1) * m.n1),
         ref.mu1,
-        { abs: 2e-6 },
-        `mu1 slot ${p}`,
+        { abs: 2e-6, what: `mu1 slot ${p}` },
       );
       assertClose(
         enc[p].mu2.subarray(r * m.n2, (r + 1) * m.n2),
         ref.mu2,
-        { abs: 2e-6 },
-        `mu2 slot ${p}`,
+        { abs: 2e-6, what: `mu2 slot ${p}` },
       );
     }
   });

@@ -44,7 +44,7 @@ Deno.test("IDX reader: raw and gzip files parse; corrupt ones give one-line erro
   assert.equal(a.data[100], 7);
   const gz = parseIdxImages(new Uint8Array(gzipSync(images)), "imgs.gz", { rows: 28, cols: 28 });
   assert.deepEqual(gz.data, a.data);
-  const labels = parseIdxLabels(idx([3], Uint8Array.from([0, 9, 4])), "lbls", 10);
+  const labels = parseIdxLabels(idx([3], Uint8Array.from([0, 9, 4])), "lbls", { classes: 10 });
   assert.deepEqual(Array.from(labels.data), [0, 9, 4]);
   throwsUsage(() => parseIdx(Uint8Array.from([0, 0]), "short"), /^short: 2 bytes/);
   throwsUsage(
@@ -69,11 +69,11 @@ Deno.test("IDX reader: raw and gzip files parse; corrupt ones give one-line erro
     /expected 3 for images/,
   );
   throwsUsage(
-    () => parseIdxLabels(idx([2], Uint8Array.from([3, 10])), "f", 10),
+    () => parseIdxLabels(idx([2], Uint8Array.from([3, 10])), "f", { classes: 10 }),
     /label 10 at index 1/,
   );
   throwsUsage(
-    () => parseIdxLabels(idx([1, 1, 1], new Uint8Array(1)), "f", 10),
+    () => parseIdxLabels(idx([1, 1, 1], new Uint8Array(1)), "f", { classes: 10 }),
     /expected 1 for labels/,
   );
   const badGz = new Uint8Array(gzipSync(images)).subarray(0, 30);

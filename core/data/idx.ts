@@ -23,9 +23,14 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * Parses IDX bytes (gunzipping them first when they are gzip). `name` labels error messages;
- * `rank`, when given, is the required number of dimensions.
+ * `options.rank`, when given, is the required number of dimensions.
  */
-export function parseIdx(bytes: Uint8Array, name: string, rank?: number): IdxArray {
+export function parseIdx(
+  bytes: Uint8Array,
+  name: string,
+  options: { rank?: number } = {},
+): IdxArray {
+  const rank = options.rank;
   let raw = bytes;
   if (isGzip(bytes)) {
     try {
@@ -96,7 +101,12 @@ export function parseIdxImages(
 }
 
 /** Parses a label file: [n] with every label below `classes`. */
-export function parseIdxLabels(bytes: Uint8Array, name: string, classes: number): IdxArray {
+export function parseIdxLabels(
+  bytes: Uint8Array,
+  name: string,
+  options: { classes: number },
+): IdxArray {
+  const classes = options.classes;
   const a = parseIdx(bytes, name);
   if (a.dims.length !== 1) {
     throw new UsageError(

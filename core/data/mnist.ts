@@ -221,7 +221,7 @@ export function loadMnistIdx(dir: string, options: { seed?: number } = {}): Mnis
     const im = readOne(dir, imagesBase);
     const lb = readOne(dir, labelsBase);
     const images = parseIdxImages(im.bytes, im.name, { rows: MNIST_SIDE, cols: MNIST_SIDE });
-    const labels = parseIdxLabels(lb.bytes, lb.name, 10);
+    const labels = parseIdxLabels(lb.bytes, lb.name, { classes: 10 });
     if (images.dims[0] !== labels.dims[0]) {
       throw new UsageError(
         `${lb.name}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${im.name}`,
@@ -240,11 +240,4 @@ export function loadMnistIdx(dir: string, options: { seed?: number } = {}): Mnis
     source: `MNIST IDX files in ${dir} (${train.n} train / ${test.n} test)`,
     substitute: false,
   };
-}
-
-/** `count` random patterns with every pixel i.i.d. Bern(0.5) (spec 7.2.2 reference). */
-export function randomPatterns(count: number, options: { width: number; rng: Rng }): Uint8Array {
-  const out = new Uint8Array(count * options.width);
-  for (let q = 0; q < out.length; q++) out[q] = options.rng.nextU32() >>> 31;
-  return out;
 }

@@ -43,8 +43,10 @@ export interface DbmTensor {
   readonly cols: Int32Array;
 }
 
-/** Options of {@link DbmKernels.linear}. */
+/** Operand and options of {@link DbmKernels.linear}. */
 export interface LinearOptions {
+  /** The weights W (n x m), or W' when `transpose` (stored m x n). */
+  readonly w: DbmTensor;
   /** Use W' instead of W (W stored as m x n). */
   readonly transpose?: boolean;
   /** Multiplies the product: out = scale * x W + biasScale * b. Default 1. */
@@ -60,8 +62,10 @@ export interface LinearOptions {
 /** Per-slot keys of one Bernoulli call: `keys[2p]`, `keys[2p + 1]` for slot p. */
 export type BernoulliKeys = Uint32Array;
 
-/** Options of {@link DbmKernels.outer}. */
+/** Operand and options of {@link DbmKernels.outer}. */
 export interface OuterOptions {
+  /** The right operand b (B x m). */
+  readonly b: DbmTensor;
   /** Multiplies a' b. */
   readonly alpha: number;
   /** Multiplies the old g (0 overwrites). */
@@ -73,8 +77,10 @@ export interface OuterOptions {
   readonly mask?: DbmTensor;
 }
 
-/** Options of {@link DbmKernels.momentumStep} (spec 0 and 3.5 step 4). */
+/** Buffer and options of {@link DbmKernels.momentumStep} (spec 0 and 3.5 step 4). */
 export interface MomentumOptions {
+  /** The momentum buffer D (same shape as the parameter). */
+  readonly buffer: DbmTensor;
   /** Learning rate of this epoch. */
   readonly lr: number;
   /** Momentum of this epoch. */
@@ -111,9 +117,9 @@ export interface DbmKernels {
   /** Allocates a zero-filled population tensor. */
   alloc(shape: TensorShape): DbmTensor;
   /** Changes one slot's size within the capacity (contents become unspecified). */
-  resize(t: DbmTensor, slot: number, dims: { rows: number; cols: number }): void;
+  resize(t: DbmTensor, dims: { slot: number; rows: number; cols: number }): void;
   /** Writes one slot's row-major `rows x cols` values. */
-  write(t: DbmTensor, slot: number, data: ArrayLike<number>): void;
+  write(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void;
   /** Reads one slot's row-major `rows x cols` values. */
   read(t: DbmTensor, slot: number): Promise<Float32Array>;
   /** Sets every element of every slot. */
@@ -124,20 +130,20 @@ export interface DbmKernels {
    * out[p] = scale * x[p] W[p] + biasScale * b[p] (+ out[p]): x is B x n, W is n x m (or m x n
    * with `transpose`), out is B x m. Exact zeros of x may be skipped (binary states).
    */
-  linear(out: DbmTensor, x: DbmTensor, w: DbmTensor, options?: LinearOptions): void;
+  linear(out: DbmTensor, x: DbmTensor, options: LinearOptions): void;
   /** out = sigma(pre) elementwise (out may be pre). */
   sigmoid(out: DbmTensor, pre: DbmTensor): void;
   /**
    * out = 1 where u < p, else 0, with u = {@link bernoulliUniform}(slot-local index, keys of the
    * slot); out may be p.
    */
-  bernoulli(out: DbmTensor, p: DbmTensor, keys: BernoulliKeys): void;
+  bernoulli(out: DbmTensor, p: DbmTensor, options: { keys: BernoulliKeys }): void;
   /** g[p] = beta g[p] + alpha a[p]' b[p] (a is B x n, b is B x m, g is n x m). */
-  outer(g: DbmTensor, a: DbmTensor, b: DbmTensor, options: OuterOptions): void;
+  outer(g: DbmTensor, a: DbmTensor, options: OuterOptions): void;
   /** out[p] = beta out[p] + alpha * (column sums of a[p]) (out is 1 x m). */
   colSum(out: DbmTensor, a: DbmTensor, options: { alpha: number; beta: number }): void;
-  /** Momentum step of spec 0 / 3.5 step 4 on parameter w with buffer d and ascent direction g. */
-  momentumStep(w: DbmTensor, d: DbmTensor, g: DbmTensor, options: MomentumOptions): void;
+  /** Momentum step of spec 0 / 3.5 step 4 on parameter w with ascent direction g. */
+  momentumStep(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void;
   /** Copies rows of each slot (a one-slot source is broadcast). */
   copy(dst: DbmTensor, src: DbmTensor, options?: CopyOptions): void;
   /** max |a - b| per slot (float64 of float32 values). */
@@ -164,12 +170,7 @@ export const U24 = 1 / 16777216;
  * a key between them, so that streams of different keys are not shifted copies of each other.
  * WGSL mirrors this exactly.
  */
-export function bernoulliUniform(index: number, k1: number, k2: number): number {
-  const h = lowbias32((lowbias32((index ^ k1) >>> 0) ^ k2) >>> 0);
+export function bernoulliUniform(index: number, keys: readonly [number, number]): number {
+  const h = lowbias32((lowbias32((index ^ keys[0]) >>> 0) ^ keys[1]) >>> 0);
   return (h >>> 8) * U24;
-}
-
-/** Multiply-adds (x2 FLOP) of a dense product B x n times n x m. */
-export function linearFlops(b: number, n: number, m: number): number {
-  return 2 * b * n * m;
 }

@@ -1,10 +1,12 @@
 /**
  * Benchmark of the DBM kernels and of the reduced bm-fig4 default (docs/dbm_design.md):
  *
- *   deno run -A tools/bench/dbm_bench.ts [--engine cpu|webgpu] [--quick] [--run [--sweeps N] [--digits N]]
+ *   deno run -A tools/bench/dbm_bench.ts [--engine cpu|webgpu] [--quick] [--references]
+ *     [--run [--sweeps N] [--digits N]]
  *
  * Prints the machine load (uptime) and per-kernel throughput (useful FLOP: multiply-adds x 2, or
- * adds for binary operands, of the work actually needed; and dense-equivalent FLOP). With --run it
+ * adds for binary operands, of the work actually needed; and dense-equivalent FLOP). With
+ * --references it measures the substitute's reference numbers (spec 7.2). With --run it
  * runs the reduced default end to end (one seed, all six criteria, through runDbmPruning) and prints
  * the references, every checkpoint's counts, quality and entropy, and wall and CPU time per phase.
  *
@@ -17,6 +19,7 @@ import { loadMnistSubstitute } from "../../core/data/mnist.ts";
 import { Rng } from "../../core/util/rng.ts";
 import { reducedProtocol } from "../../core/bm/dbm/protocol.ts";
 import { runDbmPruning } from "../../core/bm/dbm/run.ts";
+import { rawReferences } from "../../core/bm/dbm/evaluate.ts";
 
 const args = Deno.args;
 const flag = (name: string, dflt: string): string => {
@@ -76,15 +79,15 @@ async function kernelBench(k: DbmKernels): Promise<void> {
   const n2 = 676;
   const C = 1000;
   const w2 = k.alloc({ slots: 1, rows: n1, cols: n2 });
-  k.write(w2, 0, Float32Array.from({ length: n1 * n2 }, () => 0.1 * rng.normal()));
+  k.write(w2, { slot: 0, data: Float32Array.from({ length: n1 * n2 }, () => 0.1 * rng.normal()) });
   const h1 = k.alloc({ slots: 1, rows: C, cols: n1 });
-  k.write(h1, 0, randomBits(C * n1, 0.4, rng));
+  k.write(h1, { slot: 0, data: randomBits(C * n1, 0.4, rng) });
   const h2 = k.alloc({ slots: 1, rows: C, cols: n2 });
-  k.write(h2, 0, randomBits(C * n2, 0.01, rng));
+  k.write(h2, { slot: 0, data: randomBits(C * n2, 0.01, rng) });
   const out2 = k.alloc({ slots: 1, rows: C, cols: n2 });
   const out1 = k.alloc({ slots: 1, rows: C, cols: n1 });
   const mu = k.alloc({ slots: 1, rows: 10, cols: n1 });
-  k.write(mu, 0, Float32Array.from({ length: 10 * n1 }, () => rng.uniform()));
+  k.write(mu, { slot: 0, data: Float32Array.from({ length: 10 * n1 }, () => rng.uniform()) });
   const mu2 = k.alloc({ slots: 1, rows: 10, cols: n2 });
   const g = k.alloc({ slots: 1, rows: n1, cols: n2 });
   const sync = k.alloc({ slots: 1, rows: 1, cols: 1 });
@@ -114,39 +117,66 @@ async function kernelBench(k: DbmKernels): Promise<void> {
   };
   const dense = 2 * C * n1 * n2;
   await run("h1 (binary, 40%) x W2, 1000 x 400 x 676", 0.4 * C * n1 * n2, dense, () => {
-    k.linear(out2, h1, w2, {});
+    k.linear(out2, h1, { w: w2 });
   });
   await run("h2 (binary, 1%) x W2', 1000 x 676 x 400", 0.01 * C * n1 * n2, dense, () => {
-    k.linear(out1, h2, w2, { transpose: true });
+    k.linear(out1, h2, { w: w2, transpose: true });
   });
   await run("mu1 (dense) x W2, 10 x 400 x 676", 2 * 10 * n1 * n2, 2 * 10 * n1 * n2, () => {
-    k.linear(mu2, mu, w2, {});
+    k.linear(mu2, mu, { w: w2 });
   });
   await run("outer mu1' mu2, 10 rows, 400 x 676", 2 * 10 * n1 * n2, 2 * 10 * n1 * n2, () => {
-    k.outer(g, mu, mu2, { alpha: 0.1, beta: 0 });
+    k.outer(g, mu, { b: mu2, alpha: 0.1, beta: 0 });
   });
   const h1s = k.alloc({ slots: 1, rows: 50, cols: n1 });
-  k.write(h1s, 0, randomBits(50 * n1, 0.4, rng));
+  k.write(h1s, { slot: 0, data: randomBits(50 * n1, 0.4, rng) });
   const h2s = k.alloc({ slots: 1, rows: 50, cols: n2 });
-  k.write(h2s, 0, randomBits(50 * n2, 0.01, rng));
+  k.write(h2s, { slot: 0, data: randomBits(50 * n2, 0.01, rng) });
   await run(
     "outer H1' H2 (binary), 50 rows",
     2 * 50 * 0.4 * n1 * 0.01 * n2,
     2 * 50 * n1 * n2,
     () => {
-      k.outer(g, h1s, h2s, { alpha: -0.02, beta: 1 });
+      k.outer(g, h1s, { b: h2s, alpha: -0.02, beta: 1 });
     },
   );
   const d = k.alloc({ slots: 1, rows: n1, cols: n2 });
   await run("momentum step + max-norm, 400 x 676", 6 * n1 * n2, 6 * n1 * n2, () => {
-    k.momentumStep(w2, d, g, { lr: 0.01, momentum: 0.5, maxNorm: 6 });
+    k.momentumStep(w2, g, { buffer: d, lr: 0.01, momentum: 0.5, maxNorm: 6 });
   });
   await run("sigmoid + Bernoulli, 1000 x 676", 2 * C * n2, 2 * C * n2, () => {
     k.sigmoid(out2, out2);
-    k.bernoulli(out2, out2, new Uint32Array([1, 2]));
+    k.bernoulli(out2, out2, { keys: new Uint32Array([1, 2]) });
   });
   void nv;
   for (const t of [w2, h1, h2, out2, out1, mu, mu2, g, h1s, h2s, d, sync]) k.free(t);
+}
+
+/** The substitute's references: raw-digit baseline error, test-digit and random-pattern quality. */
+async function referencesBench(): Promise<void> {
+  const data = loadMnistSubstitute();
+  const p = reducedProtocol();
+  const { value: r } = await timed(
+    "raw-digit classifier and references",
+    () =>
+      Promise.resolve(rawReferences(data.train, data.test, {
+        c: p.classifier.cRaw,
+        tolerance: p.classifier.tolerance,
+        maxIterations: p.classifier.maxIterations,
+        randomPatterns: p.referencePatterns,
+        rng: new Rng(1),
+      })),
+  );
+  console.log(data.source);
+  console.log(
+    `baseline error ${r.baselineError.toFixed(4)}; test digits: quality ${
+      r.testDigits.quality.toFixed(3)
+    } (per class ${r.testDigits.qualityPerClass.toFixed(3)}), entropy ${
+      r.testDigits.entropy.toFixed(3)
+    }; random patterns: quality ${r.randomPatterns.quality.toFixed(3)} (per class ${
+      r.randomPatterns.qualityPerClass.toFixed(3)
+    }); L-BFGS iterations ${r.iterations}`,
+  );
 }
 
 /** Runs the reduced default end to end (all six criteria) and reports time per phase. */
@@ -227,5 +257,6 @@ console.log(`load: ${uptime()}`);
 const kernels = await makeKernels();
 console.log(`engine: ${kernels.description}`);
 await kernelBench(kernels);
+if (args.includes("--references")) await referencesBench();
 if (args.includes("--run")) await runBench(kernels);
 await kernels.close();

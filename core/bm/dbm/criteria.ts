@@ -164,12 +164,12 @@ export function pruneStep(
       const { initialWeights: init, iteration } = options;
       const a = keepHighestWithTopUp(s1, m.m1, {
         fraction: options.fraction1,
-        target: antiTarget(init.nw1, options.fraction1, iteration),
+        target: antiTarget(init.nw1, { fraction: options.fraction1, iteration: iteration }),
         rng,
       });
       const b = keepHighestWithTopUp(s2, m.m2, {
         fraction: options.fraction2,
-        target: antiTarget(init.nw2, options.fraction2, iteration),
+        target: antiTarget(init.nw2, { fraction: options.fraction2, iteration: iteration }),
         rng,
       });
       keep1 = a.keep;

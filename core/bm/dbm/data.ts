@@ -25,14 +25,16 @@ export function binaryRows(bits: Uint8Array, width: number): BinaryRows {
 }
 
 /** Rows [start, start + count) (a view, no copy). */
-export function rowSlice(rows: BinaryRows, start: number, count: number): Uint8Array {
-  return rows.bits.subarray(start * rows.width, (start + count) * rows.width);
+export function rowSlice(rows: BinaryRows, range: { start: number; count: number }): Uint8Array {
+  return rows.bits.subarray(range.start * rows.width, (range.start + range.count) * rows.width);
 }
 
 /** The first `count` rows, cycling from the top if there are fewer. */
 export function firstRows(rows: BinaryRows, count: number): Uint8Array {
   const out = new Uint8Array(count * rows.width);
-  for (let r = 0; r < count; r++) out.set(rowSlice(rows, r % rows.n, 1), r * rows.width);
+  for (let r = 0; r < count; r++) {
+    out.set(rowSlice(rows, { start: r % rows.n, count: 1 }), r * rows.width);
+  }
   return out;
 }
 
@@ -45,7 +47,8 @@ export function batches(n: number, size: number): Array<[number, number]> {
 }
 
 /** `n` values from 10^a to 10^b, equal in log (NumPy's logspace). */
-export function logspace(a: number, b: number, n: number): number[] {
+export function logspace(a: number, b: number, options: { count: number }): number[] {
+  const n = options.count;
   if (n === 1) return [10 ** a];
   return Array.from({ length: n }, (_, k) => 10 ** (a + ((b - a) * k) / (n - 1)));
 }

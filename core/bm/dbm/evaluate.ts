@@ -75,7 +75,7 @@ export function rawReferences(
   }
   return {
     classifier: fit.model,
-    baselineError: 1 - accuracy(testProbs, test.labels, 10),
+    baselineError: 1 - accuracy(testProbs, test.labels),
     testDigits: tallyTest.result(),
     randomPatterns: tallyRandom.result(),
     iterations: fit.iterations,
@@ -179,5 +179,5 @@ export function encodingError(
     },
   );
   const probs = predictProba(fit.model, { n: test.labels.length, d: options.n2, values: test.mu2 });
-  return 1 - accuracy(probs, test.labels, 10);
+  return 1 - accuracy(probs, test.labels);
 }

@@ -292,7 +292,8 @@ export function predictProba(model: LogRegModel, x: Features): Float64Array {
 }
 
 /** Fraction of rows whose most probable class is the label. */
-export function accuracy(probs: Float64Array, labels: ArrayLike<number>, k: number): number {
+export function accuracy(probs: Float64Array, labels: ArrayLike<number>): number {
+  const k = probs.length / labels.length;
   let ok = 0;
   for (let r = 0; r < labels.length; r++) {
     let best = 0;

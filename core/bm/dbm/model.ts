@@ -114,7 +114,8 @@ export function cloneDbm(m: Dbm): Dbm {
 }
 
 /** Normal(0, sd^2) weights times a 0/1 mask (spec 3.3: "then times the mask"). */
-export function maskedNormal(mask: Uint8Array, sd: number, rng: Rng): Float32Array {
+export function maskedNormal(mask: Uint8Array, options: { sd: number; rng: Rng }): Float32Array {
+  const { sd, rng } = options;
   const w = new Float32Array(mask.length);
   // Every entry draws, masked or not, so the stream does not depend on the mask.
   for (let k = 0; k < w.length; k++) {

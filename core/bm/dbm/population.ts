@@ -146,13 +146,13 @@ export class DbmPopulation {
     this.#b1 = k.alloc({ slots, rows: 1, cols: n1 });
     this.#b2 = k.alloc({ slots, rows: 1, cols: n2 });
     models.forEach((m, p) => {
-      k.write(this.#w1, p, m.w1);
-      k.write(this.#m1, p, m.m1);
-      k.write(this.#w2, p, m.w2);
-      k.write(this.#m2, p, m.m2);
-      k.write(this.#bv, p, m.bv);
-      k.write(this.#b1, p, m.b1);
-      k.write(this.#b2, p, m.b2);
+      k.write(this.#w1, { slot: p, data: m.w1 });
+      k.write(this.#m1, { slot: p, data: m.m1 });
+      k.write(this.#w2, { slot: p, data: m.w2 });
+      k.write(this.#m2, { slot: p, data: m.m2 });
+      k.write(this.#bv, { slot: p, data: m.bv });
+      k.write(this.#b1, { slot: p, data: m.b1 });
+      k.write(this.#b2, { slot: p, data: m.b2 });
     });
     this.#chains = this.#chainBuffers(options.particles);
   }
@@ -160,9 +160,9 @@ export class DbmPopulation {
   /** Sets one slot's particles (spec 3.5: data, Q and G rows). */
   setParticles(slot: number, particles: Particles): void {
     const c = this.#chains;
-    this.#k.write(c.v, slot, particles.v);
-    this.#k.write(c.h1, slot, particles.h1);
-    this.#k.write(c.h2, slot, particles.h2);
+    this.#k.write(c.v, { slot: slot, data: particles.v });
+    this.#k.write(c.h1, { slot: slot, data: particles.h1 });
+    this.#k.write(c.h2, { slot: slot, data: particles.h2 });
   }
 
   /** Reads one slot's particles. */
@@ -183,13 +183,13 @@ export class DbmPopulation {
     const k = this.#k;
     const c = this.#chains;
     const v = firstRows(data, this.particles);
-    for (let p = 0; p < this.slots; p++) k.write(c.v, p, v);
-    k.linear(c.p1, c.v, this.#w1, { bias: this.#b1, scale: 2, biasScale: 2 });
+    for (let p = 0; p < this.slots; p++) k.write(c.v, { slot: p, data: v });
+    k.linear(c.p1, c.v, { w: this.#w1, bias: this.#b1, scale: 2, biasScale: 2 });
     k.sigmoid(c.p1, c.p1);
-    k.bernoulli(c.h1, c.p1, this.#streams.next());
-    k.linear(c.p2, c.h1, this.#w2, { bias: this.#b2 });
+    k.bernoulli(c.h1, c.p1, { keys: this.#streams.next() });
+    k.linear(c.p2, c.h1, { w: this.#w2, bias: this.#b2 });
     k.sigmoid(c.p2, c.p2);
-    k.bernoulli(c.h2, c.p2, this.#streams.next());
+    k.bernoulli(c.h2, c.p2, { keys: this.#streams.next() });
   }
 
   /** Downloads the current models. */
@@ -238,14 +238,14 @@ export class DbmPopulation {
       for (const [start, rows] of plan) {
         options.signal?.throwIfAborted();
         const mf = this.#mfBuffers(B, rows);
-        k.write(mf.x, 0, rowSlice(data, start, rows));
+        k.write(mf.x, { slot: 0, data: rowSlice(data, { start: start, count: rows }) });
         const its = await this.#meanField(mf, options.meanField);
         options.onMeanField?.(its);
         this.#gibbsSweep(c);
-        k.outer(g1, mf.x, mf.mu1, { alpha: 1 / rows, beta: 0, mask: this.#m1 });
-        k.outer(g1, c.v, c.h1, { alpha: -1 / np, beta: 1, mask: this.#m1 });
-        k.outer(g2, mf.mu1, mf.mu2, { alpha: 1 / rows, beta: 0, mask: this.#m2 });
-        k.outer(g2, c.h1, c.h2, { alpha: -1 / np, beta: 1, mask: this.#m2 });
+        k.outer(g1, mf.x, { b: mf.mu1, alpha: 1 / rows, beta: 0, mask: this.#m1 });
+        k.outer(g1, c.v, { b: c.h1, alpha: -1 / np, beta: 1, mask: this.#m1 });
+        k.outer(g2, mf.mu1, { b: mf.mu2, alpha: 1 / rows, beta: 0, mask: this.#m2 });
+        k.outer(g2, c.h1, { b: c.h2, alpha: -1 / np, beta: 1, mask: this.#m2 });
         k.colSum(gv, mf.x, { alpha: 1 / rows, beta: 0 });
         k.colSum(gv, c.v, { alpha: -1 / np, beta: 1 });
         k.colSum(gb1, mf.mu1, { alpha: 1 / rows, beta: 0 });
@@ -254,11 +254,11 @@ export class DbmPopulation {
         k.colSum(gb2, c.h2, { alpha: -1 / np, beta: 1 });
         const rule = schedule.rule;
         const maxNorm = options.maxNorm;
-        k.momentumStep(this.#w1, d1, g1, { lr, momentum, rule, mask: this.#m1, maxNorm });
-        k.momentumStep(this.#w2, d2, g2, { lr, momentum, rule, mask: this.#m2, maxNorm });
-        k.momentumStep(this.#bv, dv, gv, { lr, momentum, rule });
-        k.momentumStep(this.#b1, db1, gb1, { lr, momentum, rule });
-        k.momentumStep(this.#b2, db2, gb2, { lr, momentum, rule });
+        k.momentumStep(this.#w1, g1, { buffer: d1, lr, momentum, rule, mask: this.#m1, maxNorm });
+        k.momentumStep(this.#w2, g2, { buffer: d2, lr, momentum, rule, mask: this.#m2, maxNorm });
+        k.momentumStep(this.#bv, gv, { buffer: dv, lr, momentum, rule });
+        k.momentumStep(this.#b1, gb1, { buffer: db1, lr, momentum, rule });
+        k.momentumStep(this.#b2, gb2, { buffer: db2, lr, momentum, rule });
         options.onProgress?.(++done, total);
       }
     }
@@ -283,7 +283,7 @@ export class DbmPopulation {
     for (const [start, rows] of plan) {
       options.signal?.throwIfAborted();
       const mf = this.#mfBuffers(chunk, rows);
-      k.write(mf.x, 0, rowSlice(data, start, rows));
+      k.write(mf.x, { slot: 0, data: rowSlice(data, { start: start, count: rows }) });
       await this.#meanField(mf, options);
       for (let p = 0; p < this.slots; p++) {
         out[p].mu1.set(await k.read(mf.mu1, p), start * this.#template[p].n1);
@@ -355,16 +355,16 @@ export class DbmPopulation {
   /** One Gibbs sweep in the order of spec 3.5 step 2: h1 | (v, old h2), h2 | h1, v | h1. */
   #gibbsSweep(c: ChainBuffers): void {
     const k = this.#k;
-    k.linear(c.p1, c.v, this.#w1, { bias: this.#b1 });
-    k.linear(c.p1, c.h2, this.#w2, { transpose: true, accumulate: true });
+    k.linear(c.p1, c.v, { w: this.#w1, bias: this.#b1 });
+    k.linear(c.p1, c.h2, { w: this.#w2, transpose: true, accumulate: true });
     k.sigmoid(c.p1, c.p1);
-    k.bernoulli(c.h1, c.p1, this.#streams.next());
-    k.linear(c.p2, c.h1, this.#w2, { bias: this.#b2 });
+    k.bernoulli(c.h1, c.p1, { keys: this.#streams.next() });
+    k.linear(c.p2, c.h1, { w: this.#w2, bias: this.#b2 });
     k.sigmoid(c.p2, c.p2);
-    k.bernoulli(c.h2, c.p2, this.#streams.next());
-    k.linear(c.pv, c.h1, this.#w1, { transpose: true, bias: this.#bv });
+    k.bernoulli(c.h2, c.p2, { keys: this.#streams.next() });
+    k.linear(c.pv, c.h1, { w: this.#w1, transpose: true, bias: this.#bv });
     k.sigmoid(c.pv, c.pv);
-    k.bernoulli(c.v, c.pv, this.#streams.next());
+    k.bernoulli(c.v, c.pv, { keys: this.#streams.next() });
   }
 
   /**
@@ -375,20 +375,20 @@ export class DbmPopulation {
    */
   async #meanField(mf: MfBuffers, o: MeanFieldOptions): Promise<number> {
     const k = this.#k;
-    k.linear(mf.mu1, mf.x, this.#w1, { bias: this.#b1, scale: 2 });
+    k.linear(mf.mu1, mf.x, { w: this.#w1, bias: this.#b1, scale: 2 });
     k.sigmoid(mf.mu1, mf.mu1);
-    k.linear(mf.mu2, mf.mu1, this.#w2, { bias: this.#b2 });
+    k.linear(mf.mu2, mf.mu1, { w: this.#w2, bias: this.#b2 });
     k.sigmoid(mf.mu2, mf.mu2);
     // v W1 + b1 does not change while v is clamped.
-    k.linear(mf.xw, mf.x, this.#w1, { bias: this.#b1 });
+    k.linear(mf.xw, mf.x, { w: this.#w1, bias: this.#b1 });
     const active = new Uint8Array(this.slots).fill(1);
     let its = 0;
     for (let t = 1; t <= o.maxIterations; t++) {
       its = t;
       k.copy(mf.nu1, mf.xw);
-      k.linear(mf.nu1, mf.mu2, this.#w2, { transpose: true, accumulate: true });
+      k.linear(mf.nu1, mf.mu2, { w: this.#w2, transpose: true, accumulate: true });
       k.sigmoid(mf.nu1, mf.nu1);
-      k.linear(mf.nu2, mf.nu1, this.#w2, { bias: this.#b2 });
+      k.linear(mf.nu2, mf.nu1, { w: this.#w2, bias: this.#b2 });
       k.sigmoid(mf.nu2, mf.nu2);
       const [a, b] = await Promise.all([
         k.maxAbsDiff(mf.nu1, mf.mu1),
@@ -425,7 +425,7 @@ export class DbmPopulation {
     }
     if (b.x.rows[0] !== rows) {
       for (const t of Object.values(b)) {
-        for (let p = 0; p < t.slots; p++) k.resize(t, p, { rows, cols: t.cols[p] });
+        for (let p = 0; p < t.slots; p++) k.resize(t, { slot: p, rows, cols: t.cols[p] });
       }
     }
     return b;

@@ -118,7 +118,7 @@ export async function trainInitialDbms(
   const rbm1s: RbmParams[] = seeds.map((s) => ({
     nv,
     nh: c.n1,
-    w: maskedNormal(mask1, c.weightSd, new Rng(deriveSeed(s, STREAM.rbm1Init))),
+    w: maskedNormal(mask1, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm1Init)) }),
     bv: new Float32Array(nv).fill(c.visibleBias),
     bh: new Float32Array(c.n1).fill(c.hiddenBias),
     mask: mask1,
@@ -142,7 +142,7 @@ export async function trainInitialDbms(
   const rbm2s: RbmParams[] = seeds.map((s) => ({
     nv: c.n1,
     nh: c.n2,
-    w: maskedNormal(dense, c.weightSd, new Rng(deriveSeed(s, STREAM.rbm2Init))),
+    w: maskedNormal(dense, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm2Init)) }),
     bv: new Float32Array(c.n1).fill(c.visibleBias),
     bh: new Float32Array(c.n2).fill(c.hiddenBias),
     mask: null,
@@ -165,7 +165,7 @@ export async function trainInitialDbms(
     streams: streamsFor(seeds, STREAM.g),
     multiplier: 1,
   });
-  const models: Dbm[] = seeds.map((_, p) => stack(rbm1[p], rbm2[p], mask1));
+  const models: Dbm[] = seeds.map((_, p) => stack(rbm1[p], rbm2[p]));
   const streams = streamsFor(seeds, STREAM.joint);
   const pop = new DbmPopulation(k, models, { particles: c.particles, streams });
   try {
@@ -193,10 +193,11 @@ export async function trainInitialDbms(
 
 /**
  * Stacking (spec 3.4): W1 = W_rbm1 (masked), W2 = W_rbm2, bv = bv_rbm1,
- * b1 = (bh_rbm1 + bv_rbm2) / 2, b2 = bh_rbm2; M1 = the receptive fields, M2 = all ones.
+ * b1 = (bh_rbm1 + bv_rbm2) / 2, b2 = bh_rbm2; M1 = RBM1's mask (the receptive fields), M2 = all ones.
  */
-export function stack(rbm1: RbmParams, rbm2: RbmParams, mask1: Uint8Array): Dbm {
+export function stack(rbm1: RbmParams, rbm2: RbmParams): Dbm {
   const n1 = rbm1.nh;
+  const mask1 = rbm1.mask ?? new Uint8Array(rbm1.nv * n1).fill(1);
   const n2 = rbm2.nh;
   const b1 = new Float32Array(n1);
   for (let j = 0; j < n1; j++) b1[j] = 0.5 * rbm1.bh[j] + 0.5 * rbm2.bv[j];

@@ -42,8 +42,8 @@ const MOMENTUM = [0.5, 0.5, 0.5, 0.5, 0.5, 0.9];
 
 /** The paper's protocol (spec 14; DEFAULTs of section 12 as settled by section 15). */
 export function paperProtocol(): DbmProtocol {
-  const lr1 = logspace(-2, -4, 20);
-  const lr2 = logspace(-1, -4, 20);
+  const lr1 = logspace(-2, -4, { count: 20 });
+  const lr2 = logspace(-1, -4, { count: 20 });
   return {
     reduced: false,
     trainDigits: null,

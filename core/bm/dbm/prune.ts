@@ -45,7 +45,11 @@ export function keepLowest(
  * existing weights in the initial model: t_k = floor(fraction * left_{k-1}), left_k = left_{k-1} -
  * t_k, left_0 = initial (spec 15: "a count scheduled from the initial layer size").
  */
-export function antiTarget(initial: number, fraction: number, iteration: number): number {
+export function antiTarget(
+  initial: number,
+  options: { fraction: number; iteration: number },
+): number {
+  const { fraction, iteration } = options;
   let left = initial;
   let t = 0;
   for (let k = 1; k <= iteration; k++) {

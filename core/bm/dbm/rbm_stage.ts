@@ -88,10 +88,10 @@ class RbmTensors {
     this.bh = k.alloc({ slots, rows: 1, cols: nh });
     this.mask = rbms[0].mask ? k.alloc({ slots, rows: nv, cols: nh }) : null;
     rbms.forEach((r, p) => {
-      k.write(this.w, p, r.w);
-      k.write(this.bv, p, r.bv);
-      k.write(this.bh, p, r.bh);
-      if (this.mask && r.mask) k.write(this.mask, p, r.mask);
+      k.write(this.w, { slot: p, data: r.w });
+      k.write(this.bv, { slot: p, data: r.bv });
+      k.write(this.bh, { slot: p, data: r.bh });
+      if (this.mask && r.mask) k.write(this.mask, { slot: p, data: r.mask });
     });
   }
 
@@ -112,11 +112,13 @@ class RbmTensors {
 }
 
 function resizeRows(k: DbmKernels, t: DbmTensor, rows: number): void {
-  for (let p = 0; p < t.slots; p++) k.resize(t, p, { rows, cols: t.cols[p] });
+  for (let p = 0; p < t.slots; p++) k.resize(t, { slot: p, rows, cols: t.cols[p] });
 }
 
 function writeBatch(k: DbmKernels, x: DbmTensor, data: RbmData, start: number, rows: number): void {
-  for (let p = 0; p < x.slots; p++) k.write(x, p, rowSlice(dataOf(data, p), start, rows));
+  for (let p = 0; p < x.slots; p++) {
+    k.write(x, { slot: p, data: rowSlice(dataOf(data, p), { start: start, count: rows }) });
+  }
 }
 
 /**
@@ -165,25 +167,25 @@ export async function trainRbms(
         options.signal?.throwIfAborted();
         if (rows !== x.rows[0]) { for (const b of [x, p0, h0, v1, p1]) resizeRows(k, b, rows); }
         writeBatch(k, x, data, start, rows);
-        k.linear(p0, x, t.w, { bias: t.bh, scale: mUp, biasScale: mUp });
+        k.linear(p0, x, { w: t.w, bias: t.bh, scale: mUp, biasScale: mUp });
         k.sigmoid(p0, p0);
-        k.bernoulli(h0, p0, streams.next());
-        k.linear(v1, h0, t.w, { transpose: true, bias: t.bv, scale: mDown, biasScale: mDown });
+        k.bernoulli(h0, p0, { keys: streams.next() });
+        k.linear(v1, h0, { w: t.w, transpose: true, bias: t.bv, scale: mDown, biasScale: mDown });
         k.sigmoid(v1, v1);
-        k.bernoulli(v1, v1, streams.next());
-        k.linear(p1, v1, t.w, { bias: t.bh, scale: mUp, biasScale: mUp });
+        k.bernoulli(v1, v1, { keys: streams.next() });
+        k.linear(p1, v1, { w: t.w, bias: t.bh, scale: mUp, biasScale: mUp });
         k.sigmoid(p1, p1);
         const mask = t.mask ?? undefined;
-        k.outer(gw, x, p0, { alpha: 1 / rows, beta: 0, mask });
-        k.outer(gw, v1, p1, { alpha: -1 / rows, beta: 1, mask });
+        k.outer(gw, x, { b: p0, alpha: 1 / rows, beta: 0, mask });
+        k.outer(gw, v1, { b: p1, alpha: -1 / rows, beta: 1, mask });
         k.colSum(gbv, x, { alpha: 1 / rows, beta: 0 });
         k.colSum(gbv, v1, { alpha: -1 / rows, beta: 1 });
         k.colSum(gbh, p0, { alpha: 1 / rows, beta: 0 });
         k.colSum(gbh, p1, { alpha: -1 / rows, beta: 1 });
         const rule = schedule.rule;
-        k.momentumStep(t.w, dw, gw, { lr, momentum, rule, mask });
-        k.momentumStep(t.bv, dbv, gbv, { lr, momentum, rule });
-        k.momentumStep(t.bh, dbh, gbh, { lr, momentum, rule });
+        k.momentumStep(t.w, gw, { buffer: dw, lr, momentum, rule, mask });
+        k.momentumStep(t.bv, gbv, { buffer: dbv, lr, momentum, rule });
+        k.momentumStep(t.bh, gbh, { buffer: dbh, lr, momentum, rule });
         options.onProgress?.(++done, total);
       }
     }
@@ -217,9 +219,9 @@ export async function sampleHidden(
     for (const [start, rows] of batches(n, chunk)) {
       if (rows !== x.rows[0]) { for (const b of [x, h]) resizeRows(k, b, rows); }
       writeBatch(k, x, data, start, rows);
-      k.linear(h, x, t.w, { bias: t.bh, scale: multiplier, biasScale: multiplier });
+      k.linear(h, x, { w: t.w, bias: t.bh, scale: multiplier, biasScale: multiplier });
       k.sigmoid(h, h);
-      k.bernoulli(h, h, streams.next());
+      k.bernoulli(h, h, { keys: streams.next() });
       for (let p = 0; p < slots; p++) {
         const v = await k.read(h, p);
         const o = out[p];

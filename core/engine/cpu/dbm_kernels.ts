@@ -271,7 +271,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** Changes one slot's size within the capacity. */
-  resize(t: DbmTensor, slot: number, dims: { rows: number; cols: number }): void {
+  resize(t: DbmTensor, dims: { slot: number; rows: number; cols: number }): void {
+    const slot = dims.slot;
     const x = own(t, "resize");
     if (dims.rows < 1 || dims.cols < 1 || dims.rows > x.rowCap || dims.cols > x.colCap) {
       throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${x.rowCap} x ${x.colCap}`);
@@ -282,7 +283,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** Writes one slot. */
-  write(t: DbmTensor, slot: number, data: ArrayLike<number>): void {
+  write(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void {
+    const { slot, data } = options;
     const x = own(t, "write");
     const rows = x.rows[slot];
     const cols = x.cols[slot];
@@ -330,7 +332,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** out = scale x W + biasScale b (+ out). */
-  linear(out: DbmTensor, x: DbmTensor, w: DbmTensor, options: LinearOptions = {}): void {
+  linear(out: DbmTensor, x: DbmTensor, options: LinearOptions): void {
+    const w = options.w;
     const o = own(out, "linear out");
     const xx = own(x, "linear x");
     const w0 = own(w, "linear w");
@@ -395,7 +398,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** out = Bern(p) with the hash stream of each slot (see bernoulliUniform). */
-  bernoulli(out: DbmTensor, p: DbmTensor, keys: BernoulliKeys): void {
+  bernoulli(out: DbmTensor, p: DbmTensor, options: { keys: BernoulliKeys }): void {
+    const keys = options.keys;
     const o = own(out, "bernoulli out");
     const x = own(p, "bernoulli p");
     this.#sameShape(o, x, "bernoulli");
@@ -416,7 +420,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** g = beta g + alpha a' b, optionally masked. */
-  outer(g: DbmTensor, a: DbmTensor, b: DbmTensor, options: OuterOptions): void {
+  outer(g: DbmTensor, a: DbmTensor, options: OuterOptions): void {
+    const b = options.b;
     const gg = own(g, "outer g");
     const aa = own(a, "outer a");
     const bb = own(b, "outer b");
@@ -494,7 +499,8 @@ export class CpuDbmKernels implements DbmKernels {
   }
 
   /** Momentum step with optional mask and column max-norm. */
-  momentumStep(w: DbmTensor, d: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+  momentumStep(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+    const d = options.buffer;
     const ww = own(w, "momentumStep w");
     const dd = own(d, "momentumStep d");
     const gg = own(g, "momentumStep g");

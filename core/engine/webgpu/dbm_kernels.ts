@@ -401,7 +401,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** Changes one slot's size within the capacity. */
-  resize(t: DbmTensor, slot: number, dims: { rows: number; cols: number }): void {
+  resize(t: DbmTensor, dims: { slot: number; rows: number; cols: number }): void {
+    const slot = dims.slot;
     const x = own(t, "resize");
     if (dims.rows < 1 || dims.cols < 1 || dims.rows > x.rowCap || dims.cols > x.colCap) {
       throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${x.rowCap} x ${x.colCap}`);
@@ -411,7 +412,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** Writes one slot (rows are laid out at the column capacity). */
-  write(t: DbmTensor, slot: number, data: ArrayLike<number>): void {
+  write(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void {
+    const { slot, data } = options;
     const x = own(t, "write");
     const rows = x.rows[slot];
     const cols = x.cols[slot];
@@ -467,7 +469,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** out = scale x W + biasScale b (+ out). */
-  linear(out: DbmTensor, x: DbmTensor, w: DbmTensor, options: LinearOptions = {}): void {
+  linear(out: DbmTensor, x: DbmTensor, options: LinearOptions): void {
+    const w = options.w;
     const o = own(out, "linear out");
     const xx = own(x, "linear x");
     const ww = own(w, "linear w");
@@ -531,7 +534,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** out = Bern(p) with the hash stream of each slot. */
-  bernoulli(out: DbmTensor, p: DbmTensor, keys: BernoulliKeys): void {
+  bernoulli(out: DbmTensor, p: DbmTensor, options: { keys: BernoulliKeys }): void {
+    const keys = options.keys;
     const o = own(out, "bernoulli out");
     const x = own(p, "bernoulli p");
     if (keys.length !== 2 * o.slots) throw new Error("bernoulli: need 2 keys per slot");
@@ -547,7 +551,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** g = beta g + alpha a' b, optionally masked. */
-  outer(g: DbmTensor, a: DbmTensor, b: DbmTensor, options: OuterOptions): void {
+  outer(g: DbmTensor, a: DbmTensor, options: OuterOptions): void {
+    const b = options.b;
     const gg = own(g, "outer g");
     const aa = own(a, "outer a");
     const bb = own(b, "outer b");
@@ -629,7 +634,8 @@ export class WebGpuDbmKernels implements DbmKernels {
   }
 
   /** Momentum step with optional mask and column max-norm (two passes). */
-  momentumStep(w: DbmTensor, d: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+  momentumStep(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+    const d = options.buffer;
     const ww = own(w, "momentumStep w");
     const dd = own(d, "momentumStep d");
     const gg = own(g, "momentumStep g");
