@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   type FullUnit,
+  holdRunLease,
   newRunId,
   openStore,
   type ResultStore,
@@ -315,3 +316,37 @@ contract("whole runs: unitsWithBlobs streams what importRun writes", async (s, l
     await other.close();
   }
 });
+
+contract(
+  "holdRunLease: renewed while held, refused to others by name, lost when taken",
+  async (s, loc) => {
+    const id = newRunId("fig5");
+    await s.createRun(runRecord(id, 1));
+    const held = await holdRunLease(s, id, { holder: "pid 10 on a", ttlMs: 300 });
+    const other = await openStore(loc);
+    try {
+      // Well past the time to live: renewals keep it.
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(held.lost.aborted, false);
+      await assert.rejects(
+        () => holdRunLease(other, id, { holder: "pid 11 on b", ttlMs: 300 }),
+        isKind("conflict", /run .* is being worked on by pid 10 on a \(its lease runs until/),
+      );
+      await held.release();
+      const second = await holdRunLease(other, id, { holder: "pid 11 on b", ttlMs: 300 });
+      // Simulate the second holder stalling past its expiry while a third takes over.
+      await other.releaseLease(second.lease);
+      const third = await holdRunLease(s, id, { holder: "pid 12 on c", ttlMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(second.lost.aborted, true);
+      assert.match(String(second.lost.reason), /was lost \(now held by pid 12 on c\)/);
+      await second.release(); // harmless
+      assert.equal((await s.getLease(id))!.holder, "pid 12 on c");
+      await third.release();
+      assert.equal(await s.getLease(id), null);
+    } finally {
+      await held.release();
+      await other.close();
+    }
+  },
+);

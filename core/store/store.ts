@@ -15,6 +15,13 @@ export type * from "./types.ts";
 export { StoreError, type StoreErrorKind } from "./errors.ts";
 export { isPostgresLocation, redactLocation } from "./pg_location.ts";
 export { copyRun, type CopyStores } from "./copy.ts";
+export {
+  DEFAULT_LEASE_TTL_MS,
+  defaultHolder,
+  type HeldLease,
+  type HoldLeaseOptions,
+  holdRunLease,
+} from "./lease_keeper.ts";
 
 /** Run ids: a figure name, a timestamp and a random suffix; lower-case, digits and dashes. */
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,79}$/;
