@@ -5,12 +5,12 @@ import { UsageError } from "../core/app/experiment.ts";
 import { magnitudePrune } from "../core/rnn/prune.ts";
 import { Rng } from "../core/util/rng.ts";
 import { initWeights, paramLayout, RL_INIT, RL_SHAPE } from "../core/rnn/network.ts";
-import { DEFAULT_RL, retrainSchedule } from "../core/rl/config.ts";
-import { configureRl } from "../core/rl/configure.ts";
-import { maskFromZeros } from "../core/rl/new_option.ts";
+import { DEFAULT_RL, retrainSchedule } from "../experiments/rl/config.ts";
+import { configureRl } from "../experiments/rl/configure.ts";
+import { maskFromZeros } from "../experiments/rl/new_option.ts";
 import { trainRl } from "../core/rl/training.ts";
-import { fig6 } from "../experiments/fig6.ts";
-import { fig7 } from "../experiments/fig7.ts";
+import { fig6 } from "../experiments/rl/fig6.ts";
+import { fig7 } from "../experiments/rl/fig7.ts";
 import { dmsNewProblem, PROBLEMS } from "../experiments/dms_new_problem.ts";
 
 const L = paramLayout(RL_SHAPE);

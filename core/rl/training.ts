@@ -11,7 +11,27 @@ import { type TrainOutcome, trainPopulation } from "../rnn/train.ts";
 import type { Rng } from "../util/rng.ts";
 import type { TaskVariant } from "./bandit.ts";
 import { type NoiseMode, simulateBlocks, toSequenceSet } from "./block.ts";
-import { annealedEpsilon, EPSILON_START, type RlTrainSchedule } from "./config.ts";
+
+/** Protocol of one RL retraining schedule (spec 5.4.2). */
+export interface RlTrainSchedule {
+  /** Outer SCG iterations (cap for "to criterion", exact count for "fixed"). */
+  outer: number;
+  /** Whether the run stops at the first converged SCG call even in fixed mode (code: always). */
+  stopOnConvergence: boolean;
+  /** Annealing horizon tau: epsilon = 0.15 (1 - it / tau) for it < tau, else 0. */
+  tau: number;
+  /** Data are regenerated from the current network when it % refreshPeriod == 0. */
+  refreshPeriod: number;
+  /** Target-noise variance of the training data. */
+  noiseVariance: number;
+}
+
+/** Exploration probability at the start of every schedule (spec 4.5). */
+export const EPSILON_START = 0.15;
+/** epsilon at outer iteration `it` (1-based) of a schedule with horizon tau (spec 5.4.2). */
+export function annealedEpsilon(it: number, tau: number): number {
+  return it < tau ? EPSILON_START * (1 - it / tau) : 0;
+}
 
 /** One network to train. */
 export interface RlTrainJob {

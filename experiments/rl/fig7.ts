@@ -6,14 +6,14 @@
  *
  * @module
  */
-import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
-import type { Panel, PanelParameter } from "../core/app/panels.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
-import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
-import { runPruneSchedule, scheduleUnits } from "../core/rl/lineages.ts";
-import { newOptionCount, runNewOption } from "../core/rl/new_option.ts";
-import { rlPanels, rlTable, summarizeRl } from "../core/rl/summary.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../../core/app/panels.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "./config.ts";
+import { configureRl, describeRl, RL_FLAGS } from "./configure.ts";
+import { runPruneSchedule, scheduleUnits } from "./lineages.ts";
+import { newOptionCount, runNewOption } from "./new_option.ts";
+import { rlPanels, rlTable, summarizeRl } from "./summary.ts";
 
 function toEntries(
   units: { key: (string | number)[]; record: UnitEntry["record"] }[],

@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { jsonRecord, type RunContext } from "../app/experiment.ts";
-import { magnitudePrune } from "../rnn/prune.ts";
-import { deriveSeed, Rng } from "../util/rng.ts";
-import { initWeights, RL_INIT, RL_SHAPE } from "../rnn/network.ts";
-import type { TrainOutcome } from "../rnn/train.ts";
+import { jsonRecord, type RunContext } from "../../core/app/experiment.ts";
+import { magnitudePrune } from "../../core/rnn/prune.ts";
+import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { initWeights, RL_INIT, RL_SHAPE } from "../../core/rnn/network.ts";
+import type { TrainOutcome } from "../../core/rnn/train.ts";
 import { initialSchedule, retrainSchedule, type RlConfig } from "./config.ts";
-import { evaluateRlNetwork, type RlNetworkMetrics } from "./evaluate.ts";
-import { trainRl } from "./training.ts";
+import { evaluateRlNetwork, type RlNetworkMetrics } from "../../core/rl/evaluate.ts";
+import { trainRl } from "../../core/rl/training.ts";
 
 /** Seed-path tags, so every random stream of the RL experiments is distinct. */
 export const STREAM = Object.freeze({

@@ -14,16 +14,16 @@ import {
   type UnitEntry,
   unitMetrics,
   UsageError,
-} from "../core/app/experiment.ts";
-import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
-import { RL_HIST_CENTRES } from "../core/util/histogram.ts";
-import { deriveSeed, Rng } from "../core/util/rng.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "../core/rl/config.ts";
-import { configureRl, describeRl, RL_FLAGS } from "../core/rl/configure.ts";
-import { type ExampleAnalysis, exampleAnalysis } from "../core/rl/examples.ts";
-import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "../core/rl/lineages.ts";
-import { fmt } from "../core/rl/summary.ts";
+} from "../../core/app/experiment.ts";
+import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
+import { RL_HIST_CENTRES } from "../../core/util/histogram.ts";
+import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "./config.ts";
+import { configureRl, describeRl, RL_FLAGS } from "./configure.ts";
+import { type ExampleAnalysis, exampleAnalysis } from "../../core/rl/examples.ts";
+import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "./lineages.ts";
+import { fmt } from "./summary.ts";
 
 const EXAMPLE_KEY = ["example"];
 

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { jsonRecord, type RunContext } from "../app/experiment.ts";
-import { deriveSeed, Rng } from "../util/rng.ts";
-import { paramLayout, RL_SHAPE } from "../rnn/network.ts";
+import { jsonRecord, type RunContext } from "../../core/app/experiment.ts";
+import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { paramLayout, RL_SHAPE } from "../../core/rnn/network.ts";
 import { MAIN_LEVEL, MAIN_NOISE, newOptionSchedule, type RlConfig } from "./config.ts";
-import { evaluateRlNetwork } from "./evaluate.ts";
+import { evaluateRlNetwork } from "../../core/rl/evaluate.ts";
 import { keyOf, mainKey, netResult, type RlNetResult, STREAM } from "./lineages.ts";
-import { trainRl } from "./training.ts";
+import { trainRl } from "../../core/rl/training.ts";
 
 /** Metrics of a `["newOption", j]` unit. */
 export interface NewOptionMetrics {

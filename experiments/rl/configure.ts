@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type FlagSpec, type FlagValue, UsageError } from "../app/experiment.ts";
-import { parseIntFlag, parseLevels, parseNumberFlag } from "../app/flags.ts";
+import { type FlagSpec, type FlagValue, UsageError } from "../../core/app/experiment.ts";
+import { parseIntFlag, parseLevels, parseNumberFlag } from "../../core/app/flags.ts";
 import type { RlConfig } from "./config.ts";
 
 /** RL-specific flags. */

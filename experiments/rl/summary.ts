@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { type UnitEntry, unitMetrics } from "../app/experiment.ts";
-import type { Panel, PanelSeries } from "../app/panels.ts";
-import { RL_HIST_CENTRES } from "../util/histogram.ts";
-import { mean, meanSem, pairedTTest, pearson } from "../util/stats.ts";
-import { RANDOM_CHOOSER_REWARD } from "./bandit.ts";
+import { type UnitEntry, unitMetrics } from "../../core/app/experiment.ts";
+import type { Panel, PanelSeries } from "../../core/app/panels.ts";
+import { RL_HIST_CENTRES } from "../../core/util/histogram.ts";
+import { mean, meanSem, pairedTTest, pearson } from "../../core/util/stats.ts";
+import { RANDOM_CHOOSER_REWARD } from "../../core/rl/bandit.ts";
 import { MAIN_LEVEL, MAIN_NOISE, type RlConfig } from "./config.ts";
-import { cumulative } from "./dynamics.ts";
+import { cumulative } from "../../core/rl/dynamics.ts";
 import type { LevelUnitMetrics, RlNetResult } from "./lineages.ts";
 import type { NewOptionMetrics } from "./new_option.ts";
 

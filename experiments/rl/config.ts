@@ -5,22 +5,9 @@
  *
  * @module
  */
-import type { BaseConfig } from "../app/experiment.ts";
-import type { NoiseMode } from "./block.ts";
-
-/** Protocol of one RL retraining schedule (spec 5.4.2). */
-export interface RlTrainSchedule {
-  /** Outer SCG iterations (cap for "to criterion", exact count for "fixed"). */
-  outer: number;
-  /** Whether the run stops at the first converged SCG call even in fixed mode (code: always). */
-  stopOnConvergence: boolean;
-  /** Annealing horizon tau: epsilon = 0.15 (1 - it / tau) for it < tau, else 0. */
-  tau: number;
-  /** Data are regenerated from the current network when it % refreshPeriod == 0. */
-  refreshPeriod: number;
-  /** Target-noise variance of the training data. */
-  noiseVariance: number;
-}
+import type { BaseConfig } from "../../core/app/experiment.ts";
+import type { NoiseMode } from "../../core/rl/block.ts";
+import type { RlTrainSchedule } from "../../core/rl/training.ts";
 
 /** Full configuration of an RL run. */
 export interface RlConfig extends BaseConfig {
@@ -66,8 +53,6 @@ export interface RlConfig extends BaseConfig {
   exampleBlocks: number;
 }
 
-/** Exploration probability at the start of every schedule (spec 4.5). */
-export const EPSILON_START = 0.15;
 /** The prune level of the "0.7" panels and of the new-option experiment. */
 export const MAIN_LEVEL = 0.7;
 /** The main noise level (variance) of Fig 7 A-G and the new-option experiment. */
@@ -122,11 +107,6 @@ export const DEFAULT_RL: RlConfig = Object.freeze({
   newOptionNetworks: 3,
   newOptionOuter: 8,
 }) as RlConfig;
-
-/** epsilon at outer iteration `it` (1-based) of a schedule with horizon tau (spec 5.4.2). */
-export function annealedEpsilon(it: number, tau: number): number {
-  return it < tau ? EPSILON_START * (1 - it / tau) : 0;
-}
 
 /** The schedule of the initial training (noise-free, to criterion). */
 export function initialSchedule(c: RlConfig): RlTrainSchedule {
