@@ -154,6 +154,7 @@ Deno.test({
       await page.waitForSelector('#training [data-panel="training"][data-state="drawn"]');
       await shot(page, "run_page.png");
       await shot(page, "table_panel.png", '[data-panel="table"]');
+      await shot(page, "training.png", "#training");
 
       // CSV: n, SEM, p and Holm-adjusted p columns with correct headers.
       const [csv] = await downloadText(
@@ -250,12 +251,15 @@ Deno.test({
       );
       assert.match(groupCsv, /^series,prune fraction,accuracy,sem,n\n/);
       assert.match(groupCsv, /pruned \(mean of 3 runs\),0,[0-9.]+,[0-9.e-]+,3\n/);
+      await page.waitForFunction(
+        `document.querySelectorAll('.compare [data-panel][data-state="drawn"]').length >= 6`,
+      );
+      await shot(page, "compare_grouped.png", '.compare [data-panel="accuracy"]');
       await page.selectOption("select[name=by]", "config.shift");
       await page.waitForFunction(`location.hash.includes("by=config.shift")`);
       await page.waitForFunction(
         `document.querySelectorAll('.compare [data-panel][data-state="drawn"]').length >= 6`,
       );
-      await shot(page, "compare_grouped.png", '.compare [data-panel="accuracy"]');
       await shot(page, "config_diff.png", "#config-diff");
 
       // The URL alone restores the comparison (shareable).

@@ -212,13 +212,30 @@ export function dataRange(
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;
 }
 
-/** Log-axis tick labels: decades only (1, 0.01, 1e-5), so the axis reads as logarithmic. */
-function logTick(value: number | string): string {
+/**
+ * Log-axis tick labels: decades (1, 0.01, 1e-5), plus 2 and 5 times a decade when the axis spans
+ * less than two decades, so the axis always reads as logarithmic and has more than one label.
+ */
+function logTick(value: number | string, _index: number, ticks: { value: number }[]): string {
   const v = Number(value);
   if (!(v > 0)) return "";
-  const l = Math.log10(v);
-  if (Math.abs(l - Math.round(l)) > 1e-9) return "";
-  return Math.abs(l) >= 4 ? `1e${Math.round(l)}` : String(Number(v.toPrecision(1)));
+  const vals = ticks.map((t) => t.value).filter((x) => x > 0);
+  const span = vals.length ? Math.log10(Math.max(...vals) / Math.min(...vals)) : 0;
+  const exp = Math.floor(Math.log10(v) + 1e-9);
+  const mant = v / 10 ** exp;
+  const keep = Math.abs(mant - 1) < 1e-6 || (span < 2 && (Math.abs(mant - 2) < 1e-6 ||
+    Math.abs(mant - 5) < 1e-6));
+  if (!keep) return "";
+  return Math.abs(exp) >= 4 ? `${Math.round(mant)}e${exp}` : String(Number(v.toPrecision(1)));
+}
+
+/** Fixed axis bounds widened to a round tick step (1, 2 or 5 times a power of ten). */
+function niceBounds(lo: number, hi: number): { min: number; max: number } {
+  const raw = (hi - lo) / 6;
+  if (!(raw > 0) || !Number.isFinite(raw)) return { min: lo, max: hi };
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((v) => v >= raw) ?? 10 * p;
+  return { min: Math.floor(lo / step) * step, max: Math.ceil(hi / step) * step };
 }
 
 /** Axis title with the scale spelled out when it is logarithmic. */
@@ -293,7 +310,7 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
     ? panel.logY
       ? { min: range[0] / 1.3, max: range[1] * 1.3 }
       : hasRef || options.yRange
-      ? { min: range[0] - pad, max: range[1] + pad }
+      ? niceBounds(range[0] - pad, range[1] + pad)
       : { suggestedMin: range[0], suggestedMax: range[1] }
     : {};
   const yScale = {
@@ -303,7 +320,7 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
       text: axisTitle(panel.yLabel, panel.logY),
       font,
     },
-    ticks: panel.logY ? { font, callback: logTick } : { font },
+    ticks: panel.logY ? { font, callback: logTick, autoSkip: false } : { font },
     ...bounds,
   };
   const lo = "min" in bounds ? bounds.min ?? -Infinity : -Infinity;
@@ -389,7 +406,7 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
             text: axisTitle(panel.xLabel, panel.logX),
             font,
           },
-          ticks: panel.logX ? { font, callback: logTick } : { font },
+          ticks: panel.logX ? { font, callback: logTick, autoSkip: false } : { font },
         },
         y: yScale,
       },
