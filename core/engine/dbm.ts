@@ -174,3 +174,210 @@ export function bernoulliUniform(index: number, keys: readonly [number, number])
   const h = lowbias32((lowbias32((index ^ keys[0]) >>> 0) ^ keys[1]) >>> 0);
   return (h >>> 8) * U24;
 }
+
+// Shape rules shared by every implementation: one place says what a valid call is.
+
+/** Validated per-slot sizes and capacities of a new tensor. */
+export function slotSizes(
+  shape: TensorShape,
+): { rows: Int32Array; cols: Int32Array; rowCap: number; colCap: number } {
+  const { slots } = shape;
+  if (!Number.isInteger(slots) || slots < 1) {
+    throw new Error(`tensor needs >= 1 slot, got ${slots}`);
+  }
+  const per = (v: number | ArrayLike<number>, what: string): Int32Array => {
+    const out = new Int32Array(slots);
+    for (let p = 0; p < slots; p++) {
+      const x = typeof v === "number" ? v : v[p];
+      if (!Number.isInteger(x) || x < 1) throw new Error(`tensor ${what} must be integers >= 1`);
+      out[p] = x;
+    }
+    return out;
+  };
+  const rows = per(shape.rows, "rows");
+  const cols = per(shape.cols, "cols");
+  return { rows, cols, rowCap: Math.max(...rows), colCap: Math.max(...cols) };
+}
+
+/** Slot of operand `t` for output slot p: 0 when `t` is broadcast (one slot). */
+export function operandSlot(
+  t: DbmTensor,
+  p: number,
+  options: { slots: number; what: string },
+): number {
+  if (t.slots === 1) return 0;
+  if (t.slots !== options.slots) {
+    throw new Error(`${options.what}: ${t.slots} slots against ${options.slots}`);
+  }
+  return p;
+}
+
+/** Throws unless `a` and `b` have the same slots and per-slot sizes. */
+export function assertSameShapes(a: DbmTensor, b: DbmTensor, what: string): void {
+  if (a.slots !== b.slots) throw new Error(`${what}: ${a.slots} slots against ${b.slots}`);
+  for (let p = 0; p < a.slots; p++) {
+    if (a.rows[p] !== b.rows[p] || a.cols[p] !== b.cols[p]) {
+      throw new Error(`${what}: slot ${p} shapes differ`);
+    }
+  }
+}
+
+/** Throws unless a resize fits the capacity. */
+export function checkResize(
+  t: DbmTensor,
+  dims: { slot: number; rows: number; cols: number },
+): void {
+  if (dims.slot < 0 || dims.slot >= t.slots) throw new Error(`resize: no slot ${dims.slot}`);
+  if (dims.rows < 1 || dims.cols < 1 || dims.rows > t.rowCap || dims.cols > t.colCap) {
+    throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${t.rowCap} x ${t.colCap}`);
+  }
+}
+
+/** Throws unless `data` fills the slot. */
+export function checkWrite(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void {
+  const { slot, data } = options;
+  if (slot < 0 || slot >= t.slots) throw new Error(`write: no slot ${slot}`);
+  if (data.length !== t.rows[slot] * t.cols[slot]) {
+    throw new Error(`write: ${data.length} values for a ${t.rows[slot]} x ${t.cols[slot]} slot`);
+  }
+}
+
+/** One output slot of a product: operand slots and sizes (x is b x n, out is b x m). */
+export interface LinearSlot {
+  /** Slot of x. */
+  px: number;
+  /** Slot of W. */
+  pw: number;
+  /** Slot of the bias (-1 without). */
+  pb: number;
+  /** Rows of x and out. */
+  b: number;
+  /** Columns of x. */
+  n: number;
+  /** Columns of out. */
+  m: number;
+}
+
+/** Checks a product's shapes and returns its per-slot plan. */
+export function planLinear(out: DbmTensor, x: DbmTensor, options: LinearOptions): LinearSlot[] {
+  const { w, bias, transpose } = options;
+  const slots = out.slots;
+  return Array.from({ length: slots }, (_, p) => {
+    const px = operandSlot(x, p, { slots, what: "linear x" });
+    const pw = operandSlot(w, p, { slots, what: "linear w" });
+    const b = x.rows[px];
+    const n = x.cols[px];
+    const wn = transpose ? w.cols[pw] : w.rows[pw];
+    const m = transpose ? w.rows[pw] : w.cols[pw];
+    if (wn !== n || out.rows[p] !== b || out.cols[p] !== m) {
+      throw new Error(
+        `linear: slot ${p}: x ${b} x ${n}, w ${wn} x ${m}, out ${out.rows[p]} x ${out.cols[p]}`,
+      );
+    }
+    let pb = -1;
+    if (bias) {
+      pb = operandSlot(bias, p, { slots, what: "linear bias" });
+      if (bias.rows[pb] !== 1 || bias.cols[pb] !== m) throw new Error("linear: bias is not 1 x m");
+    }
+    return { px, pw, pb, b, n, m };
+  });
+}
+
+/** One output slot of an outer product: operand slots and sizes (g is n x m). */
+export interface OuterSlot {
+  /** Slot of a. */
+  pa: number;
+  /** Slot of b. */
+  pb: number;
+  /** Slot of the mask (-1 without). */
+  pm: number;
+  /** Rows of a and b. */
+  rows: number;
+  /** Columns of a. */
+  n: number;
+  /** Columns of b. */
+  m: number;
+}
+
+/** Checks an outer product's shapes and returns its per-slot plan. */
+export function planOuter(g: DbmTensor, a: DbmTensor, options: OuterOptions): OuterSlot[] {
+  const { b, mask } = options;
+  const slots = g.slots;
+  return Array.from({ length: slots }, (_, p) => {
+    const pa = operandSlot(a, p, { slots, what: "outer a" });
+    const pb = operandSlot(b, p, { slots, what: "outer b" });
+    const rows = a.rows[pa];
+    const n = a.cols[pa];
+    const m = b.cols[pb];
+    if (b.rows[pb] !== rows || g.rows[p] !== n || g.cols[p] !== m) {
+      throw new Error(`outer: slot ${p}: a ${rows} x ${n}, b ${b.rows[pb]} x ${m}, g mismatch`);
+    }
+    let pm = -1;
+    if (mask) {
+      pm = operandSlot(mask, p, { slots, what: "outer mask" });
+      if (mask.rows[pm] !== n || mask.cols[pm] !== m) {
+        throw new Error("outer: mask shape differs from g");
+      }
+    }
+    return { pa, pb, pm, rows, n, m };
+  });
+}
+
+/** Checks a column sum's shapes; per slot: the slot of a, its rows and columns. */
+export function planColSum(
+  out: DbmTensor,
+  a: DbmTensor,
+): { pa: number; rows: number; m: number }[] {
+  const slots = out.slots;
+  return Array.from({ length: slots }, (_, p) => {
+    const pa = operandSlot(a, p, { slots, what: "colSum a" });
+    const m = a.cols[pa];
+    if (out.rows[p] !== 1 || out.cols[p] !== m) throw new Error("colSum: out is not 1 x m");
+    return { pa, rows: a.rows[pa], m };
+  });
+}
+
+/** One slot of a copy. */
+export interface CopySlot {
+  /** Destination slot. */
+  p: number;
+  /** Source slot. */
+  ps: number;
+  /** Rows copied. */
+  rows: number;
+  /** Columns. */
+  cols: number;
+  /** First source row. */
+  srcRow: number;
+  /** First destination row. */
+  dstRow: number;
+}
+
+/** Checks a copy and returns the slots it touches. */
+export function planCopy(dst: DbmTensor, src: DbmTensor, options: CopyOptions): CopySlot[] {
+  const out: CopySlot[] = [];
+  for (let p = 0; p < dst.slots; p++) {
+    if (options.only && !options.only[p]) continue;
+    const ps = operandSlot(src, p, { slots: dst.slots, what: "copy src" });
+    const cols = src.cols[ps];
+    const srcRow = options.srcRow ?? 0;
+    const dstRow = options.dstRow ?? 0;
+    const rows = options.rows ?? src.rows[ps] - srcRow;
+    if (cols !== dst.cols[p] || srcRow + rows > src.rows[ps] || dstRow + rows > dst.rows[p]) {
+      throw new Error(`copy: slot ${p}: rows or columns out of range`);
+    }
+    out.push({ p, ps, rows, cols, srcRow, dstRow });
+  }
+  return out;
+}
+
+/** Checks a momentum step: buffer, gradient and mask have w's slots, sizes and capacities. */
+export function checkMomentum(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
+  for (const [t, what] of [[options.buffer, "buffer"], [g, "g"], [options.mask, "mask"]] as const) {
+    if (!t) continue;
+    if (t.rowCap !== w.rowCap || t.colCap !== w.colCap) {
+      throw new Error(`momentumStep ${what}: capacity differs from w`);
+    }
+    assertSameShapes(w, t, `momentumStep ${what}`);
+  }
+}

@@ -188,7 +188,8 @@ export interface DbmJson {
   >;
 }
 
-function toBase64(a: ArrayBufferView): string {
+/** Base64 of an array's bytes (checkpoints; the standard library's encoder lives on JSR). */
+export function bytesToBase64(a: ArrayBufferView): string {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   let s = "";
   for (let k = 0; k < bytes.length; k += 0x8000) {
@@ -197,7 +198,8 @@ function toBase64(a: ArrayBufferView): string {
   return btoa(s);
 }
 
-function fromBase64(s: string): Uint8Array {
+/** The bytes of a base64 string. */
+export function base64ToBytes(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let k = 0; k < bin.length; k++) out[k] = bin.charCodeAt(k);
@@ -211,15 +213,15 @@ export function dbmToJson(m: Dbm): DbmJson {
     n1: m.n1,
     n2: m.n2,
     arrays: {
-      w1: toBase64(m.w1),
-      w2: toBase64(m.w2),
-      bv: toBase64(m.bv),
-      b1: toBase64(m.b1),
-      b2: toBase64(m.b2),
-      m1: toBase64(m.m1),
-      m2: toBase64(m.m2),
-      units1: toBase64(m.units1),
-      units2: toBase64(m.units2),
+      w1: bytesToBase64(m.w1),
+      w2: bytesToBase64(m.w2),
+      bv: bytesToBase64(m.bv),
+      b1: bytesToBase64(m.b1),
+      b2: bytesToBase64(m.b2),
+      m1: bytesToBase64(m.m1),
+      m2: bytesToBase64(m.m2),
+      units1: bytesToBase64(m.units1),
+      units2: bytesToBase64(m.units2),
     },
   };
 }
@@ -227,21 +229,21 @@ export function dbmToJson(m: Dbm): DbmJson {
 /** Restores a model written by {@link dbmToJson}; throws when sizes do not match. */
 export function dbmFromJson(j: DbmJson): Dbm {
   const f32 = (s: string, n: number, what: string): Float32Array => {
-    const b = fromBase64(s);
+    const b = base64ToBytes(s);
     if (b.length !== 4 * n) {
       throw new Error(`checkpoint: ${what} has ${b.length / 4} values, not ${n}`);
     }
     return new Float32Array(b.buffer);
   };
   const i32 = (s: string, n: number, what: string): Int32Array => {
-    const b = fromBase64(s);
+    const b = base64ToBytes(s);
     if (b.length !== 4 * n) {
       throw new Error(`checkpoint: ${what} has ${b.length / 4} values, not ${n}`);
     }
     return new Int32Array(b.buffer);
   };
   const u8 = (s: string, n: number, what: string): Uint8Array => {
-    const b = fromBase64(s);
+    const b = base64ToBytes(s);
     if (b.length !== n) throw new Error(`checkpoint: ${what} has ${b.length} values, not ${n}`);
     return b;
   };

@@ -25,7 +25,15 @@ import {
   type References,
 } from "./evaluate.ts";
 import type { DbmScores } from "./fisher.ts";
-import { countOnes, type Dbm, dbmFromJson, type DbmJson, dbmToJson } from "./model.ts";
+import {
+  base64ToBytes,
+  bytesToBase64,
+  countOnes,
+  type Dbm,
+  dbmFromJson,
+  type DbmJson,
+  dbmToJson,
+} from "./model.ts";
 import { DbmPopulation, type Particles } from "./population.ts";
 import { type InitialModel, type InitialStage, trainInitialDbms } from "./pretrain.ts";
 import type { DbmProtocol } from "./protocol.ts";
@@ -147,19 +155,6 @@ export interface DbmRunResult {
   references: References;
   /** The final state. */
   state: DbmRunState;
-}
-
-function bytesToBase64(b: Uint8Array): string {
-  let s = "";
-  for (let k = 0; k < b.length; k += 0x8000) s += String.fromCharCode(...b.subarray(k, k + 0x8000));
-  return btoa(s);
-}
-
-function base64ToBytes(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let k = 0; k < bin.length; k++) out[k] = bin.charCodeAt(k);
-  return out;
 }
 
 function particlesToJson(p: Particles): ParticlesJson {

@@ -17,15 +17,24 @@
  *
  * @module
  */
-import type {
-  BernoulliKeys,
-  CopyOptions,
-  DbmKernels,
-  DbmTensor,
-  LinearOptions,
-  MomentumOptions,
-  OuterOptions,
-  TensorShape,
+import {
+  assertSameShapes,
+  type BernoulliKeys,
+  checkMomentum,
+  checkResize,
+  checkWrite,
+  type CopyOptions,
+  type DbmKernels,
+  type DbmTensor,
+  type LinearOptions,
+  type MomentumOptions,
+  type OuterOptions,
+  planColSum,
+  planCopy,
+  planLinear,
+  planOuter,
+  slotSizes,
+  type TensorShape,
 } from "../dbm.ts";
 import { DBM_KERNELS_WASM_BASE64 } from "./wasm/dbm_kernels_wasm.ts";
 import { instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
@@ -182,11 +191,12 @@ export class CpuTensor implements DbmTensor {
 
   /** Allocates a zero-filled tensor. */
   constructor(heap: WasmHeap, shape: TensorShape) {
+    const sizes = slotSizes(shape);
     this.slots = shape.slots;
-    this.rows = perSlot(shape.rows, shape.slots, "rows");
-    this.cols = perSlot(shape.cols, shape.slots, "cols");
-    this.rowCap = Math.max(...this.rows);
-    this.colCap = Math.max(...this.cols);
+    this.rows = sizes.rows;
+    this.cols = sizes.cols;
+    this.rowCap = sizes.rowCap;
+    this.colCap = sizes.colCap;
     this.length = this.slots * this.rowCap * this.colCap;
     this.#heap = heap;
     this.at = heap.alloc(4 * this.length);
@@ -213,30 +223,10 @@ export class CpuTensor implements DbmTensor {
   }
 }
 
-function perSlot(v: number | ArrayLike<number>, slots: number, what: string): Int32Array {
-  if (!Number.isInteger(slots) || slots < 1) {
-    throw new Error(`tensor needs >= 1 slot, got ${slots}`);
-  }
-  const out = new Int32Array(slots);
-  for (let p = 0; p < slots; p++) {
-    const x = typeof v === "number" ? v : v[p];
-    if (!Number.isInteger(x) || x < 1) throw new Error(`tensor ${what} must be integers >= 1`);
-    out[p] = x;
-  }
-  return out;
-}
-
 function own(t: DbmTensor, what: string): CpuTensor {
   if (!(t instanceof CpuTensor)) throw new Error(`${what}: not a tensor of the CPU kernels`);
   if (!t.live) throw new Error(`${what}: tensor was freed`);
   return t;
-}
-
-/** Slot of a (possibly broadcast) operand for output slot p. */
-function slotOf(t: CpuTensor, p: number, slots: number, what: string): number {
-  if (t.slots === 1) return 0;
-  if (t.slots !== slots) throw new Error(`${what}: ${t.slots} slots against ${slots}`);
-  return p;
 }
 
 /** Creates the CPU DBM kernels; throws when the runtime lacks WebAssembly SIMD. */
@@ -272,28 +262,22 @@ export class CpuDbmKernels implements DbmKernels {
 
   /** Changes one slot's size within the capacity. */
   resize(t: DbmTensor, dims: { slot: number; rows: number; cols: number }): void {
-    const slot = dims.slot;
     const x = own(t, "resize");
-    if (dims.rows < 1 || dims.cols < 1 || dims.rows > x.rowCap || dims.cols > x.colCap) {
-      throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${x.rowCap} x ${x.colCap}`);
-    }
-    x.rows[slot] = dims.rows;
-    x.cols[slot] = dims.cols;
+    checkResize(x, dims);
+    x.rows[dims.slot] = dims.rows;
+    x.cols[dims.slot] = dims.cols;
     x.version++;
   }
 
   /** Writes one slot. */
   write(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void {
-    const { slot, data } = options;
     const x = own(t, "write");
-    const rows = x.rows[slot];
+    checkWrite(x, options);
+    const { slot, data } = options;
     const cols = x.cols[slot];
-    if (data.length !== rows * cols) {
-      throw new Error(`write: ${data.length} values for a ${rows} x ${cols} slot`);
-    }
     const d = x.data;
     const o = x.offset(slot);
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0; r < x.rows[slot]; r++) {
       const ro = o + r * x.colCap;
       for (let c = 0; c < cols; c++) d[ro + c] = data[r * cols + c];
     }
@@ -333,35 +317,15 @@ export class CpuDbmKernels implements DbmKernels {
 
   /** out = scale x W + biasScale b (+ out). */
   linear(out: DbmTensor, x: DbmTensor, options: LinearOptions): void {
-    const w = options.w;
     const o = own(out, "linear out");
     const xx = own(x, "linear x");
-    const w0 = own(w, "linear w");
+    const w0 = own(options.w, "linear w");
+    const bias = options.bias ? own(options.bias, "linear bias") : null;
+    const plan = planLinear(o, xx, options);
+    // Products with W' run as products with a cached transposed copy, so zeros can be skipped.
     const ww = options.transpose ? this.#transposeOf(w0) : w0;
     const ext = this.#extentsOf(ww);
-    const bias = options.bias ? own(options.bias, "linear bias") : null;
-    const slots = o.slots;
-    for (let p = 0; p < slots; p++) {
-      const px = slotOf(xx, p, slots, "linear x");
-      const pw = slotOf(ww, p, slots, "linear w");
-      const b = xx.rows[px];
-      const n = xx.cols[px];
-      const m = ww.cols[pw];
-      if (ww.rows[pw] !== n || o.rows[p] !== b || o.cols[p] !== m) {
-        throw new Error(
-          `linear: slot ${p}: x ${b} x ${n}, w ${ww.rows[pw]} x ${m}, out ${o.rows[p]} x ${
-            o.cols[p]
-          }`,
-        );
-      }
-      let biasAt = 0;
-      if (bias) {
-        const pb = slotOf(bias, p, slots, "linear bias");
-        if (bias.rows[pb] !== 1 || bias.cols[pb] !== m) {
-          throw new Error("linear: bias is not 1 x m");
-        }
-        biasAt = bias.address(pb);
-      }
+    plan.forEach(({ px, pw, pb, b, n, m }, p) => {
       const lo = ext.at + 4 * pw * ww.rowCap;
       const hi = lo + 4 * ww.slots * ww.rowCap;
       this.#wasm.dbm_linear(
@@ -377,12 +341,12 @@ export class CpuDbmKernels implements DbmKernels {
         ww.colCap,
         o.colCap,
         options.scale ?? 1,
-        biasAt,
+        bias && pb >= 0 ? bias.address(pb) : 0,
         options.biasScale ?? 1,
         options.accumulate ? 1 : 0,
         this.#scratch(4 * m),
       );
-    }
+    });
     o.version++;
   }
 
@@ -390,7 +354,7 @@ export class CpuDbmKernels implements DbmKernels {
   sigmoid(out: DbmTensor, pre: DbmTensor): void {
     const o = own(out, "sigmoid out");
     const x = own(pre, "sigmoid pre");
-    this.#sameShape(o, x, "sigmoid");
+    assertSameShapes(o, x, "sigmoid");
     for (let p = 0; p < o.slots; p++) {
       this.#wasm.dbm_sigmoid(o.address(p), x.address(p), o.rows[p], o.cols[p], o.colCap, x.colCap);
     }
@@ -402,7 +366,7 @@ export class CpuDbmKernels implements DbmKernels {
     const keys = options.keys;
     const o = own(out, "bernoulli out");
     const x = own(p, "bernoulli p");
-    this.#sameShape(o, x, "bernoulli");
+    assertSameShapes(o, x, "bernoulli");
     if (keys.length !== 2 * o.slots) throw new Error("bernoulli: need 2 keys per slot");
     for (let s = 0; s < o.slots; s++) {
       this.#wasm.dbm_bernoulli(
@@ -421,26 +385,13 @@ export class CpuDbmKernels implements DbmKernels {
 
   /** g = beta g + alpha a' b, optionally masked. */
   outer(g: DbmTensor, a: DbmTensor, options: OuterOptions): void {
-    const b = options.b;
     const gg = own(g, "outer g");
     const aa = own(a, "outer a");
-    const bb = own(b, "outer b");
+    const bb = own(options.b, "outer b");
     const mask = options.mask ? own(options.mask, "outer mask") : null;
+    const plan = planOuter(gg, aa, options);
     const ext = mask ? this.#extentsOf(mask) : null;
-    const slots = gg.slots;
-    for (let p = 0; p < slots; p++) {
-      const pa = slotOf(aa, p, slots, "outer a");
-      const pb = slotOf(bb, p, slots, "outer b");
-      const rows = aa.rows[pa];
-      const n = aa.cols[pa];
-      const m = bb.cols[pb];
-      if (bb.rows[pb] !== rows || gg.rows[p] !== n || gg.cols[p] !== m) {
-        throw new Error(`outer: slot ${p}: a ${rows} x ${n}, b ${bb.rows[pb]} x ${m}, g mismatch`);
-      }
-      const pm = mask ? slotOf(mask, p, slots, "outer mask") : 0;
-      if (mask && (mask.rows[pm] !== n || mask.cols[pm] !== m)) {
-        throw new Error("outer: mask shape differs from g");
-      }
+    plan.forEach(({ pa, pb, pm, rows, n, m }, p) => {
       if (options.beta !== 1) this.#wasm.dbm_scale(gg.address(p), n, m, gg.colCap, options.beta);
       const lo = ext && mask ? ext.at + 4 * pm * mask.rowCap : 0;
       const hi = ext && mask ? lo + 4 * mask.slots * mask.rowCap : 0;
@@ -462,6 +413,7 @@ export class CpuDbmKernels implements DbmKernels {
         act + 4 * rows * m,
       );
       if (mask) {
+        // Entries inside the row extents but outside the mask were computed; zero them.
         const gd = gg.data;
         const md = mask.data;
         const go = gg.offset(p);
@@ -472,7 +424,7 @@ export class CpuDbmKernels implements DbmKernels {
           for (let j = 0; j < m; j++) if (md[mrow + j] === 0) gd[row + j] = 0;
         }
       }
-    }
+    });
     gg.version++;
   }
 
@@ -480,42 +432,29 @@ export class CpuDbmKernels implements DbmKernels {
   colSum(out: DbmTensor, a: DbmTensor, options: { alpha: number; beta: number }): void {
     const o = own(out, "colSum out");
     const aa = own(a, "colSum a");
-    const slots = o.slots;
     const od = o.data;
     const ad = aa.data;
-    for (let p = 0; p < slots; p++) {
-      const pa = slotOf(aa, p, slots, "colSum a");
-      const m = aa.cols[pa];
-      if (o.rows[p] !== 1 || o.cols[p] !== m) throw new Error("colSum: out is not 1 x m");
+    planColSum(o, aa).forEach(({ pa, rows, m }, p) => {
       const oo = o.offset(p);
       const ao = aa.offset(pa);
       for (let j = 0; j < m; j++) {
         let s = 0;
-        for (let r = 0; r < aa.rows[pa]; r++) s += ad[ao + r * aa.colCap + j];
+        for (let r = 0; r < rows; r++) s += ad[ao + r * aa.colCap + j];
         od[oo + j] = options.beta * od[oo + j] + options.alpha * s;
       }
-    }
+    });
     o.version++;
   }
 
   /** Momentum step with optional mask and column max-norm. */
   momentumStep(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
-    const d = options.buffer;
     const ww = own(w, "momentumStep w");
-    const dd = own(d, "momentumStep d");
+    const dd = own(options.buffer, "momentumStep buffer");
     const gg = own(g, "momentumStep g");
     const mask = options.mask ? own(options.mask, "momentumStep mask") : null;
-    this.#sameShape(ww, dd, "momentumStep d");
-    this.#sameShape(ww, gg, "momentumStep g");
-    if (mask) this.#sameShape(ww, mask, "momentumStep mask");
-    if (ww.colCap !== dd.colCap || ww.colCap !== gg.colCap) {
-      throw new Error("momentumStep: w, d and g need the same capacity");
-    }
+    checkMomentum(ww, gg, options);
     const code = (options.rule ?? "code") === "code" ? 1 : 0;
     for (let p = 0; p < ww.slots; p++) {
-      if (ww.offset(p) !== dd.offset(p) || ww.offset(p) !== gg.offset(p)) {
-        throw new Error("momentumStep: w, d and g need the same layout");
-      }
       const cols = ww.cols[p];
       this.#wasm.dbm_momentum(
         ww.address(p),
@@ -541,18 +480,10 @@ export class CpuDbmKernels implements DbmKernels {
   copy(dst: DbmTensor, src: DbmTensor, options: CopyOptions = {}): void {
     const o = own(dst, "copy dst");
     const s = own(src, "copy src");
+    const plan = planCopy(o, s, options);
     const od = o.data;
     const sd = s.data;
-    for (let p = 0; p < o.slots; p++) {
-      if (options.only && !options.only[p]) continue;
-      const ps = slotOf(s, p, o.slots, "copy src");
-      const cols = s.cols[ps];
-      const srcRow = options.srcRow ?? 0;
-      const dstRow = options.dstRow ?? 0;
-      const rows = options.rows ?? s.rows[ps] - srcRow;
-      if (cols !== o.cols[p] || srcRow + rows > s.rows[ps] || dstRow + rows > o.rows[p]) {
-        throw new Error(`copy: slot ${p}: rows or columns out of range`);
-      }
+    for (const { p, ps, rows, cols, srcRow, dstRow } of plan) {
       for (let r = 0; r < rows; r++) {
         const a = s.offset(ps) + (srcRow + r) * s.colCap;
         od.set(sd.subarray(a, a + cols), o.offset(p) + (dstRow + r) * o.colCap);
@@ -565,7 +496,7 @@ export class CpuDbmKernels implements DbmKernels {
   maxAbsDiff(a: DbmTensor, b: DbmTensor): Promise<Float64Array> {
     const aa = own(a, "maxAbsDiff a");
     const bb = own(b, "maxAbsDiff b");
-    this.#sameShape(aa, bb, "maxAbsDiff");
+    assertSameShapes(aa, bb, "maxAbsDiff");
     const ad = aa.data;
     const bd = bb.data;
     const out = new Float64Array(aa.slots);
@@ -649,14 +580,5 @@ export class CpuDbmKernels implements DbmKernels {
     t.transposed = tt;
     t.transposedVersion = t.version;
     return tt;
-  }
-
-  #sameShape(a: CpuTensor, b: CpuTensor, what: string): void {
-    if (a.slots !== b.slots) throw new Error(`${what}: ${a.slots} slots against ${b.slots}`);
-    for (let p = 0; p < a.slots; p++) {
-      if (a.rows[p] !== b.rows[p] || a.cols[p] !== b.cols[p]) {
-        throw new Error(`${what}: slot ${p} shapes differ`);
-      }
-    }
   }
 }

@@ -12,15 +12,24 @@
  *
  * @module
  */
-import type {
-  BernoulliKeys,
-  CopyOptions,
-  DbmKernels,
-  DbmTensor,
-  LinearOptions,
-  MomentumOptions,
-  OuterOptions,
-  TensorShape,
+import {
+  assertSameShapes,
+  type BernoulliKeys,
+  checkMomentum,
+  checkResize,
+  checkWrite,
+  type CopyOptions,
+  type DbmKernels,
+  type DbmTensor,
+  type LinearOptions,
+  type MomentumOptions,
+  type OuterOptions,
+  planColSum,
+  planCopy,
+  planLinear,
+  planOuter,
+  slotSizes,
+  type TensorShape,
 } from "../dbm.ts";
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE
@@ -48,11 +57,12 @@ export class GpuTensor implements DbmTensor {
 
   /** Allocates a zero-filled tensor. */
   constructor(device: GPUDevice, shape: TensorShape) {
+    const sizes = slotSizes(shape);
     this.slots = shape.slots;
-    this.rows = perSlot(shape.rows, shape.slots, "rows");
-    this.cols = perSlot(shape.cols, shape.slots, "cols");
-    this.rowCap = Math.max(...this.rows);
-    this.colCap = Math.max(...this.cols);
+    this.rows = sizes.rows;
+    this.cols = sizes.cols;
+    this.rowCap = sizes.rowCap;
+    this.colCap = sizes.colCap;
     // New buffers are zero-initialised by WebGPU.
     this.buffer = device.createBuffer({
       size: Math.max(16, 4 * this.slots * this.rowCap * this.colCap),
@@ -66,29 +76,10 @@ export class GpuTensor implements DbmTensor {
   }
 }
 
-function perSlot(v: number | ArrayLike<number>, slots: number, what: string): Int32Array {
-  if (!Number.isInteger(slots) || slots < 1) {
-    throw new Error(`tensor needs >= 1 slot, got ${slots}`);
-  }
-  const out = new Int32Array(slots);
-  for (let p = 0; p < slots; p++) {
-    const x = typeof v === "number" ? v : v[p];
-    if (!Number.isInteger(x) || x < 1) throw new Error(`tensor ${what} must be integers >= 1`);
-    out[p] = x;
-  }
-  return out;
-}
-
 function own(t: DbmTensor, what: string): GpuTensor {
   if (!(t instanceof GpuTensor)) throw new Error(`${what}: not a tensor of the WebGPU kernels`);
   if (!t.live) throw new Error(`${what}: tensor was freed`);
   return t;
-}
-
-function slotOf(t: GpuTensor, p: number, slots: number, what: string): number {
-  if (t.slots === 1) return 0;
-  if (t.slots !== slots) throw new Error(`${what}: ${t.slots} slots against ${slots}`);
-  return p;
 }
 
 /** Shared WGSL: the meta words and a float view of them. */
@@ -402,24 +393,19 @@ export class WebGpuDbmKernels implements DbmKernels {
 
   /** Changes one slot's size within the capacity. */
   resize(t: DbmTensor, dims: { slot: number; rows: number; cols: number }): void {
-    const slot = dims.slot;
     const x = own(t, "resize");
-    if (dims.rows < 1 || dims.cols < 1 || dims.rows > x.rowCap || dims.cols > x.colCap) {
-      throw new Error(`resize: ${dims.rows} x ${dims.cols} outside ${x.rowCap} x ${x.colCap}`);
-    }
-    x.rows[slot] = dims.rows;
-    x.cols[slot] = dims.cols;
+    checkResize(x, dims);
+    x.rows[dims.slot] = dims.rows;
+    x.cols[dims.slot] = dims.cols;
   }
 
   /** Writes one slot (rows are laid out at the column capacity). */
   write(t: DbmTensor, options: { slot: number; data: ArrayLike<number> }): void {
-    const { slot, data } = options;
     const x = own(t, "write");
+    checkWrite(x, options);
+    const { slot, data } = options;
     const rows = x.rows[slot];
     const cols = x.cols[slot];
-    if (data.length !== rows * cols) {
-      throw new Error(`write: ${data.length} values for a ${rows} x ${cols} slot`);
-    }
     const buf = new Float32Array(rows * x.colCap);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) buf[r * x.colCap + c] = data[r * cols + c];
@@ -470,11 +456,11 @@ export class WebGpuDbmKernels implements DbmKernels {
 
   /** out = scale x W + biasScale b (+ out). */
   linear(out: DbmTensor, x: DbmTensor, options: LinearOptions): void {
-    const w = options.w;
     const o = own(out, "linear out");
     const xx = own(x, "linear x");
-    const ww = own(w, "linear w");
+    const ww = own(options.w, "linear w");
     const bias = options.bias ? own(options.bias, "linear bias") : null;
+    const plan = planLinear(o, xx, options);
     const slots = o.slots;
     const meta = new Uint32Array(8 + 10 * slots);
     const f = new Float32Array(meta.buffer);
@@ -484,33 +470,13 @@ export class WebGpuDbmKernels implements DbmKernels {
     meta[3] = bias ? 1 : 0;
     f[4] = options.scale ?? 1;
     f[5] = options.biasScale ?? 1;
-    let maxB = 1;
-    let maxM = 1;
-    for (let p = 0; p < slots; p++) {
-      const px = slotOf(xx, p, slots, "linear x");
-      const pw = slotOf(ww, p, slots, "linear w");
-      const b = xx.rows[px];
-      const n = xx.cols[px];
-      const wr = options.transpose ? ww.cols[pw] : ww.rows[pw];
-      const m = options.transpose ? ww.rows[pw] : ww.cols[pw];
-      if (wr !== n || o.rows[p] !== b || o.cols[p] !== m) {
-        throw new Error(
-          `linear: slot ${p}: x ${b} x ${n}, w ${wr} x ${m}, out ${o.rows[p]} x ${o.cols[p]}`,
-        );
-      }
-      let bOff = 0;
-      if (bias) {
-        const pb = slotOf(bias, p, slots, "linear bias");
-        if (bias.rows[pb] !== 1 || bias.cols[pb] !== m) {
-          throw new Error("linear: bias is not 1 x m");
-        }
-        bOff = pb * bias.stride;
-      }
+    plan.forEach(({ px, pw, pb, b, n, m }, p) => {
+      const bOff = bias && pb >= 0 ? pb * bias.stride : 0;
       meta.set([b, n, m, px * xx.stride, xx.colCap, pw * ww.stride, ww.colCap, bOff], 8 + 8 * p);
       meta.set([p * o.stride, o.colCap], 8 + 8 * slots + 2 * p);
-      maxB = Math.max(maxB, b);
-      maxM = Math.max(maxM, m);
-    }
+    });
+    const maxB = Math.max(...plan.map((q) => q.b));
+    const maxM = Math.max(...plan.map((q) => q.m));
     this.#run(
       "linear",
       meta,
@@ -552,11 +518,11 @@ export class WebGpuDbmKernels implements DbmKernels {
 
   /** g = beta g + alpha a' b, optionally masked. */
   outer(g: DbmTensor, a: DbmTensor, options: OuterOptions): void {
-    const b = options.b;
     const gg = own(g, "outer g");
     const aa = own(a, "outer a");
-    const bb = own(b, "outer b");
+    const bb = own(options.b, "outer b");
     const mask = options.mask ? own(options.mask, "outer mask") : null;
+    const plan = planOuter(gg, aa, options);
     const slots = gg.slots;
     const meta = new Uint32Array(4 + 11 * slots);
     const f = new Float32Array(meta.buffer);
@@ -564,27 +530,8 @@ export class WebGpuDbmKernels implements DbmKernels {
     meta[1] = mask ? 1 : 0;
     f[2] = options.alpha;
     f[3] = options.beta;
-    let maxN = 1;
-    let maxM = 1;
-    for (let p = 0; p < slots; p++) {
-      const pa = slotOf(aa, p, slots, "outer a");
-      const pb = slotOf(bb, p, slots, "outer b");
-      const rows = aa.rows[pa];
-      const n = aa.cols[pa];
-      const m = bb.cols[pb];
-      if (bb.rows[pb] !== rows || gg.rows[p] !== n || gg.cols[p] !== m) {
-        throw new Error(`outer: slot ${p}: a ${rows} x ${n}, b ${bb.rows[pb]} x ${m}, g mismatch`);
-      }
-      let mOff = 0;
-      let mCap = 0;
-      if (mask) {
-        const pm = slotOf(mask, p, slots, "outer mask");
-        if (mask.rows[pm] !== n || mask.cols[pm] !== m) {
-          throw new Error("outer: mask shape differs from g");
-        }
-        mOff = pm * mask.stride;
-        mCap = mask.colCap;
-      }
+    plan.forEach(({ pa, pb, pm, rows, n, m }, p) => {
+      const mOff = mask && pm >= 0 ? pm * mask.stride : 0;
       meta.set(
         [
           rows,
@@ -600,10 +547,10 @@ export class WebGpuDbmKernels implements DbmKernels {
         ],
         4 + 10 * p,
       );
-      meta[4 + 10 * slots + p] = mCap;
-      maxN = Math.max(maxN, n);
-      maxM = Math.max(maxM, m);
-    }
+      meta[4 + 10 * slots + p] = mask ? mask.colCap : 0;
+    });
+    const maxN = Math.max(...plan.map((q) => q.n));
+    const maxM = Math.max(...plan.map((q) => q.m));
     this.#run(
       "outer",
       meta,
@@ -616,41 +563,27 @@ export class WebGpuDbmKernels implements DbmKernels {
   colSum(out: DbmTensor, a: DbmTensor, options: { alpha: number; beta: number }): void {
     const o = own(out, "colSum out");
     const aa = own(a, "colSum a");
+    const plan = planColSum(o, aa);
     const slots = o.slots;
     const meta = new Uint32Array(4 + 5 * slots);
     const f = new Float32Array(meta.buffer);
     meta[0] = slots;
     f[1] = options.alpha;
     f[2] = options.beta;
-    let maxM = 1;
-    for (let p = 0; p < slots; p++) {
-      const pa = slotOf(aa, p, slots, "colSum a");
-      const m = aa.cols[pa];
-      if (o.rows[p] !== 1 || o.cols[p] !== m) throw new Error("colSum: out is not 1 x m");
-      meta.set([aa.rows[pa], m, pa * aa.stride, aa.colCap, p * o.stride], 4 + 5 * p);
-      maxM = Math.max(maxM, m);
-    }
+    plan.forEach(({ pa, rows, m }, p) => {
+      meta.set([rows, m, pa * aa.stride, aa.colCap, p * o.stride], 4 + 5 * p);
+    });
+    const maxM = Math.max(...plan.map((q) => q.m));
     this.#run("colSum", meta, [aa.buffer, o.buffer], [Math.ceil(maxM / WG), 1, slots]);
   }
 
   /** Momentum step with optional mask and column max-norm (two passes). */
   momentumStep(w: DbmTensor, g: DbmTensor, options: MomentumOptions): void {
-    const d = options.buffer;
     const ww = own(w, "momentumStep w");
-    const dd = own(d, "momentumStep d");
+    const dd = own(options.buffer, "momentumStep buffer");
     const gg = own(g, "momentumStep g");
     const mask = options.mask ? own(options.mask, "momentumStep mask") : null;
-    for (const [t, what] of [[dd, "d"], [gg, "g"], [mask, "mask"]] as const) {
-      if (!t) continue;
-      if (t.slots !== ww.slots || t.colCap !== ww.colCap || t.rowCap !== ww.rowCap) {
-        throw new Error(`momentumStep ${what}: layout differs from w`);
-      }
-      for (let p = 0; p < ww.slots; p++) {
-        if (t.rows[p] !== ww.rows[p] || t.cols[p] !== ww.cols[p]) {
-          throw new Error(`momentumStep ${what}: slot ${p} shapes differ`);
-        }
-      }
-    }
+    checkMomentum(ww, gg, options);
     const slots = ww.slots;
     const meta = new Uint32Array(8 + 5 * slots);
     const f = new Float32Array(meta.buffer);
@@ -660,13 +593,11 @@ export class WebGpuDbmKernels implements DbmKernels {
     f[3] = options.momentum;
     meta[4] = (options.rule ?? "code") === "code" ? 1 : 0;
     f[5] = options.maxNorm ?? 0;
-    let maxR = 1;
-    let maxC = 1;
     for (let p = 0; p < slots; p++) {
       meta.set([ww.rows[p], ww.cols[p], p * ww.stride, ww.colCap, p * ww.stride], 8 + 5 * p);
-      maxR = Math.max(maxR, ww.rows[p]);
-      maxC = Math.max(maxC, ww.cols[p]);
     }
+    const maxR = Math.max(...ww.rows);
+    const maxC = Math.max(...ww.cols);
     const bufs = [ww.buffer, dd.buffer, gg.buffer, mask ? mask.buffer : this.#dummy];
     this.#run("momentumStep", meta, bufs, [Math.ceil(maxC / WG), maxR, slots]);
     if (mask || options.maxNorm !== undefined) {
@@ -678,20 +609,11 @@ export class WebGpuDbmKernels implements DbmKernels {
   copy(dst: DbmTensor, src: DbmTensor, options: CopyOptions = {}): void {
     const o = own(dst, "copy dst");
     const s = own(src, "copy src");
-    const meta = new Uint32Array(4 + 6 * o.slots);
-    let count = 0;
-    let maxR = 1;
-    let maxC = 1;
-    for (let p = 0; p < o.slots; p++) {
-      if (options.only && !options.only[p]) continue;
-      const ps = slotOf(s, p, o.slots, "copy src");
-      const cols = s.cols[ps];
-      const srcRow = options.srcRow ?? 0;
-      const dstRow = options.dstRow ?? 0;
-      const rows = options.rows ?? s.rows[ps] - srcRow;
-      if (cols !== o.cols[p] || srcRow + rows > s.rows[ps] || dstRow + rows > o.rows[p]) {
-        throw new Error(`copy: slot ${p}: rows or columns out of range`);
-      }
+    const plan = planCopy(o, s, options);
+    if (plan.length === 0) return;
+    const meta = new Uint32Array(4 + 6 * plan.length);
+    meta[0] = plan.length;
+    plan.forEach(({ p, ps, rows, cols, srcRow, dstRow }, q) => {
       meta.set(
         [
           rows,
@@ -701,15 +623,12 @@ export class WebGpuDbmKernels implements DbmKernels {
           ps * s.stride + srcRow * s.colCap,
           s.colCap,
         ],
-        4 + 6 * count,
+        4 + 6 * q,
       );
-      count++;
-      maxR = Math.max(maxR, rows);
-      maxC = Math.max(maxC, cols);
-    }
-    if (count === 0) return;
-    meta[0] = count;
-    this.#run("copy", meta, [s.buffer, o.buffer], [Math.ceil(maxC / WG), maxR, count]);
+    });
+    const maxR = Math.max(...plan.map((q) => q.rows));
+    const maxC = Math.max(...plan.map((q) => q.cols));
+    this.#run("copy", meta, [s.buffer, o.buffer], [Math.ceil(maxC / WG), maxR, plan.length]);
   }
 
   /** max |a - b| per slot. */
@@ -752,15 +671,12 @@ export class WebGpuDbmKernels implements DbmKernels {
     what: string,
     extra: number,
   ): { meta: Uint32Array<ArrayBuffer>; grid: [number, number, number] } {
-    if (a.slots !== b.slots) throw new Error(`${what}: ${a.slots} slots against ${b.slots}`);
+    assertSameShapes(a, b, what);
     const meta = new Uint32Array(4 + 6 * a.slots + extra);
     meta[0] = a.slots;
     let maxR = 1;
     let maxC = 1;
     for (let p = 0; p < a.slots; p++) {
-      if (a.rows[p] !== b.rows[p] || a.cols[p] !== b.cols[p]) {
-        throw new Error(`${what}: slot ${p} shapes differ`);
-      }
       meta.set([a.rows[p], a.cols[p], p * a.stride, a.colCap, p * b.stride, b.colCap], 4 + 6 * p);
       maxR = Math.max(maxR, a.rows[p]);
       maxC = Math.max(maxC, a.cols[p]);
