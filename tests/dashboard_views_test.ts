@@ -128,8 +128,13 @@ Deno.test({
       });
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(String(e)));
+      // Console errors count as failures (svgcanvas reports drawing it cannot record this way);
+      // the browser's own favicon request is the one expected miss.
+      const consoleErrors: string[] = [];
       page.on("console", (m) => {
-        if (m.type() === "error") console.error(`page console: ${m.text()}`);
+        if (m.type() === "error" && !/Failed to load resource/.test(m.text())) {
+          consoleErrors.push(m.text());
+        }
       });
 
       // A run page: every declared panel draws, the table is a real table with the paper column.
@@ -303,6 +308,7 @@ Deno.test({
       assert.equal(await page.locator('[data-state="waiting"] canvas').count(), 0);
       await shot(page, "waiting.png", '[data-panel="accuracy"]');
       assert.deepEqual(pageErrors, []);
+      assert.deepEqual(consoleErrors, []);
     } catch (err) {
       // Leave evidence of what the page showed (and any script errors) before failing.
       const pages = browser.contexts().flatMap((c) => c.pages());

@@ -391,6 +391,9 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
       errorBars: s.err,
       band: s.band === true,
       order: s.reference ? 10 : 0,
+      // chart.js strokes lines through a cached Path2D unless a segment style is set; an SVG
+      // context cannot replay a Path2D, so exports draw the lines directly.
+      ...(options.detached ? { segment: {} } : {}),
     };
   });
   return {
