@@ -154,7 +154,8 @@ class WasmHeap {
 }
 
 /** Per-row [first, last + 1) non-zero column ranges of every slot, for one tensor version. */
-interface Extents {
+export interface Extents {
+  /** Tensor version the extents were computed from. */
   version: number;
   /** Byte address of rowCap * slots int32 `lo` values, followed by as many `hi` values. */
   at: number;
@@ -177,15 +178,15 @@ export class CpuTensor implements DbmTensor {
   /** Floats allocated. */
   readonly length: number;
   /** Bumped by every write, so caches (transpose, extents) know when they are stale. */
-  version = 0;
+  version: number = 0;
   /** Cached transposed copy. */
   transposed: CpuTensor | null = null;
   /** Version the transposed copy was made from. */
-  transposedVersion = -1;
+  transposedVersion: number = -1;
   /** Cached row extents. */
   extents: Extents | null = null;
   /** False once freed. */
-  live = true;
+  live: boolean = true;
   readonly #heap: WasmHeap;
   #view: Float32Array;
 

@@ -53,7 +53,7 @@ export class GpuTensor implements DbmTensor {
   /** The buffer. */
   readonly buffer: GPUBuffer;
   /** False once freed. */
-  live = true;
+  live: boolean = true;
 
   /** Allocates a zero-filled tensor. */
   constructor(device: GPUDevice, shape: TensorShape) {
