@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { runExperimentCli } from "../core/app/cli.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { UsageError } from "../core/app/experiment.ts";
-import { magnitudePrune } from "../core/rnn/prune.ts";
+import { magnitudePrune, zerosOfAMask } from "../core/rnn/prune.ts";
 import { Rng } from "../core/util/rng.ts";
 import { initWeights, paramLayout, RL_INIT, RL_SHAPE } from "../core/rnn/network.ts";
-import { DEFAULT_RL, retrainSchedule } from "../experiments/rl/config.ts";
-import { configureRl } from "../experiments/rl/configure.ts";
-import { maskFromZeros } from "../experiments/rl/new_option.ts";
+import { configureRl, DEFAULT_RL, retrainSchedule } from "../experiments/rl/config.ts";
 import { trainRl } from "../core/rl/training.ts";
 import { fig6 } from "../experiments/rl/fig6.ts";
 import { fig7 } from "../experiments/rl/fig7.ts";
@@ -23,7 +21,7 @@ Deno.test("pruning masks only A: B, C and the output bias stay trainable", () =>
   for (let m = L.c; m < L.size; m++) assert.equal(p.mask[m], 1, "C or bias entry masked");
   const biasColumn = L.c + RL_SHAPE.no * RL_SHAPE.n;
   for (let o = 0; o < 4; o++) assert.notEqual(p.w[biasColumn + o], 0);
-  assert.deepEqual(maskFromZeros(p.w), p.mask);
+  assert.deepEqual(zerosOfAMask(RL_SHAPE, p.w), p.mask);
 });
 
 Deno.test("RL training keeps pruned weights at zero, trains the bias, and is deterministic", async () => {

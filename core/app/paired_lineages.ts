@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { meanSem, pairedTTest } from "../util/stats.ts";
+import { mean, meanSem, pairedTTest } from "../util/stats.ts";
 import type { PanelSeries } from "./panels.ts";
 
 /** The two lineages. */
@@ -99,5 +99,35 @@ export function meanSemSeries(
     y: ms.mean,
     err: ms.sem,
     ...(options.p ? { significant: options.p.map((v) => v !== null && v < SIGNIFICANCE) } : {}),
+  };
+}
+
+/** Per-network curves (e.g. loss per outer iteration) of both lineages compared. */
+export interface CurveComparison {
+  /** Networks. */
+  n: number;
+  /** x of the curves: 1, 2, ... up to the longest pruned curve. */
+  iterations: number[];
+  /** Mean and SEM per entry of each lineage's curves. */
+  curves: Record<Lineage, MeanSem>;
+  /** The curves' last values: mean per lineage and the paired t-test p. */
+  final: { pruned: number | null; unpruned: number | null; p: number | null };
+}
+
+/** Compares per-network curves, rows[network][entry], of the two lineages (paired by network). */
+export function compareCurves(rows: Record<Lineage, Rows>): CurveComparison {
+  const last = (r: Rows): number[] => r.map((row) => row.at(-1) ?? NaN);
+  const finalP = last(rows.pruned);
+  const finalU = last(rows.unpruned);
+  const len = Math.max(...rows.pruned.map((r) => r.length));
+  return {
+    n: rows.pruned.length,
+    iterations: Array.from({ length: len }, (_, i) => i + 1),
+    curves: { pruned: columnMeanSem(rows.pruned), unpruned: columnMeanSem(rows.unpruned) },
+    final: {
+      pruned: finite(mean(finalP)),
+      unpruned: finite(mean(finalU)),
+      p: pairedP(finalP, finalU),
+    },
   };
 }

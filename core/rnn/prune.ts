@@ -58,3 +58,14 @@ export function countZerosA(shape: RnnShape, w: Float64Array): number {
   for (let m = L.a; m < L.c; m++) if (w[m] === 0) z++;
   return z;
 }
+
+/**
+ * Mask that keeps the existing zeros of A frozen (1 everywhere else, B and C included): retraining
+ * a pruned network on a new problem with it leaves the pruned entries pruned (spec 7.5).
+ */
+export function zerosOfAMask(shape: RnnShape, w: Float64Array): Uint8Array {
+  const L = paramLayout(shape);
+  const mask = new Uint8Array(L.size).fill(1);
+  for (let m = L.a; m < L.c; m++) if (w[m] === 0) mask[m] = 0;
+  return mask;
+}

@@ -19,11 +19,19 @@ import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.t
 import { RL_HIST_CENTRES } from "../../core/util/histogram.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
 import type { ResultStore } from "../../core/store/kv_store.ts";
-import { DEFAULT_RL, MAIN_LEVEL, MAIN_NOISE, PAPER_RL, type RlConfig } from "./config.ts";
-import { configureRl, describeRl, RL_FLAGS } from "./configure.ts";
+import {
+  configureRl,
+  DEFAULT_RL,
+  describeRl,
+  MAIN_LEVEL,
+  MAIN_NOISE,
+  PAPER_RL,
+  RL_FLAGS,
+  type RlConfig,
+} from "./config.ts";
 import { type ExampleAnalysis, exampleAnalysis } from "../../core/rl/examples.ts";
 import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "./lineages.ts";
-import { fmt } from "./summary.ts";
+import { fmt } from "./table.ts";
 
 const EXAMPLE_KEY = ["example"];
 

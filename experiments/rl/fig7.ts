@@ -9,20 +9,47 @@
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, PanelParameter } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/kv_store.ts";
-import { DEFAULT_RL, MAIN_NOISE, PAPER_RL, type RlConfig } from "./config.ts";
-import { configureRl, describeRl, RL_FLAGS } from "./configure.ts";
+import {
+  configureRl,
+  DEFAULT_RL,
+  describeRl,
+  MAIN_NOISE,
+  PAPER_RL,
+  RL_FLAGS,
+  type RlConfig,
+} from "./config.ts";
 import { runPruneSchedule, scheduleUnits } from "./lineages.ts";
 import { newOptionCount, runNewOption } from "./new_option.ts";
-import { rlPanels, rlTable, summarizeRl } from "./summary.ts";
+import { rlPanels } from "./panels.ts";
+import { type RlSummary, summarizeRl } from "./summary.ts";
+import { rlTable } from "./table.ts";
 
-function toEntries(
-  units: { key: (string | number)[]; record: UnitEntry["record"] }[],
-): UnitEntry[] {
-  return units.map((u) => ({ key: u.key, record: u.record }));
-}
+/** The `--out` JSON of fig7 (docs/rl.md). */
+export type Fig7Summary = {
+  /** "fig7". */
+  figure: "fig7";
+  /** Experiment title. */
+  title: string;
+  /** Run id. */
+  runId: string;
+  /** Preset name. */
+  preset: string;
+  /** True unless the paper's protocol. */
+  reduced: boolean;
+  /** The resolved config. */
+  config: RlConfig;
+  /** Master seed. */
+  seed: number;
+  /** Engine name. */
+  engine: string;
+  /** Prune levels. */
+  levels: number[];
+  /** Target-noise variances. */
+  noiseLevels: number[];
+} & RlSummary;
 
 /** The Fig 7 experiment. */
-export const fig7: Experiment<RlConfig> = {
+export const fig7: Experiment<RlConfig, Fig7Summary> = {
   id: "fig7",
   title:
     "RL population: value estimates, choices, reward, LE, dimensionality (Averbeck 2022 Fig 7)",
@@ -43,9 +70,9 @@ export const fig7: Experiment<RlConfig> = {
   async summarize(
     run: ExperimentRun<RlConfig>,
     store: ResultStore,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<Fig7Summary> {
     const c = run.config;
-    const s = summarizeRl(c, toEntries(await store.listUnits(run.id)));
+    const s = summarizeRl(c, await store.listUnits(run.id));
     return {
       figure: "fig7",
       title: fig7.title,
@@ -60,10 +87,9 @@ export const fig7: Experiment<RlConfig> = {
       ...s,
     };
   },
-  table(summary: Record<string, unknown>): string {
-    const c = summary.config as RlConfig;
+  table(summary: Fig7Summary): string {
     const head = summary.reduced ? "REDUCED PROTOCOL (not the paper's scale)\n" : "";
-    return head + rlTable(c, summary as unknown as ReturnType<typeof summarizeRl>);
+    return head + rlTable(summary.config, summary);
   },
   parameters(run: ExperimentRun<RlConfig>): PanelParameter[] {
     const c = run.config;

@@ -16,7 +16,7 @@ import { initWeights, RL_INIT, RL_SHAPE } from "../../core/rnn/network.ts";
 import type { TrainOutcome } from "../../core/rnn/train.ts";
 import { initialSchedule, retrainSchedule, type RlConfig } from "./config.ts";
 import { evaluateRlNetwork, type RlNetworkMetrics } from "../../core/rl/evaluate.ts";
-import { trainRl } from "../../core/rl/training.ts";
+import { type RlTrainOptions, type RlTrainSchedule, trainRl } from "../../core/rl/training.ts";
 
 /** Seed-path tags, so every random stream of the RL experiments is distinct. */
 export const STREAM = Object.freeze({
@@ -83,7 +83,26 @@ export function scheduleUnits(c: RlConfig): number {
   return initialCount(c) + c.noiseLevels.length * c.networks * c.levels.length;
 }
 
-function evalOptions(c: RlConfig): Parameters<typeof evaluateRlNetwork>[1] {
+/** Options of trainRl for one schedule of a run: the config's data settings, the run's signal. */
+export function rlTrainOptions(
+  ctx: RunContext<RlConfig>,
+  schedule: RlTrainSchedule,
+  options: Pick<RlTrainOptions, "task" | "onOuter">,
+): RlTrainOptions {
+  const c = ctx.config;
+  return {
+    schedule,
+    task: options.task,
+    blocks: c.trainBlocks,
+    noiseMode: c.noiseMode,
+    scgSteps: c.scgSteps,
+    signal: ctx.signal,
+    onOuter: options.onOuter,
+  };
+}
+
+/** Evaluation options of a config (spec 7.4). */
+export function evalOptions(c: RlConfig): Parameters<typeof evaluateRlNetwork>[1] {
   return {
     valueBlocks: c.valueBlocks,
     choiceBlocks: c.choiceBlocks,
@@ -150,18 +169,13 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
         rng: new Rng(deriveSeed(ctx.seed, STREAM.initData, i)),
         noiseVariance: 0,
       })),
-      {
-        schedule,
+      rlTrainOptions(ctx, schedule, {
         task: "standard",
-        blocks: c.trainBlocks,
-        noiseMode: c.noiseMode,
-        scgSteps: c.scgSteps,
-        signal: ctx.signal,
         onOuter: (outer, active) =>
           ctx.progress.update(
             `initial training: outer ${outer}/${schedule.outer}, ${active} active`,
           ),
-      },
+      }),
     );
     for (const [m, i] of toTrain.entries()) {
       const o = outcomes[m];
@@ -245,19 +259,18 @@ export async function runPruneSchedule(ctx: RunContext<RlConfig>): Promise<void>
     const schedule = retrainSchedule(c, 0);
     let outcomes: TrainOutcome[];
     try {
-      outcomes = await trainRl(ctx.engine, jobs, {
-        schedule,
-        task: "standard",
-        blocks: c.trainBlocks,
-        noiseMode: c.noiseMode,
-        scgSteps: c.scgSteps,
-        signal: ctx.signal,
-        onOuter: (outer) =>
-          ctx.progress.update(
-            `level ${level}: outer ${outer}/${schedule.outer} (${jobs.length} networks)`,
-            outer / schedule.outer,
-          ),
-      });
+      outcomes = await trainRl(
+        ctx.engine,
+        jobs,
+        rlTrainOptions(ctx, schedule, {
+          task: "standard",
+          onOuter: (outer) =>
+            ctx.progress.update(
+              `level ${level}: outer ${outer}/${schedule.outer} (${jobs.length} networks)`,
+              outer / schedule.outer,
+            ),
+        }),
+      );
     } catch (err) {
       if (ctx.signal.aborted) return;
       throw err;

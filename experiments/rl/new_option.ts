@@ -9,10 +9,19 @@
  */
 import { jsonRecord, type RunContext } from "../../core/app/experiment.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
-import { paramLayout, RL_SHAPE } from "../../core/rnn/network.ts";
+import { RL_SHAPE } from "../../core/rnn/network.ts";
+import { zerosOfAMask } from "../../core/rnn/prune.ts";
 import { MAIN_LEVEL, MAIN_NOISE, newOptionSchedule, type RlConfig } from "./config.ts";
 import { evaluateRlNetwork } from "../../core/rl/evaluate.ts";
-import { keyOf, mainKey, netResult, type RlNetResult, STREAM } from "./lineages.ts";
+import {
+  evalOptions,
+  keyOf,
+  mainKey,
+  netResult,
+  type RlNetResult,
+  rlTrainOptions,
+  STREAM,
+} from "./lineages.ts";
 import { trainRl } from "../../core/rl/training.ts";
 
 /** Metrics of a `["newOption", j]` unit. */
@@ -36,14 +45,6 @@ export function newOptionCount(c: RlConfig): number {
   return Math.min(c.newOptionNetworks, c.networks);
 }
 
-/** Mask that keeps the existing zeros of A frozen (1 everywhere else, B and C included). */
-export function maskFromZeros(w: Float64Array): Uint8Array {
-  const L = paramLayout(RL_SHAPE);
-  const mask = new Uint8Array(L.size).fill(1);
-  for (let m = L.a; m < L.c; m++) if (w[m] === 0) mask[m] = 0;
-  return mask;
-}
-
 /** Runs the new-option experiment on the stored level-0.7, noise-0.1 networks. */
 export async function runNewOption(ctx: RunContext<RlConfig>): Promise<void> {
   const c = ctx.config;
@@ -61,25 +62,24 @@ export async function runNewOption(ctx: RunContext<RlConfig>): Promise<void> {
       throw new Error(`new option: level ${MAIN_LEVEL} unit ${key} missing`);
     }
     const rng = (kind: number): Rng => new Rng(deriveSeed(ctx.seed, STREAM.newOptionData, j, kind));
-    jobs.push({ w: pruned, mask: maskFromZeros(pruned), rng: rng(0), noiseVariance: 0 });
+    jobs.push({ w: pruned, mask: zerosOfAMask(RL_SHAPE, pruned), rng: rng(0), noiseVariance: 0 });
     jobs.push({ w: unpruned, mask: null, rng: rng(1), noiseVariance: 0 });
   }
   const schedule = newOptionSchedule(c);
   let outcomes;
   try {
-    outcomes = await trainRl(ctx.engine, jobs, {
-      schedule,
-      task: "newOption",
-      blocks: c.trainBlocks,
-      noiseMode: c.noiseMode,
-      scgSteps: c.scgSteps,
-      signal: ctx.signal,
-      onOuter: (outer) =>
-        ctx.progress.update(
-          `new option: outer ${outer}/${schedule.outer}`,
-          outer / schedule.outer,
-        ),
-    });
+    outcomes = await trainRl(
+      ctx.engine,
+      jobs,
+      rlTrainOptions(ctx, schedule, {
+        task: "newOption",
+        onOuter: (outer) =>
+          ctx.progress.update(
+            `new option: outer ${outer}/${schedule.outer}`,
+            outer / schedule.outer,
+          ),
+      }),
+    );
   } catch (err) {
     if (ctx.signal.aborted) return;
     throw err;
@@ -87,13 +87,11 @@ export async function runNewOption(ctx: RunContext<RlConfig>): Promise<void> {
   for (const [m, j] of todo.entries()) {
     const [p, u] = [0, 1].map((kind) => {
       const o = outcomes[2 * m + kind];
-      const metrics = evaluateRlNetwork(o.w, {
-        valueBlocks: c.valueBlocks,
-        choiceBlocks: c.choiceBlocks,
-        dynamicsBlocks: 0,
-        epsilon: c.evalEpsilon,
-        task: "newOption",
-      }, new Rng(deriveSeed(ctx.seed, STREAM.newOptionEval, j, kind)));
+      const metrics = evaluateRlNetwork(
+        o.w,
+        { ...evalOptions(c), dynamicsBlocks: 0, task: "newOption" },
+        new Rng(deriveSeed(ctx.seed, STREAM.newOptionEval, j, kind)),
+      );
       return netResult(o, metrics);
     });
     const metrics: NewOptionMetrics = { lineage: j, pruned: p, unpruned: u };
