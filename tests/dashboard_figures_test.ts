@@ -4,7 +4,8 @@
  * `main.ts` as a user would, into one temporary store; the dashboard then opens each run's page
  * in headless Chromium, screenshots every declared panel and fails on a panel that is missing,
  * blank (too few non-white pixels in its screenshot), shows no data for a finished run, or on any
- * script error. PRUNELAB_PANEL_SHOTS=DIR keeps the screenshots.
+ * script error. Three fig5 seeds are then overlaid on the compare page (config diff, SVG and CSV
+ * downloads). PRUNELAB_PANEL_SHOTS=DIR keeps the screenshots.
  *
  * A new figure must add its tiny flags below; the test fails until it does, so no figure goes
  * unchecked.
@@ -109,6 +110,12 @@ Deno.test({
     await Deno.mkdir(shots, { recursive: true });
     const storePath = `${dir}/store.kv`;
     for (const [id, flags] of TINY) await runFigure(id, flags, storePath);
+    // Two more fig5 seeds (their starting networks are trained, capped like the rest), so the
+    // comparison of three seeds is checked on real runs.
+    const fig5Flags = TINY.find(([id]) => id === "fig5")?.[1] ?? [];
+    for (const seed of ["2", "3"]) {
+      await runFigure("fig5", [...fig5Flags, "--seed", seed], storePath);
+    }
     const store = await ResultStore.open(storePath);
     const server = startServer(
       { store, assets: fileAssets(), experiments: experimentMap(EXPERIMENTS) },
@@ -125,7 +132,7 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(String(e)));
       const runs = await store.listRuns();
       for (const [figure] of TINY) {
-        const run = runs.find((r) => r.figure === figure && r.status === "done");
+        const run = runs.find((r) => r.figure === figure && r.status === "done" && r.seed === 1);
         if (!run) {
           problems.push(`${figure}: no finished run`);
           continue;
@@ -153,6 +160,37 @@ Deno.test({
           if (px < 1500) problems.push(`${figure}/${p.id}: looks blank (${px} px)`);
         }
       }
+      // Three fig5 seeds overlaid: every panel draws, the config diff names the seed, and a
+      // panel downloads as SVG with the three run ids in the figure.
+      const fig5Ids = runs.filter((r) => r.figure === "fig5").map((r) => r.id).sort();
+      assert.equal(fig5Ids.length, 3);
+      await page.goto(`${server.url}#/compare/${fig5Ids.join("/")}`);
+      await page.waitForSelector('#config-diff tr[data-field="seed"].differs', { timeout: 60_000 });
+      await page.waitForFunction(
+        `document.querySelectorAll('.compare .panels > [data-panel]').length > 0 &&
+          Array.from(document.querySelectorAll('.compare .panels > [data-panel]'))
+            .every((e) => e.dataset.state === "drawn")`,
+        undefined,
+        { timeout: 60_000 },
+      );
+      await page.screenshot({ path: `${shots}/compare-fig5.png` });
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click('.compare [data-panel="fig5a"] button[data-export="svg"]'),
+      ]);
+      const svg = await Deno.readTextFile(await download.path());
+      assert.match(svg, /^<svg/);
+      assert.ok(svg.includes(`runs ${fig5Ids.join(", ")}`), "the SVG names the three runs");
+      const [csvDownload] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click('.compare [data-panel="fig5a"] button[data-export="csv"]'),
+      ]);
+      const csv = await Deno.readTextFile(await csvDownload.path());
+      assert.match(
+        csv.split("\n")[0],
+        /^series,prune fraction,fraction correct \(probe trials\),sem/,
+      );
+      assert.equal(csv.trim().split("\n").length, 1 + 3 * 2 * 2, "3 runs x 2 lineages x 2 levels");
       if (errors.length) problems.push(...errors.map((e) => `script error: ${e}`));
       assert.deepEqual(problems, [], `panels that failed (screenshots in ${shots}):`);
     } finally {

@@ -640,7 +640,11 @@ function ConfigDiff({ configs }: { configs: RunConfigBody[] }): JSX.Element {
   return h(
     "section",
     { class: "card config-diff", id: "config-diff" },
-    h("h2", null, `Config diff: ${differ.length} field${differ.length === 1 ? "" : "s"} differ`),
+    h(
+      "h2",
+      null,
+      `Config diff: ${differ.length} field${differ.length === 1 ? " differs" : "s differ"}`,
+    ),
     differ.length ? table(differ) : h("p", { class: "empty" }, "The configs are identical."),
     h("details", null, h("summary", null, `${same.length} identical fields`), table(same)),
   );
