@@ -4,8 +4,10 @@
  * Layout (all keys start with a kind; unchanged from the first store, so old files open as they
  * are):
  * - `["run", runId]` -> {@link RunRecord}
- * - `["unit", runId, ...unitKey]` -> {@link UnitRecord} (small: metrics and blob descriptors)
- * - `["blob", runId, ...unitKey, name, chunk]` -> Uint8Array chunk of a typed array
+ * - `["unit", runId, ...unitKey]` -> {@link UnitRecord} plus `gen` (small: metrics, blob
+ *   descriptors, the generation its chunks live under)
+ * - `["blob", runId, ...unitKey, gen, name, chunk]` -> Uint8Array chunk of a typed array (units
+ *   written before generations: `["blob", runId, ...unitKey, name, chunk]` and no `gen`)
  * - `["cache", key]` -> {@link UnitRecord} plus `gen`; its chunks at
  *   `["cacheblob", key, gen, name, chunk]` (entries written before generations existed keep
  *   `["cacheblob", key, name, chunk]` and no `gen`)
@@ -18,8 +20,9 @@
  * finished unit and nothing half-written. Deno KV limits a value to 64 KiB and a commit to 1,000
  * mutations and 800 KB, so typed arrays are split into 60 KiB chunks and a unit's blobs may take
  * several commits before the one that writes the unit record (the unit only exists once complete).
- * A cache entry's chunks go under a fresh generation, and the record naming that generation is
- * committed last, so a kill mid-write leaves the previous entry intact.
+ * Every write attempt puts its chunks under a fresh generation and the record naming it is
+ * committed last: a kill mid-write leaves a previous cache entry intact, and two processes racing
+ * to write one unit never touch each other's chunks (the loser deletes its own).
  *
  * Damage: the file is checked before Deno opens it (see `kv_check.ts`), and any operation that meets
  * a damaged page throws a one-line `StoreError` naming the file.
@@ -60,9 +63,22 @@ import type {
   UnitsWithBlobsOptions,
 } from "./types.ts";
 
-/** A cache record: a unit record plus the generation its chunks live under. */
-interface KvCacheRecord extends UnitRecord {
+/**
+ * A unit or cache record as stored: plus the generation its chunks live under (absent in records
+ * written before generations, whose chunks sit directly under the unit or cache key).
+ */
+interface KvRecord extends UnitRecord {
   gen?: string;
+}
+
+/** A fresh generation: each write attempt puts its chunks under its own. */
+function newGen(): string {
+  return `g${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+/** The record callers see (the generation is this backend's business). */
+function publicRecord(r: KvRecord): UnitRecord {
+  return { metrics: r.metrics, blobs: r.blobs };
 }
 
 /** A lease as stored (times in ms since the epoch of this machine's clock: the file is local). */
@@ -229,22 +245,33 @@ export class KvStore implements ResultStore {
 
   /** Writes a finished unit (see {@link ResultStore.putUnit}). */
   putUnit(runId: string, key: KeyPart[], unit: UnitPayload): Promise<void> {
+    // Chosen outside the retried operation: a retry rewrites the same chunks, leaving no orphans.
+    const gen = newGen();
     return this.#guard(async () => {
       this.#writable();
       const unitKey = ["unit", runId, ...key];
+      // Another writer finished this unit first, or the run vanished: drop the chunks of this
+      // attempt (also those a retried attempt wrote before failing), never a committed unit's.
+      const discard = (found: KvRecord | null): Promise<void> =>
+        found?.gen === gen ? Promise.resolve() : this.#deletePrefix(["blob", runId, ...key, gen]);
       // A finished unit is immutable: re-putting it (a resumed run) must not touch its blobs.
-      if ((await this.#kv.get(unitKey)).value) return;
+      const found = (await this.#kv.get<KvRecord>(unitKey)).value;
+      if (found) return await discard(found);
       if (!(await this.#kv.get(["run", runId])).value) {
+        await discard(null);
         throw new StoreError("not-found", `unknown run ${runId}`);
       }
-      const record = await this.#writeUnitBlobs(runId, key, unit);
+      const record = await this.#writeUnitBlobs(["blob", runId, ...key, gen], unit);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const [existing, run] = await this.#kv.getMany<[UnitRecord, RunRecord]>([
+        const [existing, run] = await this.#kv.getMany<[KvRecord, RunRecord]>([
           unitKey,
           ["run", runId],
         ]);
-        if (existing.value) return;
-        if (!run.value) throw new StoreError("not-found", `unknown run ${runId}`);
+        if (existing.value) return await discard(existing.value);
+        if (!run.value) {
+          await discard(null);
+          throw new StoreError("not-found", `unknown run ${runId}`);
+        }
         const next: RunRecord = {
           ...run.value,
           progress: { ...run.value.progress, done: run.value.progress.done + 1 },
@@ -260,17 +287,22 @@ export class KvStore implements ResultStore {
 
   /** Reads one unit's record, or null. */
   getUnit(runId: string, key: KeyPart[]): Promise<UnitRecord | null> {
-    return this.#guard(async () => (await this.#kv.get<UnitRecord>(["unit", runId, ...key])).value);
+    return this.#guard(async () => {
+      const rec = (await this.#kv.get<KvRecord>(["unit", runId, ...key])).value;
+      return rec ? publicRecord(rec) : null;
+    });
   }
 
   /** Lists the units of a run (metrics only, no blobs), in key order. */
   listUnits(runId: string, prefix: KeyPart[] = []): Promise<ListedUnit[]> {
     return this.#guard(async () => {
       const out: ListedUnit[] = [];
-      const iter = this.#kv.list<UnitRecord>({ prefix: ["unit", runId, ...prefix] }, {
+      const iter = this.#kv.list<KvRecord>({ prefix: ["unit", runId, ...prefix] }, {
         batchSize: 1000,
       });
-      for await (const e of iter) out.push({ key: unitKeyOf(e.key), record: e.value });
+      for await (const e of iter) {
+        out.push({ key: unitKeyOf(e.key), record: publicRecord(e.value) });
+      }
       return out;
     });
   }
@@ -278,10 +310,13 @@ export class KvStore implements ResultStore {
   /** Reads a named blob of a unit, verified against its descriptor. */
   getBlob(runId: string, key: KeyPart[], name: string): Promise<BlobArray | null> {
     return this.#guard(async () => {
-      const unit = (await this.#kv.get<UnitRecord>(["unit", runId, ...key])).value;
+      const unit = (await this.#kv.get<KvRecord>(["unit", runId, ...key])).value;
       const d = unit?.blobs.find((b) => b.name === name);
-      if (!d) return null;
-      const got = await this.#readBlob(["blob", runId, ...key, name], d);
+      if (!unit || !d) return null;
+      const prefix = unit.gen
+        ? ["blob", runId, ...key, unit.gen, name]
+        : ["blob", runId, ...key, name];
+      const got = await this.#readBlob(prefix, d);
       if (typeof got === "string") {
         throw new StoreError(
           "damaged",
@@ -313,6 +348,7 @@ export class KvStore implements ResultStore {
 
   /** Writes a whole run: units first (invisible without their run), the record last. */
   importRun(run: RunRecord, units: AsyncIterable<FullUnit>): Promise<void> {
+    const gens = new Map<string, string>(); // stable across retries, as in putUnit
     return this.#guard(async () => {
       this.#writable();
       if ((await this.#kv.get(["run", run.id])).value) {
@@ -321,7 +357,10 @@ export class KvStore implements ResultStore {
       for await (const u of units) {
         const unitKey = ["unit", run.id, ...u.key];
         if ((await this.#kv.get(unitKey)).value) continue; // left by an interrupted import
-        const record = await this.#writeUnitBlobs(run.id, u.key, u);
+        const k = JSON.stringify(u.key);
+        const gen = gens.get(k) ?? newGen();
+        gens.set(k, gen);
+        const record = await this.#writeUnitBlobs(["blob", run.id, ...u.key, gen], u);
         await this.#commit(this.#kv.atomic().set(unitKey, record));
       }
       const res = await this.#kv.atomic().check({ key: ["run", run.id], versionstamp: null })
@@ -332,13 +371,13 @@ export class KvStore implements ResultStore {
 
   /** Stores a cache entry, replacing any previous one (see the module doc for why it is safe). */
   putCache(key: string, entry: UnitPayload): Promise<void> {
+    const gen = newGen(); // stable across retries, as in putUnit
     return this.#guard(async () => {
       this.#writable();
-      const gen = `g${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
       const blobs = await this.#writeBlobs(["cacheblob", key, gen], entry.blobs ?? {});
-      const record: KvCacheRecord = { metrics: entry.metrics, blobs, gen };
+      const record: KvRecord = { metrics: entry.metrics, blobs, gen };
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const old = await this.#kv.get<KvCacheRecord>(["cache", key]);
+        const old = await this.#kv.get<KvRecord>(["cache", key]);
         const res = await this.#kv.atomic().check(old).set(["cache", key], record)
           .sum(["version"], 1n).commit();
         if (!res.ok) continue;
@@ -352,7 +391,7 @@ export class KvStore implements ResultStore {
   /** Reads a cache entry with all its blobs, verified; a damaged one is discarded. */
   getCache(key: string, options: GetCacheOptions = {}): Promise<CacheEntry | null> {
     return this.#guard(async () => {
-      const found = await this.#kv.get<KvCacheRecord>(["cache", key]);
+      const found = await this.#kv.get<KvRecord>(["cache", key]);
       const rec = found.value;
       if (!rec) return null;
       const blobs: Record<string, BlobArray> = {};
@@ -497,14 +536,22 @@ export class KvStore implements ResultStore {
     }
   }
 
-  /** Writes a unit's chunks (after removing any left by an interrupted write) and its record. */
-  async #writeUnitBlobs(runId: string, key: KeyPart[], unit: UnitPayload): Promise<UnitRecord> {
-    await this.#deletePrefix(["blob", runId, ...key]);
-    const blobs = await this.#writeBlobs(["blob", runId, ...key], unit.blobs ?? {});
-    return { metrics: unit.metrics, blobs };
+  /**
+   * Writes a unit's chunks under `prefix` (`["blob", runId, ...key, gen]`, a fresh generation) and
+   * returns the record naming it. Nothing of a committed unit, nor of another writer's attempt, is
+   * ever touched; chunks of an attempt killed before its commit stay unreferenced until the run is
+   * deleted.
+   */
+  async #writeUnitBlobs(
+    prefix: [string, string, ...KeyPart[]],
+    unit: UnitPayload,
+  ): Promise<KvRecord & { gen: string }> {
+    const gen = String(prefix[prefix.length - 1]);
+    const blobs = await this.#writeBlobs(prefix, unit.blobs ?? {});
+    return { metrics: unit.metrics, blobs, gen };
   }
 
-  async #deleteCacheChunks(key: string, rec: KvCacheRecord): Promise<void> {
+  async #deleteCacheChunks(key: string, rec: KvRecord): Promise<void> {
     if (rec.gen) await this.#deletePrefix(["cacheblob", key, rec.gen]);
     else for (const d of rec.blobs) await this.#deletePrefix(["cacheblob", key, d.name]);
   }
