@@ -4,9 +4,9 @@ import { experimentRun, UsageError } from "../core/app/experiment.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { Progress } from "../core/app/progress.ts";
 import type { Engine } from "../core/engine/engine.ts";
-import { bmFig1 } from "../experiments/bm_fig1.ts";
-import { bmFig2 } from "../experiments/bm_fig2.ts";
-import { bmTable1 } from "../experiments/bm_table1.ts";
+import { bmFig1 } from "../experiments/bm/bm_fig1.ts";
+import { bmFig2 } from "../experiments/bm/bm_fig2.ts";
+import { bmTable1 } from "../experiments/bm/bm_table1.ts";
 
 Deno.test("BM flags: --networks sets seeds, --levels and bad values are usage errors", () => {
   const base = structuredClone(bmTable1.presets.default);

@@ -14,7 +14,7 @@ import { trainCd1 } from "../core/bm/cd1.ts";
 import { exactSamples } from "../core/bm/sampler.ts";
 import { computeScores, runCriterion } from "../core/bm/protocol.ts";
 import { CpuBmSampler } from "../core/bm/sampler.ts";
-import { defaultConfig } from "../core/bm/config.ts";
+import { defaultConfig } from "../experiments/bm/config.ts";
 import type { BmData } from "../core/bm/protocol.ts";
 import { codeCounts, patchStatistics, patternCodes } from "../core/data/patches.ts";
 

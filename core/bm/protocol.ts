@@ -7,7 +7,6 @@
  * @module
  */
 import { deriveSeed, Rng } from "../util/rng.ts";
-import type { RunContext } from "../app/experiment.ts";
 import { embeddedTiles, localTiles } from "../data/images.ts";
 import {
   codeCounts,
@@ -20,7 +19,8 @@ import {
   trainingSubset,
 } from "../data/patches.ts";
 import { trainCd1 } from "./cd1.ts";
-import type { BmConfig } from "./config.ts";
+import type { MomentumRule } from "./cd1.ts";
+import type { SamplingMethod } from "./sampler.ts";
 import { heuristicFi, sampleCodes, sampleMoments, varianceFi } from "./fisher.ts";
 import { binnedLogProbError, exactKl, sampleKl } from "./metrics.ts";
 import { pruneStep } from "./prune.ts";
@@ -28,6 +28,39 @@ import { CRITERIA, type Criterion, rbmCriterion } from "./rbm_criteria.ts";
 import { exactLogProbs, initRbm, type Rbm, weightCount } from "./rbm.ts";
 import { type BmSampler, CpuBmSampler, type RbmSamples } from "./sampler.ts";
 import { WorkerBmSampler } from "./worker_sampler.ts";
+
+/**
+ * The family-A protocol settings (spec 3.2, 4.1, 6.3): model, data, training, sampling and
+ * pruning. The experiments' config (`experiments/bm/config.ts`) adds seeds and criteria.
+ */
+export interface BmProtocol {
+  /** Hidden units of the initial RBM (70). */
+  hidden: number;
+  /** Patch radius (2.1 -> 13 visible units). */
+  radius: number;
+  /** Training patches (90,000). */
+  trainPatches: number;
+  /** CD-1 epochs per training call (2). */
+  epochs: number;
+  /** Learning-rate list read with `sched` ([0.1, 0.01] -> 0.01 in both epochs). */
+  lr: number[];
+  /** Momentum list ([0.9]). */
+  momentum: number[];
+  /** Momentum formula (spec 12, D2). */
+  momentumRule: MomentumRule;
+  /** Joint samples per sample set (90,000). */
+  samples: number;
+  /** "gibbs" (paper: independent 200-sweep chains) or "exact" (enumerated p(v), then h|v). */
+  sampler: SamplingMethod;
+  /** Gibbs sweeps per chain (200). */
+  sweeps: number;
+  /** Pruning iterations (3). */
+  rounds: number;
+  /** Fraction of existing weights pruned per iteration (0.5). */
+  fraction: number;
+  /** `--data` path, or null for the embedded photographs. */
+  data: string | null;
+}
 
 /** Prepared training data. */
 export interface BmData {
@@ -50,7 +83,7 @@ export interface BmData {
 }
 
 /** Loads and binarises the data of a config (embedded photographs unless `data` is set). */
-export function loadBmData(config: BmConfig): BmData {
+export function loadBmData(config: BmProtocol): BmData {
   const tiles = config.data ? localTiles(config.data) : embeddedTiles();
   const pool = extractPatches(tiles, config.radius);
   const train = trainingSubset(pool, config.trainPatches);
@@ -82,7 +115,12 @@ export function dataMetrics(d: BmData): Record<string, unknown> {
 const STREAM = { init: 1, train: 2, sample: 3, criterion: 100 } as const;
 
 /** Trains the initial RBM of simulation `s` (spec 3.2). */
-export function trainInitialModel(config: BmConfig, data: BmData, master: number, s: number): Rbm {
+export function trainInitialModel(
+  config: BmProtocol,
+  data: BmData,
+  master: number,
+  s: number,
+): Rbm {
   const m = initRbm(config.hidden, new Rng(deriveSeed(master, s, STREAM.init)), {
     pixelRates: pixelRates(data.train),
   });
@@ -99,7 +137,7 @@ export function trainInitialModel(config: BmConfig, data: BmData, master: number
 export function drawSamples(
   sampler: BmSampler,
   m: Rbm,
-  config: BmConfig,
+  config: BmProtocol,
   seed: number,
 ): Promise<RbmSamples> {
   return sampler.sample(m, {
@@ -211,7 +249,7 @@ export async function runCriterion(
   initial: { model: Rbm; samples: RbmSamples },
   c: Criterion,
   options: {
-    config: BmConfig;
+    config: BmProtocol;
     data: BmData;
     master: number;
     seedIndex: number;
@@ -261,7 +299,7 @@ export async function runCriterion(
  * The sampler used by the BM experiments: Gibbs chains spread over one Worker per core when the
  * config samples by Gibbs, the in-thread CPU sampler otherwise. A GPU sampler can plug in here.
  */
-export function createSampler(config: BmConfig): BmSampler {
+export function createSampler(config: BmProtocol): BmSampler {
   const cores = navigator.hardwareConcurrency ?? 1;
   if (config.sampler === "gibbs" && cores > 1) return new WorkerBmSampler(cores);
   return new CpuBmSampler();
@@ -279,9 +317,4 @@ export function modelFromBlobs(
   blobs: { w: Float64Array; bv: Float64Array; bh: Float64Array; mask: Uint8Array },
 ): Rbm {
   return { nv, nh, w: blobs.w, bv: blobs.bv, bh: blobs.bh, mask: blobs.mask };
-}
-
-/** Throws when the run was interrupted (checked between units). */
-export function checkAbort<C>(ctx: RunContext<C>): void {
-  if (ctx.signal.aborted) throw new Error("interrupted");
 }

@@ -11,9 +11,9 @@ import {
   type ExperimentRun,
   type RunContext,
   unitMetrics,
-} from "../app/experiment.ts";
-import type { ResultStore, UnitRecord } from "../store/kv_store.ts";
-import { mean, sd } from "../util/stats.ts";
+} from "../../core/app/experiment.ts";
+import type { ResultStore, UnitRecord } from "../../core/store/kv_store.ts";
+import { mean, sd } from "../../core/util/stats.ts";
 import {
   BM_FLAGS,
   type BmConfig,
@@ -23,7 +23,6 @@ import {
   paperConfig,
 } from "./config.ts";
 import {
-  checkAbort,
   createSampler,
   dataMetrics,
   drawSamples,
@@ -36,9 +35,9 @@ import {
   runCriterion,
   type SetMetrics,
   trainInitialModel,
-} from "./protocol.ts";
-import { CRITERIA, type Criterion } from "./rbm_criteria.ts";
-import type { Rbm } from "./rbm.ts";
+} from "../../core/bm/protocol.ts";
+import { CRITERIA, type Criterion } from "../../core/bm/rbm_criteria.ts";
+import type { Rbm } from "../../core/bm/rbm.ts";
 
 /** The parts of an experiment that bm-fig2 and bm-table1 share: presets, flags and the run. */
 export function pruningExperimentBase(
@@ -55,6 +54,11 @@ export function pruningExperimentBase(
     totalUnits: pruningUnits,
     run: runPruning,
   };
+}
+
+/** Throws when the run was interrupted (checked between units). */
+export function checkAbort<C>(ctx: RunContext<C>): void {
+  if (ctx.signal.aborted) throw new Error("interrupted");
 }
 
 /** Units of a pruning run. */

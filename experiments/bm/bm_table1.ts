@@ -4,18 +4,18 @@
  *
  * @module
  */
-import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
-import type { Panel } from "../core/app/panels.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import type { BmConfig } from "../core/bm/config.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
+import type { Panel } from "../../core/app/panels.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { BmConfig } from "./config.ts";
 import {
   aggregatePruning,
   loadPruningAggregate,
   protocolLabel,
   pruningExperimentBase,
   summaryHeader,
-} from "../core/bm/pruning_run.ts";
-import { CRITERIA, type Criterion, criterionLabel } from "../core/bm/rbm_criteria.ts";
+} from "./pruning_run.ts";
+import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 
 /** Single-seed reference of the authors' notebook (spec 9, Table 1), rounds 1..3. */
 export const TABLE1_REFERENCE: Partial<Record<Criterion, number[]>> = {

@@ -10,9 +10,9 @@ import {
   type ExperimentRun,
   type UnitEntry,
   unitMetrics,
-} from "../core/app/experiment.ts";
-import type { Panel, PanelParameter } from "../core/app/panels.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
+} from "../../core/app/experiment.ts";
+import type { Panel, PanelParameter } from "../../core/app/panels.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
 import {
   BM_FLAGS,
   type BmConfig,
@@ -20,24 +20,23 @@ import {
   defaultConfig,
   describeBm,
   paperConfig,
-} from "../core/bm/config.ts";
+} from "./config.ts";
 import {
   analyseFim,
   blockMax,
   minMaxNormalise,
   perUnitImportance,
-} from "../core/bm/fim_analysis.ts";
+} from "../../core/bm/fim_analysis.ts";
 import {
-  checkAbort,
   createSampler,
   drawSamples,
   evaluateSet,
   initialSampleSeed,
   modelBlobs,
   trainInitialModel,
-} from "../core/bm/protocol.ts";
-import { loadAndStoreData, protocolLabel, summaryHeader } from "../core/bm/pruning_run.ts";
-import type { RunContext } from "../core/app/experiment.ts";
+} from "../../core/bm/protocol.ts";
+import { checkAbort, loadAndStoreData, protocolLabel, summaryHeader } from "./pruning_run.ts";
+import type { RunContext } from "../../core/app/experiment.ts";
 
 const HEAT_BLOCK = 20;
 const TOP = 50;

@@ -6,20 +6,20 @@
  *
  * @module
  */
-import type { Experiment, ExperimentRun, UnitEntry } from "../core/app/experiment.ts";
-import type { Panel } from "../core/app/panels.ts";
-import type { ResultStore } from "../core/store/kv_store.ts";
-import type { BmConfig } from "../core/bm/config.ts";
-import { LOGP_BINS, logProbErrors } from "../core/bm/metrics.ts";
-import { CRITERIA, type Criterion, criterionLabel } from "../core/bm/rbm_criteria.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
+import type { Panel } from "../../core/app/panels.ts";
+import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { BmConfig } from "./config.ts";
+import { LOGP_BINS, logProbErrors } from "../../core/bm/metrics.ts";
+import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 import {
   aggregatePruning,
   protocolLabel,
   pruningExperimentBase,
   summaryHeader,
-} from "../core/bm/pruning_run.ts";
-import { percentile } from "../core/bm/prune.ts";
-import { mean } from "../core/util/stats.ts";
+} from "./pruning_run.ts";
+import { percentile } from "../../core/bm/prune.ts";
+import { mean } from "../../core/util/stats.ts";
 
 /** Per-pattern log-probability matching (Fig 2A/B): x = ln pD, mean error and quartiles. */
 export interface LogProbMatching {

@@ -4,46 +4,24 @@
  *
  * @module
  */
-import { type BaseConfig, type FlagSpec, type FlagValue, UsageError } from "../app/experiment.ts";
-import { parseIntFlag } from "../app/flags.ts";
-import { listDataFiles } from "../data/images.ts";
-import type { MomentumRule } from "./cd1.ts";
-import { parseCriteria } from "./criteria.ts";
-import { CRITERIA, type Criterion, RBM_CRITERIA } from "./rbm_criteria.ts";
-import type { SamplingMethod } from "./sampler.ts";
+import {
+  type BaseConfig,
+  type FlagSpec,
+  type FlagValue,
+  UsageError,
+} from "../../core/app/experiment.ts";
+import { parseIntFlag } from "../../core/app/flags.ts";
+import { listDataFiles } from "../../core/data/images.ts";
+import { parseCriteria } from "../../core/bm/criteria.ts";
+import type { BmProtocol } from "../../core/bm/protocol.ts";
+import { CRITERIA, type Criterion, RBM_CRITERIA } from "../../core/bm/rbm_criteria.ts";
 
-/** Resolved family-A config. */
-export interface BmConfig extends BaseConfig {
+/** Resolved family-A config: the protocol, the seeds and the criteria of a run. */
+export interface BmConfig extends BaseConfig, BmProtocol {
   /** Independent simulations (seeds 0..seeds-1); `--networks`. */
   seeds: number;
-  /** Hidden units of the initial RBM (70). */
-  hidden: number;
-  /** Patch radius (2.1 -> 13 visible units). */
-  radius: number;
-  /** Training patches (90,000). */
-  trainPatches: number;
-  /** CD-1 epochs per training call (2). */
-  epochs: number;
-  /** Learning-rate list read with `sched` ([0.1, 0.01] -> 0.01 in both epochs). */
-  lr: number[];
-  /** Momentum list ([0.9]). */
-  momentum: number[];
-  /** Momentum formula (spec 12, D2). */
-  momentumRule: MomentumRule;
-  /** Joint samples per sample set (90,000). */
-  samples: number;
-  /** "gibbs" (paper: independent 200-sweep chains) or "exact" (enumerated p(v), then h|v). */
-  sampler: SamplingMethod;
-  /** Gibbs sweeps per chain (200). */
-  sweeps: number;
-  /** Pruning iterations (3). */
-  rounds: number;
-  /** Fraction of existing weights pruned per iteration (0.5). */
-  fraction: number;
   /** Criteria to run. */
   criteria: Criterion[];
-  /** `--data` path, or null for the embedded photographs. */
-  data: string | null;
 }
 
 /** The paper's protocol (spec 3.2, 4.1, 6.3), on the embedded data unless `--data` is given. */
