@@ -9,6 +9,7 @@
 import { type Experiment, experimentRun, type UnitEntry } from "../core/app/experiment.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../core/app/panels.ts";
 import type { ResultStore, RunRecord } from "../core/store/kv_store.ts";
+import { meanSem } from "../core/util/stats.ts";
 
 /** Experiments the server knows, by id (the `figure` field of a run). */
 export type ExperimentMap = Readonly<Record<string, Experiment>>;
@@ -135,6 +136,8 @@ export interface RunDetail {
   training?: TrainingStage[];
   /** Networks training now (the run record's `liveLoss`, when the CLI writes it). */
   liveLoss?: LiveLoss[];
+  /** The same as a mean ± SEM band per lineage, null when nothing trains now. */
+  live?: TrainingStage | null;
 }
 
 /** Parameter problems are the client's fault: the API answers 400 with this message. */
@@ -259,27 +262,31 @@ export function runConfigBody(run: RunRecord): RunConfigBody {
 /** Mean and SEM per index over curves of different lengths; n = curves reaching that index. */
 export function curveBand(label: string, curves: number[][]): PanelSeries {
   const len = curves.reduce((m, c) => Math.max(m, c.length), 0);
-  const y: (number | null)[] = [];
-  const err: (number | null)[] = [];
-  const n: (number | null)[] = [];
-  for (let i = 0; i < len; i++) {
-    const v = curves.map((c) => c[i]).filter((x) => typeof x === "number" && Number.isFinite(x));
-    const m = v.reduce((s, x) => s + x, 0) / v.length;
-    const sd = v.length > 1
-      ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1))
-      : NaN;
-    y.push(v.length ? m : null);
-    err.push(Number.isFinite(sd) ? sd / Math.sqrt(v.length) : null);
-    n.push(v.length);
-  }
+  const { mean, sem } = meanSem(curves);
+  const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
   return {
     label,
     color: label,
     x: Array.from({ length: len }, (_, i) => i + 1),
-    y,
-    err,
-    n,
+    y: mean.map(finite),
+    err: sem.map(finite),
+    n: Array.from({ length: len }, (_, i) => curves.filter((c) => Number.isFinite(c[i])).length),
     band: true,
+  };
+}
+
+/** Networks training now as one stage: a mean ± SEM band per lineage (null when none). */
+export function liveStage(live: readonly LiveLoss[]): TrainingStage | null {
+  if (live.length === 0) return null;
+  const by = new Map<string, number[][]>();
+  for (const l of live) by.set(l.lineage, [...(by.get(l.lineage) ?? []), l.loss]);
+  return {
+    stage: "training now",
+    series: [...by.entries()].map(([lineage, curves]) => ({
+      ...curveBand(lineage, curves),
+      label: `${lineage} (${curves.length} network${curves.length === 1 ? "" : "s"})`,
+      color: lineage,
+    })),
   };
 }
 
@@ -456,6 +463,7 @@ export class RunData {
             : `this dashboard does not know the experiment '${run.figure}', so it has no panels`,
           training: trainingStages(units),
           liveLoss: run.status === "running" ? liveLossOf(run) : [],
+          live: run.status === "running" ? liveStage(liveLossOf(run)) : null,
         };
         this.#cache.set(key, { stamp, detail });
         while (this.#cache.size > this.#max) {

@@ -13,6 +13,7 @@ import {
   curveBand,
   etaOf,
   liveLossOf,
+  liveStage,
   phaseOf,
   type RunConfigBody,
   type RunDetail,
@@ -85,6 +86,10 @@ Deno.test("phase, ETA and live loss: CLI-written fields win, malformed ones are 
     note: "capped",
   });
   assert.deepEqual(liveLossOf(r), [{ lineage: "starting", network: 0, loss: [1, 0.5] }]);
+  const live = liveStage(liveLossOf(r));
+  assert.equal(live?.series[0].label, "starting (1 network)");
+  assert.deepEqual(live?.series[0].y, [1, 0.5]);
+  assert.equal(liveStage([]), null);
   assert.equal(phaseOf(record({ phase: { label: 3 } })), null);
   // No CLI estimate: elapsed per finished unit times units left (10 s for 2 units, 6 left).
   const est = etaOf(record({

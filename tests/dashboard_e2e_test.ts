@@ -8,22 +8,9 @@ import { startServer } from "../server/listen.ts";
 import { demoExperiment, demoMetrics, demoRun } from "../server/testing/demo_experiment.ts";
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from "../server/testing/chromium.ts";
+import { chromiumMissing } from "./fixtures/browser.ts";
 
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const missing = !hasChromium();
-if (missing) {
-  console.warn(
-    `NOTICE: ${CHROMIUM} not found: skipping the dashboard browser test ` +
-      `(install it with 'apt-get install -y chromium' or set CHROMIUM_PATH).`,
-  );
-}
+const missing = chromiumMissing("the dashboard browser test");
 
 const LEVELS = [0, 0.3, 0.7];
 const NETWORKS = 4;

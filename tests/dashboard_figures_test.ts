@@ -20,6 +20,7 @@ import { ensureUiBuilt } from "../server/build_ui.ts";
 import { experimentMap } from "../server/experiment_map.ts";
 import { startServer } from "../server/listen.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
+import { chromiumMissing } from "./fixtures/browser.ts";
 
 /**
  * Per figure: flags that keep the default preset's panels but cut the work to seconds. Order
@@ -63,15 +64,7 @@ const TINY: [string, string[]][] = [
   ["bm-table1", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
 ];
 
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM_PATH).isFile;
-  } catch {
-    return false;
-  }
-}
-const missing = !hasChromium();
-if (missing) console.warn(`NOTICE: ${CHROMIUM_PATH} not found: skipping the figure panel check`);
+const missing = chromiumMissing("the figure panel check");
 
 /** Non-white pixels of a PNG screenshot. */
 function ink(png: Uint8Array): number {

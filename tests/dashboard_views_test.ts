@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { chromium, type Download, type Page } from "playwright-core";
 import { unzipSync } from "fflate";
-import { ResultStore } from "../core/store/kv_store.ts";
+import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
 import type { Experiment } from "../core/app/experiment.ts";
 import { fileAssets } from "../server/assets.ts";
 import { ensureUiBuilt } from "../server/build_ui.ts";
@@ -21,16 +21,9 @@ import {
   showcaseRun,
 } from "../server/testing/showcase_experiment.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
+import { chromiumMissing } from "./fixtures/browser.ts";
 
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM_PATH).isFile;
-  } catch {
-    return false;
-  }
-}
-const missing = !hasChromium();
-if (missing) console.warn(`NOTICE: ${CHROMIUM_PATH} not found: skipping the dashboard view test`);
+const missing = chromiumMissing("the dashboard view test");
 
 const LEVELS = [0, 0.3, 0.7];
 const NETWORKS = 6;
@@ -307,6 +300,35 @@ Deno.test({
       );
       assert.equal(await page.locator('[data-state="waiting"] canvas').count(), 0);
       await shot(page, "waiting.png", '[data-panel="accuracy"]');
+
+      // What a CLI writes into the run record while it trains: phase, ETA, live loss.
+      const patch: Partial<RunRecord> = {};
+      Object.assign(patch, {
+        phase: { label: "starting networks", done: 2, total: 6 },
+        eta: { remainingMs: 600_000, at: new Date().toISOString(), note: "capped iterations" },
+        liveLoss: [0, 1, 2].map((network) => ({
+          lineage: "starting",
+          network,
+          loss: [1, 0.6, 0.4 + 0.05 * network, 0.3],
+        })),
+      });
+      await store.updateRun("showcase-running", patch);
+      await page.waitForFunction(
+        `document.querySelector("#run-phase")?.textContent.includes("starting networks")`,
+        undefined,
+        { timeout: 15_000 },
+      );
+      assert.match(
+        await page.textContent("#run-phase") ?? "",
+        /phase: starting networks .*2 \/ 6 · about (9|10)m \d\ds left \(capped iterations\)/,
+      );
+      await page.waitForSelector('#training [data-panel="training-live"][data-state="drawn"]');
+      assert.match(
+        await page.textContent('#training [data-panel="training-live"]') ?? "",
+        /starting \(3 networks\)/,
+      );
+      await page.evaluate("window.scrollTo(0, 0)");
+      await shot(page, "running.png");
       assert.deepEqual(pageErrors, []);
       assert.deepEqual(consoleErrors, []);
     } catch (err) {

@@ -229,6 +229,12 @@ function logTick(value: number | string, _index: number, ticks: { value: number 
   return Math.abs(exp) >= 4 ? `${Math.round(mant)}e${exp}` : String(Number(v.toPrecision(1)));
 }
 
+/** Log-axis grid: strong lines at labelled ticks, faint ones between. */
+function logGrid(ctx: { tick?: { label?: unknown } }): string {
+  const label = ctx.tick?.label;
+  return typeof label === "string" && label !== "" ? "rgba(0,0,0,0.12)" : "rgba(0,0,0,0.04)";
+}
+
 /** Fixed axis bounds widened to a round tick step (1, 2 or 5 times a power of ten). */
 function niceBounds(lo: number, hi: number): { min: number; max: number } {
   const raw = (hi - lo) / 6;
@@ -321,6 +327,7 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
       font,
     },
     ticks: panel.logY ? { font, callback: logTick, autoSkip: false } : { font },
+    ...(panel.logY ? { grid: { color: logGrid } } : {}),
     ...bounds,
   };
   const lo = "min" in bounds ? bounds.min ?? -Infinity : -Infinity;
@@ -410,6 +417,7 @@ export function chartConfig(panel: DrawPanel, options: ChartOptions = {}): Chart
             font,
           },
           ticks: panel.logX ? { font, callback: logTick, autoSkip: false } : { font },
+          ...(panel.logX ? { grid: { color: logGrid } } : {}),
         },
         y: yScale,
       },

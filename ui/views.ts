@@ -20,7 +20,6 @@ import {
   fetchConfig,
   fetchRun,
   fetchRuns,
-  type LiveLoss,
   onChange,
   type RunConfigBody,
   type RunDetail,
@@ -402,67 +401,43 @@ function ParamPicker(
   );
 }
 
-/** Mean ± SEM band per lineage of networks training now. */
-function livePanel(live: LiveLoss[]): DrawPanel | null {
-  if (live.length === 0) return null;
-  const by = new Map<string, number[][]>();
-  for (const l of live) by.set(l.lineage, [...(by.get(l.lineage) ?? []), l.loss]);
+/** The training-curve panel of a stage (loss per outer iteration, mean ± SEM band). */
+function stagePanel(stage: TrainingStage, id: string, caption: string): DrawPanel {
   return {
-    id: "training-live",
-    title: "Training now: loss per outer iteration",
+    id,
+    title: `Training loss per outer iteration: ${stage.stage}`,
     kind: "line",
     xLabel: "outer iteration",
-    yLabel: "training loss",
+    yLabel: "loss at the start of the iteration",
     logY: true,
     errorKind: "sem",
-    series: [...by.entries()].map(([lineage, curves]) => {
-      const len = Math.max(...curves.map((c) => c.length));
-      const y: (number | null)[] = [], err: (number | null)[] = [], n: number[] = [];
-      for (let i = 0; i < len; i++) {
-        const v = curves.map((c) => c[i]).filter((x) => Number.isFinite(x));
-        const m = v.reduce((s, x) => s + x, 0) / v.length;
-        const sd = v.length > 1
-          ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1))
-          : NaN;
-        y.push(v.length ? m : null);
-        err.push(Number.isFinite(sd) ? sd / Math.sqrt(v.length) : null);
-        n.push(v.length);
-      }
-      return {
-        label: `${lineage} (${curves.length} networks)`,
-        color: lineage,
-        x: Array.from({ length: len }, (_, i) => i + 1),
-        y,
-        err,
-        n,
-        band: true,
-      };
-    }),
-    caption: "networks in training right now; mean ± SEM band per lineage",
+    series: stage.series,
+    caption,
   };
 }
 
 /** Training curves: loss per outer iteration, mean ± SEM band per lineage, per stage. */
 function TrainingCard(
-  { stages, live, ctx }: { stages: TrainingStage[]; live: LiveLoss[]; ctx: CardContext },
+  { stages, live, ctx }: { stages: TrainingStage[]; live: TrainingStage | null; ctx: CardContext },
 ): JSX.Element | null {
   const [pick, setPick] = useState<string | null>(null);
-  const now = livePanel(live);
+  const now = live
+    ? stagePanel(
+      live,
+      "training-live",
+      `in training right now: ${live.series.map((s) => s.label).join(", ")}; ` +
+        `mean ± SEM band per lineage`,
+    )
+    : null;
   if (stages.length === 0 && !now) return null;
   const stage = stages.find((s) => s.stage === pick) ?? stages[stages.length - 1];
-  const panel: DrawPanel | null = stage
-    ? {
-      id: "training",
-      title: `Training loss per outer iteration: ${stage.stage}`,
-      kind: "line",
-      xLabel: "outer iteration",
-      yLabel: "loss at the start of the iteration",
-      logY: true,
-      errorKind: "sem",
-      series: stage.series,
-      caption: `finished units of this stage; mean ± SEM band per lineage, n = networks ` +
-        `reaching each iteration (${stages.length} stage${stages.length === 1 ? "" : "s"})`,
-    }
+  const panel = stage
+    ? stagePanel(
+      stage,
+      "training",
+      `finished units of this stage; mean ± SEM band per lineage, n = networks reaching each ` +
+        `iteration (${stages.length} stage${stages.length === 1 ? "" : "s"})`,
+    )
     : null;
   return h(
     "div",
@@ -599,6 +574,10 @@ export function RunView(
       values: detail.params,
       onPick: (name, v) => onParams({ ...detail.params, [name]: v }),
     }),
+    // While a run trains, its training curves come first: they are what moves.
+    r.status === "running"
+      ? h(TrainingCard, { stages: detail.training ?? [], live: detail.live ?? null, ctx })
+      : null,
     detail.panels.length === 0 && !detail.notice
       ? h("p", { class: "empty" }, r.status === "running" ? "Waiting for results…" : "No results.")
       : h(
@@ -606,7 +585,9 @@ export function RunView(
         { class: "panels" },
         detail.panels.map((p) => h(PanelCard, { key: p.id, panel: p, ctx })),
       ),
-    h(TrainingCard, { stages: detail.training ?? [], live: detail.liveLoss ?? [], ctx }),
+    r.status !== "running"
+      ? h(TrainingCard, { stages: detail.training ?? [], live: detail.live ?? null, ctx })
+      : null,
   );
 }
 
