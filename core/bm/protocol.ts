@@ -100,7 +100,12 @@ export function loadBmData(config: BmProtocol): BmData {
 }
 
 /** Data facts stored with a run (unit ["data"]). */
-export function dataMetrics(d: BmData): Record<string, unknown> {
+export type BmDataMetrics =
+  & Pick<BmData, "source" | "images" | "tiles" | "pool" | "median">
+  & PatchStatistics;
+
+/** The metrics of a run's ["data"] unit. */
+export function dataMetrics(d: BmData): BmDataMetrics {
   return {
     source: d.source,
     images: d.images,

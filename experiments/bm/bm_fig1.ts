@@ -12,7 +12,7 @@ import {
   unitMetrics,
 } from "../../core/app/experiment.ts";
 import type { Panel, PanelParameter } from "../../core/app/panels.ts";
-import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { ResultStore } from "../../core/store/store.ts";
 import {
   BM_FLAGS,
   type BmConfig,
@@ -28,6 +28,7 @@ import {
   perUnitImportance,
 } from "../../core/bm/fim_analysis.ts";
 import {
+  type BmDataMetrics,
   createSampler,
   drawSamples,
   evaluateSet,
@@ -35,7 +36,8 @@ import {
   modelBlobs,
   trainInitialModel,
 } from "../../core/bm/protocol.ts";
-import { checkAbort, loadAndStoreData, protocolLabel, summaryHeader } from "./pruning_run.ts";
+import { type BmSummaryHeader, protocolLabel, summaryHeader } from "./aggregate.ts";
+import { checkAbort, loadAndStoreData } from "./run.ts";
 import type { RunContext } from "../../core/app/experiment.ts";
 
 const HEAT_BLOCK = 20;
@@ -127,8 +129,60 @@ interface FimMetrics {
   klExact: number;
 }
 
+/** The FIM of the first seed in the `--out` JSON. */
+export interface FimSummary {
+  /** Which estimate. */
+  source: string;
+  /** Seed index. */
+  seed: number;
+  /** Dimension (993). */
+  dim: number;
+  /** Sample-FIM eigenvalues, descending. */
+  eigenvalues: number[];
+  /** Exact-FIM eigenvalues (largest 50). */
+  exactEigenvalues: number[];
+  /** Largest eigenvalue. */
+  lambda0: number;
+  /** Second largest. */
+  lambda1: number;
+  /** lambda0 / lambda1. */
+  ratio: number;
+  /** Exact against sample FIM. */
+  exactVsSample: { relativeFrobeniusDifference: number; leadingEigenvectorOverlap: number };
+  /** Sign-fixed leading eigenvector. */
+  leadingEigenvector: number[];
+  /** FIM diagonal. */
+  diagonal: number[];
+  /** Exactly-zero VAR and HEU scores. */
+  zeroScores: { var: number; heu: number };
+  /** Timings of the analysis steps. */
+  timingsMs: Record<string, number>;
+  /** The paper's values. */
+  paper: { lambda0: number; lambda1: number; lambda2: number };
+}
+
+/** The `--out` JSON of bm-fig1 (docs/bm.md). */
+export type BmFig1Summary = BmSummaryHeader & {
+  /** Statistics of the training data. */
+  data: BmDataMetrics | null;
+  /** The first seed's FIM analysis. */
+  fim: FimSummary | null;
+  /** The first seed's model. */
+  model: {
+    nv: number;
+    nh: number;
+    W: number[];
+    bv: number[];
+    bh: number[];
+    klSample: number;
+    klExact: number;
+  } | null;
+  /** Leading eigenvalues per seed. */
+  seeds: { seed: number; lambda0: number; lambda1: number; lambda2: number }[];
+};
+
 /** The bm-fig1 experiment. */
-export const bmFig1: Experiment<BmConfig> = {
+export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
   id: "bm-fig1",
   title: "Fig 1: Fisher information of a trained 13x70 RBM on natural-image patches",
   paper: "scholl2021",
@@ -138,16 +192,14 @@ export const bmFig1: Experiment<BmConfig> = {
   describe: (c) => describeBm(c).replace(/, \d+ rounds of [^,]+, \d+ criteria/, ""),
   totalUnits: (c) => 1 + c.seeds,
   run,
-  async summarize(
-    run: ExperimentRun<BmConfig>,
-    store: ResultStore,
-  ): Promise<Record<string, unknown>> {
+  async summarize(run: ExperimentRun<BmConfig>, store: ResultStore): Promise<BmFig1Summary> {
     const units = await store.listUnits(run.id);
-    const data = units.find((u) => u.key[0] === "data")?.record.metrics ?? null;
+    const dataUnit = units.find((u) => u.key[0] === "data");
+    const data = dataUnit ? unitMetrics<BmDataMetrics>(dataUnit) : null;
     const fims = units.filter((u) => u.key[0] === "fim");
     const first = fims[0];
-    let fim: Record<string, unknown> | null = null;
-    let model: Record<string, unknown> | null = null;
+    let fim: FimSummary | null = null;
+    let model: BmFig1Summary["model"] = null;
     if (first) {
       const m = unitMetrics<FimMetrics>(first);
       const blob = async (name: string) => await store.getBlob(run.id, first.key, name);
@@ -197,25 +249,14 @@ export const bmFig1: Experiment<BmConfig> = {
       }),
     };
   },
-  table(summary: Record<string, unknown>): string {
-    const fim = summary.fim as {
-      eigenvalues: number[];
-      exactEigenvalues: number[];
-      ratio: number;
-      exactVsSample: { relativeFrobeniusDifference: number; leadingEigenvectorOverlap: number };
-      timingsMs: Record<string, number>;
-      zeroScores: { var: number; heu: number };
-    } | null;
+  table(summary: BmFig1Summary): string {
+    const fim = summary.fim;
     if (!fim) return "no results";
-    const data = summary.data as {
-      distinct: number;
-      meanRate: number;
-      top: { frequency: number }[];
-    } | null;
+    const data = summary.data;
     const f = (x: number[]): string => x.slice(0, 5).map((v) => v.toFixed(3)).join(", ");
     const t = fim.timingsMs;
     return [
-      `Fig 1: FIM of the initial RBM; ${summary.protocol as string}`,
+      `Fig 1: FIM of the initial RBM; ${summary.protocol}`,
       `sample FIM eigenvalues: ${f(fim.eigenvalues)} (lambda0/lambda1 = ${
         fim.ratio.toFixed(2)
       }; paper 23.97, 1.60, 1.42)`,

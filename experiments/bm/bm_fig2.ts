@@ -8,16 +8,20 @@
  */
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel } from "../../core/app/panels.ts";
-import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { ResultStore } from "../../core/store/store.ts";
 import type { BmConfig } from "./config.ts";
+import type { BmDataMetrics } from "../../core/bm/protocol.ts";
 import { LOGP_BINS, logProbErrors } from "../../core/bm/metrics.ts";
 import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 import {
   aggregatePruning,
+  type BmSummaryHeader,
+  type CriterionAggregate,
+  type MeanSd,
   protocolLabel,
-  pruningExperimentBase,
   summaryHeader,
-} from "./pruning_run.ts";
+} from "./aggregate.ts";
+import { pruningExperimentBase } from "./run.ts";
 import { percentile } from "../../core/bm/prune.ts";
 import { mean } from "../../core/util/stats.ts";
 
@@ -68,16 +72,33 @@ function compact(m: LogProbMatching): LogProbMatching {
   };
 }
 
+/** The `--out` JSON of bm-fig2 (docs/bm.md). */
+export type BmFig2Summary = BmSummaryHeader & {
+  /** Statistics of the training data. */
+  data: BmDataMetrics | null;
+  /** The initial models' KL, mean and sd over seeds. */
+  initial: { kl: MeanSd; klExact: MeanSd; seeds: number };
+  /** Per criterion: KL after the last round and per round. */
+  criteria: Record<
+    string,
+    { label: string } & Pick<CriterionAggregate, "kl" | "klExact" | "klPerRound" | "seeds">
+  >;
+  /** Fig 2A/B per pattern, for the initial models and after the last retraining. */
+  logProbMatching: {
+    initial: LogProbMatching | null;
+    afterRetraining: Record<string, LogProbMatching>;
+  };
+  /** What the KL numbers are. */
+  notes: string;
+};
+
 /** The bm-fig2 experiment. */
-export const bmFig2: Experiment<BmConfig> = {
+export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
   id: "bm-fig2",
   title: "Fig 2: generative performance of pruned 13x70 RBMs (log-prob matching, KL)",
   paper: "scholl2021",
   ...pruningExperimentBase("bm-fig2"),
-  async summarize(
-    run: ExperimentRun<BmConfig>,
-    store: ResultStore,
-  ): Promise<Record<string, unknown>> {
+  async summarize(run: ExperimentRun<BmConfig>, store: ResultStore): Promise<BmFig2Summary> {
     const units = await store.listUnits(run.id);
     const agg = aggregatePruning(units);
     const dataCounts = await store.getBlob(run.id, ["data"], "counts") as Int32Array | null;
@@ -90,7 +111,7 @@ export const bmFig2: Experiment<BmConfig> = {
       }
       return out;
     };
-    const criteria: Record<string, unknown> = {};
+    const criteria: BmFig2Summary["criteria"] = {};
     const matching: Record<string, LogProbMatching> = {};
     for (const c of CRITERIA) {
       const a = agg.criteria[c];
@@ -121,20 +142,12 @@ export const bmFig2: Experiment<BmConfig> = {
         "(spec 7.1 DEFAULT); klExact = exact-model KL. After the last pruning round.",
     };
   },
-  table(summary: Record<string, unknown>): string {
-    type K = { mean: number; sd: number };
-    const crit = summary.criteria as Record<
-      string,
-      {
-        label: string;
-        kl: { beforeRetraining: K; afterRetraining: K };
-        klExact: { beforeRetraining: K; afterRetraining: K };
-      }
-    >;
-    const init = summary.initial as { kl: K; klExact: K };
-    const f = (k: K): string => `${k.mean.toFixed(4)} (${k.sd.toFixed(4)})`;
+  table(summary: BmFig2Summary): string {
+    const crit = summary.criteria;
+    const init = summary.initial;
+    const f = (k: MeanSd): string => `${k.mean.toFixed(4)} (${k.sd.toFixed(4)})`;
     const lines = [
-      `Fig 2C: KL(data||model) after the last round, mean (sd); ${summary.protocol as string}`,
+      `Fig 2C: KL(data||model) after the last round, mean (sd); ${summary.protocol}`,
       `initial model: sample KL ${f(init.kl)}, exact KL ${f(init.klExact)}`,
       ["criterion", "pruned", "retrained", "exact pruned", "exact retrained"].map((s, i) =>
         s.padEnd(i ? 20 : 10)

@@ -6,15 +6,18 @@
  */
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel } from "../../core/app/panels.ts";
-import type { ResultStore } from "../../core/store/kv_store.ts";
+import type { ResultStore } from "../../core/store/store.ts";
 import type { BmConfig } from "./config.ts";
+import type { BmDataMetrics } from "../../core/bm/protocol.ts";
 import {
   aggregatePruning,
+  type BmSummaryHeader,
+  type CriterionAggregate,
   loadPruningAggregate,
   protocolLabel,
-  pruningExperimentBase,
   summaryHeader,
-} from "./pruning_run.ts";
+} from "./aggregate.ts";
+import { pruningExperimentBase } from "./run.ts";
 import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 
 /** Single-seed reference of the authors' notebook (spec 9, Table 1), rounds 1..3. */
@@ -28,18 +31,27 @@ export const TABLE1_REFERENCE: Partial<Record<Criterion, number[]>> = {
   "random-units": [35, 18, 9],
 };
 
+/** The `--out` JSON of bm-table1 (docs/bm.md). */
+export type BmTable1Summary = BmSummaryHeader & {
+  /** Statistics of the training data. */
+  data: BmDataMetrics | null;
+  /** Per criterion: units, weights and zero scores per round, and the notebook's values. */
+  criteria: Record<
+    string,
+    & { label: string; notebookSingleSeed?: number[] }
+    & Pick<CriterionAggregate, "hiddenUnits" | "weights" | "zeroScores" | "seeds">
+  >;
+};
+
 /** The bm-table1 experiment. */
-export const bmTable1: Experiment<BmConfig> = {
+export const bmTable1: Experiment<BmConfig, BmTable1Summary> = {
   id: "bm-table1",
   title: "Table 1: hidden units left after FI / control pruning of a 13x70 RBM",
   paper: "scholl2021",
   ...pruningExperimentBase("bm-table1"),
-  async summarize(
-    run: ExperimentRun<BmConfig>,
-    store: ResultStore,
-  ): Promise<Record<string, unknown>> {
+  async summarize(run: ExperimentRun<BmConfig>, store: ResultStore): Promise<BmTable1Summary> {
     const agg = await loadPruningAggregate(run, store);
-    const criteria: Record<string, unknown> = {};
+    const criteria: BmTable1Summary["criteria"] = {};
     for (const c of CRITERIA) {
       const a = agg.criteria[c];
       if (!a) continue;
@@ -58,16 +70,13 @@ export const bmTable1: Experiment<BmConfig> = {
       criteria,
     };
   },
-  table(summary: Record<string, unknown>): string {
-    const crit = summary.criteria as Record<
-      string,
-      { label: string; hiddenUnits: { mean: number[]; sd: number[] }; weights: { mean: number[] } }
-    >;
+  table(summary: BmTable1Summary): string {
+    const crit = summary.criteria;
     const names = Object.keys(crit);
     if (names.length === 0) return "no results";
     const rounds = crit[names[0]].hiddenUnits.mean.length;
     const lines = [
-      `Table 1: hidden units left (mean (sd) over seeds); ${summary.protocol as string}`,
+      `Table 1: hidden units left (mean (sd) over seeds); ${summary.protocol}`,
       ["round", ...names.map((n) => crit[n].label)].map((s) => s.padEnd(13)).join(""),
     ];
     for (let k = 0; k < rounds; k++) {
