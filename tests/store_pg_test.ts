@@ -167,3 +167,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "pg store: a short cache blob is discarded with a notice; a short unit blob is damage",
+  ignore: !TEST_PG,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const location = withSchema(TEST_PG ?? "", schema);
+    try {
+      const store = await openStore(location);
+      try {
+        const w = Float64Array.from({ length: 1000 }, (_, i) => i);
+        await store.putCache("start", { metrics: { round: 1 }, blobs: { w } });
+        const id = newRunId("fig5");
+        await store.createRun(runRecord(id, 1));
+        await store.putUnit(id, ["level", 0, 0], { metrics: {}, blobs: { w } });
+        await withPgAdmin(async (sql) => {
+          await sql`UPDATE ${sql(schema)}.cache_blobs SET data = substring(data from 1 for 8)`;
+          await sql`UPDATE ${sql(schema)}.unit_blobs SET data = substring(data from 1 for 8)`;
+        });
+        const notices: string[] = [];
+        const hit = await store.getCache("start", { onDiscarded: (m) => void notices.push(m) });
+        assert.equal(hit, null);
+        assert.deepEqual(notices, [
+          "cache entry start was damaged (blob 'w' has 8 of 8000 bytes) and was discarded",
+        ]);
+        assert.equal(await store.getCache("start"), null);
+        await assert.rejects(
+          () => store.getBlob(id, ["level", 0, 0], "w"),
+          oneLine(
+            "damaged",
+            /is damaged: unit level\/0\/0 of run .*: blob 'w' has 8 of 8000 bytes/,
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await withPgAdmin(async (sql) => {
+        await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+      });
+    }
+  },
+});

@@ -46,9 +46,14 @@ export function expectedBytes(d: BlobDescriptor): number {
 
 /**
  * Why stored bytes cannot be the blob a descriptor describes, or null when they fit. `chunks` is
- * the number of chunks found (pass `d.chunks` for backends that keep a blob whole).
+ * the number of chunks found (default `d.chunks`, for backends that keep a blob whole).
  */
-export function blobProblem(d: BlobDescriptor, byteLength: number, chunks: number): string | null {
+export function blobProblem(
+  d: BlobDescriptor,
+  stored: { byteLength: number; chunks?: number },
+): string | null {
+  const chunks = stored.chunks ?? d.chunks;
+  const byteLength = stored.byteLength;
   const want = expectedBytes(d);
   if (want < 0) return `blob '${d.name}' has unknown type ${d.type}`;
   if (chunks !== d.chunks) return `blob '${d.name}' has ${chunks} of ${d.chunks} chunks`;

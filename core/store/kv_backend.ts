@@ -618,7 +618,7 @@ export class KvStore implements ResultStore {
       parts.push(e.value);
     }
     const bytes = concatBytes(parts);
-    const problem = blobProblem(d, bytes.byteLength, parts.length);
+    const problem = blobProblem(d, { byteLength: bytes.byteLength, chunks: parts.length });
     return problem ?? fromBytes(d.type, bytes);
   }
 }

@@ -386,24 +386,27 @@ export class PgStore implements ResultStore {
   /** Reads a cache entry, verified; a damaged one is deleted and reported. */
   async getCache(key: string, options: GetCacheOptions = {}): Promise<CacheEntry | null> {
     const found = await this.#read(async (sql) => {
-      const rows = await sql<{ metrics: string; blobs: string }[]>`
-        SELECT metrics, blobs FROM cache WHERE key = ${key}`;
+      const rows = await sql<{ metrics: string; blobs: string; row: string }[]>`
+        SELECT metrics, blobs, xmin::text AS row FROM cache WHERE key = ${key}`;
       if (rows.length === 0) return null;
       const data = await sql<{ name: string; data: Uint8Array }[]>`
         SELECT name, data FROM cache_blobs WHERE key = ${key}`;
-      return { record: unitOf(rows[0]), data: new Map(data.map((r) => [r.name, r.data])) };
+      return {
+        record: unitOf(rows[0]),
+        row: rows[0].row,
+        data: new Map(data.map((r) => [r.name, r.data])),
+      };
     });
     if (!found) return null;
     const blobs: Record<string, BlobArray> = {};
     for (const d of found.record.blobs) {
       const bytes = found.data.get(d.name);
-      const problem = bytes
-        ? blobProblem(d, bytes.byteLength, d.chunks)
-        : `blob '${d.name}' is missing`;
+      const problem = bytes ? blobProblem(d, bytes) : `blob '${d.name}' is missing`;
       if (problem !== null || !bytes) {
         if (!this.readOnly) {
+          // Only the row version that was read goes: a concurrent writer's new entry survives.
           await this.#write(async (tx, changed) => {
-            await tx`DELETE FROM cache WHERE key = ${key}`;
+            await tx`DELETE FROM cache WHERE key = ${key} AND xmin::text = ${found.row}`;
             changed("");
           });
         }
@@ -525,9 +528,7 @@ export class PgStore implements ResultStore {
 
   /** The typed array of a blob's bytes, or a "damaged" error naming what is wrong. */
   #verified(d: BlobDescriptor, data: Uint8Array | null, where: string): BlobArray {
-    const problem = data === null
-      ? `blob '${d.name}' is missing`
-      : blobProblem(d, data.byteLength, d.chunks);
+    const problem = data === null ? `blob '${d.name}' is missing` : blobProblem(d, data);
     if (problem !== null || data === null) {
       throw new StoreError(
         "damaged",
