@@ -8,29 +8,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { newRunId, openStore, type RunRecord, StoreError } from "../core/store/store.ts";
+import { newRunId, openStore, StoreError } from "../core/store/store.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
+import { runRecord } from "./fixtures/store_backends.ts";
 
 const PROBE = new URL("./fixtures/store_probe.ts", import.meta.url).pathname;
-
-function runRecord(id: string, total: number): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    figure: "fig5",
-    preset: "default",
-    reduced: true,
-    config: {},
-    seed: 1,
-    engine: "cpu",
-    engineDescription: "test",
-    versions: {},
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total },
-  };
-}
 
 function oneLine(kind: StoreError["kind"], pattern: RegExp): (err: unknown) => boolean {
   return (err) =>

@@ -13,7 +13,7 @@ import {
   runRecord,
   TEST_PG,
   withPgAdmin,
-  withSchema,
+  withPgSchema,
 } from "./fixtures/store_backends.ts";
 
 noticePgSkipped();
@@ -93,23 +93,20 @@ Deno.test("pg store: a refused port, an unknown host and a silent server fail fa
 Deno.test({
   name: "pg store: wrong password, missing database, missing store, other schema version",
   ignore: !TEST_PG,
-  fn: async () => {
-    const url = new URL(TEST_PG ?? "postgres://x");
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    try {
-      const wrong = new URL(url);
+  fn: () =>
+    withPgSchema(async (location, schema) => {
+      const wrong = new URL(location);
       wrong.password = "certainly-wrong";
       await assert.rejects(
         () => openStore(wrong.toString()),
         oneLine("auth", /refused the login .*password authentication failed/),
       );
-      const noDb = new URL(url);
+      const noDb = new URL(location);
       noDb.pathname = "/prunelab_no_such_db";
       await assert.rejects(
         () => openStore(noDb.toString()),
         oneLine("missing", /no database 'prunelab_no_such_db'.*createdb/),
       );
-      const location = withSchema(url.toString(), schema);
       for (const options of [{ create: false }, { readOnly: true }]) {
         await assert.rejects(
           () => openStore(location, options),
@@ -126,21 +123,14 @@ Deno.test({
         () => openStore(location),
         oneLine("schema", /has schema version 99, this prunelab reads version 1/),
       );
-    } finally {
-      await withPgAdmin(async (sql) => {
-        await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-      });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "pg store: processes opening an empty database at once create the schema once",
   ignore: !TEST_PG,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const location = withSchema(TEST_PG ?? "", schema);
-    try {
+  fn: () =>
+    withPgSchema(async (location, schema) => {
       const stores = await Promise.all([0, 1, 2, 3].map(() => openStore(location)));
       const id = newRunId("fig5");
       await stores[0].createRun(runRecord(id, 1));
@@ -160,21 +150,14 @@ Deno.test({
         "unit_blobs",
         "units",
       ]);
-    } finally {
-      await withPgAdmin(async (sql) => {
-        await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-      });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "pg store: a short cache blob is discarded with a notice; a short unit blob is damage",
   ignore: !TEST_PG,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const location = withSchema(TEST_PG ?? "", schema);
-    try {
+  fn: () =>
+    withPgSchema(async (location, schema) => {
       const store = await openStore(location);
       try {
         const w = Float64Array.from({ length: 1000 }, (_, i) => i);
@@ -203,10 +186,5 @@ Deno.test({
       } finally {
         await store.close();
       }
-    } finally {
-      await withPgAdmin(async (sql) => {
-        await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
-      });
-    }
-  },
+    }),
 });

@@ -9,28 +9,9 @@ import {
   resolveStorePath,
   ResultStore,
   RUN_ID_PATTERN,
-  type RunRecord,
 } from "../core/store/kv_store.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
-
-function runRecord(id: string, total: number): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    figure: "fig5",
-    preset: "default",
-    reduced: true,
-    config: { networks: 2, levels: [0.5] },
-    seed: 7,
-    engine: "cpu",
-    engineDescription: "test",
-    versions: { deno: Deno.version.deno },
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total },
-  };
-}
+import { runRecord } from "./fixtures/store_backends.ts";
 
 Deno.test("run ids match the pattern and are unique", () => {
   const when = new Date(Date.UTC(2026, 10, 21, 10, 15, 0));
