@@ -8,7 +8,7 @@ import type { Experiment } from "../core/app/experiment.ts";
 import { fig5 } from "./fig5/fig5.ts";
 import { fig6 } from "./rl/fig6.ts";
 import { fig7 } from "./rl/fig7.ts";
-import { dmsNewProblem } from "./dms_new_problem.ts";
+import { dmsNewProblem } from "./dms_new_problem/dms_new_problem.ts";
 import { bmFig1 } from "./bm/bm_fig1.ts";
 import { bmFig2 } from "./bm/bm_fig2.ts";
 import { bmTable1 } from "./bm/bm_table1.ts";

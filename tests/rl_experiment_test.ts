@@ -9,7 +9,8 @@ import { configureRl, DEFAULT_RL, retrainSchedule } from "../experiments/rl/conf
 import { trainRl } from "../core/rl/training.ts";
 import { fig6 } from "../experiments/rl/fig6.ts";
 import { fig7 } from "../experiments/rl/fig7.ts";
-import { dmsNewProblem, PROBLEMS } from "../experiments/dms_new_problem.ts";
+import { dmsNewProblem } from "../experiments/dms_new_problem/dms_new_problem.ts";
+import { PROBLEMS } from "../experiments/dms_new_problem/config.ts";
 
 const L = paramLayout(RL_SHAPE);
 
