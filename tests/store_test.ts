@@ -4,12 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  newRunId,
-  resolveStorePath,
-  ResultStore,
-  RUN_ID_PATTERN,
-} from "../core/store/kv_store.ts";
+import { newRunId, resolveStorePath, ResultStore, RUN_ID_PATTERN } from "../core/store/kv_store.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
 import { runRecord } from "./fixtures/store_backends.ts";
 
