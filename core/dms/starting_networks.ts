@@ -3,14 +3,14 @@
  * criterion", each on a fresh training set, continuing from the previous round. They are the most
  * expensive reusable artefact of the DMS experiments, so every round's result is cached under a key
  * that holds everything that determines it, and a read-only table of embedded networks (shipped
- * with the workbench, see `experiments/data/`) can stand in for the cache.
+ * with the workbench, see `experiments/data/`) can stand in for the cache. The cache is any
+ * {@link StartCache} (the results store is one), so this module needs no store of its own.
  *
  * @module
  */
 import { deriveSeed, Rng } from "../util/rng.ts";
 import { DMS_INIT, DMS_SHAPE, initWeights, paramLayout } from "../rnn/network.ts";
 import type { Engine, ScgOptions } from "../engine/engine.ts";
-import type { ResultStore } from "../store/kv_store.ts";
 import { trainPopulation } from "../rnn/train.ts";
 import { dmsTrainingSet } from "./task.ts";
 
@@ -83,14 +83,31 @@ export function startCacheKey(p: StartProtocol, key: StartKey): string {
     `/maxOuter=${p.maxOuterInitial}/kMax=${kMax}/sigmaY=${p.sigmaY}/arith=${key.arithmetic}`;
 }
 
+/**
+ * A cache of trained rounds across runs, keyed by {@link startCacheKey}: the results store is one
+ * (its `getCache` / `putCache`), so a later run with the same protocol finds them.
+ */
+export interface StartCache {
+  /** The cached entry of a key, or null. */
+  getCache(
+    key: string,
+    options?: { onDiscarded?: (reason: string) => void },
+  ): Promise<{ metrics: Record<string, unknown>; blobs: Record<string, unknown> } | null>;
+  /** Caches an entry. */
+  putCache(
+    key: string,
+    entry: { metrics: Record<string, unknown>; blobs: Record<string, Float64Array> },
+  ): Promise<void>;
+}
+
 /** Options of {@link trainStartingNetworks}. */
 export interface TrainStartsOptions {
   /** Initial-training protocol. */
   protocol: StartProtocol;
   /** Master seed: network i's initial weights come from stream (seed, i, 0), round r's data from (seed, i, 1, r). */
   seed: number;
-  /** Store whose cache receives every finished round; null = no caching. */
-  store: ResultStore | null;
+  /** Cache that receives every finished round (the results store); null = no caching. */
+  store: StartCache | null;
   /** Read-only sources tried after the store's cache (e.g. embedded networks). */
   sources?: StartSource[];
   /** Ignore cached and embedded rounds and train from the initialisation. */
