@@ -17,7 +17,8 @@ import { RUN_ID_PATTERN } from "../core/store/kv_store.ts";
 import type { ResultStore } from "../core/store/kv_store.ts";
 import { type AssetSource, contentType, safeAssetPath } from "./assets.ts";
 import { BadParameter, type ExperimentMap, RunData } from "./run_data.ts";
-import { type StoreChange, VersionWatcher } from "./version_watcher.ts";
+import type { StoreChange } from "../core/app/api_types.ts";
+import { VersionWatcher } from "./version_watcher.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {

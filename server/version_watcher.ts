@@ -10,15 +10,8 @@
  *
  * @module
  */
+import type { StoreChange } from "../core/app/api_types.ts";
 import type { ResultStore } from "../core/store/store.ts";
-
-/** What listeners receive when the store changed. */
-export interface StoreChange {
-  /** New store version (decimal string, JSON-safe). */
-  version: string;
-  /** Ids of runs whose record changed (new, updated or deleted). */
-  runs: string[];
-}
 
 /** Options of {@link VersionWatcher}. */
 export interface WatcherOptions {

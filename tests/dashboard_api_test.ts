@@ -15,10 +15,9 @@ import {
   liveLossOf,
   liveStage,
   phaseOf,
-  type RunConfigBody,
-  type RunDetail,
   trainingStages,
 } from "../server/run_data.ts";
+import type { RunConfigBody, RunDetail } from "../core/app/api_types.ts";
 import {
   showcaseExperiment,
   showcaseMetrics,

@@ -5,7 +5,7 @@ import { memoryAssets, safeAssetPath } from "../server/assets.ts";
 import { parseServeArgs } from "../server/serve_cli.ts";
 import { isLoopback } from "../server/listen.ts";
 import { demoExperiment, demoMetrics, demoRun } from "../server/testing/demo_experiment.ts";
-import type { RunDetail, RunSummary } from "../server/run_data.ts";
+import type { RunDetail, RunSummary } from "../core/app/api_types.ts";
 import type { Experiment } from "../core/app/experiment.ts";
 import { panelCsv } from "../ui/csv.ts";
 

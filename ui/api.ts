@@ -9,12 +9,24 @@ import type {
   RunConfigBody,
   RunDetail,
   RunEta,
+  RunList,
   RunPhase,
   RunSummary,
+  StoreChange,
   TrainingStage,
-} from "../server/run_data.ts";
+} from "../core/app/api_types.ts";
 
-export type { LiveLoss, RunConfigBody, RunDetail, RunEta, RunPhase, RunSummary, TrainingStage };
+export type {
+  LiveLoss,
+  RunConfigBody,
+  RunDetail,
+  RunEta,
+  RunList,
+  RunPhase,
+  RunSummary,
+  StoreChange,
+  TrainingStage,
+};
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: "application/json" } });
@@ -32,7 +44,7 @@ async function getJson<T>(url: string): Promise<T> {
 }
 
 /** Fetches the runs list. */
-export function fetchRuns(): Promise<{ version: string; runs: RunSummary[] }> {
+export function fetchRuns(): Promise<RunList> {
   return getJson("/api/runs");
 }
 
@@ -50,12 +62,7 @@ export function fetchConfig(id: string): Promise<RunConfigBody> {
 }
 
 /** A store change announced by the server. */
-export interface Change {
-  /** Store version. */
-  version: string;
-  /** Changed run ids. */
-  runs: string[];
-}
+export type Change = StoreChange;
 
 type Listener = (change: Change) => void;
 const listeners = new Set<Listener>();

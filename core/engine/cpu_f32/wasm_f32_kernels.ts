@@ -15,7 +15,7 @@ import type { SequenceSet } from "../engine.ts";
 import { paramLayout } from "../../rnn/network.ts";
 import { workgroupSize } from "../f32_layout.ts";
 import { KERNELS_F32_WASM_BASE64 } from "./wasm/kernels_f32_wasm.ts";
-import { HeapArena, instantiateKernels, type KernelInstance } from "../cpu/wasm/instance.ts";
+import { HeapArena, instantiateKernels, type KernelInstance } from "../wasm_runtime.ts";
 
 type Ptr = number;
 
