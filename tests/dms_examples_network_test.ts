@@ -270,4 +270,20 @@ Deno.test("population record: the same numbers as the network's full example ana
   assert.equal(d.maxLE, a.scores.maxLE);
   assert.equal(d.probeScore, a.scores.probeScore);
   assertRel(d.probeScore, 1 - Math.abs(a.trials.probed[3].response + 1), 1e-15, "score");
+  assert.deepEqual(d.singularCumulative, a.weightSummary.singularCumulative);
+  assert.deepEqual(d.divergence, a.divergence);
+  // Fig 5's stored max LE (window 16..36) of the same network, from its own analysis.
+  assert.equal(d.maxLEFig5Window, analyseDmsNetwork(w).maxLE);
+  // Divergence recomputed from the forward pass of the probed and unprobed condition-4 trials.
+  const probed = dmsTrials({ probe: EXAMPLE_PROBE });
+  const plain = dmsTrials();
+  const xp = sequenceTrajectory(forward(DMS_SHAPE, w, probed), DMS_SHAPE, probed, 3);
+  const xu = sequenceTrajectory(forward(DMS_SHAPE, w, plain), DMS_SHAPE, plain, 3);
+  const n = DMS_SHAPE.n;
+  for (let k = 1; k <= 58; k++) {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (xp[(k - 1) * n + i] - xu[(k - 1) * n + i]) ** 2;
+    assertRel(d.divergence[k - 1], Math.sqrt(ss), 1e-12, `divergence at k = ${k}`);
+    if (k < EXAMPLE_PROBE.onset) assert.equal(d.divergence[k - 1], 0, "no divergence yet");
+  }
 });

@@ -120,12 +120,15 @@ function record(c: number, spectrum: number[], maxLE: number | null): NetworkDyn
   return {
     maxLE,
     maxLEChronological: maxLE,
+    maxLEFig5Window: maxLE,
     probeScore: 1,
     probedCorrect: [true, true, true, true],
     unprobedCorrect: [true, true, true, true],
     contraction: Array.from({ length: 13 }, (_, i) => c + 0.01 * i),
     spectrum,
     spectrumChronological: spectrum.map((x) => x + 1),
+    divergence: [0, c, 2 * c],
+    singularCumulative: [c, 1],
   };
 }
 
@@ -162,4 +165,11 @@ Deno.test("population: mean, SEM and paired p per point; -inf and missing lineag
   assertRel(p.spectrumChronological.pruned.mean[2], 1, 1e-12, "chronological");
   assertRel(p.maxLE.unpruned.mean[0], 0.25, 1e-12, "max LE");
   assert.equal(p.maxLE.pruned.n[0], 3);
+  assertRel(p.maxLEChronological.unpruned.mean[0], 0.25, 1e-12, "max LE chronological");
+  // Divergence and singular values: x = 1..length, means per index.
+  assert.deepEqual(p.divergence.x, [1, 2, 3]);
+  assertRel(p.divergence.pruned.mean[2], 1.2, 1e-12, "pruned divergence at k = 3");
+  assert.deepEqual(p.singularCumulative.x, [1, 2]);
+  assertRel(p.singularCumulative.unpruned.mean[0], 1.0, 1e-12, "unpruned cumulative at 1");
+  assert.equal(p.singularCumulative.unpruned.n[0], 2);
 });

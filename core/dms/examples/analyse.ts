@@ -8,12 +8,14 @@
  *
  * @module
  */
+import { DMS_LE_WINDOW } from "../analysis.ts";
+import { maxLyapunov } from "../../rnn/lyapunov.ts";
 import { DMS_SHAPE, toMatrices } from "../../rnn/network.ts";
 import { contraction, type ContractionCurve, contractionWeights } from "./contraction.ts";
 import { type FieldSegment, networkStepMap, oneStepGrid, vectorField } from "./one_step.ts";
 import { type LatentPca, latentPca, project } from "./pca.ts";
 import { EXAMPLE_PROTOCOL } from "./protocol.ts";
-import { type ExampleSpectrum, exampleSpectrum } from "./spectrum.ts";
+import { type ExampleSpectrum, exampleSpectrum, flatTrajectory } from "./spectrum.ts";
 import { type ExampleTrials, exampleTrials, probeScore, type TrialTrace } from "./trials.ts";
 import { type WeightSummary, weightSummary } from "./weights.ts";
 
@@ -49,6 +51,11 @@ export interface ExampleScores {
   maxLE: number | null;
   /** Max LE, chronological order. */
   maxLEChronological: number | null;
+  /**
+   * Max LE over Fig 5's window (16..36, divisor 40, code order): the number a fig5 run stores as
+   * `maxLE` for the same network, so an experiment can check it analysed the network it meant to.
+   */
+  maxLEFig5Window: number | null;
   /** Probe-trial score of the probed condition-4 trial (spec 3.6, exact target). */
   probeScore: number;
   /** Whether each probed condition 1-4 scores correct. */
@@ -75,6 +82,11 @@ export interface ExampleAnalysis {
   contraction: { unprobed: ContractionCurve; probed: ContractionCurve };
   /** Fig 4D. */
   spectrum: ExampleSpectrum;
+  /**
+   * Fig 3's divergence in the full state space: |x(k) of probed condition 4 - x(k) of condition
+   * 4|, indexed by step k - 1 (zero before the probe).
+   */
+  divergence: number[];
   /** Selection scores. */
   scores: ExampleScores;
 }
@@ -136,6 +148,7 @@ export function analyseExample(
   return {
     weights: matrices,
     trials,
+    divergence: base.states.map((x, k) => Math.hypot(...x.map((v, i) => probed.states[k][i] - v))),
     weightSummary: weightSummary(w),
     pca,
     projections: {
@@ -149,6 +162,10 @@ export function analyseExample(
     scores: {
       maxLE: top(spectrum.code),
       maxLEChronological: top(spectrum.chronological),
+      maxLEFig5Window: maxLyapunov(DMS_SHAPE, w, flatTrajectory(base.states), {
+        ...DMS_LE_WINDOW,
+        order: "code",
+      }),
       probeScore: probeScore(probed),
       probedCorrect: trials.probed.map((t) => t.correct),
       unprobedCorrect: trials.unprobed.map((t) => t.correct),
@@ -164,6 +181,10 @@ export interface NetworkDynamics extends ExampleScores {
   spectrum: number[];
   /** Fig 4D spectrum, chronological order, ascending. */
   spectrumChronological: number[];
+  /** Fig 3's divergence |x_probed(k) - x(k)| of condition 4, indexed by step k - 1. */
+  divergence: number[];
+  /** Fig 2B: normalised cumulative singular values of A. */
+  singularCumulative: number[];
 }
 
 /** The population record of one network: the same numbers its full example analysis gives. */
@@ -174,5 +195,7 @@ export function networkDynamics(w: Float64Array): NetworkDynamics {
     contraction: a.contraction.unprobed.values,
     spectrum: a.spectrum.code,
     spectrumChronological: a.spectrum.chronological,
+    divergence: a.divergence,
+    singularCumulative: a.weightSummary.singularCumulative,
   };
 }

@@ -58,6 +58,12 @@ export interface PopulationDynamics {
   spectrumChronological: PairedCurves;
   /** Max LE over the spectrum window, code order. */
   maxLE: { pruned: MeanSemCurve; unpruned: MeanSemCurve; p: number };
+  /** Max LE over the spectrum window, chronological order. */
+  maxLEChronological: { pruned: MeanSemCurve; unpruned: MeanSemCurve; p: number };
+  /** Fig 3 averaged: |x_probed(k) - x(k)| of condition 4 over every step k = 1..T. */
+  divergence: PairedCurves;
+  /** Fig 2B averaged: normalised cumulative singular values of A, i = 1..N. */
+  singularCumulative: PairedCurves;
 }
 
 function pairedCurves(
@@ -101,12 +107,20 @@ function single(c: PairedCurves, i: number): { pruned: MeanSemCurve; unpruned: M
 export function populationDynamics(pairs: readonly PairDynamics[]): PopulationDynamics {
   const [first, last] = EXAMPLE_PROTOCOL.fieldSteps;
   const steps = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  const size = pairs.map((p) => p.pruned?.spectrum.length ?? p.unpruned?.spectrum.length ?? 0)
-    .reduce((m, v) => Math.max(m, v), 0);
-  const index = Array.from({ length: size }, (_, i) => i + 1);
+  // 1..the longest record's length: every lineage of a run has the same lengths, but a pair may
+  // miss a lineage.
+  const indices = (pick: (d: NetworkDynamics) => readonly unknown[]): number[] => {
+    let m = 0;
+    for (const p of pairs) {
+      for (const d of [p.pruned, p.unpruned]) if (d) m = Math.max(m, pick(d).length);
+    }
+    return Array.from({ length: m }, (_, i) => i + 1);
+  };
+  const index = indices((d) => d.spectrum);
   const contraction = pairedCurves(pairs, steps, (d) => d.contraction);
   const probeAt = steps.indexOf(EXAMPLE_PROTOCOL.fieldLabels.P);
   const maxLE = pairedCurves(pairs, [0], (d) => [d.maxLE]);
+  const maxLEChronological = pairedCurves(pairs, [0], (d) => [d.maxLEChronological]);
   return {
     pairs: pairs.length,
     contraction,
@@ -118,5 +132,12 @@ export function populationDynamics(pairs: readonly PairDynamics[]): PopulationDy
     spectrum: pairedCurves(pairs, index, (d) => d.spectrum),
     spectrumChronological: pairedCurves(pairs, index, (d) => d.spectrumChronological),
     maxLE: { ...single(maxLE, 0), p: maxLE.p[0] },
+    maxLEChronological: { ...single(maxLEChronological, 0), p: maxLEChronological.p[0] },
+    divergence: pairedCurves(pairs, indices((d) => d.divergence), (d) => d.divergence),
+    singularCumulative: pairedCurves(
+      pairs,
+      indices((d) => d.singularCumulative),
+      (d) => d.singularCumulative,
+    ),
   };
 }
