@@ -5,21 +5,39 @@
  *
  * @module
  */
+import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "../core/app/args.ts";
+import { UsageError } from "../core/util/errors.ts";
 import { openStore, resolveStoreLocation, type ResultStore } from "../core/store/store.ts";
 import { DEFAULT_ASSET_ROOT, fileAssets } from "./assets.ts";
 import { ensureUiBuilt } from "./build_ui.ts";
 import { startServer } from "./listen.ts";
 import type { ExperimentMap } from "./run_data.ts";
 
+/** Flags of the serve command. */
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  { name: "port", type: "string", value: "N", help: "port to listen on", default: "8000" },
+  {
+    name: "host",
+    type: "string",
+    value: "ADDR",
+    help: "interface to bind (anything but loopback prints a warning)",
+    default: "127.0.0.1",
+  },
+  {
+    name: "store",
+    type: "string",
+    value: "PATH",
+    help: "results store: a Deno KV file or a postgres:// URL",
+    default: "$PRUNELAB_STORE or prunelab.kv",
+  },
+  { name: "help", type: "boolean", help: "this text" },
+];
+
 /** Help text of the serve command. */
 export const SERVE_HELP = `Usage: serve [--port N] [--host ADDR] [--store PATH]
 
 Serves the live results dashboard.
-  --port N        port to listen on (default 8000)
-  --host ADDR     interface to bind (default 127.0.0.1; anything else prints a warning)
-  --store PATH    results store: a Deno KV file or a postgres:// URL
-                  (default: $PRUNELAB_STORE or prunelab.kv)
-  --help          this text`;
+${flagHelp(SERVE_FLAGS)}`;
 
 /** Parsed serve options. */
 export interface ServeArgs {
@@ -33,41 +51,22 @@ export interface ServeArgs {
   help: boolean;
 }
 
-/** Parses serve flags; throws a one-line Error on bad input. */
+/** Parses serve flags; throws a one-line {@link UsageError} on bad input. */
 export function parseServeArgs(args: string[]): ServeArgs {
-  const out: ServeArgs = { port: 8000, host: "127.0.0.1", help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [name, inline] = a.startsWith("--") && a.includes("=")
-      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
-      : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === "") throw new Error(`${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case "--help":
-      case "-h":
-        out.help = true;
-        break;
-      case "--port": {
-        const v = value();
-        const p = Number(v);
-        if (!/^\d+$/.test(v) || p > 65535) throw new Error(`--port must be 0-65535, got '${v}'`);
-        out.port = p;
-        break;
-      }
-      case "--host":
-        out.host = value();
-        break;
-      case "--store":
-        out.store = value();
-        break;
-      default:
-        throw new Error(`unknown argument '${a}' (see --help)`);
+  const { flags } = parseFlags(SERVE_FLAGS, args);
+  const out: ServeArgs = { port: 8000, host: "127.0.0.1", help: flags.help === true };
+  const port = stringFlag(flags, "port");
+  if (port !== undefined) {
+    const p = Number(port);
+    if (!/^\d+$/.test(port) || p > 65535) {
+      throw new UsageError(`--port must be 0-65535, got '${port}'`);
     }
+    out.port = p;
   }
+  const host = stringFlag(flags, "host");
+  if (host !== undefined) out.host = host;
+  const store = stringFlag(flags, "store");
+  if (store !== undefined) out.store = store;
   return out;
 }
 
@@ -77,7 +76,7 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
   try {
     parsed = parseServeArgs(args);
   } catch (err) {
-    console.error(`serve: ${err instanceof Error ? err.message : err}`);
+    console.error(`error: serve: ${err instanceof Error ? err.message : err}`);
     return 2;
   }
   if (parsed.help) {

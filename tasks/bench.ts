@@ -7,6 +7,7 @@
 import {
   type BenchConfig,
   type BenchRow,
+  benchUsage,
   DEFAULT_NETWORKS,
   formatTable,
   GPU_EXTRA_NETWORKS,
@@ -28,10 +29,14 @@ async function main(args: string[]): Promise<number> {
     cfg = parseBenchArgs(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(e.message);
+      console.error(`error: ${e.message}`);
       return 2;
     }
     throw e;
+  }
+  if (cfg.help) {
+    console.log(benchUsage());
+    return 0;
   }
   const wantsGpu = cfg.engines.some((e) =>
     e === "webgpu-tfjs" || (typeof e !== "string" && e.engine === "webgpu")

@@ -12,6 +12,14 @@
  */
 import { ResultStore, type RunRecord } from "../core/store/kv_store.ts";
 import { jsonRecord } from "../core/app/experiment.ts";
+import {
+  flagHelp,
+  type FlagSpec,
+  type FlagValue,
+  parseFlags,
+  stringFlag,
+} from "../core/app/args.ts";
+import { parseIntFlag } from "../core/app/flags.ts";
 import { FIG5_PAPER, type Fig5Config } from "../experiments/fig5/config.ts";
 import type { LineageMetrics } from "../experiments/fig5/protocol.ts";
 import { EXPERIMENTS } from "../experiments/registry.ts";
@@ -23,21 +31,41 @@ import { experimentMap } from "../server/experiment_map.ts";
 import { startServer } from "../server/listen.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
 
+const FLAGS: readonly FlagSpec[] = [
+  { name: "networks", type: "string", value: "N", help: "networks of the run", default: "400" },
+  { name: "levels", type: "string", value: "N", help: "prune levels", default: "18" },
+  { name: "repeat", type: "string", value: "N", help: "timed requests per case", default: "5" },
+  { name: "browser", type: "boolean", help: "also time a headless Chromium page load" },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
+let parsed: Record<string, FlagValue>;
+try {
+  parsed = parseFlags(FLAGS, Deno.args).flags;
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  Deno.exit(2);
+}
+if (parsed.help) {
+  console.log(`usage: deno run -A tasks/bench_dashboard.ts [flags]\n${flagHelp(FLAGS)}`);
+  Deno.exit(0);
+}
+
 function flag(name: string, def: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(Deno.args[i + 1]);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`error: --${name} must be a positive integer`);
+  const v = stringFlag(parsed, name);
+  if (v === undefined) return def;
+  try {
+    return parseIntFlag(name, v, { min: 1 });
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
     Deno.exit(2);
   }
-  return v;
 }
 
 const networks = flag("networks", 400);
 const levelCount = flag("levels", 18);
 const repeat = flag("repeat", 5);
-const browser = Deno.args.includes("--browser");
+const browser = parsed.browser === true;
 
 const levels = FIG5_PAPER.levels.slice(0, levelCount);
 while (levels.length < levelCount) levels.push(Number((levels.at(-1)! + 0.01).toFixed(2)));

@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  flagHelp,
+  type FlagSpec,
+  type FlagValue,
+  parseFlags,
+  stringFlag,
+} from "../core/app/args.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { parseIntFlag } from "../core/app/flags.ts";
 import { Progress } from "../core/app/progress.ts";
@@ -26,42 +32,56 @@ import { FIG5_DEFAULT } from "../experiments/fig5/config.ts";
 
 const DEFAULT_OUT = new URL("../experiments/data/fig5_starts.json", import.meta.url);
 
+/** Flags of `deno task fig5-starts`. */
+const FLAGS: readonly FlagSpec[] = [
+  { name: "networks", type: "string", value: "N", help: "starting networks", default: "8" },
+  { name: "seed", type: "string", value: "N", help: "master seed", default: "1" },
+  {
+    name: "store",
+    type: "string",
+    value: "PATH",
+    help: "cache of finished rounds",
+    default: "$PRUNELAB_STORE or prunelab.kv",
+  },
+  {
+    name: "out",
+    type: "string",
+    value: "FILE",
+    help: "file to write",
+    default: "experiments/data/fig5_starts.json",
+  },
+  { name: "quiet", type: "boolean", help: "no progress bar" },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
 async function main(args: string[]): Promise<number> {
-  let values;
+  let values: Record<string, FlagValue>;
+  let networks: number, seed: number, store: ResultStore;
   try {
-    values = parseArgs({
-      args,
-      options: {
-        networks: { type: "string" },
-        seed: { type: "string" },
-        store: { type: "string" },
-        out: { type: "string" },
-        quiet: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseFlags(FLAGS, args).flags;
+    if (values.help) {
+      console.log(`usage: deno task fig5-starts [flags]\n${flagHelp(FLAGS)}`);
+      return 0;
+    }
+    const n = stringFlag(values, "networks");
+    const s = stringFlag(values, "seed");
+    networks = n === undefined
+      ? FIG5_DEFAULT.networks
+      : parseIntFlag("networks", n, { min: 1, max: 1000 });
+    seed = s === undefined ? 1 : parseIntFlag("seed", s, { min: 0 });
+    store = await ResultStore.open(resolveStorePath(stringFlag(values, "store")));
   } catch (err) {
     console.error(`error: ${(err as Error).message.split("\n")[0]}`);
     return 2;
   }
-  let networks: number, seed: number, store: ResultStore;
-  try {
-    networks = values.networks === undefined
-      ? FIG5_DEFAULT.networks
-      : parseIntFlag("networks", values.networks, { min: 1, max: 1000 });
-    seed = values.seed === undefined ? 1 : parseIntFlag("seed", values.seed, { min: 0 });
-    store = await ResultStore.open(resolveStorePath(values.store));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    return 2;
-  }
-  const out = values.out ?? DEFAULT_OUT.pathname;
+  const out = stringFlag(values, "out") ?? DEFAULT_OUT.pathname;
   const protocol = FIG5_DEFAULT;
   const engine = new CpuEngine();
   const arithmetic = engine.arithmetic;
   const indices = Array.from({ length: networks }, (_, i) => i);
-  const progress = new Progress(protocol.initialRounds * networks, { quiet: values.quiet });
+  const progress = new Progress(protocol.initialRounds * networks, {
+    quiet: values.quiet === true,
+  });
   const t0 = performance.now();
   const train = (fresh: boolean, which: number[]) =>
     trainStartingNetworks(engine, which, {

@@ -8,37 +8,39 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "../core/app/args.ts";
 import { parseIntFlag } from "../core/app/flags.ts";
 import { outPathProblem } from "../core/app/fs.ts";
 import { GpuRunner } from "../core/engine/webgpu/gpu_runner.ts";
 import { df32Exact } from "../core/engine/webgpu/device_scg.ts";
 import { twinCheck } from "../tools/verify/twin_check.ts";
 
+/** Flags of `deno task twin-check`. */
+export const TWIN_CHECK_FLAGS: readonly FlagSpec[] = [
+  { name: "states", type: "string", value: "N", help: "crafted states per kernel", default: "8" },
+  { name: "out", type: "string", value: "FILE", help: "write the cases as JSON" },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
 /** Runs the check with `args`; returns the exit code. */
 export async function runTwinCheck(args: string[]): Promise<number> {
   let states = 8;
   let out: string | undefined;
   try {
-    const { values } = parseArgs({
-      args,
-      options: { states: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
+    const { flags } = parseFlags(TWIN_CHECK_FLAGS, args);
+    if (flags.help) {
       console.log(
-        "usage: deno task twin-check [--states N] [--out FILE]\n" +
+        "usage: deno task twin-check [flags]\n" +
           "Runs each device-SCG kernel and its CPU twin on crafted state of every branch on this\n" +
           "machine's WebGPU adapter and lists the values that differ (exit 0: all identical,\n" +
-          "1: some differ, 2: bad input or no adapter). See docs/gpu.md.",
+          "1: some differ, 2: bad input or no adapter). See docs/gpu.md.\n" +
+          flagHelp(TWIN_CHECK_FLAGS),
       );
       return 0;
     }
-    if (values.states !== undefined) {
-      states = parseIntFlag("states", values.states, { min: 1, max: 1000 });
-    }
-    out = values.out;
+    const n = stringFlag(flags, "states");
+    if (n !== undefined) states = parseIntFlag("states", n, { min: 1, max: 1000 });
+    out = stringFlag(flags, "out");
     const problem = out ? await outPathProblem(out) : null;
     if (problem) throw new Error(problem);
   } catch (err) {

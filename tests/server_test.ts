@@ -274,6 +274,7 @@ Deno.test("GET /api/events announces writes with the changed run ids", async () 
 
 Deno.test("serve flags and loopback detection", () => {
   assert.deepEqual(parseServeArgs([]), { port: 8000, host: "127.0.0.1", help: false });
+  assert.equal(parseServeArgs(["-h"]).help, true);
   assert.deepEqual(parseServeArgs(["--port", "0", "--host=::1", "--store", "x.kv"]), {
     port: 0,
     host: "::1",
@@ -282,7 +283,8 @@ Deno.test("serve flags and loopback detection", () => {
   });
   assert.throws(() => parseServeArgs(["--port", "abc"]), /--port must be/);
   assert.throws(() => parseServeArgs(["--port", "70000"]), /--port must be/);
-  assert.throws(() => parseServeArgs(["--bogus"]), /unknown argument/);
+  assert.throws(() => parseServeArgs(["--bogus"]), /unknown flag --bogus/);
+  assert.throws(() => parseServeArgs(["--prot", "80"]), /did you mean --port/);
   assert.throws(() => parseServeArgs(["--store"]), /needs a value/);
   for (const h of ["127.0.0.1", "localhost", "::1", "[::1]", "127.1.2.3"]) {
     assert.ok(isLoopback(h), h);

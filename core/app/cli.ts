@@ -2,17 +2,18 @@
  * The command line shared by every figure task: common flags, run creation or resumption, engine
  * selection, progress bar, interruption handling, `--out` JSON and the closing summary. Tasks in
  * `tasks/` are one-line entries that hand an {@link Experiment} and the arguments to
- * {@link runExperimentCli}.
+ * {@link runExperimentCli}, which runs the phases below in order: read the invocation (all bad
+ * input is found here, before anything is written), plan the run (new, or resumed from the
+ * store), start it (run record, header), execute it (signals, progress), finish it (status,
+ * summary, table, `--out`).
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
 import {
   type BaseConfig,
   type Experiment,
   experimentRun,
-  type FlagSpec,
-  type FlagValue,
   jsonRecord,
   type RunContext,
   UsageError,
@@ -20,9 +21,9 @@ import {
 import { parseIntFlag } from "./flags.ts";
 import { outPathProblem, pathExists } from "./fs.ts";
 import { Progress } from "./progress.ts";
+import { type Engine, EngineUnavailableError } from "../engine/engine.ts";
+import { type EngineRequest, parseEngineRequest } from "../engine/engine_spec.ts";
 import { selectEngine } from "../engine/select.ts";
-import { EngineUnavailableError } from "../engine/engine.ts";
-import { parseEngineRequest } from "../engine/engine_spec.ts";
 import {
   isPostgresLocation,
   newRunId,
@@ -36,90 +37,52 @@ import {
 import { runtimeVersions } from "./version.ts";
 
 /** Flags every figure task accepts. */
-export const COMMON_FLAGS: readonly { name: string; type: "string" | "boolean"; help: string }[] =
-  Object.freeze([
-    { name: "preset", type: "string", help: "default (fast, reduced protocol) or paper" },
-    { name: "networks", type: "string", help: "number of networks (lineage pairs / seeds)" },
-    {
-      name: "levels",
-      type: "string",
-      help: "prune levels, e.g. 0.1,0.3,0.5 (increasing, in (0,1))",
-    },
-    { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
-    {
-      name: "engine",
-      type: "string",
-      help:
-        "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic); default auto",
-    },
-    {
-      name: "scg-state",
-      type: "string",
-      help: "float32 engines: SCG state on the device (default) or the host (as before)",
-    },
-    { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
-    { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
-    {
-      name: "store",
-      type: "string",
-      help:
-        "results store: a Deno KV file or a postgres:// URL (default $PRUNELAB_STORE or prunelab.kv)",
-    },
-    { name: "out", type: "string", help: "write a JSON summary to this file" },
-    { name: "resume", type: "string", help: "finish an interrupted run by id" },
-    { name: "max-outer", type: "string", help: "cap on outer SCG iterations per training call" },
-    { name: "scg-steps", type: "string", help: "SCG steps per outer iteration (default K)" },
-    { name: "quiet", type: "boolean", help: "no progress bar" },
-    { name: "help", type: "boolean", help: "show this help" },
-  ]);
+export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
+  { name: "preset", type: "string", help: "default (fast, reduced protocol) or paper" },
+  { name: "networks", type: "string", help: "number of networks (lineage pairs / seeds)" },
+  {
+    name: "levels",
+    type: "string",
+    help: "prune levels, e.g. 0.1,0.3,0.5 (increasing, in (0,1))",
+  },
+  { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
+  {
+    name: "engine",
+    type: "string",
+    help: "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic); default auto",
+  },
+  {
+    name: "scg-state",
+    type: "string",
+    help: "float32 engines: SCG state on the device (default) or the host (as before)",
+  },
+  { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
+  { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
+  {
+    name: "store",
+    type: "string",
+    help:
+      "results store: a Deno KV file or a postgres:// URL (default $PRUNELAB_STORE or prunelab.kv)",
+  },
+  { name: "out", type: "string", help: "write a JSON summary to this file" },
+  { name: "resume", type: "string", help: "finish an interrupted run by id" },
+  { name: "max-outer", type: "string", help: "cap on outer SCG iterations per training call" },
+  { name: "scg-steps", type: "string", help: "SCG steps per outer iteration (default K)" },
+  { name: "quiet", type: "boolean", help: "no progress bar" },
+  { name: "help", type: "boolean", help: "show this help" },
+]);
 
 /** Exit codes: 0 ok, 1 run failed, 2 bad input, 130 interrupted. */
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
 
 /** Usage text of a figure task. */
 export function usage(experiment: Pick<Experiment, "id" | "title" | "flags">): string {
-  const lines = [`prunelab ${experiment.id}: ${experiment.title}`, "", "Flags:"];
-  for (const f of [...COMMON_FLAGS, ...experiment.flags]) {
-    lines.push(`  --${f.name}${f.type === "string" ? " VALUE" : ""}`.padEnd(30) + " " + f.help);
-  }
-  return lines.join("\n");
-}
-
-interface Parsed {
-  flags: Record<string, FlagValue>;
-}
-
-function parse(flags: readonly FlagSpec[], args: string[]): Parsed {
-  const options: Record<string, { type: "string" | "boolean" }> = {};
-  for (const f of [...COMMON_FLAGS, ...flags]) options[f.name] = { type: f.type };
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    return { flags: values as Record<string, FlagValue> };
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    const unknown = /Unknown option '([^']+)'/.exec(msg);
-    if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help)`);
-    const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(msg);
-    if (ambiguous) {
-      const name = ambiguous[1].split(",").pop()?.trim();
-      throw new UsageError(`${name}: a value starting with '-' must be written ${name}=VALUE`);
-    }
-    const needs = /Option '([^']+)' argument missing/.exec(msg);
-    if (needs) throw new UsageError(`flag ${needs[1].split(",").pop()?.trim()} needs a value`);
-    throw new UsageError(msg.split("\n")[0]);
-  }
-}
-
-async function checkOutPath(path: string): Promise<void> {
-  const problem = await outPathProblem(path);
-  if (problem) throw new UsageError(problem);
+  return [
+    `prunelab ${experiment.id}: ${experiment.title}`,
+    "",
+    "Flags:",
+    flagHelp([...COMMON_FLAGS, ...experiment.flags]),
+  ].join("\n");
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
@@ -138,6 +101,245 @@ export interface CliOptions {
   signal?: AbortSignal;
 }
 
+/** Where the CLI writes. */
+interface Output {
+  print(line: string): void;
+  printError(line: string): void;
+}
+
+/** The command line, checked: flags, the engine asked for, where results go. */
+interface Invocation {
+  /** Parsed flags. */
+  flags: Record<string, FlagValue>;
+  /** The engine value of `--engine` and its settings. */
+  engine: EngineRequest;
+  /** The store location. */
+  storePath: string;
+}
+
+/** A run about to start: its config, seed and id, and the stored record when resumed. */
+interface RunPlan<C> {
+  /** The opened store. */
+  store: ResultStore;
+  /** Resolved config. */
+  config: C;
+  /** Master seed. */
+  seed: number;
+  /** Run id. */
+  runId: string;
+  /** The interrupted run's record (`--resume`), else null. */
+  resumed: RunRecord | null;
+}
+
+/** Reads the flags that every run checks before anything is written. */
+async function readInvocation(flags: Record<string, FlagValue>): Promise<Invocation> {
+  const engine = parseEngineRequest({
+    engine: flags.engine,
+    cpuKernel: flags["cpu-kernel"],
+    scgState: flags["scg-state"],
+    workers: flags.workers,
+  });
+  const out = stringFlag(flags, "out");
+  const problem = out === undefined ? null : await outPathProblem(out);
+  if (problem) throw new UsageError(problem);
+  return { flags, engine, storePath: resolveStoreLocation(stringFlag(flags, "store")) };
+}
+
+/** A `--resume` plan: the stored run, checked to be an unfinished run of this experiment. */
+async function planResume<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  inv: Invocation,
+  id: string,
+): Promise<RunPlan<C>> {
+  const { flags, storePath } = inv;
+  if (!RUN_ID_PATTERN.test(id)) throw new UsageError(`--resume: '${id}' is not a run id`);
+  const conflicting = ["preset", "networks", "levels", "seed", "max-outer", "scg-steps"]
+    .concat(experiment.flags.map((f) => f.name))
+    .filter((f) => flags[f] !== undefined);
+  if (conflicting.length > 0) {
+    throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
+  }
+  if (!isPostgresLocation(storePath) && !(await pathExists(storePath))) {
+    throw new UsageError(`--resume: no run '${id}': store '${storePath}' does not exist`);
+  }
+  const store = await openStore(storePath, { create: false });
+  try {
+    const resumed = await store.getRun(id);
+    if (!resumed) throw new UsageError(`--resume: no run '${id}' in store '${storePath}'`);
+    if (resumed.figure !== experiment.id) {
+      throw new UsageError(
+        `--resume: run '${id}' is a ${resumed.figure} run, not ${experiment.id}`,
+      );
+    }
+    if (resumed.status === "done") throw new UsageError(`--resume: run '${id}' is already done`);
+    const config = experimentRun<C>(resumed).config;
+    return { store, config, seed: resumed.seed, runId: id, resumed };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** A new run's plan: the preset with the flags applied, the seed, a fresh id. */
+async function planNew<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  inv: Invocation,
+): Promise<RunPlan<C>> {
+  const { flags } = inv;
+  const presetName = String(flags.preset ?? "default");
+  if (presetName !== "default" && presetName !== "paper") {
+    throw new UsageError(`--preset must be default or paper, got '${presetName}'`);
+  }
+  const config = experiment.configure(structuredClone(experiment.presets[presetName]), flags);
+  const seed = flags.seed !== undefined
+    ? parseIntFlag("seed", String(flags.seed), { min: 0, max: 4294967295 })
+    : 1;
+  const runId = newRunId(experiment.id);
+  return { store: await openStore(inv.storePath), config, seed, runId, resumed: null };
+}
+
+/** Writes the run record (new) or marks it running again (resume); returns the finished units. */
+async function startRun<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  plan: RunPlan<C>,
+  at: { engine: Engine; out: Output; storePath: string },
+): Promise<Set<string>> {
+  const { store, config, runId } = plan;
+  const total = experiment.totalUnits(config);
+  const finished = new Set<string>();
+  if (plan.resumed) {
+    for (const u of await store.listUnits(runId)) finished.add(u.key.join("/"));
+    await store.updateRun(runId, {
+      status: "running",
+      progress: { done: finished.size, total },
+      message: undefined,
+    });
+    at.out.print(`resuming run ${runId}: ${finished.size}/${total} units already stored`);
+    return finished;
+  }
+  const now = new Date().toISOString();
+  await store.createRun({
+    id: runId,
+    figure: experiment.id,
+    preset: config.preset,
+    reduced: config.reduced,
+    config: jsonRecord(config),
+    seed: plan.seed,
+    engine: at.engine.name,
+    engineDescription: at.engine.description,
+    versions: runtimeVersions(),
+    startedAt: now,
+    updatedAt: now,
+    status: "running",
+    progress: { done: 0, total },
+  });
+  at.out.print(`run id: ${runId} (store: ${at.storePath})`);
+  return finished;
+}
+
+/** How a run ended. */
+interface Outcome {
+  status: "done" | "failed" | "interrupted";
+  message?: string;
+}
+
+/** Runs the experiment with SIGINT/SIGTERM (and `options.signal`) aborting it. */
+async function executeRun<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  plan: RunPlan<C>,
+  at: { engine: Engine; finished: Set<string>; quiet: boolean; signal?: AbortSignal },
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error("interrupted"));
+  at.signal?.addEventListener("abort", onSignal);
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const progress = new Progress(experiment.totalUnits(plan.config), {
+    alreadyDone: at.finished.size,
+    quiet: at.quiet,
+  });
+  const ctx: RunContext<C> = {
+    runId: plan.runId,
+    config: plan.config,
+    seed: plan.seed,
+    engine: at.engine,
+    store: plan.store,
+    finished: at.finished,
+    progress,
+    signal: controller.signal,
+    log: (m) => progress.log(m),
+  };
+  try {
+    await experiment.run(ctx);
+    progress.finish();
+    return { status: "done" };
+  } catch (err) {
+    progress.finish();
+    if (controller.signal.aborted) {
+      return { status: "interrupted", message: "interrupted; finished units are kept" };
+    }
+    return { status: "failed", message: err instanceof Error ? err.message : String(err) };
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    at.signal?.removeEventListener("abort", onSignal);
+  }
+}
+
+/** Records the outcome; prints how to resume, the failure, or the summary table. */
+async function finishRun<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  plan: RunPlan<C>,
+  at: { outcome: Outcome; inv: Invocation; out: Output },
+): Promise<number> {
+  const { store, runId } = plan;
+  const { outcome, out } = at;
+  const { flags, storePath } = at.inv;
+  const run = await store.updateRun(runId, {
+    status: outcome.status,
+    ...(outcome.status === "done" ? { endedAt: new Date().toISOString() } : {}),
+    ...(outcome.message ? { message: outcome.message } : {}),
+  });
+  if (outcome.status === "interrupted") {
+    out.printError(
+      `interrupted: ${run.progress.done}/${run.progress.total} units kept. ` +
+        `Finish with: deno task ${experiment.id} --resume ${runId}` +
+        (flags.store ? ` --store ${flags.store}` : ""),
+    );
+    return EXIT.interrupted;
+  }
+  if (outcome.status === "failed") {
+    out.printError(`error: run ${runId} failed: ${outcome.message}`);
+    return EXIT.failed;
+  }
+  const summary = await experiment.summarize(experimentRun<C>(run), store);
+  const outPath = stringFlag(flags, "out");
+  if (outPath !== undefined) await writeJsonAtomic(outPath, summary);
+  out.print("");
+  out.print(experiment.table(summary));
+  out.print("");
+  out.print(
+    `results: run ${runId} in ${storePath}` +
+      (outPath !== undefined ? `; JSON summary in ${outPath}` : ""),
+  );
+  out.print(
+    `next: deno task serve${flags.store ? ` --store ${flags.store}` : ""}  ` +
+      `(dashboard at http://127.0.0.1:8000/#/run/${runId})`,
+  );
+  return EXIT.ok;
+}
+
+/** The exit code of an error, printed as one `error:` line. */
+function reportError(err: unknown, printError: (line: string) => void): number {
+  if (
+    err instanceof UsageError || err instanceof StoreError || err instanceof EngineUnavailableError
+  ) {
+    printError(`error: ${err.message}`);
+    return EXIT.usage;
+  }
+  printError(`error: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+  return EXIT.failed;
+}
+
 /**
  * Runs a figure task from command-line arguments; returns the process exit code. Bad input prints
  * one line `error: ...` and returns 2 before anything is written.
@@ -147,192 +349,44 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
   args: string[],
   options: CliOptions = {},
 ): Promise<number> {
-  const print = options.print ?? ((l: string) => console.log(l));
-  const printError = options.printError ?? ((l: string) => console.error(l));
+  const out: Output = {
+    print: options.print ?? ((l: string) => console.log(l)),
+    printError: options.printError ?? ((l: string) => console.error(l)),
+  };
   let store: ResultStore | null = null;
   try {
-    const { flags } = parse(experiment.flags, args);
+    const { flags } = parseFlags([...COMMON_FLAGS, ...experiment.flags], args);
     if (flags.help) {
-      print(usage(experiment));
+      out.print(usage(experiment));
       return EXIT.ok;
     }
-    const engineRequest = parseEngineRequest({
-      engine: flags.engine,
-      cpuKernel: flags["cpu-kernel"],
-      scgState: flags["scg-state"],
-      workers: flags.workers,
-    });
-    if (typeof flags.out === "string") await checkOutPath(flags.out);
-    const storePath = resolveStoreLocation(
-      typeof flags.store === "string" ? flags.store : undefined,
-    );
-
-    let config: C;
-    let seed: number;
-    let runId: string;
-    let resumed: RunRecord | null = null;
-    if (typeof flags.resume === "string") {
-      const id = flags.resume;
-      if (!RUN_ID_PATTERN.test(id)) throw new UsageError(`--resume: '${id}' is not a run id`);
-      const conflicting = ["preset", "networks", "levels", "seed", "max-outer", "scg-steps"]
-        .concat(experiment.flags.map((f) => f.name))
-        .filter((f) => flags[f] !== undefined);
-      if (conflicting.length > 0) {
-        throw new UsageError(`--resume takes the run's stored config; drop --${conflicting[0]}`);
-      }
-      if (!isPostgresLocation(storePath) && !(await pathExists(storePath))) {
-        throw new UsageError(`--resume: no run '${id}': store '${storePath}' does not exist`);
-      }
-      store = await openStore(storePath, { create: false });
-      resumed = await store.getRun(id);
-      if (!resumed) throw new UsageError(`--resume: no run '${id}' in store '${storePath}'`);
-      if (resumed.figure !== experiment.id) {
-        throw new UsageError(
-          `--resume: run '${id}' is a ${resumed.figure} run, not ${experiment.id}`,
-        );
-      }
-      if (resumed.status === "done") throw new UsageError(`--resume: run '${id}' is already done`);
-      config = experimentRun<C>(resumed).config;
-      seed = resumed.seed;
-      runId = id;
-    } else {
-      const presetName = String(flags.preset ?? "default");
-      if (presetName !== "default" && presetName !== "paper") {
-        throw new UsageError(`--preset must be default or paper, got '${presetName}'`);
-      }
-      const base = structuredClone(experiment.presets[presetName]);
-      config = experiment.configure(base, flags);
-      seed = flags.seed !== undefined
-        ? parseIntFlag("seed", String(flags.seed), { min: 0, max: 4294967295 })
-        : 1;
-      runId = newRunId(experiment.id);
-      store = await openStore(storePath);
-    }
-
-    const { engine, reason } = await selectEngine(engineRequest);
+    const inv = await readInvocation(flags);
+    const resume = stringFlag(flags, "resume");
+    const plan = resume !== undefined
+      ? await planResume(experiment, inv, resume)
+      : await planNew(experiment, inv);
+    store = plan.store;
+    const { engine, reason } = await selectEngine(inv.engine);
     try {
-      print(`${experiment.id}: ${experiment.title}`);
-      print(
+      const { config } = plan;
+      out.print(`${experiment.id}: ${experiment.title}`);
+      out.print(
         `config: ${experiment.describe(config)}${config.reduced ? "  [REDUCED PROTOCOL]" : ""}`,
       );
-      print(`engine: ${engine.name} (${engine.description}); ${reason}`);
-      const total = experiment.totalUnits(config);
-      const finished = new Set<string>();
-      if (resumed) {
-        for (const u of await store.listUnits(runId)) finished.add(u.key.join("/"));
-        await store.updateRun(runId, {
-          status: "running",
-          progress: { done: finished.size, total },
-          message: undefined,
-        });
-        print(`resuming run ${runId}: ${finished.size}/${total} units already stored`);
-      } else {
-        const now = new Date().toISOString();
-        await store.createRun({
-          id: runId,
-          figure: experiment.id,
-          preset: config.preset,
-          reduced: config.reduced,
-          config: jsonRecord(config),
-          seed,
-          engine: engine.name,
-          engineDescription: engine.description,
-          versions: runtimeVersions(),
-          startedAt: now,
-          updatedAt: now,
-          status: "running",
-          progress: { done: 0, total },
-        });
-        print(`run id: ${runId} (store: ${storePath})`);
-      }
-
-      const controller = new AbortController();
-      const onSignal = (): void => controller.abort(new Error("interrupted"));
-      options.signal?.addEventListener("abort", onSignal);
-      const signals: Deno.Signal[] = Deno.build.os === "windows"
-        ? ["SIGINT"]
-        : ["SIGINT", "SIGTERM"];
-      for (const s of signals) Deno.addSignalListener(s, onSignal);
-      const progress = new Progress(total, {
-        alreadyDone: finished.size,
-        quiet: Boolean(flags.quiet),
-      });
-      const ctx: RunContext<C> = {
-        runId,
-        config,
-        seed,
+      out.print(`engine: ${engine.name} (${engine.description}); ${reason}`);
+      const finished = await startRun(experiment, plan, { engine, out, storePath: inv.storePath });
+      const outcome = await executeRun(experiment, plan, {
         engine,
-        store,
         finished,
-        progress,
-        signal: controller.signal,
-        log: (m) => progress.log(m),
-      };
-      let status: "done" | "failed" | "interrupted" = "done";
-      let message: string | undefined;
-      try {
-        await experiment.run(ctx);
-        progress.finish();
-      } catch (err) {
-        progress.finish();
-        if (controller.signal.aborted) {
-          status = "interrupted";
-          message = "interrupted; finished units are kept";
-        } else {
-          status = "failed";
-          message = err instanceof Error ? err.message : String(err);
-        }
-      } finally {
-        for (const s of signals) Deno.removeSignalListener(s, onSignal);
-        options.signal?.removeEventListener("abort", onSignal);
-      }
-      const run = await store.updateRun(runId, {
-        status,
-        ...(status === "done" ? { endedAt: new Date().toISOString() } : {}),
-        ...(message ? { message } : {}),
+        quiet: Boolean(flags.quiet),
+        signal: options.signal,
       });
-      if (status === "interrupted") {
-        printError(
-          `interrupted: ${run.progress.done}/${run.progress.total} units kept. ` +
-            `Finish with: deno task ${experiment.id} --resume ${runId}` +
-            (flags.store ? ` --store ${flags.store}` : ""),
-        );
-        return EXIT.interrupted;
-      }
-      if (status === "failed") {
-        printError(`error: run ${runId} failed: ${message}`);
-        return EXIT.failed;
-      }
-      const summary = await experiment.summarize(experimentRun<C>(run), store);
-      if (typeof flags.out === "string") {
-        await writeJsonAtomic(flags.out, summary);
-      }
-      print("");
-      print(experiment.table(summary));
-      print("");
-      print(
-        `results: run ${runId} in ${storePath}` +
-          (typeof flags.out === "string" ? `; JSON summary in ${flags.out}` : ""),
-      );
-      print(
-        `next: deno task serve${flags.store ? ` --store ${flags.store}` : ""}  ` +
-          `(dashboard at http://127.0.0.1:8000/#/run/${runId})`,
-      );
-      return EXIT.ok;
+      return await finishRun(experiment, plan, { outcome, inv, out });
     } finally {
       await engine.close();
     }
   } catch (err) {
-    if (
-      err instanceof UsageError || err instanceof StoreError ||
-      err instanceof EngineUnavailableError
-    ) {
-      printError(`error: ${err.message}`);
-      return EXIT.usage;
-    }
-    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    printError(`error: ${msg}`);
-    return EXIT.failed;
+    return reportError(err, out.printError);
   } finally {
     await store?.close();
   }

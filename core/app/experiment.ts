@@ -9,11 +9,13 @@
  * @module
  */
 import type { Engine } from "../engine/engine.ts";
+import type { FlagSpec, FlagValue } from "./args.ts";
 import type { Panel, PanelParameter } from "./panels.ts";
-import type { ResultStore, RunRecord, UnitRecord } from "../store/kv_store.ts";
+import type { ResultStore, RunRecord, UnitRecord } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 
 export { UsageError } from "../util/errors.ts";
+export type { FlagSpec, FlagValue } from "./args.ts";
 
 /** Config fields shared by every experiment. */
 export interface BaseConfig {
@@ -21,19 +23,6 @@ export interface BaseConfig {
   preset: string;
   /** True unless this is the paper's full protocol. */
   reduced: boolean;
-}
-
-/** Value of a parsed flag. */
-export type FlagValue = string | boolean | undefined;
-
-/** An experiment-specific flag (`--name value` or a boolean switch). */
-export interface FlagSpec {
-  /** Flag name without dashes. */
-  name: string;
-  /** "string" flags take a value; "boolean" ones are switches. */
-  type: "string" | "boolean";
-  /** One line for `--help`. */
-  help: string;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   parseEngineSpecText,
   webGpuSpec,
 } from "../../core/engine/engine_spec.ts";
+import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "../../core/app/args.ts";
 import { parseIntFlag, parseNumberFlag } from "../../core/app/flags.ts";
 
 /**
@@ -72,6 +73,8 @@ export interface BenchConfig {
   mode: "grad" | "scg";
   /** SCG steps per timed call (scg mode). */
   steps: number;
+  /** `--help` was given. */
+  help: boolean;
 }
 
 /** One row of the table and of the `--out` JSON array. */
@@ -107,8 +110,43 @@ export const DEFAULT_NETWORKS: readonly number[] = [1, 16, 100, 400];
 /** Extra sizes measured when a hardware GPU is present. */
 export const GPU_EXTRA_NETWORKS: readonly number[] = [1000, 4000];
 
+/** Flags of `deno task bench`. */
+export const BENCH_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "engines",
+    type: "string",
+    value: "LIST",
+    help: "engines (cpu, cpu:js, cpu-f32, cpu-f32:host, webgpu, webgpu:host) and baselines " +
+      "(numpy, webgpu-tfjs)",
+    default: "cpu,webgpu",
+  },
+  {
+    name: "networks",
+    type: "string",
+    value: "LIST",
+    help: "population sizes",
+    default: "1,16,100,400 (+1000,4000 on a hardware GPU)",
+  },
+  { name: "seconds", type: "string", value: "S", help: "measuring time per row", default: "3" },
+  { name: "out", type: "string", value: "FILE", help: "write the rows as a JSON array" },
+  {
+    name: "mode",
+    type: "string",
+    help: "grad (bare gradients) or scg (whole SCG calls)",
+    default: "grad",
+  },
+  { name: "steps", type: "string", value: "N", help: "SCG steps per timed call", default: "50" },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
+/** Usage text. */
+export function benchUsage(): string {
+  return `usage: deno task bench [flags]\n${flagHelp(BENCH_FLAGS)}`;
+}
+
 /** Parses the bench's flags; throws {@link UsageError} on bad input. */
 export function parseBenchArgs(args: readonly string[]): BenchConfig {
+  const { flags } = parseFlags(BENCH_FLAGS, args);
   const cfg: BenchConfig = {
     engines: [cpuSpec(), webGpuSpec()],
     networks: null,
@@ -116,49 +154,36 @@ export function parseBenchArgs(args: readonly string[]): BenchConfig {
     out: null,
     mode: "grad",
     steps: 50,
+    help: flags.help === true,
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.indexOf("=");
-    const name = a.startsWith("--") ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : null;
-    if (name === null) throw new UsageError(`unexpected argument '${a}'`);
-    if (name === "help") throw new UsageError(BENCH_USAGE);
-    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    if (name === "engines") {
-      cfg.engines = value.split(",").map(parseBenchTarget);
-    } else if (name === "networks") {
-      const list = value.split(",").map((s) => s.trim());
-      cfg.networks = list.map((s) => {
-        const n = Number(s);
-        if (!/^\d+$/.test(s) || n < 1 || n > 100000) {
-          throw new UsageError(`--networks must be whole numbers between 1 and 100000, got '${s}'`);
-        }
-        return n;
-      });
-    } else if (name === "seconds") {
-      cfg.seconds = parseNumberFlag("seconds", value, { min: 0.01, max: 3600 });
-    } else if (name === "out") {
-      cfg.out = value;
-    } else if (name === "mode") {
-      if (value !== "grad" && value !== "scg") {
-        throw new UsageError(`--mode must be grad or scg, got '${value}'`);
+  const engines = stringFlag(flags, "engines");
+  if (engines !== undefined) cfg.engines = engines.split(",").map(parseBenchTarget);
+  const networks = stringFlag(flags, "networks");
+  if (networks !== undefined) {
+    cfg.networks = networks.split(",").map((s) => s.trim()).map((s) => {
+      const n = Number(s);
+      if (!/^\d+$/.test(s) || n < 1 || n > 100000) {
+        throw new UsageError(`--networks must be whole numbers between 1 and 100000, got '${s}'`);
       }
-      cfg.mode = value;
-    } else if (name === "steps") {
-      cfg.steps = parseIntFlag("steps", value, { min: 1, max: 100000 });
-    } else {
-      throw new UsageError(`unknown flag --${name}`);
-    }
+      return n;
+    });
   }
+  const seconds = stringFlag(flags, "seconds");
+  if (seconds !== undefined) {
+    cfg.seconds = parseNumberFlag("seconds", seconds, { min: 0.01, max: 3600 });
+  }
+  cfg.out = stringFlag(flags, "out") ?? null;
+  const mode = stringFlag(flags, "mode");
+  if (mode !== undefined) {
+    if (mode !== "grad" && mode !== "scg") {
+      throw new UsageError(`--mode must be grad or scg, got '${mode}'`);
+    }
+    cfg.mode = mode;
+  }
+  const steps = stringFlag(flags, "steps");
+  if (steps !== undefined) cfg.steps = parseIntFlag("steps", steps, { min: 1, max: 100000 });
   return cfg;
 }
-
-/** Usage text. */
-export const BENCH_USAGE =
-  `usage: deno task bench [--engines cpu,cpu:js,cpu-f32,cpu-f32:host,webgpu,webgpu:host,webgpu-tfjs,numpy]
-                       [--networks 1,16,100,400] [--seconds S] [--out FILE]
-                       [--mode grad|scg] [--steps N]`;
 
 /** A population of P DMS networks with their own training sets (deterministic). */
 export function benchJobs(p: number, seed = 1): GradJob[] {

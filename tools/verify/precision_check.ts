@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  flagHelp,
+  type FlagSpec,
+  type FlagValue,
+  parseFlags,
+  stringFlag,
+} from "../../core/app/args.ts";
 import { parseIntFlag } from "../../core/app/flags.ts";
 import { outPathProblem } from "../../core/app/fs.ts";
 import { Progress } from "../../core/app/progress.ts";
@@ -19,15 +25,50 @@ import { createEngine } from "../../core/engine/select.ts";
 import { resolveStorePath, ResultStore } from "../../core/store/kv_store.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
 
+/** Flags of `precision-check`. */
+export const PRECISION_CHECK_FLAGS: readonly FlagSpec[] = [
+  { name: "from", type: "string", value: "RUN_ID", help: "the finished fig5 run to replay" },
+  {
+    name: "engine",
+    type: "string",
+    help: "engine to replay on: cpu-f32, webgpu or cpu",
+    default: "cpu-f32",
+  },
+  {
+    name: "scg-state",
+    type: "string",
+    help: "float32 engines: SCG as on the device or the host",
+    default: "device",
+  },
+  {
+    name: "cpu-kernel",
+    type: "string",
+    help: "float64 kernel build (engine cpu)",
+    default: "wasm",
+  },
+  { name: "levels", type: "string", value: "0,1", help: "level indices to replay", default: "all" },
+  {
+    name: "store",
+    type: "string",
+    value: "PATH",
+    help: "results store",
+    default: "$PRUNELAB_STORE or prunelab.kv",
+  },
+  { name: "out", type: "string", value: "FILE", help: "write every row and the summary as JSON" },
+  { name: "workers", type: "string", value: "N", help: "CPU worker threads", default: "all cores" },
+  { name: "quiet", type: "boolean", help: "no progress bar" },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
 /** The usage text of `precision-check --help`. */
-export const PRECISION_CHECK_USAGE =
-  `usage: deno task precision-check --from RUN_ID [--engine cpu-f32|webgpu|cpu]
-         [--scg-state device|host] [--cpu-kernel wasm|js] [--levels 0,1] [--store PATH]
-         [--out FILE] [--workers N] [--quiet]
+export function precisionCheckUsage(): string {
+  return `usage: deno task precision-check --from RUN_ID [flags]
 Replays every level retraining of a finished fig5 run on another engine from identical inputs and
-compares stored with replayed outcomes (paired t-tests). Default engine: cpu-f32 (the CPU float32
-twin of the WebGPU engine, SCG as on the device). --engine cpu --cpu-kernel js is a float64 replay
-with another rounding order: the chaos control. See docs/benchmarks.md.`;
+compares stored with replayed outcomes (paired t-tests). The default engine, cpu-f32, is the CPU
+float32 twin of the WebGPU engine (SCG as on the device); --engine cpu --cpu-kernel js is a
+float64 replay with another rounding order: the chaos control. See docs/benchmarks.md.
+${flagHelp(PRECISION_CHECK_FLAGS)}`;
+}
 
 function fail(message: string): number {
   console.error(`error: ${message}`);
@@ -36,33 +77,19 @@ function fail(message: string): number {
 
 /** Runs `precision-check` with the given arguments; returns the exit code (2 for bad input). */
 export async function runPrecisionCheckCli(args: string[]): Promise<number> {
-  let values;
+  let values: Record<string, FlagValue>;
   try {
-    values = parseArgs({
-      args,
-      options: {
-        from: { type: "string" },
-        engine: { type: "string" },
-        levels: { type: "string" },
-        store: { type: "string" },
-        out: { type: "string" },
-        workers: { type: "string" },
-        "scg-state": { type: "string" },
-        "cpu-kernel": { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseFlags(PRECISION_CHECK_FLAGS, args).flags;
   } catch (err) {
-    return fail((err as Error).message.split("\n")[0]);
+    return fail((err as Error).message);
   }
   if (values.help) {
-    console.log(PRECISION_CHECK_USAGE);
+    console.log(precisionCheckUsage());
     return 0;
   }
-  if (!values.from) return fail("--from RUN_ID (a finished fig5 run) is required");
+  const from = stringFlag(values, "from");
+  const outPath = stringFlag(values, "out");
+  if (!from) return fail("--from RUN_ID (a finished fig5 run) is required");
   let levelIndices: number[] | undefined;
   let spec: EngineSpec;
   try {
@@ -72,15 +99,17 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
       scgState: values["scg-state"],
       workers: values.workers,
     }, { default: "cpu-f32" });
-    levelIndices = values.levels?.split(",").map((v) => parseIntFlag("levels", v, { min: 0 }));
+    levelIndices = stringFlag(values, "levels")?.split(",").map((v) =>
+      parseIntFlag("levels", v, { min: 0 })
+    );
   } catch (err) {
     return fail((err as Error).message);
   }
-  if (values.out) {
-    const problem = await outPathProblem(values.out);
+  if (outPath) {
+    const problem = await outPathProblem(outPath);
     if (problem) return fail(problem);
   }
-  const storePath = resolveStorePath(values.store);
+  const storePath = resolveStorePath(stringFlag(values, "store"));
   try {
     await Deno.stat(storePath);
   } catch {
@@ -89,22 +118,22 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
   const store = await ResultStore.open(storePath);
   let engine;
   try {
-    const run = await store.getRun(values.from);
-    if (!run) return fail(`no run '${values.from}' in ${storePath}`);
-    if (run.figure !== "fig5") return fail(`run '${values.from}' is ${run.figure}, not fig5`);
-    if (run.status !== "done") return fail(`run '${values.from}' is ${run.status}, not finished`);
+    const run = await store.getRun(from);
+    if (!run) return fail(`no run '${from}' in ${storePath}`);
+    if (run.figure !== "fig5") return fail(`run '${from}' is ${run.figure}, not fig5`);
+    if (run.status !== "done") return fail(`run '${from}' is ${run.status}, not finished`);
     try {
       engine = await createEngine(spec);
     } catch (err) {
       return fail((err as Error).message);
     }
-    console.log(`replaying ${values.from} (${run.engineDescription}) on ${engine.description}`);
-    const progress = new Progress(1, { quiet: values.quiet });
+    console.log(`replaying ${from} (${run.engineDescription}) on ${engine.description}`);
+    const progress = new Progress(1, { quiet: values.quiet === true });
     // Work in network-outer-iterations at the run's cap, as fig5 counts it: an upper-bound ETA.
     const c = run.config as { levels: number[]; networks: number; maxOuterRetrain: number };
     const order = levelIndices ?? c.levels.map((_, li) => li);
     const perLevel = 2 * c.networks * c.maxOuterRetrain;
-    const rows = await replayFig5Levels(store, values.from, {
+    const rows = await replayFig5Levels(store, from, {
       engine,
       levelIndices,
       onOuter: (li, outer, active, total) =>
@@ -140,14 +169,14 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
       );
     }
     console.log("S = stored run, R = replay from identical inputs; p = paired t-test");
-    if (values.out) {
-      const tmp = `${values.out}.tmp`;
+    if (outPath) {
+      const tmp = `${outPath}.tmp`;
       await Deno.writeTextFile(
         tmp,
-        JSON.stringify({ from: values.from, engine: engine.description, summary, rows }, null, 1),
+        JSON.stringify({ from: from, engine: engine.description, summary, rows }, null, 1),
       );
-      await Deno.rename(tmp, values.out);
-      console.log(`wrote ${values.out}`);
+      await Deno.rename(tmp, outPath);
+      console.log(`wrote ${outPath}`);
     }
     return 0;
   } finally {
