@@ -1,10 +1,19 @@
 /**
- * `deno task build-wasm`: compiles the C kernels in core/engine/cpu/wasm/ and core/engine/cpu_f32/wasm/ to WebAssembly (SIMD) with
- * Debian's clang and lld (`apt-get install clang lld`) and writes one TypeScript module per kernel
- * file, the module embedded as base64 so it loads the same way under `deno run` and in a compiled
- * binary: kernels.c (float64) -> kernels_wasm.ts, kernels_f32.c (the float32 twin of the WebGPU
- * engine's arithmetic) -> kernels_f32_wasm.ts. The generated files are committed; rebuild only
- * after changing a C source. No -ffast-math: the float32 twin relies on IEEE operation order.
+ * `deno task build-wasm`: compiles the C kernels in core/engine/cpu/wasm/ and
+ * core/engine/cpu_f32/wasm/ to WebAssembly (SIMD) with Debian's clang and lld and writes one
+ * TypeScript module per kernel file, the module embedded as base64 so it loads the same way under
+ * `deno run` and in a compiled binary:
+ *
+ * - kernels.c (float64 RNN kernels) -> kernels_wasm.ts. Uses relaxed SIMD (the multiply-adds of
+ *   its tanh), which needs clang 16 or newer: `apt-get install clang-16 lld-16`.
+ * - kernels_f32.c (the float32 twin of the WebGPU engine's arithmetic) -> kernels_f32_wasm.ts.
+ * - dbm_kernels.c (float32 DBM kernels) -> dbm_kernels_wasm.ts.
+ *
+ * The last two build with plain `clang` (`apt-get install clang lld`), as they always have, so a
+ * rebuild reproduces their committed bytes. The generated files are committed; rebuild only after
+ * changing a C source. No -ffast-math: every kernel relies on IEEE operation order.
+ *
+ * `deno task build-wasm [SOURCE...]` rebuilds only the named sources (e.g. `kernels.c`).
  *
  * @module
  */
@@ -17,6 +26,8 @@ interface Target {
   output: string;
   constant: string;
   exports: string[];
+  /** Needs relaxed SIMD, hence clang 16 or newer. */
+  relaxedSimd?: boolean;
 }
 
 const TARGETS: Target[] = [
@@ -25,7 +36,8 @@ const TARGETS: Target[] = [
     source: "kernels.c",
     output: "kernels_wasm.ts",
     constant: "KERNELS_WASM_BASE64",
-    exports: ["rnn_run", "rnn_loss_and_grad"],
+    exports: ["rnn_run", "rnn_loss_and_grad", "rnn_scratch_bytes", "rnn_tanh"],
+    relaxedSimd: true,
   },
   {
     dir: "core/engine/cpu_f32/wasm/",
@@ -34,17 +46,61 @@ const TARGETS: Target[] = [
     constant: "KERNELS_F32_WASM_BASE64",
     exports: ["f32_loss_and_grad", "f32_loss_diff", "f32_tanh_block"],
   },
+  {
+    dir: "core/engine/cpu/wasm/",
+    source: "dbm_kernels.c",
+    output: "dbm_kernels_wasm.ts",
+    constant: "DBM_KERNELS_WASM_BASE64",
+    exports: [
+      "dbm_linear",
+      "dbm_scale",
+      "dbm_outer",
+      "dbm_momentum",
+      "dbm_sigmoid",
+      "dbm_bernoulli",
+    ],
+  },
 ];
 
 const root = new URL("../", import.meta.url);
 
+/** The major version of a clang binary, or null when it is not installed. */
+async function clangMajor(name: string): Promise<number | null> {
+  try {
+    const out = await new Deno.Command(name, { args: ["--version"], stderr: "null" }).output();
+    const m = /clang version (\d+)/.exec(new TextDecoder().decode(out.stdout));
+    return out.success && m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** clang for a target: plain `clang`, or for relaxed SIMD the first clang >= 16 found. */
+async function compilerFor(target: Target): Promise<string | null> {
+  if (!target.relaxedSimd) return "clang";
+  for (const name of ["clang", "clang-16", "clang-17", "clang-18", "clang-19", "clang-20"]) {
+    const major = await clangMajor(name);
+    if (major !== null && major >= 16) return name;
+  }
+  return null;
+}
+
 async function build(target: Target): Promise<void> {
   const dir = new URL(target.dir, root);
+  const clang = await compilerFor(target);
+  if (clang === null) {
+    console.error(
+      `error: ${target.source} needs clang 16 or newer for relaxed SIMD ` +
+        "(apt-get install clang-16 lld-16)",
+    );
+    Deno.exit(1);
+  }
   const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
-  const cmd = new Deno.Command("clang", {
+  const cmd = new Deno.Command(clang, {
     args: [
       "--target=wasm32",
       "-msimd128",
+      ...(target.relaxedSimd ? ["-mrelaxed-simd"] : []),
       "-O3",
       "-nostdlib",
       "-fno-builtin",
@@ -61,7 +117,7 @@ async function build(target: Target): Promise<void> {
   const out = await cmd.output();
   if (!out.success) {
     console.error(new TextDecoder().decode(out.stderr));
-    console.error(`error: clang failed on ${target.source} (install Debian's clang and lld)`);
+    console.error(`error: ${clang} failed on ${target.source} (install Debian's clang and lld)`);
     Deno.exit(1);
   }
   const bytes = await Deno.readFile(tmp);
@@ -70,7 +126,19 @@ async function build(target: Target): Promise<void> {
     `/** The compiled kernels (${bytes.length} bytes), base64. */\n` +
     `export const ${target.constant} =\n  "${encodeBase64(bytes)}";\n`;
   await Deno.writeTextFile(new URL(target.output, dir), text);
-  console.log(`wrote ${target.dir}${target.output} (${bytes.length} bytes of wasm)`);
+  console.log(`wrote ${target.dir}${target.output} (${bytes.length} bytes of wasm, ${clang})`);
 }
 
-for (const target of TARGETS) await build(target);
+const wanted = Deno.args;
+const unknown = wanted.filter((s) => !TARGETS.some((t) => t.source === s));
+if (unknown.length > 0) {
+  console.error(
+    `error: unknown kernel source ${unknown.join(", ")} (known: ${
+      TARGETS.map((t) => t.source).join(", ")
+    })`,
+  );
+  Deno.exit(2);
+}
+for (const target of TARGETS) {
+  if (wanted.length === 0 || wanted.includes(target.source)) await build(target);
+}

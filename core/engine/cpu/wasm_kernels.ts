@@ -1,9 +1,15 @@
 /**
- * WebAssembly SIMD build of the float64 kernels (core/engine/cpu/wasm/kernels.c): the same forward pass
- * and exact BPTT gradient as core/rnn/kernels.ts, with pairs of sequences in f64x2 lanes. tanh is
- * JavaScript's Math.tanh (imported), so the two builds differ only in the rounding of a few sums
- * (about 1e-16 relative). The CPU engine uses this build when the runtime supports WebAssembly
- * SIMD; a run is bit-for-bit reproducible for a given kernel build.
+ * WebAssembly SIMD build of the float64 kernels (core/engine/cpu/wasm/kernels.c): the same forward
+ * pass and exact BPTT gradient as core/rnn/kernels.ts, with pairs of sequences in f64x2 lanes and
+ * tiles of 4 units x 4 sequences in registers. The two builds differ only in the rounding of a few
+ * sums (about 1e-16 relative). The CPU engine uses this build when the runtime supports WebAssembly
+ * SIMD with relaxed SIMD (Deno 2.x does); a run is bit-for-bit reproducible for a given kernel
+ * build.
+ *
+ * tanh is computed inside the module (`tanh2` in kernels.c): glibc's tanh, operation for operation,
+ * which is what Math.tanh is in Deno on Linux and what the first version of this build imported; on
+ * Linux x86-64 the two versions agree bit for bit (tests/cpu_wasm_build_test.ts). Unlike the import,
+ * it no longer depends on the host's C library.
  *
  * @module
  */
@@ -28,6 +34,7 @@ interface Exports {
     x: number,
     y: number,
     e: number,
+    scratch: number,
   ): number;
   rnn_loss_and_grad(
     n: number,
@@ -45,7 +52,10 @@ interface Exports {
     g: number,
     next: number,
     grad: number,
+    scratch: number,
   ): number;
+  rnn_scratch_bytes(n: number, ni: number): number;
+  rnn_tanh(x: number, count: number): void;
 }
 
 type Instance = KernelInstance<Exports>;
@@ -54,8 +64,8 @@ let instance: Instance | null | undefined;
 
 function load(): Instance | null {
   if (instance === undefined) {
-    // null without WebAssembly SIMD: callers fall back to the TypeScript kernels.
-    instance = instantiateKernels<Exports>(KERNELS_WASM_BASE64, { name: "tanh_block" });
+    // null without WebAssembly (relaxed) SIMD: callers fall back to the TypeScript kernels.
+    instance = instantiateKernels<Exports>(KERNELS_WASM_BASE64, null);
   }
   return instance;
 }
@@ -77,6 +87,7 @@ interface Layout {
   grad: number;
   x: number;
   y: number;
+  scratch: number;
 }
 
 function layout(inst: Instance, shape: RnnShape, data: SequenceSet, wantXY: boolean): Layout {
@@ -97,6 +108,7 @@ function layout(inst: Instance, shape: RnnShape, data: SequenceSet, wantXY: bool
     grad: take(K),
     x: wantXY ? take(T * n * S) : 0,
     y: wantXY ? take(T * no * S) : 0,
+    scratch: arena.take(inst.exports.rnn_scratch_bytes(n, ni)),
   };
   L.act = arena.take(T * ni);
   const mem = arena.finish();
@@ -149,6 +161,7 @@ export function lossAndGradWasm(
     L.g,
     L.next,
     L.grad,
+    L.scratch,
   );
   grad.set(new Float64Array(inst.memory.buffer, L.grad, grad.length));
   return E;
@@ -175,6 +188,7 @@ export function forwardWasm(shape: RnnShape, w: Float64Array, data: SequenceSet)
     L.x,
     L.y,
     0,
+    L.scratch,
   );
   const { n, no } = shape;
   const { s: S, t: T } = data;
@@ -182,4 +196,18 @@ export function forwardWasm(shape: RnnShape, w: Float64Array, data: SequenceSet)
     x: new Float64Array(inst.memory.buffer, L.x, T * n * S).slice(),
     y: new Float64Array(inst.memory.buffer, L.y, T * no * S).slice(),
   };
+}
+
+/**
+ * The build's own tanh applied to every value (a new array): for tests that hold it against the
+ * runtime's Math.tanh.
+ */
+export function tanhWasm(values: Float64Array): Float64Array {
+  const inst = required();
+  const arena = new HeapArena(inst);
+  const at = arena.take(values.length * 8);
+  const mem = arena.finish();
+  new Float64Array(mem, at, values.length).set(values);
+  inst.exports.rnn_tanh(at, values.length);
+  return new Float64Array(inst.memory.buffer, at, values.length).slice();
 }

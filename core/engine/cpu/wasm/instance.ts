@@ -1,7 +1,8 @@
 /**
- * Loading of the embedded WebAssembly kernels (shared by the float64 build and the float32 twin):
- * instantiation with an imported memory (and, for the float64 build, an imported tanh over a
- * block), and a bump allocator for the per-call buffers above `__heap_base`.
+ * Loading of the embedded WebAssembly kernels (the float64 build, the float32 twin, the DBM
+ * kernels): instantiation with an imported memory (and optionally an imported tanh over a block,
+ * which the first float64 build used; every build now computes tanh inside), and a bump allocator
+ * for the per-call buffers above `__heap_base`.
  *
  * @module
  */
