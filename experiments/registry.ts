@@ -9,6 +9,7 @@ import { fig5 } from "./fig5/fig5.ts";
 import { fig6 } from "./rl/fig6.ts";
 import { fig7 } from "./rl/fig7.ts";
 import { dmsNewProblem } from "./dms_new_problem/dms_new_problem.ts";
+import { fig2, fig3, fig4 } from "./dms_examples/dms_examples.ts";
 import { bmFig1 } from "./bm/bm_fig1.ts";
 import { bmFig2 } from "./bm/bm_fig2.ts";
 import { bmTable1 } from "./bm/bm_table1.ts";
@@ -19,6 +20,9 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
   fig6: fig6,
   fig7: fig7,
   "dms-new-problem": dmsNewProblem,
+  fig2: fig2,
+  fig3: fig3,
+  fig4: fig4,
   "bm-fig1": bmFig1,
   "bm-fig2": bmFig2,
   "bm-table1": bmTable1,

@@ -24,7 +24,7 @@ import { chromiumMissing } from "./fixtures/browser.ts";
 
 /**
  * Per figure: flags that keep the default preset's panels but cut the work to seconds. Order
- * matters: dms-new-problem reads the newest finished fig5 run.
+ * matters: dms-new-problem, fig2, fig3 and fig4 read the newest finished fig5 run.
  */
 const TINY: [string, string[]][] = [
   ["fig5", [
@@ -59,6 +59,10 @@ const TINY: [string, string[]][] = [
   ]],
   // Its loss panels plot from the second outer iteration on.
   ["dms-new-problem", ["--networks", "2", "--max-outer", "3", "--scg-steps", "2"]],
+  // The example figures analyse the newest finished fig5 run; they train nothing.
+  ["fig2", []],
+  ["fig3", []],
+  ["fig4", []],
   ["bm-fig1", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
   ["bm-fig2", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
   ["bm-table1", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],

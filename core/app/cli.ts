@@ -180,7 +180,10 @@ async function planResume<C extends BaseConfig, S extends object>(
   }
 }
 
-/** A new run's plan: the preset with the flags applied, the seed, a fresh id. */
+/**
+ * A new run's plan: the preset with the flags applied (and checked against the store by the
+ * experiment's `prepare`, when it has one), the seed, a fresh id.
+ */
 async function planNew<C extends BaseConfig, S extends object>(
   experiment: Experiment<C, S>,
   inv: Invocation,
@@ -195,7 +198,26 @@ async function planNew<C extends BaseConfig, S extends object>(
     ? parseIntFlag("seed", String(flags.seed), { min: 0, max: 4294967295 })
     : 1;
   const runId = newRunId(experiment.id);
-  return { store: await openStore(inv.storePath), config, seed, runId, resumed: null };
+  if (!experiment.prepare) {
+    return { store: await openStore(inv.storePath), config, seed, runId, resumed: null };
+  }
+  // The experiment reads the store before anything is written to it, and a missing store is not
+  // created just to be found lacking.
+  const found = isPostgresLocation(inv.storePath) || await pathExists(inv.storePath);
+  const store = found ? await openStore(inv.storePath) : null;
+  try {
+    const prepared = await experiment.prepare(config, store);
+    return {
+      store: store ?? await openStore(inv.storePath),
+      config: prepared,
+      seed,
+      runId,
+      resumed: null,
+    };
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
 }
 
 /** Writes the run record (new) or marks it running again (resume); returns the finished units. */

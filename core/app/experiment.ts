@@ -110,6 +110,12 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
    * problem for bad values.
    */
   configure(base: C, flags: Record<string, FlagValue>): C;
+  /**
+   * Optional check of a new run's config against the store, before anything is written: returns
+   * the config to run (e.g. `--from` resolved to the id of a finished run of another experiment)
+   * or throws `UsageError`. `store` is null when the store does not exist yet.
+   */
+  prepare?(config: C, store: ResultStore | null): Promise<C>;
   /** One-line summary of a config (runs list, terminal header). */
   describe(config: C): string;
   /** Number of work units the run will store (for progress and resume). */

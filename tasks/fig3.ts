@@ -1,0 +1,10 @@
+/**
+ * `deno task fig3`: Averbeck 2022 Fig 3 from the example networks of a fig5 run
+ * (see experiments/dms_examples/dms_examples.ts).
+ *
+ * @module
+ */
+import { runExperimentCli } from "../core/app/cli.ts";
+import { fig3 } from "../experiments/dms_examples/dms_examples.ts";
+
+Deno.exit(await runExperimentCli(fig3, Deno.args));
