@@ -19,6 +19,7 @@ import {
   parseBenchArgs,
   targetLabel,
 } from "../tools/bench/bench.ts";
+import { measureWasmSimdPeak } from "../tools/bench/cpu_peak.ts";
 import { UsageError } from "../core/util/errors.ts";
 import { createEngine, probeWebGpu } from "../core/engine/select.ts";
 import type { Engine } from "../core/engine/engine.ts";
@@ -49,6 +50,18 @@ async function main(args: string[]): Promise<number> {
   const hardwareGpu = probe !== null && !probe.isFallback;
   const networks = cfg.networks ??
     [...DEFAULT_NETWORKS, ...(hardwareGpu ? GPU_EXTRA_NETWORKS : [])];
+  // One core's float64 WebAssembly SIMD peak, measured, for the fraction of the float64 CPU rows.
+  const corePeak =
+    cfg.engines.some((e) => e === "numpy" || (typeof e !== "string" && e.engine === "cpu"))
+      ? measureWasmSimdPeak()
+      : null;
+  if (corePeak) {
+    console.log(
+      `WebAssembly SIMD float64 peak of one core: ${corePeak.peak.toFixed(1)} GFLOP/s ` +
+        `(mul + add ${corePeak.mulAdd.toFixed(1)}, relaxed multiply-add ` +
+        `${corePeak.relaxedMadd.toFixed(1)}, ${corePeak.fused ? "fused" : "not fused"})`,
+    );
+  }
   const rows: BenchRow[] = [];
   for (const target of cfg.engines) {
     const name = targetLabel(target);
@@ -62,7 +75,7 @@ async function main(args: string[]): Promise<number> {
         continue;
       }
       for (const p of networks) {
-        rows.push(await measureNumpy(p, cfg.seconds));
+        rows.push(await measureNumpy(p, cfg.seconds, corePeak?.peak ?? null));
         console.log(formatTable(rows.slice(-1)).split("\n")[2]);
       }
       continue;
@@ -91,9 +104,22 @@ async function main(args: string[]): Promise<number> {
       }
     }
     console.log(`${name}: ${engine.description}`);
+    // CPU engines: the cores a population keeps busy (workers from 2 networks on, as the pool does)
+    const workers = "workerCount" in engine && typeof engine.workerCount === "number"
+      ? engine.workerCount
+      : null;
+    const cores = (p: number): number | null =>
+      workers === null ? null : workers > 1 && p >= 2 ? Math.min(workers, hardwareCores()) : 1;
+    const float64Cpu = typeof target !== "string" && target.engine === "cpu";
     try {
       for (const p of networks) {
-        const o = { seconds: cfg.seconds, label: name, peakGflops: peak };
+        const c = cores(p);
+        const o = {
+          seconds: cfg.seconds,
+          label: name,
+          peakGflops: float64Cpu && corePeak && c ? corePeak.peak * c : peak,
+          cores: c,
+        };
         const scg = engine.scg?.bind(engine);
         const r = cfg.mode === "scg" && scg
           ? await measureScg({ ...engine, scg }, p, { ...o, steps: cfg.steps })
@@ -112,6 +138,10 @@ async function main(args: string[]): Promise<number> {
     console.log(`\nwrote ${rows.length} rows to ${cfg.out}`);
   }
   return 0;
+}
+
+function hardwareCores(): number {
+  return (globalThis.navigator as { hardwareConcurrency?: number })?.hardwareConcurrency ?? 1;
 }
 
 Deno.exit(await main(Deno.args));

@@ -87,9 +87,16 @@ export interface BenchRow {
   gradEvalsPerSecond: number;
   /** GFLOP/s at {@link gradFlops} per evaluation. */
   gflops: number;
-  /** Fraction of the device's nominal peak, when known. */
+  /** CPU cores the row keeps busy (CPU engines, NumPy), for the per-core rate; null on a GPU. */
+  cores?: number | null;
+  /** Gradient evaluations per second and core (CPU rows). */
+  evalsPerCore?: number | null;
+  /** Fraction of the peak, when known. */
   fractionOfPeak: number | null;
-  /** Nominal peak used for the fraction (GFLOP/s), when known. */
+  /**
+   * Peak used for the fraction (GFLOP/s), when known: a GPU's nominal float32 peak; for float64 CPU
+   * rows the measured WebAssembly SIMD peak of one core (tools/bench/cpu_peak.ts) times `cores`.
+   */
   peakGflops: number | null;
   /** Arithmetic. */
   precision: string;
@@ -200,7 +207,7 @@ export const DMS_EVAL_FLOPS: number = gradFlops(DMS_SHAPE, 16, 58);
 export async function measureEngine(
   engine: Pick<Engine, "lossAndGrad" | "precision" | "description">,
   p: number,
-  options: { seconds: number; label: string; peakGflops: number | null },
+  options: { seconds: number; label: string; peakGflops: number | null; cores?: number | null },
 ): Promise<BenchRow> {
   const jobs = benchJobs(p);
   await engine.lossAndGrad(jobs); // warm-up: kernel compilation, uploads, worker start
@@ -214,6 +221,7 @@ export async function measureEngine(
   } while (elapsed < options.seconds);
   return row(options.label, p, (calls * p) / elapsed, {
     peak: options.peakGflops,
+    cores: options.cores ?? null,
     precision: engine.precision,
     device: engine.description,
     calls,
@@ -228,7 +236,13 @@ export async function measureEngine(
 export async function measureScg(
   engine: Pick<Engine, "scg" | "precision" | "description">,
   p: number,
-  options: { seconds: number; label: string; peakGflops: number | null; steps: number },
+  options: {
+    seconds: number;
+    label: string;
+    peakGflops: number | null;
+    steps: number;
+    cores?: number | null;
+  },
 ): Promise<BenchRow> {
   const jobs = benchJobs(p).map((j) => ({ ...j, mask: null }));
   const opts = { stopRule: "none" as const, kMax: options.steps };
@@ -246,6 +260,7 @@ export async function measureScg(
   return {
     ...row(options.label, p, evals / elapsed, {
       peak: options.peakGflops,
+      cores: options.cores ?? null,
       precision: engine.precision,
       device: engine.description,
       calls,
@@ -260,7 +275,14 @@ function row(
   engine: string,
   networks: number,
   evalsPerSecond: number,
-  o: { peak: number | null; precision: string; device: string; calls: number; seconds: number },
+  o: {
+    peak: number | null;
+    cores: number | null;
+    precision: string;
+    device: string;
+    calls: number;
+    seconds: number;
+  },
 ): BenchRow {
   const gflops = (evalsPerSecond * DMS_EVAL_FLOPS) / 1e9;
   return {
@@ -268,6 +290,8 @@ function row(
     networks,
     gradEvalsPerSecond: evalsPerSecond,
     gflops,
+    cores: o.cores,
+    evalsPerCore: o.cores ? evalsPerSecond / o.cores : null,
     fractionOfPeak: o.peak ? gflops / o.peak : null,
     peakGflops: o.peak,
     precision: o.precision,
@@ -295,8 +319,15 @@ export async function numpyAvailable(): Promise<boolean> {
   }
 }
 
-/** Runs `tools/bench/numpy_baseline.py` (float64 NumPy, one BLAS thread) for P networks. */
-export async function measureNumpy(p: number, seconds: number): Promise<BenchRow> {
+/**
+ * Runs `tools/bench/numpy_baseline.py` (float64 NumPy, one BLAS thread) for P networks;
+ * `corePeakGflops` is one core's peak for the fraction.
+ */
+export async function measureNumpy(
+  p: number,
+  seconds: number,
+  corePeakGflops: number | null = null,
+): Promise<BenchRow> {
   const env = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const out = await new Deno.Command("python3", {
     args: [NUMPY_SCRIPT, String(p), String(seconds)],
@@ -314,7 +345,8 @@ export async function measureNumpy(p: number, seconds: number): Promise<BenchRow
     numpy: string;
   };
   return row("numpy", p, r.evalsPerSecond, {
-    peak: null,
+    peak: corePeakGflops,
+    cores: 1,
     precision: "float64",
     device: `NumPy ${r.numpy} (OpenBLAS, 1 thread), batched over the 16 sequences`,
     calls: r.calls,
@@ -338,7 +370,17 @@ export function gpuPeakGflops(description: string): number | null {
 
 /** Formats rows as an aligned text table. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const head = ["engine", "mode", "networks", "evals/s", "GFLOP/s", "% of peak", "calls", "s"];
+  const head = [
+    "engine",
+    "mode",
+    "networks",
+    "evals/s",
+    "GFLOP/s",
+    "% of peak",
+    "per core",
+    "calls",
+    "s",
+  ];
   const body = rows.map((r) => [
     r.engine,
     r.mode,
@@ -346,6 +388,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     r.gradEvalsPerSecond.toFixed(1),
     r.gflops.toFixed(2),
     r.fractionOfPeak === null ? "-" : (100 * r.fractionOfPeak).toFixed(2),
+    r.evalsPerCore ? r.evalsPerCore.toFixed(1) : "-",
     String(r.calls),
     r.seconds.toFixed(1),
   ]);
