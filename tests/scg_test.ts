@@ -8,7 +8,7 @@ import { DMS_SHAPE, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
 import { loss, lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { countZerosA, magnitudePrune } from "../core/rnn/prune.ts";
-import { type EvalRequest, scgConstants, scgPopulation } from "../core/rnn/scg.ts";
+import { type EvalRequest, scgConstants, scgSync } from "../core/rnn/scg.ts";
 import { scgCpu } from "../core/engine/cpu/evaluate.ts";
 import {
   CPU_KERNEL_BUILD_NAMES,
@@ -117,9 +117,9 @@ function assertSameResult(a: ScgResult, b: ScgResult, what: string): void {
 Deno.test("population SCG: 3 networks at once are bit-identical to 3 single calls", () => {
   const jobs = threeJobs();
   const options = { stopRule: "dms" as const, kMax: 25 };
-  const together = scgPopulation(jobs, options, evaluateBatch);
+  const together = scgSync(jobs, options, evaluateBatch);
   for (let i = 0; i < jobs.length; i++) {
-    const [alone] = scgPopulation([jobs[i]], options, evaluateBatch);
+    const [alone] = scgSync([jobs[i]], options, evaluateBatch);
     assertSameResult(together[i], alone, `network ${i}`);
   }
   // The mask of job 2 held.
@@ -152,7 +152,7 @@ Deno.test("population SCG: a converged network stops costing evaluations", () =>
     return evaluateBatch(reqs);
   };
   const kMax = 15;
-  const res = scgPopulation(jobs, { stopRule: "rl", kMax }, counting);
+  const res = scgSync(jobs, { stopRule: "rl", kMax }, counting);
   assert.equal(res[0].converged, true);
   assert.equal(res[0].steps, 1);
   assert.equal(res[0].gradEvals, 3, "start + probe + trial");
@@ -163,7 +163,7 @@ Deno.test("population SCG: a converged network stops costing evaluations", () =>
   // After step 1 every batch holds only the busy network.
   assert.ok(batchSizes.slice(3).every((n) => n === 1), `batches ${batchSizes.join(",")}`);
   // And the busy network's result is the same as when it trains alone.
-  const [alone] = scgPopulation([jobs[1]], { stopRule: "rl", kMax }, evaluateBatch);
+  const [alone] = scgSync([jobs[1]], { stopRule: "rl", kMax }, evaluateBatch);
   assertSameResult(res[1], alone, "busy network");
 });
 
@@ -251,12 +251,12 @@ Deno.test("SCG: a network whose loss is NaN fails with a reason; the others are 
   bad.data.targets[7] = NaN;
   const mixed = [jobs[0], bad, jobs[2]];
   const options = { stopRule: "dms" as const, kMax: 8 };
-  const res = scgPopulation(mixed, options, evaluateBatch);
+  const res = scgSync(mixed, options, evaluateBatch);
   assert.match(res[1].failure ?? "", /not finite/);
   assert.equal(res[1].converged, false);
   assert.equal(res[1].gradEvals, 1, "a failed network stops costing evaluations");
-  const alone0 = scgPopulation([jobs[0]], options, evaluateBatch)[0];
-  const alone2 = scgPopulation([jobs[2]], options, evaluateBatch)[0];
+  const alone0 = scgSync([jobs[0]], options, evaluateBatch)[0];
+  const alone2 = scgSync([jobs[2]], options, evaluateBatch)[0];
   assertSameResult(res[0], alone0, "network 0");
   assertSameResult(res[2], alone2, "network 2");
   // Through the training loop: the failure is recorded and the network leaves the population.
@@ -280,7 +280,7 @@ Deno.test("SCG: huge weights that overflow to Inf fail instead of producing NaN 
   const rng = new Rng(31);
   const w = randomWeights(DMS_SHAPE, rng, 0.3);
   for (let k = L.c; k < L.size; k++) w[k] = 1e306;
-  const [r] = scgPopulation(
+  const [r] = scgSync(
     [{ data: randomSet(DMS_SHAPE, rng, 4, 10), w, mask: null }],
     { stopRule: "dms", kMax: 5 },
     evaluateBatch,

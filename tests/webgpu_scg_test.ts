@@ -9,9 +9,9 @@ import { DMS_SHAPE, paramLayout, RL_SHAPE } from "../core/rnn/network.ts";
 import { lossAndGrad } from "../core/rnn/kernels.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { magnitudePrune } from "../core/rnn/prune.ts";
-import { type EvalRequest, scgPopulation } from "../core/rnn/scg.ts";
+import { type EvalRequest, scgSync } from "../core/rnn/scg.ts";
 import type { ScgJob, SequenceSet } from "../core/engine/engine.ts";
-import { type PopulationEvaluator, populationScg } from "../core/rnn/scg.ts";
+import { type PopulationEvaluator, scgAsync } from "../core/rnn/scg.ts";
 import { modelEval, modelLossDiff } from "../tools/study/f32_model.ts";
 import { Rng } from "../core/util/rng.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
@@ -41,7 +41,7 @@ function kernelEvaluator(jobs: readonly ScgJob[]): PopulationEvaluator {
 }
 
 function referenceScg(jobs: ScgJob[], kMax: number) {
-  return scgPopulation(
+  return scgSync(
     jobs,
     { stopRule: "dms", kMax },
     (reqs: EvalRequest[]) => reqs.map((r) => lossAndGrad(r.data.shape, r.w, r.data, r.grad)),
@@ -58,7 +58,7 @@ Deno.test("webgpu host SCG (finite difference, float64) is bit-identical to core
     { data, w: pruned.w, mask: pruned.mask },
     { data: randomSet(DMS_SHAPE, rng, 5, 12), w: randomWeights(DMS_SHAPE, rng, 0.3), mask: null },
   ];
-  const ours = await populationScg(
+  const ours = await scgAsync(
     jobs,
     { stopRule: "dms", kMax: 20, curvature: "fd" },
     kernelEvaluator(jobs),
@@ -115,8 +115,8 @@ Deno.test("exact curvature SCG agrees with the finite-difference SCG in float64 
   const data = dmsTrials();
   const jobs: ScgJob[] = [{ data, w: specWeights(DMS_SHAPE, 0.5), mask: null }];
   const ev = kernelEvaluator(jobs);
-  const [fd] = await populationScg(jobs, { stopRule: "dms", kMax: 20, curvature: "fd" }, ev);
-  const [ex] = await populationScg(jobs, { stopRule: "dms", kMax: 20, curvature: "exact" }, ev);
+  const [fd] = await scgAsync(jobs, { stopRule: "dms", kMax: 20, curvature: "fd" }, ev);
+  const [ex] = await scgAsync(jobs, { stopRule: "dms", kMax: 20, curvature: "exact" }, ev);
   // sigma0 = 5e-5 makes the finite difference an O(sigma0) perturbation of H p; 20 steps of SCG
   // amplify it to about 1e-3 here.
   assertRel(ex.endLoss, fd.endLoss, 5e-3, "loss after 20 steps, exact vs finite difference");
@@ -142,8 +142,8 @@ Deno.test("float32 gradients with float64 SCG scalars track float64 SCG over 150
     },
   };
   const opts = { stopRule: "dms" as const, kMax: 150, curvature: "fd" as const };
-  const [a] = await populationScg(jobs, opts, kernelEvaluator(jobs));
-  const [b] = await populationScg(jobs, opts, f32);
+  const [a] = await scgAsync(jobs, opts, kernelEvaluator(jobs));
+  const [b] = await scgAsync(jobs, opts, f32);
   assertRel(b.endLoss, a.endLoss, 2e-2, "loss after 150 steps, float32 vs float64");
   assert.equal(b.emergencySteps, 0);
   assert.equal(b.failure, undefined);
@@ -161,7 +161,7 @@ Deno.test("SCG stall guard: unresolvable steps end the call with a failure, not 
       Promise.resolve({ loss: new Float64Array(ids.length).fill(E0), grad: ids.map(() => g0) }),
   };
   const jobs: ScgJob[] = [{ data, w, mask: null }];
-  const [r] = await populationScg(jobs, {
+  const [r] = await scgAsync(jobs, {
     stopRule: "dms",
     kMax: 200,
     curvature: "fd",
@@ -169,7 +169,7 @@ Deno.test("SCG stall guard: unresolvable steps end the call with a failure, not 
   }, flat);
   assert.match(r.failure ?? "", /cannot resolve/);
   assert.equal(r.steps, 50);
-  const [free] = await populationScg(jobs, { stopRule: "dms", kMax: 60, curvature: "fd" }, flat);
+  const [free] = await scgAsync(jobs, { stopRule: "dms", kMax: 60, curvature: "fd" }, flat);
   assert.equal(free.failure, undefined, "without the guard the call runs on");
 });
 

@@ -4,19 +4,22 @@
  * the evaluations all still-active networks need into one batch, and a network that has converged
  * (or failed) leaves the batch and stops costing compute.
  *
- * This is the only SCG implementation. The algorithm is written once as a generator that yields
- * batched evaluation requests; {@link scgPopulation} drives it synchronously (the float64 CPU
- * kernels, inside workers; optionally with direct loss differences for the CPU float32 twin of
- * the WebGPU engine) and {@link populationScg} asynchronously (the WebGPU engine, whose
- * evaluations are awaited, optionally with exact Hessian-vector products and direct loss
- * differences, see docs/benchmarks.md "Precision").
+ * The host-side SCG: the algorithm is written once as a generator that yields batched evaluation
+ * requests, one step in three phases (curvature along p, the trial point, accept or reject with
+ * the stopping tests). {@link scgSync} drives it synchronously (the CPU kernels, inside workers;
+ * optionally with direct loss differences for the CPU float32 twin of the WebGPU engine's host
+ * driver) and {@link scgAsync} asynchronously (the WebGPU engine's host driver, whose evaluations
+ * are awaited, optionally with exact Hessian-vector products, see docs/benchmarks.md
+ * "Precision"). The WebGPU engine's default keeps SCG on the device instead
+ * (`core/engine/webgpu/scg_wgsl.ts`, the same steps in WGSL, and its CPU twin
+ * `core/engine/cpu_f32/scg_twin.ts`); these follow this module step for step.
  *
  * The only deliberate deviation from the code is the spec's [REC] for D8: the emergency gradient
  * step is multiplied by the mask, so pruned weights can never regrow.
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine/engine.ts";
+import type { ScgJob, ScgOptions, ScgResult, SequenceSet, StopRule } from "../engine/engine.ts";
 
 /** One gradient evaluation requested by the synchronous driver: write dE/dw into `grad`, return E. */
 export interface EvalRequest {
@@ -133,26 +136,56 @@ type Request =
 type GradResponse = { loss: ArrayLike<number>; grad: Float64Array[] };
 type Response = GradResponse | Float64Array[] | Float64Array;
 
+/** One network's SCG state (the names of spec 5.3). */
 interface State {
+  /** Weights (the result's array, updated in place). */
   w: Float64Array;
+  /** Gradient at w. */
   g: Float64Array;
+  /** Search direction (masked). */
   p: Float64Array;
+  /** Residual -g at the last accepted point (not masked, as in the code). */
   r: Float64Array;
+  /** 1 = trainable, 0 = pruned; null = all trainable. */
   mask: Uint8Array | null;
+  /** Steps of this call. */
   kMax: number;
+  /** Current loss. */
   E: number;
+  /** Loss before the last accepted step. */
   Eprev: number;
+  /** Scale lambda. */
   lambda: number;
+  /** Curvature delta along p (lambda-adjusted after phase 2). */
   delta: number;
+  /** |p| of this step. */
   pn: number;
+  /** Whether the last step was accepted. */
   success: boolean;
+  /** Consecutive rejected steps (the emergency step fires above 10). */
   failCount: number;
+  /** DMS rule: ring of the last accepted loss decreases, and its write position. */
   hist: Float64Array;
+  /** Write position in {@link State.hist}. */
   hPtr: number;
+  /** RL rule: running mean of loss decreases. */
   drop: number;
+  /** Consecutive trial losses equal to E (float32 guard). */
   stall: number;
+  /** The result being filled in. */
   res: ScgResult;
+  /** Converged or failed: out of the batch. */
   done: boolean;
+}
+
+/** A trial point of phase 2, with the scalars phase 3 needs. */
+interface Trial {
+  /** Trial weights w + alpha p. */
+  point: Float64Array;
+  /** mu = p . r. */
+  mu: number;
+  /** |p|^2. */
+  pn2: number;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -198,230 +231,277 @@ function fail(st: State, why: string): void {
   st.done = true;
 }
 
+/** A network's state at the start of the call, from the loss and gradient at its start. */
+function initialState(
+  job: ScgJob,
+  start: { loss: number; grad: Float64Array },
+  options: ScgOptions,
+): State {
+  const K = job.w.length;
+  const c = scgConstants(options, K);
+  const g = start.grad;
+  const m = job.mask;
+  const p = new Float64Array(K);
+  for (let k = 0; k < K; k++) p[k] = -g[k] * (m ? m[k] : 1);
+  const E = start.loss;
+  const res: ScgResult = {
+    w: Float64Array.from(job.w),
+    startLoss: E,
+    endLoss: E,
+    converged: false,
+    steps: 0,
+    gradEvals: 1,
+    emergencySteps: 0,
+  };
+  const st: State = {
+    w: res.w,
+    g,
+    p,
+    r: Float64Array.from(p),
+    mask: m,
+    kMax: c.kMax,
+    E,
+    Eprev: E,
+    lambda: c.lambda0,
+    delta: 0,
+    pn: 0,
+    success: true,
+    failCount: 0,
+    hist: new Float64Array(c.historyLength).fill(0.01),
+    hPtr: 0,
+    drop: 0,
+    stall: 0,
+    res,
+    done: false,
+  };
+  if (!Number.isFinite(E) || !finiteAll(g)) {
+    fail(st, scgFailureMessage("start", { step: 0, value: E }));
+  }
+  return st;
+}
+
+/**
+ * Phase 1: the curvature delta = p' H p of the networks whose last step succeeded, by the spec's
+ * finite difference of gradients (or exact H p); a zero direction ends a network's call.
+ */
+function* probeCurvature(
+  states: State[],
+  active: number[],
+  options: { curvature: Curvature; sigma0: number },
+): Generator<Request, void, Response> {
+  for (const i of active) states[i].pn = Math.sqrt(dot(states[i].p, states[i].p));
+  const probe = active.filter((i) => states[i].success);
+  for (const i of probe) {
+    // A zero search direction (all trainable gradients exactly 0): nothing left to do.
+    if (states[i].pn === 0) states[i].done = true;
+  }
+  const live = probe.filter((i) => states[i].pn > 0);
+  if (live.length === 0) return;
+  if (options.curvature === "exact") {
+    const hv = (yield {
+      kind: "hv",
+      ids: live,
+      w: live.map((i) => states[i].w),
+      v: live.map((i) => states[i].p),
+    }) as Float64Array[];
+    live.forEach((i, n) => {
+      states[i].delta = dot(states[i].p, hv[n]);
+      states[i].res.gradEvals++;
+    });
+    return;
+  }
+  const pts = live.map((i) => {
+    const st = states[i];
+    const sEps = options.sigma0 / st.pn;
+    const x = new Float64Array(st.w.length);
+    for (let k = 0; k < x.length; k++) x[k] = st.w[k] + sEps * st.p[k];
+    return x;
+  });
+  const ev = (yield { kind: "grad", ids: live, w: pts }) as GradResponse;
+  live.forEach((i, n) => {
+    const st = states[i];
+    const sEps = options.sigma0 / st.pn;
+    const gp = ev.grad[n];
+    let d = 0;
+    for (let k = 0; k < st.p.length; k++) d += st.p[k] * ((gp[k] - st.g[k]) / sEps);
+    st.delta = d;
+    st.res.gradEvals++;
+  });
+}
+
+/** Phase 2: lambda fix-up, step size alpha and the trial point of one network, or null. */
+function trialPoint(st: State, step: number): Trial | null {
+  st.res.steps = step;
+  const pn2 = dot(st.p, st.p);
+  st.delta += st.lambda * pn2; // added again even after a failed step, as in the code
+  if (st.delta < 0) {
+    st.lambda = 2 * (st.lambda - st.delta / pn2);
+    st.delta += st.lambda * pn2;
+  }
+  const mu = dot(st.p, st.r);
+  const alpha = mu / st.delta;
+  if (!Number.isFinite(alpha)) {
+    fail(st, scgFailureMessage("alpha", { step, value: alpha }));
+    return null;
+  }
+  const point = new Float64Array(st.w.length);
+  for (let k = 0; k < point.length; k++) point[k] = st.w[k] + alpha * st.p[k];
+  return { point, mu, pn2 };
+}
+
+/** Accepts a trial point: new weights, gradient, Polak-Ribiere direction (masked), lambda / 4. */
+function accept(
+  st: State,
+  t: Trial,
+  at: { Etry: number; gTry: Float64Array; Delta: number },
+): void {
+  const { Etry, gTry } = at;
+  // r_new = -g_try is NOT masked (as in the code); the mask acts on p.
+  st.w.set(t.point);
+  st.g = gTry;
+  const K = st.w.length;
+  let rr = 0;
+  let rrOld = 0;
+  for (let k = 0; k < K; k++) {
+    const rn = -gTry[k];
+    rr += rn * rn;
+    rrOld += rn * st.r[k];
+  }
+  const beta = (rr - rrOld) / t.mu;
+  const m = st.mask;
+  for (let k = 0; k < K; k++) {
+    const rn = -gTry[k];
+    st.p[k] = (rn + beta * st.p[k]) * (m ? m[k] : 1);
+    st.r[k] = rn;
+  }
+  if (at.Delta > 0.75) st.lambda /= 4;
+  st.Eprev = st.E;
+  st.E = Etry;
+  st.res.endLoss = Etry;
+  st.success = true;
+  st.failCount = 1;
+}
+
+/** Rejects a trial point; after more than 10 in a row, an emergency masked gradient step (D8). */
+function reject(st: State, fallbackStep: number): void {
+  st.success = false;
+  st.failCount++;
+  if (st.failCount > 10) {
+    // E and g are not recomputed, as in the code.
+    const m = st.mask;
+    for (let k = 0; k < st.w.length; k++) {
+      st.p[k] = st.r[k] * (m ? m[k] : 1);
+      st.w[k] += fallbackStep * st.p[k];
+    }
+    st.failCount = 1;
+    st.res.emergencySteps++;
+  }
+}
+
+/** The stopping rule of spec 5.3 after a step: DMS (history of decreases) or RL (running drop). */
+function stopped(st: State, at: { step: number; stopRule: StopRule; sigmaY: number }): boolean {
+  if (at.stopRule === "dms") {
+    if (!st.success) return false;
+    st.hist[st.hPtr] = st.Eprev - st.E;
+    st.hPtr = (st.hPtr + 1) % st.hist.length;
+    let sum = 0;
+    for (let h = 0; h < st.hist.length; h++) sum += st.hist[h];
+    const meanDrop = sum / st.hist.length;
+    return meanDrop < 1e-8 && st.Eprev < 1.05 * at.sigmaY * at.sigmaY;
+  }
+  if (at.stopRule === "rl") {
+    st.drop = st.success ? 0.001 * (st.Eprev - st.E) + 0.999 * st.drop : Infinity;
+    return st.E < 0.01 || (st.E < 0.015 && st.drop < 1e-8 && at.step > 20 && st.success);
+  }
+  return false;
+}
+
+/**
+ * Phase 3 for one network: the comparison parameter Delta, accept or reject, the lambda update,
+ * the stall guard and the stopping rule.
+ */
+function completeStep(
+  st: State,
+  t: Trial,
+  at: {
+    Etry: number;
+    gTry: Float64Array;
+    step: number;
+    options: ScgOptions & ScgExtraOptions;
+    c: ScgConstants;
+  },
+): void {
+  const { Etry, step, options } = at;
+  if (!Number.isFinite(Etry) || !finiteAll(at.gTry)) {
+    fail(st, scgFailureMessage("loss", { step, value: Etry }));
+    return;
+  }
+  // A trial loss bit-identical to the current one means the step is below the evaluator's
+  // resolution (float32 weights); SCG would then only inflate lambda until it overflows.
+  st.stall = Etry === st.E ? st.stall + 1 : 0;
+  if (options.stallLimit !== undefined && st.stall >= options.stallLimit) {
+    fail(st, scgFailureMessage("stall", { step, value: st.stall }));
+    return;
+  }
+  const Delta = 2 * st.delta * (st.E - Etry) / (t.mu * t.mu);
+  if (Delta >= 0) accept(st, t, { Etry, gTry: at.gTry, Delta });
+  else reject(st, at.c.fallbackStep);
+  if (Delta < 0.25) st.lambda += st.delta * (1 - Delta) / t.pn2;
+  if (!Number.isFinite(st.lambda)) {
+    fail(st, scgFailureMessage("lambda", { step, value: st.lambda }));
+    return;
+  }
+  if (stopped(st, { step, stopRule: options.stopRule, sigmaY: at.c.sigmaY })) {
+    st.res.converged = true;
+    st.done = true;
+  }
+}
+
 /** The algorithm, yielding batched evaluation requests and receiving their answers. */
 function* scgCore(
   jobs: readonly ScgJob[],
   options: ScgOptions & ScgExtraOptions,
   features: { lossDiff: boolean },
 ): Generator<Request, ScgResult[], Response> {
-  const curvature = options.curvature ?? "fd";
   const ids = jobs.map((_, i) => i);
   const start = (yield { kind: "grad", ids, w: jobs.map((j) => j.w) }) as GradResponse;
-  const states: State[] = jobs.map((job, i) => {
-    const K = job.w.length;
-    const c = scgConstants(options, K);
-    const g = start.grad[i];
-    const m = job.mask;
-    const p = new Float64Array(K);
-    for (let k = 0; k < K; k++) p[k] = -g[k] * (m ? m[k] : 1);
-    const E = start.loss[i];
-    const res: ScgResult = {
-      w: Float64Array.from(job.w),
-      startLoss: E,
-      endLoss: E,
-      converged: false,
-      steps: 0,
-      gradEvals: 1,
-      emergencySteps: 0,
-    };
-    const st: State = {
-      w: res.w,
-      g,
-      p,
-      r: Float64Array.from(p),
-      mask: m,
-      kMax: c.kMax,
-      E,
-      Eprev: E,
-      lambda: c.lambda0,
-      delta: 0,
-      pn: 0,
-      success: true,
-      failCount: 0,
-      hist: new Float64Array(c.historyLength).fill(0.01),
-      hPtr: 0,
-      drop: 0,
-      stall: 0,
-      res,
-      done: false,
-    };
-    if (!Number.isFinite(E) || !finiteAll(g)) {
-      fail(st, scgFailureMessage("start", { step: 0, value: E }));
-    }
-    return st;
-  });
+  const states = jobs.map((job, i) =>
+    initialState(job, { loss: start.loss[i], grad: start.grad[i] }, options)
+  );
   const c0 = scgConstants(options, jobs[0]?.w.length ?? 0);
   const maxSteps = Math.max(0, ...states.map((st) => st.kMax));
-
   for (let step = 1; step <= maxSteps; step++) {
     const active = ids.filter((i) => !states[i].done && step <= states[i].kMax);
     if (active.length === 0) break;
-
-    // Phase 1: curvature along p for the networks whose last step succeeded.
-    for (const i of active) states[i].pn = Math.sqrt(dot(states[i].p, states[i].p));
-    const probe = active.filter((i) => states[i].success);
-    for (const i of probe) {
-      // A zero search direction (all trainable gradients exactly 0): nothing left to do.
-      if (states[i].pn === 0) states[i].done = true;
-    }
-    const live = probe.filter((i) => states[i].pn > 0);
-    if (live.length > 0) {
-      if (curvature === "exact") {
-        const hv = (yield {
-          kind: "hv",
-          ids: live,
-          w: live.map((i) => states[i].w),
-          v: live.map((i) => states[i].p),
-        }) as Float64Array[];
-        live.forEach((i, n) => {
-          states[i].delta = dot(states[i].p, hv[n]);
-          states[i].res.gradEvals++;
-        });
-      } else {
-        const pts = live.map((i) => {
-          const st = states[i];
-          const sEps = c0.sigma0 / st.pn;
-          const x = new Float64Array(st.w.length);
-          for (let k = 0; k < x.length; k++) x[k] = st.w[k] + sEps * st.p[k];
-          return x;
-        });
-        const ev = (yield { kind: "grad", ids: live, w: pts }) as GradResponse;
-        live.forEach((i, n) => {
-          const st = states[i];
-          const sEps = c0.sigma0 / st.pn;
-          const gp = ev.grad[n];
-          let d = 0;
-          for (let k = 0; k < st.p.length; k++) d += st.p[k] * ((gp[k] - st.g[k]) / sEps);
-          st.delta = d;
-          st.res.gradEvals++;
-        });
-      }
-    }
-
-    // Phase 2: step size and trial point.
-    const mus = new Float64Array(states.length);
-    const pn2s = new Float64Array(states.length);
+    yield* probeCurvature(states, active, {
+      curvature: options.curvature ?? "fd",
+      sigma0: c0.sigma0,
+    });
     const trial: number[] = [];
-    const tries: Float64Array[] = [];
+    const trials: Trial[] = [];
     for (const i of active) {
-      const st = states[i];
-      if (st.done) continue;
-      st.res.steps = step;
-      const pn2 = dot(st.p, st.p);
-      pn2s[i] = pn2;
-      st.delta += st.lambda * pn2; // added again even after a failed step, as in the code
-      if (st.delta < 0) {
-        st.lambda = 2 * (st.lambda - st.delta / pn2);
-        st.delta += st.lambda * pn2;
-      }
-      const mu = dot(st.p, st.r);
-      mus[i] = mu;
-      const alpha = mu / st.delta;
-      if (!Number.isFinite(alpha)) {
-        fail(st, scgFailureMessage("alpha", { step, value: alpha }));
-        continue;
-      }
-      const x = new Float64Array(st.w.length);
-      for (let k = 0; k < x.length; k++) x[k] = st.w[k] + alpha * st.p[k];
+      if (states[i].done) continue;
+      const t = trialPoint(states[i], step);
+      if (t === null) continue;
       trial.push(i);
-      tries.push(x);
+      trials.push(t);
     }
     if (trial.length === 0) continue;
-    const ev = (yield { kind: "grad", ids: trial, w: tries }) as GradResponse;
+    const ev = (yield { kind: "grad", ids: trial, w: trials.map((t) => t.point) }) as GradResponse;
     const dLoss = features.lossDiff
       ? (yield {
         kind: "lossDiff",
         ids: trial,
         w: trial.map((i) => states[i].w),
-        dw: trial.map((i, n) => tries[n].map((x, k) => x - states[i].w[k])),
+        dw: trial.map((i, n) => trials[n].point.map((x, k) => x - states[i].w[k])),
       }) as Float64Array
       : null;
-
-    // Phase 3: accept or reject, lambda update, stopping tests.
     trial.forEach((i, n) => {
       const st = states[i];
-      const res = st.res;
-      res.gradEvals++;
+      st.res.gradEvals++;
       // With a direct loss difference, E is carried as E0 + the accepted differences.
       const Etry = dLoss ? st.E + dLoss[n] : ev.loss[n];
-      const gTry = ev.grad[n];
-      if (!Number.isFinite(Etry) || !finiteAll(gTry)) {
-        fail(st, scgFailureMessage("loss", { step, value: Etry }));
-        return;
-      }
-      const mu = mus[i];
-      const pn2 = pn2s[i];
-      // A trial loss bit-identical to the current one means the step is below the evaluator's
-      // resolution (float32 weights); SCG would then only inflate lambda until it overflows.
-      st.stall = Etry === st.E ? st.stall + 1 : 0;
-      if (options.stallLimit !== undefined && st.stall >= options.stallLimit) {
-        fail(st, scgFailureMessage("stall", { step, value: st.stall }));
-        return;
-      }
-      const Delta = 2 * st.delta * (st.E - Etry) / (mu * mu);
-      if (Delta >= 0) {
-        // Accept: r_new = -g_try is NOT masked (as in the code); the mask acts on p.
-        st.w.set(tries[n]);
-        st.g = gTry;
-        const K = st.w.length;
-        let rr = 0;
-        let rrOld = 0;
-        for (let k = 0; k < K; k++) {
-          const rn = -gTry[k];
-          rr += rn * rn;
-          rrOld += rn * st.r[k];
-        }
-        const beta = (rr - rrOld) / mu;
-        const m = st.mask;
-        for (let k = 0; k < K; k++) {
-          const rn = -gTry[k];
-          st.p[k] = (rn + beta * st.p[k]) * (m ? m[k] : 1);
-          st.r[k] = rn;
-        }
-        if (Delta > 0.75) st.lambda /= 4;
-        st.Eprev = st.E;
-        st.E = Etry;
-        res.endLoss = Etry;
-        st.success = true;
-        st.failCount = 1;
-      } else {
-        st.success = false;
-        st.failCount++;
-        if (st.failCount > 10) {
-          // Emergency plain-gradient step, masked (spec D8); E and g are not recomputed.
-          const m = st.mask;
-          for (let k = 0; k < st.w.length; k++) {
-            st.p[k] = st.r[k] * (m ? m[k] : 1);
-            st.w[k] += c0.fallbackStep * st.p[k];
-          }
-          st.failCount = 1;
-          res.emergencySteps++;
-        }
-      }
-      if (Delta < 0.25) st.lambda += st.delta * (1 - Delta) / pn2;
-      if (!Number.isFinite(st.lambda)) {
-        fail(st, scgFailureMessage("lambda", { step, value: st.lambda }));
-        return;
-      }
-      if (options.stopRule === "dms") {
-        if (st.success) {
-          st.hist[st.hPtr] = st.Eprev - st.E;
-          st.hPtr = (st.hPtr + 1) % st.hist.length;
-          let sum = 0;
-          for (let h = 0; h < st.hist.length; h++) sum += st.hist[h];
-          const meanDrop = sum / st.hist.length;
-          if (meanDrop < 1e-8 && st.Eprev < 1.05 * c0.sigmaY * c0.sigmaY) {
-            res.converged = true;
-            st.done = true;
-          }
-        }
-      } else if (options.stopRule === "rl") {
-        st.drop = st.success ? 0.001 * (st.Eprev - st.E) + 0.999 * st.drop : Infinity;
-        if (st.E < 0.01 || (st.E < 0.015 && st.drop < 1e-8 && step > 20 && st.success)) {
-          res.converged = true;
-          st.done = true;
-        }
-      }
+      completeStep(st, trials[n], { Etry, gTry: ev.grad[n], step, options, c: c0 });
     });
   }
   return states.map((st) => st.res);
@@ -433,7 +513,7 @@ function* scgCore(
  * and the stall guard (the CPU float32 twin of the WebGPU engine); without them the call is the
  * float64 CPU engine's.
  */
-export function scgPopulation(
+export function scgSync(
   jobs: readonly ScgJob[],
   options: ScgOptions,
   evaluate: BatchEvaluator | { grad: BatchEvaluator; extras: SyncScgExtras },
@@ -473,7 +553,7 @@ export function scgPopulation(
  * Runs one SCG call for every job with an asynchronous evaluator (the WebGPU engine), optionally
  * with exact curvature (`hv`) and direct loss differences (`lossDiff`).
  */
-export async function populationScg(
+export async function scgAsync(
   jobs: readonly ScgJob[],
   options: ScgOptions & ScgExtraOptions,
   evaluator: PopulationEvaluator,

@@ -15,7 +15,7 @@ import { DMS_SHAPE, fromMatrices, paramLayout } from "../../core/rnn/network.ts"
 import { lossAndGrad } from "../../core/rnn/kernels.ts";
 import type { SequenceSet } from "../../core/engine/engine.ts";
 import { modelEval, modelLossDiff, type Rounding } from "./f32_model.ts";
-import { type PopulationEvaluator, populationScg } from "../../core/rnn/scg.ts";
+import { type PopulationEvaluator, scgAsync } from "../../core/rnn/scg.ts";
 
 const [file, variant = "f32-exact", outerArg = "4"] = Deno.args;
 const ref = JSON.parse(await Deno.readTextFile(file)) as {
@@ -72,7 +72,7 @@ const evaluator: PopulationEvaluator = variant === "f64-fd"
 const losses: number[] = [];
 const t0 = performance.now();
 for (let it = 1; it <= Number(outerArg); it++) {
-  const [res] = await populationScg(
+  const [res] = await scgAsync(
     [{ data, w, mask: null }],
     { stopRule: "dms", curvature },
     evaluator,

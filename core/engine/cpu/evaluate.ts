@@ -6,7 +6,7 @@
  * @module
  */
 import type { GradJob, GradResult, ScgJob, ScgOptions, ScgResult } from "../engine.ts";
-import { type BatchEvaluator, type EvalRequest, scgPopulation } from "../../rnn/scg.ts";
+import { type BatchEvaluator, type EvalRequest, scgSync } from "../../rnn/scg.ts";
 import { forward } from "../../rnn/kernels.ts";
 import type { PopulationOps } from "../worker_pool.ts";
 import { type CpuKernelBuild, defaultKernelBuild, gradKernel } from "./kernel_builds.ts";
@@ -32,7 +32,7 @@ export function scgCpu(
   options: ScgOptions,
   build: CpuKernelBuild = defaultKernelBuild(),
 ): ScgResult[] {
-  return scgPopulation(jobs, options, batchEvaluator(build));
+  return scgSync(jobs, options, batchEvaluator(build));
 }
 
 /** The float64 engine's operations, on the calling thread or in a worker. */

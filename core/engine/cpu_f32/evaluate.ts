@@ -9,7 +9,7 @@
  */
 import type { GradJob, GradResult, ScgJob, ScgOptions, ScgResult } from "../engine.ts";
 import type { ScgState } from "../engine_spec.ts";
-import { FLOAT32_STALL_LIMIT, type LossDiffRequest, scgPopulation } from "../../rnn/scg.ts";
+import { FLOAT32_STALL_LIMIT, type LossDiffRequest, scgSync } from "../../rnn/scg.ts";
 import { forward } from "../../rnn/kernels.ts";
 import type { PopulationOps } from "../worker_pool.ts";
 import { lossAndGradF32, lossDiffF32 } from "./wasm_f32_kernels.ts";
@@ -39,7 +39,7 @@ export function scgF32(
   }
   // As the WebGPU engine's host driver: finite-difference curvature, loss changes by difference
   // propagation, the stall guard.
-  return scgPopulation(jobs, options, {
+  return scgSync(jobs, options, {
     grad: (requests) => requests.map((r) => lossAndGradF32(r.w, r.data, { grad: r.grad })),
     extras: {
       lossDiff: (requests: LossDiffRequest[]) =>

@@ -23,7 +23,7 @@ import {
 import { paramLayout } from "../../rnn/network.ts";
 import type { ScgState } from "../engine_spec.ts";
 import { dimsKey, GpuRunner } from "./gpu_runner.ts";
-import { type Curvature, FLOAT32_STALL_LIMIT, populationScg } from "../../rnn/scg.ts";
+import { type Curvature, FLOAT32_STALL_LIMIT, scgAsync } from "../../rnn/scg.ts";
 import { deviceScg, df32Exact } from "./device_scg.ts";
 
 /** Options of {@link createWebGpuEngine}. */
@@ -222,7 +222,7 @@ class WebGpuEngine implements Engine {
               local.map((_, n) => Float64Array.from(x.subarray(n * K, (n + 1) * K)));
             return { loss: r.loss, grad: split(r.grad), hv: r.hv ? split(r.hv) : [] };
           };
-          const res = await populationScg(
+          const res = await scgAsync(
             ids.map((i) => jobs[i]),
             { ...options, curvature: this.#curvature, stallLimit: STALL_LIMIT },
             {
