@@ -5,82 +5,21 @@
  * odd S and odd n, the remainder rows and sequences of a tile), and it agrees with the TypeScript
  * reference kernels and with finite differences.
  *
- * Bit equality with Math.tanh and with the first build (which imported Math.tanh) is asserted on
- * Linux x86-64, where Math.tanh is glibc's tanh, the function the build reproduces; elsewhere those
- * two tests are skipped with a notice.
+ * The first build is tools/bench/first_wasm_build.ts. Bit equality with Math.tanh and with the
+ * first build (which imported Math.tanh) is asserted on Linux x86-64, where Math.tanh is glibc's
+ * tanh, the function the build reproduces; elsewhere those two tests are skipped with a notice.
  */
 import assert from "node:assert/strict";
 import { forward, lossAndGrad } from "../core/rnn/kernels.ts";
 import { forwardWasm, lossAndGradWasm, tanhWasm } from "../core/engine/cpu/wasm_kernels.ts";
-import { HeapArena, instantiateKernels, type KernelInstance } from "../core/engine/wasm_runtime.ts";
-import type { ForwardResult, SequenceSet } from "../core/engine/engine.ts";
+import type { SequenceSet } from "../core/engine/engine.ts";
 import { DMS_SHAPE, paramLayout, RL_SHAPE, type RnnShape } from "../core/rnn/network.ts";
 import { emptySequenceSet } from "../core/rnn/kernels.ts";
 import { Rng } from "../core/util/rng.ts";
-import { KERNELS_V1_WASM_BASE64 } from "./fixtures/wasm_kernels_v1.ts";
+import { firstBuildForward, firstBuildLossAndGrad } from "../tools/bench/first_wasm_build.ts";
 
 const glibcTanh = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 const skipNotice = `skipped: Math.tanh is glibc's only on Linux x86-64 (here ${Deno.build.target})`;
-
-// ---------------------------------------------------------------------------------------------
-// The first build, loaded from the fixture with Math.tanh imported as it was
-
-interface V1Exports {
-  rnn_run(...args: number[]): number;
-  rnn_loss_and_grad(...args: number[]): number;
-}
-
-let v1: KernelInstance<V1Exports> | null = null;
-
-function v1Instance(): KernelInstance<V1Exports> {
-  v1 ??= instantiateKernels<V1Exports>(KERNELS_V1_WASM_BASE64, { name: "tanh_block" });
-  assert.ok(v1, "the first build instantiates");
-  return v1;
-}
-
-/** Runs the first build: loss and gradient, and the forward pass. */
-function runV1(
-  shape: RnnShape,
-  w: Float64Array,
-  data: SequenceSet,
-): { loss: number; grad: Float64Array; fwd: ForwardResult } {
-  const inst = v1Instance();
-  const { n, ni, no } = shape;
-  const { s: S, t: T } = data;
-  const K = paramLayout(shape).size;
-  const arena = new HeapArena(inst);
-  const take = (doubles: number): number => arena.take(doubles * 8);
-  const at = {
-    w: take(K),
-    inputs: take(T * ni * S),
-    targets: take(T * no * S),
-    r: take(T * n * S),
-    e: take(T * no * S),
-    g: take(n * S),
-    next: take(n * S),
-    grad: take(K),
-    x: take(T * n * S),
-    y: take(T * no * S),
-    act: arena.take(T * ni),
-  };
-  const mem = arena.finish();
-  new Float64Array(mem, at.w, K).set(w);
-  new Float64Array(mem, at.inputs, T * ni * S).set(data.inputs);
-  new Float64Array(mem, at.targets, T * no * S).set(data.targets);
-  const act = new Uint8Array(mem, at.act, T * ni);
-  for (let kc = 0; kc < T * ni; kc++) {
-    act[kc] = data.inputs.subarray(kc * S, kc * S + S).some((v) => v !== 0) ? 1 : 0;
-  }
-  const head = [n, ni, no, shape.outputBias ? 1 : 0, S, T, at.w, at.inputs, at.targets, at.act];
-  const loss = inst.exports.rnn_loss_and_grad(...head, at.r, at.e, at.g, at.next, at.grad);
-  const grad = new Float64Array(inst.memory.buffer, at.grad, K).slice();
-  inst.exports.rnn_run(...head, at.r, at.x, at.y, 0);
-  const fwd = {
-    x: new Float64Array(inst.memory.buffer, at.x, T * n * S).slice(),
-    y: new Float64Array(inst.memory.buffer, at.y, T * no * S).slice(),
-  };
-  return { loss, grad, fwd };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Random cases
@@ -217,12 +156,14 @@ Deno.test("cpu-wasm build: loss, gradient and forward pass equal the first build
     const K = paramLayout(c.shape).size;
     const grad = new Float64Array(K);
     const loss = lossAndGradWasm(c.shape, c.w, c.data, grad);
-    const old = runV1(c.shape, c.w, c.data);
-    assert.ok(Object.is(loss, old.loss), `${c.label}: loss ${loss} vs ${old.loss}`);
-    assert.equal(sameBits(grad, old.grad), 0, `${c.label}: gradient entries differ`);
+    const oldGrad = new Float64Array(K);
+    const oldLoss = firstBuildLossAndGrad(c.shape, c.w, c.data, oldGrad);
+    assert.ok(Object.is(loss, oldLoss), `${c.label}: loss ${loss} vs ${oldLoss}`);
+    assert.equal(sameBits(grad, oldGrad), 0, `${c.label}: gradient entries differ`);
     const fwd = forwardWasm(c.shape, c.w, c.data);
-    assert.equal(sameBits(fwd.x, old.fwd.x), 0, `${c.label}: pre-activations differ`);
-    assert.equal(sameBits(fwd.y, old.fwd.y), 0, `${c.label}: outputs differ`);
+    const old = firstBuildForward(c.shape, c.w, c.data);
+    assert.equal(sameBits(fwd.x, old.x), 0, `${c.label}: pre-activations differ`);
+    assert.equal(sameBits(fwd.y, old.y), 0, `${c.label}: outputs differ`);
   }
 });
 
