@@ -6,10 +6,12 @@
  * multiply-add (which V8 fuses on FMA hardware). 12 chains cover the latency of a multiply-add
  * (4-5 cycles) at 2-4 vector operations per cycle, so the loop runs at the core's vector
  * throughput; no memory is touched. Each form runs 5 times for about `seconds` / 10 and the best
- * rate counts: 4 FLOP per f64x2 multiply-add, whichever form.
+ * rate counts: 4 FLOP per f64x2 multiply-add, whichever form. Time is the process's CPU time
+ * (`process.cpuUsage`), so that other work on a shared machine disturbs the peak little.
  *
  * @module
  */
+import process from "node:process";
 
 /** Measured WebAssembly SIMD float64 peak of the calling thread's core. */
 export interface WasmSimdPeak {
@@ -114,23 +116,22 @@ function instantiate(fused: boolean): PeakExports {
   return inst.exports as unknown as PeakExports;
 }
 
+/** CPU seconds of one run. */
+function cpuSeconds(f: PeakExports, iterations: number): number {
+  const before = process.cpuUsage();
+  f.run(iterations);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
+
 /** Best GFLOP/s of `reps` timed runs of about `seconds` each. */
 function rate(f: PeakExports, seconds: number, reps: number): number {
   const flopsPerIteration = 4 * ACCUMULATORS * UNROLL;
   let iterations = 10_000;
-  for (;;) {
-    const t0 = performance.now();
-    f.run(iterations);
-    const dt = (performance.now() - t0) / 1000;
-    if (dt > seconds / 4) break;
-    iterations *= 4;
-  }
+  while (cpuSeconds(f, iterations) < seconds / 4) iterations *= 4;
   let best = 0;
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    f.run(iterations);
-    const dt = (performance.now() - t0) / 1000;
-    best = Math.max(best, (iterations * flopsPerIteration) / dt / 1e9);
+    best = Math.max(best, (iterations * flopsPerIteration) / cpuSeconds(f, iterations) / 1e9);
   }
   return best;
 }

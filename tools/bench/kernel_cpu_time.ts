@@ -2,11 +2,13 @@
  * `deno run -A tools/bench/kernel_cpu_time.ts [--reps R] [--evals N]`: the float64 gradient
  * kernels on one thread, before and after: the first WebAssembly build
  * (tools/bench/first_wasm_build.ts), the current one, and the TypeScript reference, on the bench's
- * 16 DMS networks (16 sequences x 58 steps). Each build runs N evaluations per repetition, builds
- * interleaved, and the least CPU time (user + system of the process, `process.cpuUsage`) per
- * evaluation over R repetitions counts: on a machine shared with other work, CPU time is less
- * disturbed than wall time, and the minimum least of all. Prints the load average with the
- * results, and the fraction of the core's measured WebAssembly SIMD peak (tools/bench/cpu_peak.ts).
+ * 16 DMS networks (16 sequences x 58 steps), beside the NumPy baseline (tools/bench/numpy_baseline.py,
+ * one BLAS thread, 16 networks of the same size) when python3 has NumPy. Each build runs N
+ * evaluations per repetition, builds interleaved, and the least CPU time (user + system of the
+ * process, `process.cpuUsage`; NumPy: `time.process_time` of one call of 16 evaluations) per
+ * evaluation counts: on a machine shared with other work, CPU time is less disturbed than wall
+ * time, and the minimum least of all. Prints the load average with the results, and the fraction of
+ * the core's measured WebAssembly SIMD peak (tools/bench/cpu_peak.ts).
  *
  * @module
  */
@@ -18,7 +20,7 @@ import { DMS_SHAPE, paramLayout } from "../../core/rnn/network.ts";
 import { parseFlags, stringFlag } from "../../core/app/args.ts";
 import { parseIntFlag } from "../../core/app/flags.ts";
 import { UsageError } from "../../core/util/errors.ts";
-import { benchJobs, DMS_EVAL_FLOPS } from "./bench.ts";
+import { benchJobs, DMS_EVAL_FLOPS, numpyAvailable } from "./bench.ts";
 import { firstBuildLossAndGrad } from "./first_wasm_build.ts";
 import { measureWasmSimdPeak } from "./cpu_peak.ts";
 import type { GradKernel } from "../../core/engine/cpu/kernel_builds.ts";
@@ -54,7 +56,22 @@ export function kernelCpuTimes(
   return kernels.map(([build], i) => ({ build, cpuMsPerEval: best[i] }));
 }
 
-function main(args: string[]): number {
+/** NumPy's least CPU time per evaluation (ms), from `seconds` of tools/bench/numpy_baseline.py. */
+export async function numpyCpuTime(seconds: number): Promise<number> {
+  const out = await new Deno.Command("python3", {
+    args: [new URL("./numpy_baseline.py", import.meta.url).pathname, "16", String(seconds)],
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`numpy baseline failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const r: { cpuSecondsPerEval: number } = JSON.parse(new TextDecoder().decode(out.stdout));
+  return 1000 * r.cpuSecondsPerEval;
+}
+
+async function main(args: string[]): Promise<number> {
   let reps = 9;
   let evals = 200;
   try {
@@ -87,6 +104,11 @@ function main(args: string[]): number {
     ["wasm, current build", lossAndGradWasm],
     ["js (TypeScript reference)", lossAndGrad],
   ], { reps, evals });
+  if (await numpyAvailable()) {
+    times.push({ build: "numpy (1 BLAS thread)", cpuMsPerEval: await numpyCpuTime(3) });
+  } else {
+    console.log("numpy: python3 with NumPy not found; baseline row skipped");
+  }
   console.log(
     `WebAssembly SIMD float64 peak of one core: ${peak.peak.toFixed(1)} GFLOP/s ` +
       `(mul + add ${peak.mulAdd.toFixed(1)}, relaxed multiply-add ${peak.relaxedMadd.toFixed(1)})`,
@@ -103,4 +125,4 @@ function main(args: string[]): number {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+if (import.meta.main) Deno.exit(await main(Deno.args));
