@@ -9,7 +9,7 @@ import {
   varianceFi,
   weightIndex,
 } from "../core/bm/fisher.ts";
-import { leadingEigenvector, symmetricEigenvalues } from "../core/bm/eigen.ts";
+import { leadingEigenvector, symmetricEigenvalues } from "../core/util/linalg.ts";
 import { exactSamples, type RbmSamples } from "../core/bm/sampler.ts";
 import { initRbm, logPartition, type Rbm } from "../core/bm/rbm.ts";
 

@@ -32,7 +32,7 @@ import { maxLyapunov } from "../core/rnn/lyapunov.ts";
 import { forward, sequenceOutputs, sequenceTrajectory } from "../core/rnn/kernels.ts";
 import { DMS_SHAPE, paramLayout, toMatrices } from "../core/rnn/network.ts";
 import { magnitudePrune } from "../core/rnn/prune.ts";
-import { singularValues } from "../core/rl/linalg.ts";
+import { singularValues } from "../core/util/linalg.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { UsageError } from "../core/util/errors.ts";
 import startsFile from "../experiments/data/fig5_starts.json" with { type: "json" };

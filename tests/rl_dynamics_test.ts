@@ -3,7 +3,7 @@ import { Matrix, solve } from "ml-matrix";
 import { Rng } from "../core/util/rng.ts";
 import type { Block } from "../core/rl/block.ts";
 import { blockMahalanobis, statePca } from "../core/rl/dynamics.ts";
-import { covariance, singularValues, symmetricEigen } from "../core/rl/linalg.ts";
+import { covariance, singularValues, symmetricEigen } from "../core/util/linalg.ts";
 
 function blockWithStates(x: Float64Array): Block {
   const z = new Int8Array(60);

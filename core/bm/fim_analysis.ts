@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { leadingEigenvector, symmetricEigenvalues } from "./eigen.ts";
+import { leadingEigenvector, symmetricEigenvalues } from "../util/linalg.ts";
 import {
   exactFim,
   type Fim,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { CriterionEntry } from "./criteria.ts";
-import { leadingEigenvector } from "./eigen.ts";
+import { leadingEigenvector } from "../util/linalg.ts";
 import { heuristicFi, sampleFim, type SampleMoments, varianceFi } from "./fisher.ts";
 import type { Rbm } from "./rbm.ts";
 import type { RbmSamples } from "./sampler.ts";

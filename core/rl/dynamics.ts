@@ -7,7 +7,7 @@
 import { RL_SHAPE, toMatrices } from "../rnn/network.ts";
 import { BLOCK_STEPS, isFixationStep } from "./bandit.ts";
 import type { Block } from "./block.ts";
-import { covariance, singularValues, symmetricEigen } from "./linalg.ts";
+import { covariance, singularValues, symmetricEigen } from "../util/linalg.ts";
 
 /** Condition number above which a block's pooled covariance is flagged (spec 8.7). */
 export const ILL_CONDITIONED = 1e12;

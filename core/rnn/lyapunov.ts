@@ -2,11 +2,13 @@
  * Lyapunov exponents from products of one-step Jacobians (spec 8.1), the single source of the LE
  * metric. J(k) = A diag(1 - tanh(x(k))^2). The code multiplies later Jacobians on the right
  * ("code" order, used by the paper); the chronological map is J(k_off) ... J(k_on). Both are
- * offered (spec D9). Eigenvalues of P^T P come from ml-matrix's symmetric solver in float64.
+ * offered (spec D9). Eigenvalues of P^T P come from ml-matrix's symmetric solver in float64
+ * (core/util/linalg.ts jamaSymmetricEigenvalues).
  *
  * @module
  */
-import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import { Matrix } from "ml-matrix";
+import { jamaSymmetricEigenvalues } from "../util/linalg.ts";
 import { paramLayout, type RnnShape } from "./network.ts";
 
 /** Product order of the Jacobians. */
@@ -75,11 +77,11 @@ export function lyapunovSpectrum(
 ): number[] {
   const P = jacobianProduct(shape, w, traj, options);
   const M = P.transpose().mmul(P);
-  const eig = new EigenvalueDecomposition(M, { assumeSymmetric: true });
   const divisor = options.divisor ?? options.kOff - options.kOn;
-  return eig.realEigenvalues.map((v) => Math.log(Math.abs(v)) / (2 * divisor)).sort((a, b) =>
-    a - b
-  );
+  return jamaSymmetricEigenvalues(M).map((v) => Math.log(Math.abs(v)) / (2 * divisor)).sort((
+    a,
+    b,
+  ) => a - b);
 }
 
 /** Maximal exponent; null when it is -Infinity (singular product), as the spec leaves it missing. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { covariance, symmetricEigen } from "../../rl/linalg.ts";
+import { covariance, symmetricEigen } from "../../util/linalg.ts";
 import { UsageError } from "../../util/errors.ts";
 import { EXAMPLE_PROTOCOL, type StepRange } from "./protocol.ts";
 
