@@ -319,3 +319,63 @@ export function pairedEffect(
     level,
   };
 }
+
+/** Options of {@link nForPairedPower}. */
+export interface PowerOptions {
+  /** Two-sided significance level (default 0.01, the papers'). */
+  alpha?: number;
+  /** Wanted power (default 0.8). */
+  power?: number;
+  /** Largest n searched; beyond it the answer is null (default 1,000,000). */
+  maxN?: number;
+}
+
+/**
+ * Power of a two-sided one-sample (paired) t-test with `n` observations when the true mean
+ * difference is `effect` and the sd of the differences is `sd`: the noncentral t distribution with
+ * df = n - 1 and noncentrality effect / sd * sqrt(n) beyond the critical values.
+ */
+export function pairedPower(
+  effect: number,
+  sd: number,
+  options: PowerOptions & { n: number },
+): number {
+  const alpha = options.alpha ?? 0.01;
+  const n = options.n;
+  if (!(n >= 2) || !(sd > 0)) return NaN;
+  const df = n - 1;
+  const crit = jStat.studentt.inv(1 - alpha / 2, df);
+  const ncp = (effect / sd) * Math.sqrt(n);
+  return 1 - jStat.noncentralt.cdf(crit, df, ncp) + jStat.noncentralt.cdf(-crit, df, ncp);
+}
+
+/**
+ * The smallest n (pairs) for which a two-sided paired t-test at `alpha` reaches `power` when the
+ * true effect and sd are the observed ones: the planning number of a scorecard row. Null when the
+ * effect is not positive (no n detects an effect in the paper's direction then), when the sd is not
+ * finite, or when more than `maxN` would be needed.
+ */
+export function nForPairedPower(
+  effect: number,
+  sd: number,
+  options: PowerOptions = {},
+): number | null {
+  const target = options.power ?? 0.8;
+  const maxN = options.maxN ?? 1_000_000;
+  if (!(effect > 0) || !Number.isFinite(sd) || sd < 0) return null;
+  if (sd === 0) return 2;
+  const powerAt = (n: number): number => pairedPower(effect, sd, { ...options, n });
+  let hi = 2;
+  while (powerAt(hi) < target) {
+    if (hi >= maxN) return null;
+    hi = Math.min(maxN, hi * 2);
+  }
+  let lo = Math.max(2, Math.floor(hi / 2));
+  if (powerAt(lo) >= target) return lo;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (powerAt(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
