@@ -324,12 +324,13 @@ function probePanels(d: PanelData): Panel[] {
 // ---------------------------------------------------------------------------------------------
 // Population versions.
 
-type Pick = (d: NetworkDynamics) => readonly (number | null)[];
+/** One per-network series of the population record. */
+type Column = (d: NetworkDynamics) => readonly (number | null)[];
 
 /** Both lineages' values of every pair at the given indices (0-based) of a per-network series. */
 function rows(
   d: PanelData,
-  pick: Pick,
+  pick: Column,
   indices: readonly number[],
 ): Record<Lineage, (number | null)[][]> {
   const one = (l: Lineage): (number | null)[][] =>
@@ -347,7 +348,7 @@ function populationPanel(
     title: string;
     xLabel: string;
     yLabel: string;
-    pick: Pick;
+    pick: Column;
     x: number[];
     /** 0-based index into the per-network series of each x. */
     index: (x: number) => number;
@@ -357,7 +358,7 @@ function populationPanel(
 ): Panel {
   const r = rows(d, spec.pick, spec.x.map(spec.index));
   const cmp = pairedComparison(r.pruned, r.unpruned, { x: spec.x, correction: "holm" });
-  const n = Math.max(0, ...cmp.series[0].n!.map((v) => v ?? 0));
+  const n = Math.max(0, ...(cmp.series[0].n ?? []).map((v) => v ?? 0));
   return {
     id: spec.id,
     title: spec.title,
@@ -681,7 +682,7 @@ function fig4Panels(d: PanelData): Panel[] {
 function fig4Population(d: PanelData): Panel[] {
   const [first, last] = P.fieldSteps;
   const size = d.networks.find((u) => u.pruned.dynamics)?.pruned.dynamics?.spectrum.length ?? 30;
-  const spectrum = (id: string, title: string, pick: Pick, caption: string): Panel =>
+  const spectrum = (id: string, title: string, pick: Column, caption: string): Panel =>
     populationPanel(d, {
       id,
       title,
@@ -722,7 +723,7 @@ function fig4Population(d: PanelData): Panel[] {
 
 function summaryTable(d: PanelData): Panel {
   const probeIndex = P.fieldLabels.P - P.fieldSteps[0];
-  const measures: [string, Pick][] = [
+  const measures: [string, Column][] = [
     ["max LE 15..40, code order", (n) => [n.maxLE]],
     ["max LE 15..40, chronological order", (n) => [n.maxLEChronological]],
     [`contraction at the probe (k = ${P.fieldLabels.P})`, (n) => [n.contraction[probeIndex]]],

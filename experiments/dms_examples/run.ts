@@ -14,7 +14,7 @@ import { type PairCandidates, selectExamples } from "../../core/dms/examples/sel
 import type { ResultStore } from "../../core/store/store.ts";
 import type { DmsExamplesConfig } from "./config.ts";
 import { exampleUnit, type LineageRecord, networksOf, type NetworkUnit } from "./records.ts";
-import { fig5LevelKey, type Fig5Source, findSource, lineageOf } from "./source.ts";
+import { failureOf, fig5LevelKey, type Fig5Source, findSource, lineageOf } from "./source.ts";
 
 /** The weights of one lineage of network `i` in the fig5 run, or null. */
 async function fig5Weights(
@@ -41,8 +41,8 @@ async function networkUnit(
     if (!unit) return { dynamics: null, fig5MaxLE: null, missing: "no unit in the fig5 run" };
     const m = lineageOf(unit.metrics, lineage);
     if (!m) {
-      const failed = (unit.metrics[lineage] as { failed?: string } | undefined)?.failed;
-      return { dynamics: null, fig5MaxLE: null, missing: `failed in fig5: ${failed ?? "?"}` };
+      const why = failureOf(unit.metrics, lineage);
+      return { dynamics: null, fig5MaxLE: null, missing: `failed in fig5: ${why}` };
     }
     const w = await fig5Weights(store, src, { network, lineage });
     if (!w) return { dynamics: null, fig5MaxLE: null, missing: "weights missing in the fig5 run" };

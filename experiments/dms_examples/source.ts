@@ -29,14 +29,26 @@ export function fig5LevelKey(i: number, li: number): (string | number)[] {
   return ["level", i, li];
 }
 
-/** What a fig5 unit says about one lineage: its stored metrics, or why it has none. */
+/** The metrics a fig5 unit stored for one lineage (fig5 keeps each under the lineage's name). */
+function storedLineage(
+  metrics: Record<string, unknown> | undefined,
+  lineage: Lineage,
+): LineageMetrics | undefined {
+  return metrics?.[lineage] as LineageMetrics | undefined;
+}
+
+/** What a fig5 unit says about one lineage: its stored metrics, or null when it has none. */
 export function lineageOf(
   metrics: Record<string, unknown> | undefined,
   lineage: Lineage,
 ): LineageMetrics | null {
-  // Fig5's `["level", i, li]` units keep each lineage's LineageMetrics under its name.
-  const m = metrics?.[lineage] as LineageMetrics | undefined;
+  const m = storedLineage(metrics, lineage);
   return m && !m.failed ? m : null;
+}
+
+/** Why a fig5 unit has no network for a lineage ("missing" when it does not say). */
+export function failureOf(metrics: Record<string, unknown> | undefined, lineage: Lineage): string {
+  return storedLineage(metrics, lineage)?.failed ?? "missing";
 }
 
 /**
