@@ -9,7 +9,7 @@
  */
 import type { Lineage } from "../../core/app/paired_lineages.ts";
 import { pairedComparison } from "../../core/app/panel_stats.ts";
-import type { Panel, PanelSeries, TableCell } from "../../core/app/panels.ts";
+import type { Panel, PanelSeries, PanelTable, TableCell } from "../../core/app/panels.ts";
 import { EXAMPLE_PROTOCOL, SPEC_SELECTION_RULE } from "../../core/dms/examples/protocol.ts";
 import { ruleShortfall } from "../../core/dms/examples/selection.ts";
 import type { NetworkDynamics } from "../../core/dms/examples/analyse.ts";
@@ -93,6 +93,15 @@ function waiting(id: string, title: string, kind: Panel["kind"]): Panel {
 
 const BY_LINEAGE: readonly Lineage[] = ["unpruned", "pruned"];
 
+/** A table panel (no axes, no series). */
+function tablePanel(
+  head: { id: string; title: string },
+  table: PanelTable,
+  extra: Pick<Panel, "caption" | "errorKind">,
+): Panel {
+  return { ...head, kind: "table", xLabel: "", yLabel: "", series: [], table, ...extra };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tables shared by the three figures.
 
@@ -106,14 +115,12 @@ function examplesTable(fig: ExampleFigure, d: PanelData): Panel {
     { value: e.scores.probedCorrect.map((v) => (v ? "1" : "0")).join("") },
     { value: `${e.selection.method}${e.selection.meetsRule ? "" : " (misses the rule)"}` },
   ]);
-  return {
-    id: `${fig}-examples`,
-    title: `Example networks at level ${d.config.level} and why they were chosen`,
-    kind: "table",
-    xLabel: "",
-    yLabel: "",
-    series: [],
-    table: {
+  return tablePanel(
+    {
+      id: `${fig}-examples`,
+      title: `Example networks at level ${d.config.level} and why they were chosen`,
+    },
+    {
       columns: [
         { label: "example", role: "label" },
         { label: "network (0-based)", role: "value", digits: 0 },
@@ -125,13 +132,15 @@ function examplesTable(fig: ExampleFigure, d: PanelData): Panel {
       ],
       rows,
     },
-    caption: `Networks of fig5 run ${d.config.from}. ` +
-      lineages(d).map((e) => e.selection.reason).join(" ") +
-      ` Spec 9's rules: unpruned max LE >= ${SPEC_SELECTION_RULE.unprunedMinLE} and score <= ` +
-      `${SPEC_SELECTION_RULE.unprunedMaxScore}; pruned max LE <= ${SPEC_SELECTION_RULE.prunedMaxLE}` +
-      ` and score >= ${SPEC_SELECTION_RULE.prunedMinScore}. Pick by hand with --pruned N ` +
-      `--unpruned M.`,
-  };
+    {
+      caption: `Networks of fig5 run ${d.config.from}. ` +
+        lineages(d).map((e) => e.selection.reason).join(" ") +
+        ` Spec 9's rules: unpruned max LE >= ${SPEC_SELECTION_RULE.unprunedMinLE} and score <= ` +
+        `${SPEC_SELECTION_RULE.unprunedMaxScore}; pruned max LE <= ${SPEC_SELECTION_RULE.prunedMaxLE}` +
+        ` and score >= ${SPEC_SELECTION_RULE.prunedMinScore}. Pick by hand with --pruned N ` +
+        `--unpruned M.`,
+    },
+  );
 }
 
 /** Rows of the candidates table beyond which only networks that meet a rule are listed. */
@@ -167,14 +176,12 @@ function candidatesTable(fig: ExampleFigure, d: PanelData): Panel {
       { value: picked || "" },
     ];
   });
-  return {
-    id: `${fig}-candidates`,
-    title: `Every lineage pair at level ${d.config.level}: the numbers spec 9's rules look at`,
-    kind: "table",
-    xLabel: "",
-    yLabel: "",
-    series: [],
-    table: {
+  return tablePanel(
+    {
+      id: `${fig}-candidates`,
+      title: `Every lineage pair at level ${d.config.level}: the numbers spec 9's rules look at`,
+    },
+    {
       columns: [
         { label: "pair", role: "label" },
         { label: "pruned max LE 15..40", role: "value", digits: 3 },
@@ -186,14 +193,16 @@ function candidatesTable(fig: ExampleFigure, d: PanelData): Panel {
       ],
       rows,
     },
-    caption:
-      (shown.length < all.length
-        ? `${shown.length} of ${all.length} pairs shown (those meeting a rule or chosen); --out ` +
-          `lists all. `
-        : "") +
-      "Probe-trial score = 1 - |mean(y52, y53) - target| of condition 4 probed at k = 20 with " +
-      "strength 0.2 (spec 3.6, exact target). Max LE over k = 15..40, divisor 25, code order.",
-  };
+    {
+      caption:
+        (shown.length < all.length
+          ? `${shown.length} of ${all.length} pairs shown (those meeting a rule or chosen); --out ` +
+            `lists all. `
+          : "") +
+        "Probe-trial score = 1 - |mean(y52, y53) - target| of condition 4 probed at k = 20 with " +
+        "strength 0.2 (spec 3.6, exact target). Max LE over k = 15..40, divisor 25, code order.",
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -740,15 +749,12 @@ function summaryTable(d: PanelData): Panel {
       { value: p.p?.[0] ?? null },
     ];
   });
-  return {
-    id: "fig4-population-summary",
-    title: "Fig 4, population: max LE and contraction at the probe, pruned vs unpruned",
-    kind: "table",
-    xLabel: "",
-    yLabel: "",
-    series: [],
-    errorKind: "sem",
-    table: {
+  return tablePanel(
+    {
+      id: "fig4-population-summary",
+      title: "Fig 4, population: max LE and contraction at the probe, pruned vs unpruned",
+    },
+    {
       columns: [
         { label: "measure", role: "label" },
         { label: "pruned", role: "value", digits: 3 },
@@ -758,9 +764,12 @@ function summaryTable(d: PanelData): Panel {
       ],
       rows: tableRows,
     },
-    caption: `Mean ± SEM over the lineage pairs of fig5 run ${d.config.from} at level ` +
-      `${d.config.level}; two-sided paired t-test over complete pairs, uncorrected.`,
-  };
+    {
+      errorKind: "sem",
+      caption: `Mean ± SEM over the lineage pairs of fig5 run ${d.config.from} at level ` +
+        `${d.config.level}; two-sided paired t-test over complete pairs, uncorrected.`,
+    },
+  );
 }
 
 /** The panels of one figure. */

@@ -29,8 +29,24 @@ import {
 /** The figure names these runs answer to. */
 export type ExampleFigure = "fig2" | "fig3" | "fig4";
 
+/** The selection numbers of one network in the `--out` JSON (examples and every pair). */
+export interface NetworkScores {
+  /** Largest exponent over 15..40, code order (the selection's max LE; null: singular). */
+  maxLE: number | null;
+  /** Largest exponent over 15..40, chronological order. */
+  maxLEChronological: number | null;
+  /** Largest exponent over fig5's window 16..36, recomputed here. */
+  maxLEFig5Window: number | null;
+  /** The fig5 run's stored `maxLE` of this network (window 16..36). */
+  fig5MaxLE: number | null;
+  /** Probe-trial score of probed condition 4 (spec 3.6, exact target). */
+  probeScore: number;
+  /** Probed conditions 1-4 correct. */
+  probedCorrect: boolean[];
+}
+
 /** One example in the `--out` JSON. */
-export type ExampleOut = Partial<WeightMatrices> & {
+export type ExampleOut = Partial<WeightMatrices> & NetworkScores & {
   /** Lineage. */
   lineage: Lineage;
   /** Network index in the fig5 run (0-based, as fig5's `--out` numbers them). */
@@ -69,18 +85,6 @@ export type ExampleOut = Partial<WeightMatrices> & {
   leSpectrumChronological: number[];
   /** QR (Benettin) exponents of the same products, ascending (a different estimate). */
   leSpectrumQr: { code: number[]; chronological: number[] } | null;
-  /** Largest exponent over 15..40, code order (the selection's max LE; null: singular). */
-  maxLE: number | null;
-  /** Largest exponent over 15..40, chronological order. */
-  maxLEChronological: number | null;
-  /** Largest exponent over fig5's window 16..36, recomputed here. */
-  maxLEFig5Window: number | null;
-  /** The fig5 run's stored `maxLE` of this network (window 16..36). */
-  fig5MaxLE: number | null;
-  /** Probe-trial score of probed condition 4 (spec 3.6, exact target). */
-  probeScore: number;
-  /** Probed conditions 1-4 correct. */
-  probedCorrect: boolean[];
   /** Unprobed conditions 1-4 correct. */
   unprobedCorrect: boolean[];
   /** The plotted series. */
@@ -99,18 +103,7 @@ export type ExampleOut = Partial<WeightMatrices> & {
 /** One pair's selection scores in the `--out` JSON. */
 export type PairScores =
   & { network: number }
-  & Record<
-    Lineage,
-    | {
-      maxLE: number | null;
-      maxLEChronological: number | null;
-      maxLEFig5Window: number | null;
-      fig5MaxLE: number | null;
-      probeScore: number;
-      probedCorrect: boolean[];
-    }
-    | { missing: string }
-  >;
+  & Record<Lineage, NetworkScores | { missing: string }>;
 
 /** The `--out` JSON. */
 export interface ExamplesSummary {
