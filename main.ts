@@ -6,6 +6,7 @@
  * @module
  */
 import { runExperimentCli } from "./core/app/cli.ts";
+import { formatTable } from "./core/app/text_table.ts";
 import { PRUNELAB_VERSION } from "./core/app/version.ts";
 import { EXPERIMENTS } from "./experiments/registry.ts";
 import { experimentMap } from "./server/experiment_map.ts";
@@ -17,16 +18,17 @@ const experiments = experimentMap(EXPERIMENTS);
 /** The top-level help text. */
 function help(): string {
   const ids = Object.keys(experiments);
-  const width = Math.max(15, ...ids.map((id) => id.length)) + 2;
   const lines = [
     `prunelab ${PRUNELAB_VERSION}: pruning experiments and their live dashboard`,
     "",
     "Usage: prunelab <command> [flags]     (prunelab <command> --help for its flags)",
     "",
     "Commands:",
-    ...ids.map((id) => `  ${id.padEnd(width)}${experiments[id].title}`),
-    `  ${"serve".padEnd(width)}live results dashboard on http://127.0.0.1:8000/`,
-    `  ${"precision-check".padEnd(width)}replay a fig5 run's retrainings on another engine`,
+    formatTable(null, [
+      ...ids.map((id) => ["", id, experiments[id].title]),
+      ["", "serve", "live results dashboard on http://127.0.0.1:8000/"],
+      ["", "precision-check", "replay a fig5 run's retrainings on another engine"],
+    ]),
     "",
     "Results go to the store given by --store, $PRUNELAB_STORE or ./prunelab.kv.",
   ];

@@ -7,9 +7,9 @@
 import {
   type BenchConfig,
   type BenchRow,
+  benchTable,
   benchUsage,
   DEFAULT_NETWORKS,
-  formatTable,
   GPU_EXTRA_NETWORKS,
   gpuPeakGflops,
   measureEngine,
@@ -76,7 +76,7 @@ async function main(args: string[]): Promise<number> {
       }
       for (const p of networks) {
         rows.push(await measureNumpy(p, cfg.seconds, corePeak?.peak ?? null));
-        console.log(formatTable(rows.slice(-1)).split("\n")[2]);
+        console.log(benchTable(rows.slice(-1)).split("\n")[2]);
       }
       continue;
     }
@@ -125,14 +125,14 @@ async function main(args: string[]): Promise<number> {
           ? await measureScg({ ...engine, scg }, p, { ...o, steps: cfg.steps })
           : await measureEngine(engine, p, o);
         rows.push(r);
-        console.log(formatTable([r]).split("\n")[2]);
+        console.log(benchTable([r]).split("\n")[2]);
       }
     } finally {
       await engine.close();
     }
   }
   console.log("");
-  console.log(formatTable(rows));
+  console.log(benchTable(rows));
   if (cfg.out) {
     await Deno.writeTextFile(cfg.out, JSON.stringify(rows, null, 2) + "\n");
     console.log(`\nwrote ${rows.length} rows to ${cfg.out}`);

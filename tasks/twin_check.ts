@@ -11,6 +11,7 @@
 import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "../core/app/args.ts";
 import { parseIntFlag } from "../core/app/flags.ts";
 import { outPathProblem } from "../core/app/fs.ts";
+import { formatTable } from "../core/app/text_table.ts";
 import { GpuRunner } from "../core/engine/webgpu/gpu_runner.ts";
 import { df32Exact } from "../core/engine/webgpu/device_scg.ts";
 import { twinCheck } from "../tools/verify/twin_check.ts";
@@ -65,12 +66,16 @@ export async function runTwinCheck(args: string[]): Promise<number> {
     const exact = await df32Exact(runner);
     console.log(`double-float sums exact: ${exact ? "yes" : "NO (the engine uses host SCG)"}`);
     const results = await twinCheck(runner, { states });
-    for (const r of results) {
-      const what = r.differences.length === 0
-        ? `identical (${r.compared} values)`
-        : `${r.differences.length} of ${r.compared} values differ; first: ${r.differences[0]}`;
-      console.log(`${r.name.padEnd(42)} ${what}`);
-    }
+    console.log(formatTable(
+      null,
+      results.map((r) => [
+        r.name,
+        r.differences.length === 0
+          ? `identical (${r.compared} values)`
+          : `${r.differences.length} of ${r.compared} values differ; first: ${r.differences[0]}`,
+      ]),
+      { gap: 1 },
+    ));
     const same = results.filter((r) => r.differences.length === 0).length;
     console.log(`twin-check: ${same} of ${results.length} cases identical to the CPU twin`);
     if (out) {

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import {
   benchJobs,
   type BenchRow,
+  benchTable,
   DMS_EVAL_FLOPS,
-  formatTable,
   parseBenchArgs,
   targetLabel,
 } from "../tools/bench/bench.ts";
@@ -80,7 +80,7 @@ Deno.test("bench: 5.85 MFLOP per DMS evaluation, deterministic populations, tabl
     seconds: 1,
     mode: "grad",
   };
-  const lines = formatTable([row]).split("\n");
+  const lines = benchTable([row]).split("\n");
   assert.equal(lines.length, 3);
   assert.match(lines[2], /^cpu\s+grad\s+16\s+100\.0\s+0\.5[89]\s+-/);
 });

@@ -9,6 +9,7 @@
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import type { BmConfig } from "./config.ts";
 import type { BmDataMetrics } from "../../core/bm/protocol.ts";
 import { LOGP_BINS, logProbErrors } from "../../core/bm/metrics.ts";
@@ -146,27 +147,18 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
     const crit = summary.criteria;
     const init = summary.initial;
     const f = (k: MeanSd): string => `${k.mean.toFixed(4)} (${k.sd.toFixed(4)})`;
-    const lines = [
+    const rows = Object.values(crit).map((a) => [
+      a.label,
+      f(a.kl.beforeRetraining),
+      f(a.kl.afterRetraining),
+      f(a.klExact.beforeRetraining),
+      f(a.klExact.afterRetraining),
+    ]);
+    return [
       `Fig 2C: KL(data||model) after the last round, mean (sd); ${summary.protocol}`,
       `initial model: sample KL ${f(init.kl)}, exact KL ${f(init.klExact)}`,
-      ["criterion", "pruned", "retrained", "exact pruned", "exact retrained"].map((s, i) =>
-        s.padEnd(i ? 20 : 10)
-      ).join(""),
-    ];
-    for (const c of Object.keys(crit)) {
-      const a = crit[c];
-      lines.push(
-        [
-          a.label,
-          f(a.kl.beforeRetraining),
-          f(a.kl.afterRetraining),
-          f(a.klExact.beforeRetraining),
-          f(a.klExact.afterRetraining),
-        ]
-          .map((s, i) => s.padEnd(i ? 20 : 10)).join(""),
-      );
-    }
-    return lines.join("\n");
+      formatTable(["criterion", "pruned", "retrained", "exact pruned", "exact retrained"], rows),
+    ].join("\n");
   },
   parameters: () => [],
   panels(run: ExperimentRun<BmConfig>, units: UnitEntry[]): Panel[] {

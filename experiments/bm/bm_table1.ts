@@ -7,6 +7,7 @@
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import type { BmConfig } from "./config.ts";
 import type { BmDataMetrics } from "../../core/bm/protocol.ts";
 import {
@@ -75,23 +76,18 @@ export const bmTable1: Experiment<BmConfig, BmTable1Summary> = {
     const names = Object.keys(crit);
     if (names.length === 0) return "no results";
     const rounds = crit[names[0]].hiddenUnits.mean.length;
-    const lines = [
-      `Table 1: hidden units left (mean (sd) over seeds); ${summary.protocol}`,
-      ["round", ...names.map((n) => crit[n].label)].map((s) => s.padEnd(13)).join(""),
-    ];
-    for (let k = 0; k < rounds; k++) {
-      const cells = names.map((n) => {
+    const rows = Array.from({ length: rounds }, (_, k) => [
+      `${k} n_w~${Math.round(crit[names[0]].weights.mean[k])}`,
+      ...names.map((n) => {
         const h = crit[n].hiddenUnits;
         return `${h.mean[k].toFixed(1)} (${h.sd[k].toFixed(1)})`;
-      });
-      lines.push(
-        [`${k} n_w~${Math.round(crit[names[0]].weights.mean[k])}`, ...cells].map((s) =>
-          s.padEnd(13)
-        ).join(""),
-      );
-    }
-    lines.push("notebook single seed, round 3: VAR 9, HEU 10, EIG 9, MAG 35, RW 60, ANTI 35, RU 9");
-    return lines.join("\n");
+      }),
+    ]);
+    return [
+      `Table 1: hidden units left (mean (sd) over seeds); ${summary.protocol}`,
+      formatTable(["round", ...names.map((n) => crit[n].label)], rows),
+      "notebook single seed, round 3: VAR 9, HEU 10, EIG 9, MAG 35, RW 60, ANTI 35, RU 9",
+    ].join("\n");
   },
   parameters: () => [],
   panels(run: ExperimentRun<BmConfig>, units: UnitEntry[]): Panel[] {

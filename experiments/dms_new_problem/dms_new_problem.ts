@@ -12,6 +12,7 @@ import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experi
 import { LINEAGES, meanSemSeries } from "../../core/app/paired_lineages.ts";
 import type { Panel, PanelParameter } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import {
   configureDnp,
   describeDnp,
@@ -56,19 +57,19 @@ export const dmsNewProblem: Experiment<DmsNewProblemConfig, DnpSummary> = {
     };
   },
   table(summary: DnpSummary): string {
-    const lines = [
+    const head = ["problem", "n", "loss before", "final pruned", "final unpruned", "p (paired t)"];
+    const rows = Object.entries(summary.problems).map(([name, s]) => [
+      name,
+      String(s.n),
+      f(s.initial),
+      f(s.final.pruned),
+      f(s.final.unpruned),
+      f(s.final.p),
+    ]);
+    return [
       `${summary.reduced ? "REDUCED PROTOCOL. " : ""}Loss on the new problem (mean over networks):`,
-      "problem        n   loss before   final pruned   final unpruned   p (paired t)",
-    ];
-    for (const [name, s] of Object.entries(summary.problems)) {
-      lines.push(
-        `${name.padEnd(13)} ${String(s.n).padStart(2)} ${f(s.initial).padStart(13)} ` +
-          `${f(s.final.pruned).padStart(14)} ${f(s.final.unpruned).padStart(16)} ${
-            f(s.final.p).padStart(14)
-          }`,
-      );
-    }
-    return lines.join("\n");
+      formatTable(head, rows, { align: ["left", ...head.slice(1).map(() => "right" as const)] }),
+    ].join("\n");
   },
   parameters: (): PanelParameter[] => [],
   panels(run: ExperimentRun<DmsNewProblemConfig>, units: UnitEntry[]): Panel[] {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MeanSem } from "../../core/app/paired_lineages.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import type { Fig5Summary } from "./summary.ts";
 
 /** The closing table of `deno task fig5`. */
@@ -39,14 +40,11 @@ export function fig5Table(s: Fig5Summary): string {
     `${f(s.lineages.pruned.finalLoss.mean[k], 4)}/${f(s.lineages.unpruned.finalLoss.mean[k], 4)}`,
     `${f(s.lineages.pruned.iterations.mean[k], 1)}/${f(s.lineages.unpruned.iterations.mean[k], 1)}`,
   ]);
-  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]): string => r.map((v, j) => v.padEnd(widths[j])).join("  ");
   const out = [
     `Fig 5 summary (mean±SEM over networks; * p < 0.01, paired t-test)${
       s.reduced ? "  [REDUCED PROTOCOL]" : ""
     }`,
-    line(head),
-    ...rows.map(line),
+    formatTable(head, rows),
   ];
   if (s.failures.length > 0) {
     out.push(`${s.failures.length} lineage(s) failed (NaN/Inf); see "failures" in the JSON`);

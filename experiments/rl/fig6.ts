@@ -15,7 +15,9 @@ import {
   unitMetrics,
   UsageError,
 } from "../../core/app/experiment.ts";
+import { LINEAGES } from "../../core/app/paired_lineages.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import { RL_HIST_CENTRES } from "../../core/util/histogram.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
 import type { ResultStore } from "../../core/store/kv_store.ts";
@@ -55,8 +57,34 @@ function levelIndex(c: RlConfig): number {
   return c.levels.findIndex((l) => Math.abs(l - MAIN_LEVEL) < 1e-9);
 }
 
+/** The `--out` JSON of fig6 (docs/rl.md). */
+export interface Fig6Summary {
+  /** "fig6". */
+  figure: "fig6";
+  /** Experiment title. */
+  title: string;
+  /** Run id. */
+  runId: string;
+  /** Preset name. */
+  preset: string;
+  /** True unless the paper's protocol. */
+  reduced: boolean;
+  /** The resolved config. */
+  config: RlConfig;
+  /** Master seed. */
+  seed: number;
+  /** Prune level of the examples. */
+  level: number;
+  /** Target-noise variance of the examples. */
+  noise: number;
+  /** Bin centres of the weight histograms. */
+  histogramCentres: readonly number[];
+  /** The analyses of both example networks, or null before they are stored. */
+  examples: ExampleUnit | null;
+}
+
 /** The Fig 6 experiment. */
-export const fig6: Experiment<RlConfig> = {
+export const fig6: Experiment<RlConfig, Fig6Summary> = {
   id: "fig6",
   title: "Example RL networks: weights, singular values, outputs vs Q, PCA (Averbeck 2022 Fig 6)",
   paper: "averbeck2022",
@@ -101,7 +129,7 @@ export const fig6: Experiment<RlConfig> = {
   async summarize(
     run: ExperimentRun<RlConfig>,
     store: ResultStore,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<Fig6Summary> {
     const unit = await store.getUnit(run.id, EXAMPLE_KEY);
     return {
       figure: "fig6",
@@ -114,29 +142,38 @@ export const fig6: Experiment<RlConfig> = {
       level: MAIN_LEVEL,
       noise: MAIN_NOISE,
       histogramCentres: RL_HIST_CENTRES,
-      examples: unit ? unit.metrics : null,
+      examples: unit ? unitMetrics<ExampleUnit>({ record: unit }) : null,
     };
   },
-  table(summary: Record<string, unknown>): string {
-    const ex = summary.examples as ExampleUnit | null;
+  table(summary: Fig6Summary): string {
+    const ex = summary.examples;
     if (!ex) return "no example analysis stored";
-    const lines = [
-      `${summary.reduced ? "REDUCED PROTOCOL. " : ""}Example networks at level ${ex.level}, ` +
-      `noise ${ex.noise} (epsilon 0, ${(summary.config as RlConfig).exampleBlocks} blocks):`,
-      "network    Q err   agree  reward/block  PC1-3 cum. var   sum s(A)  s1(A)",
+    const head = [
+      "network",
+      "Q err",
+      "agree",
+      "reward/block",
+      "PC1-3 cum. var",
+      "sum s(A)",
+      "s1(A)",
     ];
-    for (const k of ["pruned", "unpruned"] as const) {
+    const rows = LINEAGES.map((k) => {
       const a = ex[k];
-      lines.push(
-        `${k.padEnd(9)} ${fmt(a.qError).padStart(6)} ${fmt(a.choiceAgreement).padStart(7)} ` +
-          `${fmt(a.rewardPerBlock, 2).padStart(13)} ${
-            a.pcaCumulative.slice(0, 3).map((v) => fmt(v, 2)).join("/").padStart(16)
-          } ${fmt(a.singularValues.reduce((s, v) => s + v, 0), 2).padStart(10)} ${
-            fmt(a.singularValues[0], 2).padStart(6)
-          }`,
-      );
-    }
-    return lines.join("\n");
+      return [
+        k,
+        fmt(a.qError),
+        fmt(a.choiceAgreement),
+        fmt(a.rewardPerBlock, 2),
+        a.pcaCumulative.slice(0, 3).map((v) => fmt(v, 2)).join("/"),
+        fmt(a.singularValues.reduce((s, v) => s + v, 0), 2),
+        fmt(a.singularValues[0], 2),
+      ];
+    });
+    return [
+      `${summary.reduced ? "REDUCED PROTOCOL. " : ""}Example networks at level ${ex.level}, ` +
+      `noise ${ex.noise} (epsilon 0, ${summary.config.exampleBlocks} blocks):`,
+      formatTable(head, rows, { align: ["left", ...head.slice(1).map(() => "right" as const)] }),
+    ].join("\n");
   },
   parameters(_run: ExperimentRun<RlConfig>): PanelParameter[] {
     return [];

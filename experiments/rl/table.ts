@@ -5,6 +5,7 @@
  * @module
  */
 import { RANDOM_CHOOSER_REWARD as RANDOM_REWARD } from "../../core/rl/bandit.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import type { RlConfig } from "./config.ts";
 import type { LevelMetric, NoiseSummary, RlSummary } from "./summary.ts";
 
@@ -27,16 +28,22 @@ export function rlTable(c: RlConfig, summary: RlSummary): string {
     const s: NoiseSummary | undefined = summary.byNoise[String(noise)];
     if (!s) continue;
     lines.push(`noise variance ${noise} (pruned / unpruned, p of paired t-test):`);
-    lines.push(["level", "n", ...cols.map((x) => x[1].padStart(22))].join(" "));
-    c.levels.forEach((level, li) => {
-      const cells = cols.map(([m, , d]) => {
+    const rows = c.levels.map((level, li) => [
+      String(level),
+      String(s.n[li]),
+      ...cols.map(([m, , d]) => {
         const p = s.lineages.pruned[m].mean[li], u = s.lineages.unpruned[m].mean[li];
         const pv = s.pValues[m][li];
-        return `${fmt(p, d)}/${fmt(u, d)} p${pv === null ? "-" : pv < 0.001 ? "<.001" : fmt(pv, 3)}`
-          .padStart(22);
-      });
-      lines.push([String(level).padEnd(5), String(s.n[li]).padStart(1), ...cells].join(" "));
-    });
+        return `${fmt(p, d)}/${fmt(u, d)} p${
+          pv === null ? "-" : pv < 0.001 ? "<.001" : fmt(pv, 3)
+        }`;
+      }),
+    ]);
+    lines.push(
+      formatTable(["level", "n", ...cols.map((x) => x[1])], rows, {
+        align: ["left", "right", ...cols.map(() => "right" as const)],
+      }),
+    );
   }
   lines.push(`random chooser reward per block: ${RANDOM_REWARD}`);
   for (const i of summary.initial) {

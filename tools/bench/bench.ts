@@ -22,6 +22,7 @@ import {
   webGpuSpec,
 } from "../../core/engine/engine_spec.ts";
 import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "../../core/app/args.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import { parseIntFlag, parseNumberFlag } from "../../core/app/flags.ts";
 
 /**
@@ -369,7 +370,7 @@ export function gpuPeakGflops(description: string): number | null {
 }
 
 /** Formats rows as an aligned text table. */
-export function formatTable(rows: readonly BenchRow[]): string {
+export function benchTable(rows: readonly BenchRow[]): string {
   const head = [
     "engine",
     "mode",
@@ -392,8 +393,8 @@ export function formatTable(rows: readonly BenchRow[]): string {
     String(r.calls),
     r.seconds.toFixed(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)].join("\n");
+  return formatTable(head, body, {
+    align: head.map((_, i) => (i === 0 ? "left" : "right")),
+    rule: true,
+  });
 }

@@ -20,6 +20,7 @@ import {
 import { parseIntFlag } from "../../core/app/flags.ts";
 import { outPathProblem } from "../../core/app/fs.ts";
 import { Progress } from "../../core/app/progress.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import { type EngineSpec, parseEngineSpec } from "../../core/engine/engine_spec.ts";
 import { createEngine } from "../../core/engine/select.ts";
 import { resolveStorePath, ResultStore } from "../../core/store/kv_store.ts";
@@ -151,29 +152,33 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
     const summary = summarizeReplay(rows);
     const f = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : "-");
     const p = (v: number | null): string => (v === null ? "-" : v.toFixed(3));
-    console.log(
-      "\nlevel lineage    n  converged S/R  iterations S/R (p)   final loss S/R (p)        " +
-        "probe acc S/R (p)     max LE S/R (p)",
-    );
-    for (const s of summary) {
-      console.log(
-        `${s.level.toFixed(2)}  ${s.lineage.padEnd(9)} ${String(s.n).padStart(2)}  ` +
-          `${s.converged.stored}/${s.converged.replayed}`.padEnd(15) +
-          `${f(s.iterations.stored, 2)}/${f(s.iterations.replayed, 2)} (${p(s.iterations.p)})`
-            .padEnd(21) +
-          `${f(s.finalLoss.stored, 4)}/${f(s.finalLoss.replayed, 4)} (${p(s.finalLoss.p)})`
-            .padEnd(26) +
-          `${f(s.probeAccuracy.stored)}/${f(s.probeAccuracy.replayed)} (${p(s.probeAccuracy.p)})`
-            .padEnd(22) +
-          `${f(s.maxLE.stored)}/${f(s.maxLE.replayed)} (${p(s.maxLE.p)})`,
-      );
-    }
+    const head = [
+      "level",
+      "lineage",
+      "n",
+      "converged S/R",
+      "iterations S/R (p)",
+      "final loss S/R (p)",
+      "probe acc S/R (p)",
+      "max LE S/R (p)",
+    ];
+    const table = summary.map((s) => [
+      s.level.toFixed(2),
+      s.lineage,
+      String(s.n),
+      `${s.converged.stored}/${s.converged.replayed}`,
+      `${f(s.iterations.stored, 2)}/${f(s.iterations.replayed, 2)} (${p(s.iterations.p)})`,
+      `${f(s.finalLoss.stored, 4)}/${f(s.finalLoss.replayed, 4)} (${p(s.finalLoss.p)})`,
+      `${f(s.probeAccuracy.stored)}/${f(s.probeAccuracy.replayed)} (${p(s.probeAccuracy.p)})`,
+      `${f(s.maxLE.stored)}/${f(s.maxLE.replayed)} (${p(s.maxLE.p)})`,
+    ]);
+    console.log("\n" + formatTable(head, table, { align: ["left", "left", "right"] }));
     console.log("S = stored run, R = replay from identical inputs; p = paired t-test");
     if (outPath) {
       const tmp = `${outPath}.tmp`;
       await Deno.writeTextFile(
         tmp,
-        JSON.stringify({ from: from, engine: engine.description, summary, rows }, null, 1),
+        JSON.stringify({ from, engine: engine.description, summary, rows }, null, 1),
       );
       await Deno.rename(tmp, outPath);
       console.log(`wrote ${outPath}`);
