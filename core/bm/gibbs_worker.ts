@@ -3,16 +3,12 @@
  *
  * @module
  */
+/// <reference lib="deno.worker" />
 import { Rng } from "../util/rng.ts";
 import { gibbsSamples } from "./sampler.ts";
 import type { GibbsJob, GibbsReply } from "./worker_sampler.ts";
 
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<GibbsJob>) => void) | null;
-  postMessage(message: GibbsReply, transfer: Transferable[]): void;
-};
-
-scope.onmessage = (e: MessageEvent<GibbsJob>): void => {
+self.onmessage = (e: MessageEvent<GibbsJob>): void => {
   const j = e.data;
   const mask = new Uint8Array(j.nv * j.nh).fill(1);
   const s = gibbsSamples(
@@ -21,7 +17,8 @@ scope.onmessage = (e: MessageEvent<GibbsJob>): void => {
     j.sweeps,
     new Rng(j.seed),
   );
-  scope.postMessage({ id: j.id, v: s.v, h: s.h }, [
+  const reply: GibbsReply = { id: j.id, v: s.v, h: s.h };
+  self.postMessage(reply, [
     s.v.buffer as ArrayBuffer,
     s.h.buffer as ArrayBuffer,
   ]);

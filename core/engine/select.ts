@@ -45,10 +45,11 @@ export async function probeWebGpu(): Promise<AdapterProbe | null> {
   const info = adapter.info;
   const description = [info.vendor, info.architecture, info.device, info.description]
     .filter((s) => s && s.length > 0).join(" ") || "unknown adapter";
-  const isFallback = Boolean(
-    (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-      (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
-  ) || /llvmpipe|swiftshader|software/i.test(description);
+  // Where the flag lives differs between WebGPU versions (adapter info or adapter), and Deno's
+  // types declare neither.
+  const flag = (o: object): unknown => Reflect.get(o, "isFallbackAdapter");
+  const isFallback = Boolean(flag(info) ?? flag(adapter)) ||
+    /llvmpipe|swiftshader|software/i.test(description);
   return { description, isFallback };
 }
 

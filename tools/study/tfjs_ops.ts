@@ -55,7 +55,8 @@ export async function tfjsOpsLossAndGrad(jobs: readonly GradJob[]): Promise<Grad
   const C = mats(L.c, no, n);
   const U = tf.tensor4d(u, [T, P, S, ni]);
   const Y = tf.tensor4d(y, [T, P, S, no]);
-  let perNet: tf.Tensor | null = null;
+  // Written inside the gradient closure, so a holder rather than a narrowed local.
+  const kept: { perNet: tf.Tensor | null } = { perNet: null };
   const f = (b: tf.Tensor, a: tf.Tensor, c: tf.Tensor): tf.Scalar => {
     let r: tf.Tensor | null = null;
     let sse: tf.Tensor = tf.zeros([P]);
@@ -68,13 +69,16 @@ export async function tfjsOpsLossAndGrad(jobs: readonly GradJob[]): Promise<Grad
       const d = yk.sub(Y.slice([k, 0, 0, 0], [1, P, S, no]).reshape([P, S, no]));
       sse = sse.add(d.square().sum([1, 2]));
     }
-    perNet = tf.keep(sse.div(S * T));
+    const perNet = tf.keep(sse.div(S * T));
+    kept.perNet = perNet;
     return perNet.sum() as tf.Scalar;
   };
   const grads = tf.tidy(() => tf.grads(f)([B, A, C]).map((g) => tf.keep(g)));
   const [gb, ga, gc] = await Promise.all(grads.map((g) => g.data()));
-  const losses = await (perNet as unknown as tf.Tensor).data();
-  tf.dispose([B, A, C, U, Y, ...grads, perNet as unknown as tf.Tensor]);
+  const perNet = kept.perNet;
+  if (!perNet) throw new Error("tfjs ops: the loss was not evaluated");
+  const losses = await perNet.data();
+  tf.dispose([B, A, C, U, Y, ...grads, perNet]);
   return jobs.map((_, p) => {
     const g = new Float64Array(L.size);
     const put = (src: ArrayLike<number>, off: number, rows: number, cols: number): void => {

@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-webgpu";
+import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import {
   type Engine,
   EngineUnavailableError,
@@ -274,13 +274,14 @@ async function backendDevice(): Promise<{ device: GPUDevice; info: string }> {
     }
     await tf.ready();
   }
-  const backend = tf.backend() as unknown as {
-    device: GPUDevice;
-    adapterInfo?: { vendor?: string; architecture?: string; description?: string };
-  };
-  const a = backend.adapterInfo ?? {};
-  const info = [a.vendor, a.architecture, a.description].filter((x) => x).join(" ") ||
-    "unknown adapter";
+  const backend = tf.backend();
+  if (!(backend instanceof WebGPUBackend)) {
+    throw new EngineUnavailableError("webgpu: tfjs did not start its webgpu backend");
+  }
+  // tfjs keeps the adapter's vendor and architecture in private fields of its AdapterInfo.
+  const a: object = backend.adapterInfo ?? {};
+  const info = ["vendor", "architecture", "description"].map((k) => Reflect.get(a, k))
+    .filter((x) => typeof x === "string" && x).join(" ") || "unknown adapter";
   return { device: backend.device, info };
 }
 
