@@ -4,29 +4,9 @@
  *
  * @module
  */
-import type {
-  LiveLoss,
-  RunConfigBody,
-  RunDetail,
-  RunEta,
-  RunList,
-  RunPhase,
-  RunSummary,
-  StoreChange,
-  TrainingStage,
-} from "../core/app/api_types.ts";
+import type { RunConfigBody, RunDetail, RunList, StoreChange } from "../core/app/api_types.ts";
 
-export type {
-  LiveLoss,
-  RunConfigBody,
-  RunDetail,
-  RunEta,
-  RunList,
-  RunPhase,
-  RunSummary,
-  StoreChange,
-  TrainingStage,
-};
+export type * from "../core/app/api_types.ts";
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: "application/json" } });

@@ -34,6 +34,7 @@ import {
 import { type ExampleAnalysis, exampleAnalysis } from "../../core/rl/examples.ts";
 import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "./lineages.ts";
 import { fmt } from "./table.ts";
+import { type RlSummaryHeader, rlSummaryHeader } from "./summary.ts";
 
 const EXAMPLE_KEY = ["example"];
 
@@ -58,21 +59,7 @@ function levelIndex(c: RlConfig): number {
 }
 
 /** The `--out` JSON of fig6 (docs/rl.md). */
-export interface Fig6Summary {
-  /** "fig6". */
-  figure: "fig6";
-  /** Experiment title. */
-  title: string;
-  /** Run id. */
-  runId: string;
-  /** Preset name. */
-  preset: string;
-  /** True unless the paper's protocol. */
-  reduced: boolean;
-  /** The resolved config. */
-  config: RlConfig;
-  /** Master seed. */
-  seed: number;
+export type Fig6Summary = RlSummaryHeader<"fig6"> & {
   /** Prune level of the examples. */
   level: number;
   /** Target-noise variance of the examples. */
@@ -81,7 +68,7 @@ export interface Fig6Summary {
   histogramCentres: readonly number[];
   /** The analyses of both example networks, or null before they are stored. */
   examples: ExampleUnit | null;
-}
+};
 
 /** The Fig 6 experiment. */
 export const fig6: Experiment<RlConfig, Fig6Summary> = {
@@ -132,13 +119,7 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
   ): Promise<Fig6Summary> {
     const unit = await store.getUnit(run.id, EXAMPLE_KEY);
     return {
-      figure: "fig6",
-      title: fig6.title,
-      runId: run.id,
-      preset: run.preset,
-      reduced: run.reduced,
-      config: run.config,
-      seed: run.seed,
+      ...rlSummaryHeader(run, { id: "fig6", title: fig6.title }),
       level: MAIN_LEVEL,
       noise: MAIN_NOISE,
       histogramCentres: RL_HIST_CENTRES,

@@ -21,25 +21,11 @@ import {
 import { runPruneSchedule, scheduleUnits } from "./lineages.ts";
 import { newOptionCount, runNewOption } from "./new_option.ts";
 import { rlPanels } from "./panels.ts";
-import { type RlSummary, summarizeRl } from "./summary.ts";
+import { type RlSummary, type RlSummaryHeader, rlSummaryHeader, summarizeRl } from "./summary.ts";
 import { rlTable } from "./table.ts";
 
 /** The `--out` JSON of fig7 (docs/rl.md). */
-export type Fig7Summary = {
-  /** "fig7". */
-  figure: "fig7";
-  /** Experiment title. */
-  title: string;
-  /** Run id. */
-  runId: string;
-  /** Preset name. */
-  preset: string;
-  /** True unless the paper's protocol. */
-  reduced: boolean;
-  /** The resolved config. */
-  config: RlConfig;
-  /** Master seed. */
-  seed: number;
+export type Fig7Summary = RlSummaryHeader<"fig7"> & {
   /** Engine name. */
   engine: string;
   /** Prune levels. */
@@ -74,13 +60,7 @@ export const fig7: Experiment<RlConfig, Fig7Summary> = {
     const c = run.config;
     const s = summarizeRl(c, await store.listUnits(run.id));
     return {
-      figure: "fig7",
-      title: fig7.title,
-      runId: run.id,
-      preset: run.preset,
-      reduced: run.reduced,
-      config: c,
-      seed: run.seed,
+      ...rlSummaryHeader(run, { id: "fig7", title: fig7.title }),
       engine: run.engine,
       levels: c.levels,
       noiseLevels: c.noiseLevels,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type UnitEntry, unitMetrics } from "../../core/app/experiment.ts";
+import { type ExperimentRun, type UnitEntry, unitMetrics } from "../../core/app/experiment.ts";
 import {
   columnMeanSem,
   compareCurves,
@@ -20,6 +20,40 @@ import { cumulative } from "../../core/rl/dynamics.ts";
 import { MAIN_LEVEL, type RlConfig } from "./config.ts";
 import type { LevelUnitMetrics, RlNetResult } from "./lineages.ts";
 import type { NewOptionMetrics } from "./new_option.ts";
+
+/** The `--out` keys fig6 and fig7 start with. */
+export interface RlSummaryHeader<F extends string> {
+  /** Experiment id. */
+  figure: F;
+  /** Experiment title. */
+  title: string;
+  /** Run id. */
+  runId: string;
+  /** Preset name. */
+  preset: string;
+  /** True unless the paper's protocol. */
+  reduced: boolean;
+  /** The resolved config. */
+  config: RlConfig;
+  /** Master seed. */
+  seed: number;
+}
+
+/** The `--out` header of an RL run. */
+export function rlSummaryHeader<F extends string>(
+  run: ExperimentRun<RlConfig>,
+  experiment: { id: F; title: string },
+): RlSummaryHeader<F> {
+  return {
+    figure: experiment.id,
+    title: experiment.title,
+    runId: run.id,
+    preset: run.preset,
+    reduced: run.reduced,
+    config: run.config,
+    seed: run.seed,
+  };
+}
 
 /** Per-network metrics compared across levels (Fig 7 A-D, G and extras). */
 export const LEVEL_METRICS = [

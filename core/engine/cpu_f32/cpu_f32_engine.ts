@@ -8,15 +8,7 @@
  *
  * @module
  */
-import type {
-  Engine,
-  ForwardResult,
-  GradJob,
-  GradResult,
-  ScgJob,
-  ScgOptions,
-  ScgResult,
-} from "../engine.ts";
+import type { Engine } from "../engine.ts";
 import { arithmeticId, type ScgState } from "../engine_spec.ts";
 import { PooledEngine, type PoolOptions } from "../worker_pool.ts";
 import { FLOAT32_TWIN_OPS } from "./evaluate.ts";
@@ -31,31 +23,26 @@ export interface CpuF32EngineOptions extends PoolOptions {
 }
 
 /** The CPU float32 twin of the WebGPU engine. */
-export class CpuF32Engine implements Engine {
+export class CpuF32Engine extends PooledEngine<ScgState> implements Engine {
   /** Engine id (trained networks are cached per arithmetic). */
   readonly name = "cpu-f32" as const;
-  /** Arithmetic of the gradient kernels. */
+  /** Arithmetic of the gradient kernels (its forward passes stay float64). */
   readonly precision = "float32" as const;
   /** "cpu-f32-scgdev-wasm" (device driver) or "cpu-f32-wasm" (host driver). */
   readonly arithmetic: string;
   /** The WebGPU SCG driver mirrored. */
   readonly scgState: ScgState;
-  readonly #pool: PooledEngine<ScgState>;
 
   /** Creates the engine; workers start lazily on first parallel use. */
   constructor(options: CpuF32EngineOptions = {}) {
-    this.scgState = options.scgState ?? "device";
-    this.arithmetic = arithmeticId({ engine: "cpu-f32", scgState: this.scgState });
-    this.#pool = new PooledEngine({
+    const scgState = options.scgState ?? "device";
+    super({
       ops: FLOAT32_TWIN_OPS,
-      arithmetic: this.scgState,
+      arithmetic: scgState,
       workerUrl: new URL("./cpu_f32_worker.ts", import.meta.url),
     }, options);
-  }
-
-  /** Number of workers used for large populations. */
-  get workerCount(): number {
-    return this.#pool.workerCount;
+    this.scgState = scgState;
+    this.arithmetic = arithmeticId({ engine: "cpu-f32", scgState });
   }
 
   /** Description for run records. */
@@ -64,27 +51,7 @@ export class CpuF32Engine implements Engine {
       ? "SCG as on the device (double-float weights and loss, float32 scalars)"
       : "SCG scalars float64 as on the host";
     return `CPU float32 twin of the WebGPU engine's arithmetic (WebAssembly), ` +
-      `${this.#pool.threads}; ${scg}, curvature finite difference, loss changes by difference ` +
+      `${this.threads}; ${scg}, curvature finite difference, loss changes by difference ` +
       `propagation`;
-  }
-
-  /** Float32 loss and gradient for every job. */
-  lossAndGrad(jobs: readonly GradJob[]): Promise<GradResult[]> {
-    return this.#pool.lossAndGrad(jobs);
-  }
-
-  /** Float64 forward trajectories for every job. */
-  forward(jobs: readonly GradJob[]): Promise<ForwardResult[]> {
-    return this.#pool.forward(jobs);
-  }
-
-  /** One SCG call for every job. */
-  scg(jobs: readonly ScgJob[], options: ScgOptions): Promise<ScgResult[]> {
-    return this.#pool.scg(jobs, options);
-  }
-
-  /** Terminates the workers. */
-  close(): Promise<void> {
-    return this.#pool.close();
   }
 }
