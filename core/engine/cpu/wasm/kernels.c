@@ -77,7 +77,7 @@ long long tanh2_bias[2] = {1023, 1023};
 
 // tanh of two lanes, operation for operation glibc 2.36's x86-64 tanh (fdlibm's algorithm; expm1's
 // polynomial in glibc's order), which is Math.tanh in Deno on Linux: checked equal on 45 million
-// points across the whole range (tests/wasm_kernels_test.ts runs a share of them). Rewritings used
+// points across the whole range (tests/cpu_wasm_build_test.ts runs a share of them). Rewritings used
 // below are exact in IEEE arithmetic: a - b = a + (-b), -(a) - b = -(a + b), fma(a, b, -c) =
 // -(-(a b) + c). tanh is only ever asked for expm1 of y in (-2, 0) (|x| < 1) and [2, 44], so only the
 // branches of expm1 for k in {0, -1, -2, -3} and [3, 63] are computed, all lanes alike, and selected.
