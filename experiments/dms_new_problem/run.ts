@@ -100,7 +100,7 @@ export async function runDnp(ctx: RunContext<DmsNewProblemConfig>): Promise<void
     const outcomes = await trainPopulation(ctx.engine, jobs, {
       maxOuter: c.outer,
       untilConverged: false,
-      scg: { stopRule: "dms", sigmaY: c.sigmaY, ...(c.scgSteps ? { kMax: c.scgSteps } : {}) },
+      scg: dmsScgOptions(c),
       signal: ctx.signal,
       onOuter: (outer) =>
         ctx.progress.update(`${problem}: outer ${outer}/${c.outer}`, outer / c.outer),
