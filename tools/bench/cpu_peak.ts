@@ -112,8 +112,15 @@ interface PeakExports {
 }
 
 function instantiate(fused: boolean): PeakExports {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(peakModule(fused)));
-  return inst.exports as unknown as PeakExports;
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(peakModule(fused)));
+  const { run, probe } = exports;
+  if (typeof run !== "function" || typeof probe !== "function") {
+    throw new Error("the peak module lacks its exports");
+  }
+  return {
+    run: (iterations: number): number => Number(run(iterations)),
+    probe: (a: number, b: number, c: number): number => Number(probe(a, b, c)),
+  };
 }
 
 /** CPU seconds of one run. */

@@ -31,7 +31,7 @@ export function instantiateKernels<E>(
 ): KernelInstance<E> | null {
   try {
     const memory = new WebAssembly.Memory({ initial: 32 });
-    const module = new WebAssembly.Module(decodeBase64(base64) as BufferSource);
+    const module = new WebAssembly.Module(decodeBase64(base64));
     const env: Record<string, WebAssembly.ImportValue> = { memory };
     if (tanh) {
       env[tanh.name] = (ptr: number, count: number): void => {
@@ -40,8 +40,12 @@ export function instantiateKernels<E>(
       };
     }
     const inst = new WebAssembly.Instance(module, { env });
-    const exports = inst.exports as unknown as E & { __heap_base: WebAssembly.Global };
-    return { exports, memory, heapBase: Number(exports.__heap_base.value) };
+    const heapBase = inst.exports.__heap_base;
+    if (!(heapBase instanceof WebAssembly.Global)) return null;
+    // The one assertion left: E (the caller's export signatures) is what the embedded module was
+    // compiled with; WebAssembly exposes no signatures to check it against.
+    const exports = inst.exports as unknown as E;
+    return { exports, memory, heapBase: Number(heapBase.value) };
   } catch {
     return null;
   }
