@@ -13,6 +13,7 @@ import { fig2, fig3, fig4 } from "./dms_examples/dms_examples.ts";
 import { bmFig1 } from "./bm/bm_fig1.ts";
 import { bmFig2 } from "./bm/bm_fig2.ts";
 import { bmTable1 } from "./bm/bm_table1.ts";
+import { bmFig3, bmFig4 } from "./dbm/experiment.ts";
 
 /** All experiments, keyed by id (`fig5`, `bm-table1`, ...). */
 export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
@@ -26,4 +27,6 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
   "bm-fig1": bmFig1,
   "bm-fig2": bmFig2,
   "bm-table1": bmTable1,
+  "bm-fig3": bmFig3,
+  "bm-fig4": bmFig4,
 });

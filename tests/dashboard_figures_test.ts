@@ -22,6 +22,10 @@ import { startServer } from "../server/listen.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
 import { chromiumMissing } from "./fixtures/browser.ts";
 
+/** The DBM figures (bm-fig3, bm-fig4): 100 training digits, 200 samples, one round. */
+const DBM_TINY = ["--digits", "100", "--samples", "200", "--chains", "50", "--sweeps", "2"]
+  .concat(["--rounds", "1"]);
+
 /**
  * Per figure: flags that keep the default preset's panels but cut the work to seconds. Order
  * matters: dms-new-problem, fig2, fig3 and fig4 read the newest finished fig5 run.
@@ -66,6 +70,8 @@ const TINY: [string, string[]][] = [
   ["bm-fig1", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
   ["bm-fig2", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
   ["bm-table1", ["--networks", "2", "--samples", "2000", "--patches", "2000"]],
+  ["bm-fig3", DBM_TINY],
+  ["bm-fig4", DBM_TINY],
 ];
 
 const missing = chromiumMissing("the figure panel check");

@@ -14,21 +14,7 @@ import {
   stratifiedCounts,
 } from "../core/data/mnist.ts";
 import { UsageError } from "../core/util/errors.ts";
-
-function idx(
-  dims: number[],
-  data: Uint8Array,
-  opts: { type?: number; magic0?: number } = {},
-): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const v = new DataView(out.buffer);
-  out[0] = opts.magic0 ?? 0;
-  out[2] = opts.type ?? 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, k) => v.setUint32(4 + 4 * k, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
+import { idxFile as idx } from "./fixtures/dbm.ts";
 
 function throwsUsage(fn: () => unknown, re: RegExp): void {
   assert.throws(

@@ -211,27 +211,60 @@ function readOne(dir: string, base: string): { bytes: Uint8Array; name: string }
   throw new UsageError(`${dir}: no ${base} (or ${base}.gz); --data needs the four MNIST IDX files`);
 }
 
+/** Image and label counts of a valid IDX folder, from {@link checkMnistIdx}. */
+export interface MnistIdxCounts {
+  /** Training digits. */
+  train: number;
+  /** Test digits. */
+  test: number;
+}
+
+/**
+ * Reads and validates the four IDX files in `dir` as {@link loadMnistIdx} does, without cropping
+ * or binarising: a command line calls it before any work starts. Throws `UsageError` naming the
+ * file and the problem.
+ */
+export function checkMnistIdx(dir: string): MnistIdxCounts {
+  const train = parsePair(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
+  const test = parsePair(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels);
+  return { train: train.labels.length, test: test.labels.length };
+}
+
+/** Reads and validates one images + labels pair: the raw pixel bytes and the labels. */
+function parsePair(
+  dir: string,
+  imagesBase: string,
+  labelsBase: string,
+): { pixels: Uint8Array; labels: Uint8Array; name: string } {
+  const im = readOne(dir, imagesBase);
+  const lb = readOne(dir, labelsBase);
+  const images = parseIdxImages(im.bytes, im.name, { rows: MNIST_SIDE, cols: MNIST_SIDE });
+  const labels = parseIdxLabels(lb.bytes, lb.name, { classes: 10 });
+  if (images.dims[0] !== labels.dims[0]) {
+    throw new UsageError(
+      `${lb.name}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${im.name}`,
+    );
+  }
+  if (images.dims[0] === 0) throw new UsageError(`${im.name}: no images`);
+  return { pixels: images.data, labels: labels.data, name: im.name };
+}
+
+/** One validated pair as grey values on the 0..1 scale. */
+function readPair(dir: string, imagesBase: string, labelsBase: string): GreyDigits {
+  const { pixels, labels } = parsePair(dir, imagesBase, labelsBase);
+  const grey = new Float32Array(pixels.length);
+  for (let q = 0; q < grey.length; q++) grey[q] = pixels[q] / 255;
+  return { n: labels.length, grey, labels: labels.slice() };
+}
+
 /**
  * Full MNIST from the four standard IDX files in `dir` (raw or .gz): validates magic numbers,
  * 28 x 28 images, matching image and label counts and labels 0..9, then crops and binarises.
  */
 export function loadMnistIdx(dir: string, options: { seed?: number } = {}): MnistData {
   const seed = options.seed ?? DATA_SEED;
-  const load = (imagesBase: string, labelsBase: string): GreyDigits => {
-    const im = readOne(dir, imagesBase);
-    const lb = readOne(dir, labelsBase);
-    const images = parseIdxImages(im.bytes, im.name, { rows: MNIST_SIDE, cols: MNIST_SIDE });
-    const labels = parseIdxLabels(lb.bytes, lb.name, { classes: 10 });
-    if (images.dims[0] !== labels.dims[0]) {
-      throw new UsageError(
-        `${lb.name}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${im.name}`,
-      );
-    }
-    if (images.dims[0] === 0) throw new UsageError(`${im.name}: no images`);
-    const grey = new Float32Array(images.data.length);
-    for (let q = 0; q < grey.length; q++) grey[q] = images.data[q] / 255;
-    return { n: images.dims[0], grey, labels: labels.data.slice() };
-  };
+  const load = (imagesBase: string, labelsBase: string): GreyDigits =>
+    readPair(dir, imagesBase, labelsBase);
   const train = load(MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
   const test = load(MNIST_FILES.testImages, MNIST_FILES.testLabels);
   const sets = prepare(train, test, seed);

@@ -1,7 +1,8 @@
 /**
- * The six DBM pruning criteria of spec 1.4 / 6.1 as one table: adding a criterion is one entry.
- * An entry names its per-weight `score` (or none for the random controls) and the `direction` in
- * which weights go; {@link pruneStep} turns an entry into a pruned model.
+ * The six DBM pruning criteria of spec 1.4 / 6.1 as one table of the shared criterion entries
+ * (core/bm/criteria.ts): adding a criterion is one entry. An entry names its per-weight `score` (or
+ * none for the random controls) and the `direction` in which weights go; {@link pruneStep} turns
+ * an entry into a pruned model.
  *
  * @module
  */
@@ -16,12 +17,16 @@ import {
   randomUnitsKeep,
 } from "./prune.ts";
 import { randomWeightsKeep } from "../prune.ts";
+import type { CriterionEntry } from "../criteria.ts";
 
-/**
- * Which weights a criterion removes: the lowest or highest scores, uniformly random weights, or
- * uniformly random upper-layer units with all their weights.
- */
-export type PruneDirection = "lowest" | "highest" | "random-weights" | "random-units";
+/** Ids of the DBM criteria (family A's ids where the criterion is the same). */
+export type DbmCriterionId =
+  | "fi-variance"
+  | "fi-heuristic"
+  | "anti-fi"
+  | "magnitude"
+  | "random-weights"
+  | "random-units";
 
 /** What a score function sees: the model, its layer-wise FI scores and the layer (1 or 2). */
 export interface ScoreInput {
@@ -33,25 +38,21 @@ export interface ScoreInput {
   layer: 1 | 2;
 }
 
-/** One pruning criterion. */
-export interface CriterionEntry {
-  /** Stable identifier (CLI, store, JSON); shared with family A where the criterion is the same. */
-  id: string;
-  /** Short label for tables and panels. */
-  label: string;
-  /** Per-weight score of a layer (row-major like the weights), or null for random criteria. */
-  score: ((input: ScoreInput) => Float64Array) | null;
-  /** Which weights go. */
-  direction: PruneDirection;
-  /** Apply the DBM zero rule of spec 6.1 (VAR and HEU only). */
-  zeroRule?: boolean;
-}
+/**
+ * One DBM pruning criterion: the shared entry of core/bm/criteria.ts (scored criteria prune the
+ * lowest or highest scores, random ones draw weights or units), plus whether the DBM zero rule
+ * of spec 6.1 applies (VAR and HEU only).
+ */
+export type DbmCriterionEntry = CriterionEntry<DbmCriterionId, ScoreInput> & {
+  /** Apply the DBM zero rule of spec 6.1. */
+  readonly zeroRule?: boolean;
+};
 
 const magnitude = (input: ScoreInput): Float64Array =>
   Float64Array.from(input.layer === 1 ? input.model.w1 : input.model.w2, Math.abs);
 
 /** The criteria of family B (spec 1.4), in the order used by tables and panels. */
-export const DBM_CRITERIA: readonly CriterionEntry[] = [
+export const DBM_CRITERIA: readonly DbmCriterionEntry[] = [
   {
     id: "fi-variance",
     label: "VAR",
@@ -78,7 +79,7 @@ export const DBM_CRITERIA: readonly CriterionEntry[] = [
 ];
 
 /** The entry with this id; throws naming the known ids otherwise. */
-export function dbmCriterion(id: string): CriterionEntry {
+export function dbmCriterion(id: string): DbmCriterionEntry {
   const c = DBM_CRITERIA.find((e) => e.id === id || e.label.toLowerCase() === id.toLowerCase());
   if (!c) {
     throw new Error(
@@ -130,7 +131,7 @@ function zerosOf(scores: Float64Array, mask: Uint8Array): number {
  */
 export function pruneStep(
   m: Dbm,
-  c: CriterionEntry,
+  c: DbmCriterionEntry,
   options: PruneSettings & { fi: DbmScores; rng: Rng },
 ): { model: Dbm; report: PruneReport } {
   const { fi, rng } = options;
@@ -143,13 +144,14 @@ export function pruneStep(
   };
   let keep1: Uint8Array;
   let keep2: Uint8Array;
-  if (c.direction === "random-units") {
-    ({ keep1, keep2 } = randomUnitsKeep(m, { ...options, rng }));
-  } else if (c.direction === "random-weights") {
-    keep1 = randomWeightsKeep(m.m1, options.fraction1, rng);
-    keep2 = randomWeightsKeep(m.m2, options.fraction2, rng);
+  if (c.score === null) {
+    if (c.direction === "random-units") {
+      ({ keep1, keep2 } = randomUnitsKeep(m, { ...options, rng }));
+    } else {
+      keep1 = randomWeightsKeep(m.m1, options.fraction1, rng);
+      keep2 = randomWeightsKeep(m.m2, options.fraction2, rng);
+    }
   } else {
-    if (!c.score) throw new Error(`criterion ${c.id} has direction ${c.direction} but no score`);
     const s1 = c.score({ model: m, fi, layer: 1 });
     const s2 = c.score({ model: m, fi, layer: 2 });
     report.zeros = { layer1: zerosOf(s1, m.m1), layer2: zerosOf(s2, m.m2) };

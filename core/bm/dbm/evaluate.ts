@@ -90,6 +90,11 @@ export interface CheckpointMeasures {
   disconnected: number[];
   /** Mean per-unit activity of v, h1, h2 in the samples (spec 7.2.3). */
   activity: { v: number; h1: number; h2: number };
+  /**
+   * Hidden units that were on in at least one sample. A unit that never fires has only zero VAR
+   * and HEU scores, so this bounds the units the zero rule keeps (spec 6.2, 15: ~150 h2 units).
+   */
+  fired: { h1: number; h2: number };
   /** Samples drawn. */
   samples: number;
   /** Exactly-zero VAR and HEU scores among existing weights, per layer (spec 15: log them). */
@@ -100,6 +105,12 @@ export interface CheckpointMeasures {
   digits: string[];
   /** Encoding classifier error (spec 7.2.1), when measured. */
   classifierError?: number;
+}
+
+function countPositive(a: Float64Array): number {
+  let n = 0;
+  for (const x of a) if (x > 0) n++;
+  return n;
 }
 
 /** Streaming evaluator of one model's sample records. */
@@ -144,6 +155,7 @@ export class CheckpointAccumulator {
         counts: { nw1: countOnes(m.m1), nw2: countOnes(m.m2), n1: m.n1, n2: m.n2 },
         disconnected: disconnectedVisibles(m),
         activity: meanActivity(mom),
+        fired: { h1: countPositive(mom.layer1.hMean), h2: countPositive(mom.layer2.hMean) },
         samples: this.#stats.n,
         zeroScores: {
           var1: zeros(scores.var1, m.m1),

@@ -263,3 +263,110 @@ export function dbmFromJson(j: DbmJson): Dbm {
     units2: i32(a.units2, n2, "units2"),
   };
 }
+
+/**
+ * A model as named typed arrays for a results store: `sizes` = [nv, n1, n2], the weights of
+ * existing entries only (row-major order of the mask), bit-packed masks, biases and unit indices.
+ * A pruned layer therefore costs what is left of it; {@link dbmFromArrays} is the exact inverse.
+ */
+export interface DbmArrays {
+  /** [nv, n1, n2]. */
+  sizes: Int32Array;
+  /** W1 at the mask's ones. */
+  w1: Float32Array;
+  /** W2 at the mask's ones. */
+  w2: Float32Array;
+  /** Visible biases. */
+  bv: Float32Array;
+  /** h1 biases. */
+  b1: Float32Array;
+  /** h2 biases. */
+  b2: Float32Array;
+  /** M1, 8 entries per byte (least significant bit first). */
+  m1: Uint8Array;
+  /** M2, packed like m1. */
+  m2: Uint8Array;
+  /** Original indices of the h1 units. */
+  units1: Int32Array;
+  /** Original indices of the h2 units. */
+  units2: Int32Array;
+}
+
+/** 0/1 bytes packed 8 per byte, least significant bit first. */
+export function packBits(bits: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(bits.length / 8));
+  for (let k = 0; k < bits.length; k++) if (bits[k]) out[k >> 3] |= 1 << (k & 7);
+  return out;
+}
+
+/** The first `n` bits of {@link packBits}' output as 0/1 bytes. */
+export function unpackBits(packed: Uint8Array, n: number): Uint8Array {
+  if (packed.length !== Math.ceil(n / 8)) {
+    throw new Error(`packed bits: ${packed.length} bytes cannot hold exactly ${n} bits`);
+  }
+  const out = new Uint8Array(n);
+  for (let k = 0; k < n; k++) out[k] = (packed[k >> 3] >> (k & 7)) & 1;
+  return out;
+}
+
+function atMask(w: Float32Array, mask: Uint8Array): Float32Array {
+  const out = new Float32Array(countOnes(mask));
+  let q = 0;
+  for (let k = 0; k < mask.length; k++) if (mask[k]) out[q++] = w[k];
+  return out;
+}
+
+function fromMask(values: Float32Array, mask: Uint8Array, what: string): Float32Array {
+  if (values.length !== countOnes(mask)) {
+    throw new Error(`stored model: ${what} has ${values.length} values for ${countOnes(mask)}`);
+  }
+  const out = new Float32Array(mask.length);
+  let q = 0;
+  for (let k = 0; k < mask.length; k++) if (mask[k]) out[k] = values[q++];
+  return out;
+}
+
+/** The arrays of a model (see {@link DbmArrays}). */
+export function dbmToArrays(m: Dbm): DbmArrays {
+  return {
+    sizes: Int32Array.from([m.nv, m.n1, m.n2]),
+    w1: atMask(m.w1, m.m1),
+    w2: atMask(m.w2, m.m2),
+    bv: m.bv.slice(),
+    b1: m.b1.slice(),
+    b2: m.b2.slice(),
+    m1: packBits(m.m1),
+    m2: packBits(m.m2),
+    units1: m.units1.slice(),
+    units2: m.units2.slice(),
+  };
+}
+
+/** The model of {@link dbmToArrays}; throws when the arrays do not fit together. */
+export function dbmFromArrays(a: DbmArrays): Dbm {
+  const [nv, n1, n2] = a.sizes;
+  const m1 = unpackBits(a.m1, nv * n1);
+  const m2 = unpackBits(a.m2, n1 * n2);
+  const len = (x: ArrayLike<number>, n: number, what: string): void => {
+    if (x.length !== n) throw new Error(`stored model: ${what} has ${x.length} values, not ${n}`);
+  };
+  len(a.bv, nv, "bv");
+  len(a.b1, n1, "b1");
+  len(a.b2, n2, "b2");
+  len(a.units1, n1, "units1");
+  len(a.units2, n2, "units2");
+  return {
+    nv,
+    n1,
+    n2,
+    w1: fromMask(a.w1, m1, "w1"),
+    w2: fromMask(a.w2, m2, "w2"),
+    bv: a.bv.slice(),
+    b1: a.b1.slice(),
+    b2: a.b2.slice(),
+    m1,
+    m2,
+    units1: a.units1.slice(),
+    units2: a.units2.slice(),
+  };
+}

@@ -147,6 +147,11 @@ export interface DbmRunOptions extends DbmRunHooks {
   criteria?: readonly string[];
   /** A state from an earlier run with the same protocol, seeds and data. */
   resume?: DbmRunState;
+  /**
+   * References computed earlier for the same data and protocol (they are recomputed, and
+   * reported through `onReferences`, only when absent).
+   */
+  references?: References;
 }
 
 /** What a finished run returns. */
@@ -157,11 +162,13 @@ export interface DbmRunResult {
   state: DbmRunState;
 }
 
-function particlesToJson(p: Particles): ParticlesJson {
+/** Particles as base64 strings (resume states). */
+export function particlesToJson(p: Particles): ParticlesJson {
   return { v: bytesToBase64(p.v), h1: bytesToBase64(p.h1), h2: bytesToBase64(p.h2) };
 }
 
-function particlesFromJson(p: ParticlesJson): Particles {
+/** The particles of {@link particlesToJson}. */
+export function particlesFromJson(p: ParticlesJson): Particles {
   return { v: base64ToBytes(p.v), h1: base64ToBytes(p.h1), h2: base64ToBytes(p.h2) };
 }
 
@@ -191,6 +198,24 @@ interface Slot {
 }
 
 /**
+ * The raw-digit classifier and the reference lines (spec 7.2): fitted on all training digits, the
+ * random patterns drawn from a stream of `seed`.
+ */
+export function dbmReferences(
+  data: DbmRunData,
+  options: { protocol: DbmProtocol; seed: number },
+): References {
+  const pr = options.protocol;
+  return rawReferences(data.train, data.test, {
+    c: pr.classifier.cRaw,
+    tolerance: pr.classifier.tolerance,
+    maxIterations: pr.classifier.maxIterations,
+    randomPatterns: pr.referencePatterns,
+    rng: new Rng(deriveSeed(options.seed, RUN_STREAM.references)),
+  });
+}
+
+/**
  * Runs (or resumes) the DBM pruning experiment and reports everything through the hooks.
  */
 export async function runDbmPruning(
@@ -213,16 +238,14 @@ export async function runDbmPruning(
   options.signal?.throwIfAborted();
 
   // References (the judge of generated digits).
-  progress("references", 0)(0, 1);
-  const references = rawReferences(data.train, data.test, {
-    c: pr.classifier.cRaw,
-    tolerance: pr.classifier.tolerance,
-    maxIterations: pr.classifier.maxIterations,
-    randomPatterns: pr.referencePatterns,
-    rng: new Rng(deriveSeed(seeds[0] ?? 0, RUN_STREAM.references)),
-  });
-  progress("references", 0)(1, 1);
-  await options.onReferences?.(references);
+  let references = options.references;
+  if (!references) {
+    progress("references", 0)(0, 1);
+    references = dbmReferences(data, { protocol: pr, seed: seeds[0] ?? 0 });
+    progress("references", 0)(1, 1);
+    await options.onReferences?.(references);
+  }
+  const judge = references.classifier;
 
   // Initial models.
   let initial: InitialModel[];
@@ -263,9 +286,7 @@ export async function runDbmPruning(
     models: Dbm[],
     iteration: number,
   ): Promise<{ measures: CheckpointMeasures; scores: DbmScores }[]> => {
-    const acc = models.map((m) =>
-      new CheckpointAccumulator(m, { judge: references.classifier, keep: pr.keepSamples })
-    );
+    const acc = models.map((m) => new CheckpointAccumulator(m, { judge, keep: pr.keepSamples }));
     await pop.sample({
       ...pr.sampler,
       signal: options.signal,

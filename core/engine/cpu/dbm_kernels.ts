@@ -57,6 +57,7 @@ interface Exports {
     biasScale: number,
     acc: number,
     t: number,
+    trans: number,
   ): void;
   dbm_scale(g: number, n: number, m: number, gcap: number, beta: number): void;
   dbm_outer(
@@ -74,6 +75,8 @@ interface Exports {
     alpha: number,
     act: number,
     cnt: number,
+    mask: number,
+    mcap: number,
   ): void;
   dbm_momentum(
     w: number,
@@ -161,6 +164,16 @@ export interface Extents {
   at: number;
 }
 
+/**
+ * Products with the same weight version after which a transposed copy is made: a training update
+ * uses W2' about once per mean-field iteration before W2 changes again, a sampler thousands of
+ * times.
+ */
+const TRANSPOSE_AFTER = 12;
+
+/** Most rows of x per slot for which a product with W' reads W in place (see linear). */
+const DIRECT_ROWS = 2;
+
 /** A CPU population tensor: slot p's row r starts at float `(p * rowCap + r) * colCap`. */
 export class CpuTensor implements DbmTensor {
   /** Number of slots. */
@@ -183,6 +196,10 @@ export class CpuTensor implements DbmTensor {
   transposed: CpuTensor | null = null;
   /** Version the transposed copy was made from. */
   transposedVersion: number = -1;
+  /** Products with W' at the current version (see {@link TRANSPOSE_AFTER}). */
+  transposedUses: number = 0;
+  /** Version `transposedUses` counts. */
+  transposedUsesVersion: number = -1;
   /** Cached row extents. */
   extents: Extents | null = null;
   /** False once freed. */
@@ -323,8 +340,13 @@ export class CpuDbmKernels implements DbmKernels {
     const w0 = own(options.w, "linear w");
     const bias = options.bias ? own(options.bias, "linear bias") : null;
     const plan = planLinear(o, xx, options);
-    // Products with W' run as products with a cached transposed copy, so zeros can be skipped.
-    const ww = options.transpose ? this.#transposeOf(w0) : w0;
+    // Products with W' use a cached transposed copy (row accumulations that skip zeros) once a
+    // weight version is reused, as in sampling; weights that change after every few products
+    // (training) are read in place instead of being transposed after each update. Both paths add
+    // the same terms in the same order, so the choice never changes a bit of the result.
+    const cached = options.transpose ? this.#cachedTranspose(w0, plan) : w0;
+    const ww = cached ?? w0;
+    const direct = cached === null ? 1 : 0;
     const ext = this.#extentsOf(ww);
     plan.forEach(({ px, pw, pb, b, n, m }, p) => {
       const lo = ext.at + 4 * pw * ww.rowCap;
@@ -345,7 +367,8 @@ export class CpuDbmKernels implements DbmKernels {
         bias && pb >= 0 ? bias.address(pb) : 0,
         options.biasScale ?? 1,
         options.accumulate ? 1 : 0,
-        this.#scratch(4 * m),
+        this.#scratch(4 * Math.max(m, n)),
+        direct,
       );
     });
     o.version++;
@@ -412,19 +435,9 @@ export class CpuDbmKernels implements DbmKernels {
         options.alpha,
         act,
         act + 4 * rows * m,
+        mask ? mask.address(pm) : 0,
+        mask ? mask.colCap : 0,
       );
-      if (mask) {
-        // Entries inside the row extents but outside the mask were computed; zero them.
-        const gd = gg.data;
-        const md = mask.data;
-        const go = gg.offset(p);
-        const mo = mask.offset(pm);
-        for (let i = 0; i < n; i++) {
-          const row = go + i * gg.colCap;
-          const mrow = mo + i * mask.colCap;
-          for (let j = 0; j < m; j++) if (md[mrow + j] === 0) gd[row + j] = 0;
-        }
-      }
     });
     gg.version++;
   }
@@ -560,6 +573,23 @@ export class CpuDbmKernels implements DbmKernels {
     return t.extents;
   }
 
+  /**
+   * The transposed copy of `t` when it is current or worth making (the weight version has been
+   * used {@link TRANSPOSE_AFTER} times); null means: read `t` in place.
+   */
+  #cachedTranspose(t: CpuTensor, plan: readonly { b: number }[]): CpuTensor | null {
+    if (t.transposed && t.transposedVersion === t.version) return t.transposed;
+    // In-place reads gather four weights per product term: worth it for a row or two (the
+    // mean field of one digit), not for a batch of particles.
+    if (plan.some((q) => q.b > DIRECT_ROWS)) return this.#transposeOf(t);
+    if (t.transposedUsesVersion !== t.version) {
+      t.transposedUsesVersion = t.version;
+      t.transposedUses = 0;
+    }
+    if (++t.transposedUses < TRANSPOSE_AFTER) return null;
+    return this.#transposeOf(t);
+  }
+
   /** The transposed copy of `t` (cached per version). */
   #transposeOf(t: CpuTensor): CpuTensor {
     if (t.transposed && t.transposedVersion === t.version) return t.transposed;
@@ -572,9 +602,14 @@ export class CpuDbmKernels implements DbmKernels {
       tt.cols[p] = t.rows[p];
       const so = t.offset(p);
       const to = tt.offset(p);
-      for (let r = 0; r < t.rows[p]; r++) {
-        const sr = so + r * t.colCap;
-        for (let c = 0; c < t.cols[p]; c++) dst[to + c * tt.colCap + r] = src[sr + c];
+      const rows = t.rows[p];
+      const cols = t.cols[p];
+      const scap = t.colCap;
+      const tcap = tt.colCap;
+      for (let r = 0; r < rows; r++) {
+        const sr = so + r * scap;
+        let q = to + r;
+        for (let c = 0; c < cols; c++, q += tcap) dst[q] = src[sr + c];
       }
     }
     tt.version++;

@@ -50,9 +50,9 @@ static inline void axpy_range(f32 *restrict t, const f32 *restrict w, f32 x, int
 
 // out[r] = scale * (x[r] W) + bias_scale * bias (+ out[r] when acc), for r < rows.
 // x: rows x n (stride xcap); W: n x m (stride wcap) with row extents lo/hi; t: m floats scratch.
-void dbm_linear(f32 *out, const f32 *x, const f32 *w, const int *lo, const int *hi, int rows, int n,
-                int m, int xcap, int wcap, int ocap, f32 scale, const f32 *bias, f32 bias_scale,
-                int acc, f32 *t) {
+static void linear_rows(f32 *out, const f32 *x, const f32 *w, const int *lo, const int *hi,
+                        int rows, int n, int m, int xcap, int wcap, int ocap, f32 scale,
+                        const f32 *bias, f32 bias_scale, int acc, f32 *t) {
   for (int r = 0; r < rows; r++) {
     for (int j = 0; j < m; j++) t[j] = 0.0f;
     const f32 *xr = x + (long)r * xcap;
@@ -75,6 +75,76 @@ void dbm_linear(f32 *out, const f32 *x, const f32 *w, const int *lo, const int *
   }
 }
 
+// The same product with W' from W itself (no transposed copy): W is stored m x n (stride wcap)
+// with row extents lo/hi over its n columns. Four outputs j..j+3 are accumulated as one vector
+// over the non-zero x[r][i] in increasing i, which is exactly the order and the set of non-zero
+// terms of linear_rows on a transposed copy, so both give identical bits. idx: n ints scratch.
+static void linear_rows_t(f32 *out, const f32 *x, const f32 *w, const int *lo, const int *hi,
+                          int rows, int n, int m, int xcap, int wcap, int ocap, f32 scale,
+                          const f32 *bias, f32 bias_scale, int acc, int *idx) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + (long)r * xcap;
+    int na = 0;
+    for (int i = 0; i < n; i++) {
+      if (xr[i] != 0.0f) idx[na++] = i;
+    }
+    f32 *o = out + (long)r * ocap;
+    for (int j0 = 0; j0 < m; j0 += 4) {
+      int k = m - j0 < 4 ? m - j0 : 4;
+      int a = n;
+      int e = 0;
+      for (int q = 0; q < k; q++) {
+        if (lo[j0 + q] < a) a = lo[j0 + q];
+        if (hi[j0 + q] > e) e = hi[j0 + q];
+      }
+      // First active input at or after a (idx is increasing).
+      int s0 = 0;
+      int s1 = na;
+      while (s0 < s1) {
+        int mid = (s0 + s1) >> 1;
+        if (idx[mid] < a) s0 = mid + 1; else s1 = mid;
+      }
+      const f32 *w0 = w + (long)j0 * wcap;
+      const f32 *w1 = k > 1 ? w0 + wcap : w0;
+      const f32 *w2 = k > 2 ? w0 + 2L * wcap : w0;
+      const f32 *w3 = k > 3 ? w0 + 3L * wcap : w0;
+      v128_t acc4 = wasm_f32x4_splat(0.0f);
+      for (int q = s0; q < na; q++) {
+        int i = idx[q];
+        if (i >= e) break;
+        v128_t wv = wasm_f32x4_make(w0[i], w1[i], w2[i], w3[i]);
+        f32 xi = xr[i];
+        if (xi == 1.0f) {
+          acc4 = wasm_f32x4_add(acc4, wv);
+        } else {
+          acc4 = wasm_f32x4_add(acc4, wasm_f32x4_mul(wasm_f32x4_splat(xi), wv));
+        }
+      }
+      f32 tv[4];
+      wasm_v128_store(tv, acc4);
+      for (int q = 0; q < k; q++) {
+        int j = j0 + q;
+        f32 v = scale * tv[q];
+        if (bias) v += bias_scale * bias[j];
+        o[j] = acc ? o[j] + v : v;
+      }
+    }
+  }
+}
+
+// out = scale * x W + bias_scale * bias (+ out), or with W' when trans (W stored m x n). t: scratch
+// of max(m floats, n ints).
+void dbm_linear(f32 *out, const f32 *x, const f32 *w, const int *lo, const int *hi, int rows, int n,
+                int m, int xcap, int wcap, int ocap, f32 scale, const f32 *bias, f32 bias_scale,
+                int acc, f32 *t, int trans) {
+  if (trans) {
+    linear_rows_t(out, x, w, lo, hi, rows, n, m, xcap, wcap, ocap, scale, bias, bias_scale, acc,
+                  (int *)t);
+  } else {
+    linear_rows(out, x, w, lo, hi, rows, n, m, xcap, wcap, ocap, scale, bias, bias_scale, acc, t);
+  }
+}
+
 // g = beta * g over n x m (stride gcap).
 void dbm_scale(f32 *g, int n, int m, int gcap, f32 beta) {
   for (int i = 0; i < n; i++) {
@@ -88,9 +158,12 @@ void dbm_scale(f32 *g, int n, int m, int gcap, f32 beta) {
 }
 
 // g += alpha * a' b: a is rows x n, b is rows x m, g is n x m. lo/hi (may be 0): the only columns
-// of row i that are needed. act: rows * m ints of scratch, cnt: rows ints of scratch.
+// of row i that are needed (the mask's row extents when there is a mask). mask (may be 0, stride
+// mcap): entries where it is 0 are set to +0. act: rows * m ints of scratch,
+// cnt: rows ints of scratch.
 void dbm_outer(f32 *g, const f32 *a, const f32 *b, const int *lo, const int *hi, int rows, int n,
-               int m, int acap, int bcap, int gcap, f32 alpha, int *act, int *cnt) {
+               int m, int acap, int bcap, int gcap, f32 alpha, int *act, int *cnt,
+               const f32 *mask, int mcap) {
   int sparse = 1;
   for (int r = 0; r < rows; r++) {
     const f32 *br = b + (long)r * bcap;
@@ -102,12 +175,19 @@ void dbm_outer(f32 *g, const f32 *a, const f32 *b, const int *lo, const int *hi,
     cnt[r] = na;
     if (na * 4 >= m) sparse = 0;
   }
+  v128_t zero = wasm_f32x4_splat(0.0f);
   // Row i of g stays in cache while the batch rows are added to it.
   for (int i = 0; i < n; i++) {
     int a0 = lo ? lo[i] : 0;
     int e = hi ? hi[i] : m;
-    if (a0 >= e) continue;
     f32 *gr = g + (long)i * gcap;
+    if (mask) {
+      // Outside its row extents the mask is 0.
+      int e0 = a0 < e ? a0 : m;
+      for (int j = 0; j < e0; j++) gr[j] = 0.0f;
+      for (int j = a0 < e ? e : m; j < m; j++) gr[j] = 0.0f;
+    }
+    if (a0 >= e) continue;
     for (int r = 0; r < rows; r++) {
       f32 ai = a[(long)r * acap + i];
       if (ai == 0.0f) continue;
@@ -123,20 +203,48 @@ void dbm_outer(f32 *g, const f32 *a, const f32 *b, const int *lo, const int *hi,
         axpy_range(gr, br, f, a0, e);
       }
     }
+    if (mask) {
+      const f32 *mr = mask + (long)i * mcap;
+      int j = a0;
+      for (; j + 4 <= e; j += 4) {
+        v128_t keep = wasm_f32x4_ne(wasm_v128_load(mr + j), zero);
+        wasm_v128_store(gr + j, wasm_v128_and(wasm_v128_load(gr + j), keep));
+      }
+      for (; j < e; j++) {
+        if (mr[j] == 0.0f) gr[j] = 0.0f;
+      }
+    }
   }
 }
 
 // Momentum step of spec 0 / 3.5: d = lr (mu d + g m) ("code") or mu d + lr g m, t = w + d,
 // optional column max-norm (max_norm > 0), w = t * scale_j * mask. norm2: m floats scratch.
+// Four columns per SIMD lane group; the mask selects with a bit mask, so masked entries of w
+// are +0 exactly and the arithmetic of the others is the scalar formula's.
 void dbm_momentum(f32 *w, f32 *d, const f32 *g, const f32 *mask, int n, int m, int cap, int mcap,
                   f32 lr, f32 mu, int code, f32 max_norm, f32 *norm2) {
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  v128_t lrv = wasm_f32x4_splat(lr);
+  v128_t muv = wasm_f32x4_splat(mu);
+  int m4 = m & ~3;
   for (int j = 0; j < m; j++) norm2[j] = 0.0f;
   for (int i = 0; i < n; i++) {
     f32 *wr = w + (long)i * cap;
     f32 *dr = d + (long)i * cap;
     const f32 *gr = g + (long)i * cap;
     const f32 *mr = mask ? mask + (long)i * mcap : 0;
-    for (int j = 0; j < m; j++) {
+    for (int j = 0; j < m4; j += 4) {
+      v128_t gm = wasm_v128_load(gr + j);
+      if (mr) gm = wasm_v128_and(gm, wasm_f32x4_ne(wasm_v128_load(mr + j), zero));
+      v128_t dv = wasm_v128_load(dr + j);
+      v128_t dn = code ? wasm_f32x4_mul(lrv, wasm_f32x4_add(wasm_f32x4_mul(muv, dv), gm))
+                       : wasm_f32x4_add(wasm_f32x4_mul(muv, dv), wasm_f32x4_mul(lrv, gm));
+      wasm_v128_store(dr + j, dn);
+      v128_t t = wasm_f32x4_add(wasm_v128_load(wr + j), dn);
+      wasm_v128_store(wr + j, t);
+      wasm_v128_store(norm2 + j, wasm_f32x4_add(wasm_v128_load(norm2 + j), wasm_f32x4_mul(t, t)));
+    }
+    for (int j = m4; j < m; j++) {
       f32 gm = (mr && mr[j] == 0.0f) ? 0.0f : gr[j];
       f32 dn = code ? lr * (mu * dr[j] + gm) : mu * dr[j] + lr * gm;
       dr[j] = dn;
@@ -153,10 +261,17 @@ void dbm_momentum(f32 *w, f32 *d, const f32 *g, const f32 *mask, int n, int m, i
       norm2[j] = num / den;
     }
   }
+  if (!mask && !(max_norm > 0.0f)) return;
   for (int i = 0; i < n; i++) {
     f32 *wr = w + (long)i * cap;
     const f32 *mr = mask ? mask + (long)i * mcap : 0;
-    for (int j = 0; j < m; j++) {
+    for (int j = 0; j < m4; j += 4) {
+      v128_t t = wasm_v128_load(wr + j);
+      if (max_norm > 0.0f) t = wasm_f32x4_mul(t, wasm_v128_load(norm2 + j));
+      if (mr) t = wasm_v128_and(t, wasm_f32x4_ne(wasm_v128_load(mr + j), zero));
+      wasm_v128_store(wr + j, t);
+    }
+    for (int j = m4; j < m; j++) {
       if (mr && mr[j] == 0.0f) {
         wr[j] = 0.0f;
       } else if (max_norm > 0.0f) {

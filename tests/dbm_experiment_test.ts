@@ -1,0 +1,298 @@
+/**
+ * bm-fig3 / bm-fig4 (experiments/dbm/): the flags and their bad values, `--data` problems at the
+ * command line (one `error:` line, exit 2, nothing written), a tiny end-to-end run through the CLI
+ * on a small IDX folder checking the `--out` JSON the issue lists, and an interrupted run that
+ * resumes to exactly the numbers of an uninterrupted one.
+ */
+import assert from "node:assert/strict";
+import { runExperimentCli } from "../core/app/cli.ts";
+import { experimentRun, jsonRecord, type RunContext, UsageError } from "../core/app/experiment.ts";
+import { Progress } from "../core/app/progress.ts";
+import { loadMnistSubstitute, MNIST_FILES } from "../core/data/mnist.ts";
+import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
+import { ResultStore } from "../core/store/kv_store.ts";
+import type { RunRecord } from "../core/store/store.ts";
+import type { DbmConfig } from "../experiments/dbm/config.ts";
+import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
+import { idxFile } from "./fixtures/dbm.ts";
+
+/**
+ * Writes a small MNIST folder: the first `train` / `test` digits of the substitute, put back on
+ * a 28 x 28 canvas (the crop's 4-pixel margin empty), as the four IDX files.
+ */
+function writeSmallMnist(dir: string, sizes: { train: number; test: number }): void {
+  const sub = loadMnistSubstitute();
+  const write = (set: typeof sub.train, n: number, names: [string, string]): void => {
+    const px = new Uint8Array(n * 784);
+    for (let s = 0; s < n; s++) {
+      for (let i = 0; i < 400; i++) {
+        const r = 4 + Math.floor(i / 20);
+        const c = 4 + (i % 20);
+        px[s * 784 + r * 28 + c] = set.bits[s * 400 + i] ? 255 : 0;
+      }
+    }
+    Deno.writeFileSync(`${dir}/${names[0]}`, idxFile([n, 28, 28], px));
+    Deno.writeFileSync(`${dir}/${names[1]}`, idxFile([n], set.labels.slice(0, n)));
+  };
+  write(sub.train, sizes.train, [MNIST_FILES.trainImages, MNIST_FILES.trainLabels]);
+  write(sub.test, sizes.test, [MNIST_FILES.testImages, MNIST_FILES.testLabels]);
+}
+
+/** Flags of a run that takes seconds: 60 digits, 100 samples, two rounds of two criteria. */
+const TINY = [
+  "--digits",
+  "60",
+  "--samples",
+  "100",
+  "--chains",
+  "50",
+  "--sweeps",
+  "1",
+  "--rounds",
+  "2",
+  "--criteria",
+  "magnitude,random-units",
+];
+
+function flagsOf(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let k = 0; k < args.length; k += 2) out[args[k].slice(2)] = args[k + 1];
+  return out;
+}
+
+Deno.test("DBM flags: presets, --networks/--rounds/--criteria, and bad values are usage errors", () => {
+  const base = structuredClone(bmFig4.presets.default);
+  assert.equal(base.reduced, true);
+  assert.equal(base.protocol.encoding.enabled, false);
+  assert.equal(bmFig3.presets.default.protocol.encoding.enabled, true);
+  const paper = bmFig4.configure(structuredClone(bmFig4.presets.paper), {});
+  assert.equal(paper.reduced, false);
+  assert.equal(paper.seeds, 10);
+  assert.equal(paper.protocol.prune.iterations, 10);
+  // The authors' runs used 12 rounds (spec 15): still the paper's protocol.
+  const twelve = bmFig4.configure(structuredClone(bmFig4.presets.paper), { rounds: "12" });
+  assert.equal(twelve.protocol.prune.iterations, 12);
+  assert.equal(twelve.reduced, false);
+  assert.equal(twelve.preset, "paper (modified)");
+  assert.equal(
+    bmFig4.configure(structuredClone(bmFig4.presets.paper), { networks: "3" }).reduced,
+    true,
+  );
+  const c = bmFig4.configure(structuredClone(base), {
+    networks: "2",
+    criteria: "random-units,fi-variance",
+    classifier: "on",
+  });
+  assert.equal(c.seeds, 2);
+  assert.deepEqual(c.criteria, ["fi-variance", "random-units"]);
+  assert.equal(c.protocol.encoding.enabled, true);
+  const bad: Record<string, string>[] = [
+    { networks: "0" },
+    { rounds: "0" },
+    { rounds: "two" },
+    { criteria: "magnitude,eig" },
+    { digits: "10" },
+    { samples: "-5" },
+    { classifier: "maybe" },
+    { levels: "0.5" },
+    { "max-outer": "3" },
+    { engine: "cpu-f32" },
+    { data: "/nonexistent/mnist" },
+  ];
+  for (const flags of bad) {
+    assert.throws(
+      () => bmFig4.configure(structuredClone(base), flags),
+      (e: unknown) => e instanceof UsageError && !e.message.includes("\n"),
+      JSON.stringify(flags),
+    );
+  }
+});
+
+Deno.test("--data problems: one error line naming the file, exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dbm_cli" });
+  try {
+    const data = `${dir}/mnist`;
+    await Deno.mkdir(data);
+    writeSmallMnist(data, { train: 60, test: 20 });
+    // A label file that claims one label more than there are bytes.
+    const labels = Deno.readFileSync(`${data}/${MNIST_FILES.testLabels}`);
+    new DataView(labels.buffer).setUint32(4, 21, false);
+    Deno.writeFileSync(`${data}/${MNIST_FILES.testLabels}`, labels);
+    const cases: [string[], RegExp][] = [
+      [["--data", data], /t10k-labels-idx1-ubyte: 20 data bytes, but the header \(21\) needs 21/],
+      [["--data", `${dir}/none`], /no train-images-idx3-ubyte/],
+      [["--rounds", "0"], /--rounds must be between 1 and 50/],
+    ];
+    for (const [args, re] of cases) {
+      const errors: string[] = [];
+      const code = await runExperimentCli(bmFig4, [...args, "--store", `${dir}/s.kv`], {
+        print: () => {},
+        printError: (l) => errors.push(l),
+      });
+      assert.equal(code, 2, args.join(" "));
+      assert.equal(errors.length, 1, errors.join("\n"));
+      assert.match(errors[0], /^error: /);
+      assert.match(errors[0], re);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["mnist"]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a tiny bm-fig4 and bm-fig3 run on an IDX folder write the --out JSON the issue lists", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dbm_cli" });
+  try {
+    writeSmallMnist(dir, { train: 300, test: 100 });
+    const quiet = { print: () => {}, printError: (l: string) => console.error(l) };
+    const common = [...TINY, "--data", dir, "--store", `${dir}/s.kv`, "--quiet"];
+    assert.equal(await runExperimentCli(bmFig4, [...common, "--out", `${dir}/f4.json`], quiet), 0);
+    const s = JSON.parse(await Deno.readTextFile(`${dir}/f4.json`));
+    for (const k of ["figure", "config", "seed", "reduced", "data", "reference"]) {
+      assert.ok(k in s, k);
+    }
+    assert.equal(s.figure, "bm-fig4");
+    assert.equal(s.reduced, true);
+    assert.equal(typeof s.seed, "number");
+    assert.equal(s.data.substitute, false);
+    assert.equal(s.data.train, 300);
+    assert.equal(s.data.test, 100);
+    for (const set of ["testDigits", "randomPatterns"]) {
+      assert.ok(s.reference[set].quality > 0 && s.reference[set].quality <= 1);
+      assert.ok(s.reference[set].entropy >= 0 && s.reference[set].entropy <= Math.log(10) + 1e-9);
+    }
+    assert.ok(s.baselineError >= 0 && s.baselineError <= 1);
+    assert.deepEqual(Object.keys(s.criteria), ["magnitude", "random-units"]);
+    for (const c of Object.values(s.criteria) as { iterations: Record<string, unknown>[] }[]) {
+      assert.deepEqual(c.iterations.map((it) => it.iteration), [0, 1, 2]);
+      for (const it of c.iterations) {
+        for (
+          const k of [
+            "remainingWeights",
+            "unitsH1",
+            "unitsH2",
+            "classifierError",
+            "quality",
+            "qualityPerClass",
+            "entropy",
+            "classCounts",
+          ]
+        ) {
+          assert.ok(k in it, k);
+        }
+        assert.equal(it.classifierError, null);
+        assert.equal((it.classCounts as number[]).reduce((a, b) => a + b, 0), 100);
+      }
+      assert.equal(c.iterations[0].remainingWeights, 8836 + 270400);
+    }
+    // RU removes whole units; iteration 0 is the shared initial model.
+    assert.ok(s.criteria["random-units"].iterations[1].unitsH2 < 676);
+    assert.deepEqual(s.criteria.magnitude.iterations[0], s.criteria["random-units"].iterations[0]);
+    for (const digits of Object.values(s.samples) as string[][]) {
+      assert.ok(digits.length >= 100);
+      for (const d of digits) assert.match(d, /^[01]{400}$/);
+    }
+    assert.equal(await runExperimentCli(bmFig3, [...common, "--out", `${dir}/f3.json`], quiet), 0);
+    const s3 = JSON.parse(await Deno.readTextFile(`${dir}/f3.json`));
+    for (const c of Object.values(s3.criteria) as { iterations: { classifierError: number }[] }[]) {
+      for (const it of c.iterations) assert.ok(it.classifierError >= 0 && it.classifierError <= 1);
+    }
+    // Panels come from unit metrics and hold data; unit metrics stay under the KV value limit.
+    const store = await ResultStore.open(`${dir}/s.kv`);
+    try {
+      for (const exp of [bmFig3, bmFig4]) {
+        const run = (await store.listRuns()).find((r) => r.figure === exp.id)!;
+        const units = await store.listUnits(run.id);
+        for (const u of units) assert.ok(JSON.stringify(u.record.metrics).length < 60000);
+        const panels = exp.panels(experimentRun(run), units, {});
+        assert.ok(panels.length >= 4, exp.id);
+        for (const p of panels) {
+          if (p.kind === "heatmap") {
+            assert.equal(p.heatmap!.values.length, p.heatmap!.rows * p.heatmap!.cols, p.id);
+          } else if (p.kind === "table") assert.ok(p.table!.rows.length >= 3, p.id);
+          else assert.ok(p.series.some((x) => x.y.some((y) => y !== null)), p.id);
+        }
+      }
+    } finally {
+      store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an interrupted bm-fig4 run resumes per (criterion, round) to identical numbers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dbm_resume" });
+  writeSmallMnist(dir, { train: 300, test: 100 });
+  const store = await ResultStore.open(`${dir}/s.kv`);
+  const engine = new CpuEngine({ workers: 0 });
+  const config = bmFig4.configure(structuredClone(bmFig4.presets.default), {
+    ...flagsOf(TINY),
+    data: dir,
+  });
+  const total = bmFig4.totalUnits(config);
+  const ctxFor = (
+    runId: string,
+    finished: Set<string>,
+    abortAfter?: number,
+  ): RunContext<DbmConfig> => {
+    const controller = new AbortController();
+    class AbortingProgress extends Progress {
+      override tick(n = 1, label?: string): void {
+        super.tick(n, label);
+        if (abortAfter !== undefined && this.done >= abortAfter) controller.abort();
+      }
+    }
+    return {
+      runId,
+      config,
+      seed: 5,
+      engine,
+      store,
+      finished,
+      progress: new AbortingProgress(total, { quiet: true, alreadyDone: finished.size }),
+      signal: controller.signal,
+      log: () => {},
+    };
+  };
+  const record = (id: string): RunRecord => ({
+    id,
+    figure: "bm-fig4",
+    preset: config.preset,
+    reduced: true,
+    config: jsonRecord(config),
+    seed: 5,
+    engine: "cpu",
+    engineDescription: "test",
+    versions: {},
+    startedAt: "",
+    updatedAt: "",
+    status: "running",
+    progress: { done: 0, total },
+  });
+  try {
+    await store.createRun(record("full"));
+    await bmFig4.run(ctxFor("full", new Set()));
+    await store.createRun(record("cut"));
+    // references, initial, both criteria's round 1, then stop: round 2 is left to the resume.
+    await assert.rejects(() => bmFig4.run(ctxFor("cut", new Set(), 4)));
+    const done = new Set((await store.listUnits("cut")).map((u) => u.key.join("/")));
+    assert.ok(done.has("initial/0") && done.size < total, [...done].join(" "));
+    await bmFig4.run(ctxFor("cut", done));
+    const full = await store.listUnits("full");
+    const cut = await store.listUnits("cut");
+    assert.equal(cut.length, total);
+    assert.deepEqual(
+      cut.map((u) => [u.key, u.record.metrics]),
+      full.map((u) => [u.key, u.record.metrics]),
+    );
+    const a = await bmFig4.summarize(experimentRun<DbmConfig>(record("full")), store);
+    const b = await bmFig4.summarize(experimentRun<DbmConfig>(record("cut")), store);
+    assert.deepEqual(b.criteria, a.criteria);
+    assert.deepEqual(b.samples, a.samples);
+  } finally {
+    store.close();
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
