@@ -76,12 +76,18 @@ export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
 
 /** Usage text of a figure task. */
-export function usage(experiment: Pick<Experiment, "id" | "title" | "flags">): string {
+export function usage(
+  experiment: Pick<Experiment, "id" | "title" | "flags" | "presetHelp">,
+): string {
+  const presets = Object.entries(experiment.presetHelp ?? {});
   return [
     `prunelab ${experiment.id}: ${experiment.title}`,
     "",
     "Flags:",
     flagHelp([...COMMON_FLAGS, ...experiment.flags]),
+    ...(presets.length > 0
+      ? ["", "Further presets:", ...presets.map(([name, text]) => `  --preset ${name}: ${text}`)]
+      : []),
   ].join("\n");
 }
 
@@ -190,8 +196,9 @@ async function planNew<C extends BaseConfig, S extends object>(
 ): Promise<RunPlan<C>> {
   const { flags } = inv;
   const presetName = String(flags.preset ?? "default");
-  if (presetName !== "default" && presetName !== "paper") {
-    throw new UsageError(`--preset must be default or paper, got '${presetName}'`);
+  if (!Object.hasOwn(experiment.presets, presetName)) {
+    const names = Object.keys(experiment.presets).join(", ");
+    throw new UsageError(`--preset must be one of ${names}, got '${presetName}'`);
   }
   const config = experiment.configure(structuredClone(experiment.presets[presetName]), flags);
   const seed = flags.seed !== undefined

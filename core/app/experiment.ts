@@ -13,6 +13,7 @@ import type { FlagSpec, FlagValue } from "./args.ts";
 import type { Panel, PanelParameter } from "./panels.ts";
 import type { ResultStore, RunRecord, UnitRecord } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
+import type { Claim } from "./claims.ts";
 
 export { UsageError } from "../util/errors.ts";
 export type { FlagSpec, FlagValue } from "./args.ts";
@@ -101,8 +102,13 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
   title: string;
   /** Which paper. */
   paper: "averbeck2022" | "scholl2021";
-  /** Embedded presets: "default" (fast, reduced) and "paper" (full protocol). */
-  presets: { default: C; paper: C };
+  /**
+   * Embedded presets: "default" (fast, reduced) and "paper" (full protocol), and any further named
+   * preset (e.g. fig5's "validate", sized for power); `--preset NAME` picks one.
+   */
+  presets: { default: C; paper: C; [name: string]: C };
+  /** One help line per preset beyond default and paper (what it is, what it costs). */
+  presetHelp?: Record<string, string>;
   /** Experiment-specific flags beyond the common ones. */
   flags: FlagSpec[];
   /**
@@ -130,4 +136,10 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
   parameters(run: ExperimentRun<C>): PanelParameter[];
   /** Dashboard panels from unit metrics only (never blobs), for the given parameter values. */
   panels(run: ExperimentRun<C>, units: UnitEntry[], params: Record<string, number>): Panel[];
+  /**
+   * The papers' findings this experiment's runs test (`experiments/<family>/claims.ts`, each an
+   * entry of experiments/claims_catalogue.ts plus its `evaluate`); read by the scorecard
+   * (`deno task claims`), the terminal summary and the dashboard.
+   */
+  claims?: Claim<S>[];
 }
