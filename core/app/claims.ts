@@ -7,7 +7,15 @@
  *
  * @module
  */
-import { nForPairedPower } from "../util/stats.ts";
+import jStat from "jstat";
+import {
+  nForPairedPower,
+  pairedEffect,
+  pairedTTest,
+  pearson,
+  sd,
+  wilcoxonSignedRank,
+} from "../util/stats.ts";
 
 /** The two papers. */
 export type Paper = "averbeck2022" | "scholl2021";
@@ -47,10 +55,18 @@ export interface ClaimEvidence {
   sdDiff?: number;
   /** Anything a reader needs to interpret the number (e.g. "3 of 16 retrainings hit the cap"). */
   note?: string;
+  /**
+   * The n for 80% power when the test is not a paired t-test (e.g. a correlation), computed by the
+   * evaluate; when absent it follows from `sdDiff`.
+   */
+  nFor80Power?: number | null;
 }
 
-/** One finding of a paper, and how a run of one experiment tests it. */
-export interface Claim<S extends object = object> {
+/**
+ * One finding of a paper as the catalogue states it (experiments/claims_catalogue.ts): typed in by
+ * hand once, never its evidence.
+ */
+export interface ClaimSpec {
   /** Stable id, e.g. "averbeck2022/5A/probe-accuracy". */
   id: string;
   /** Which paper states it. */
@@ -65,6 +81,15 @@ export interface Claim<S extends object = object> {
   alpha: number;
   /** Id of the experiment whose runs test it (e.g. "fig5"). */
   experiment: string;
+  /**
+   * What a run compares to test it, in words (the evaluate's contract, and what the scorecard
+   * says for a claim no run has tested yet).
+   */
+  measure: string;
+}
+
+/** One finding of a paper, and how a run of one experiment tests it. */
+export interface Claim<S extends object = object> extends ClaimSpec {
   /**
    * Computes the evidence from a finished run's summary; null when that run cannot test the
    * claim (e.g. the level it needs was not run).
@@ -147,7 +172,9 @@ export function judgeClaim(
       note: options.notRunNote ?? null,
     };
   }
-  const power = evidence.sdDiff !== undefined
+  const power = evidence.nFor80Power !== undefined
+    ? evidence.nFor80Power
+    : evidence.sdDiff !== undefined
     ? nForPairedPower(evidence.effect, evidence.sdDiff, { alpha: claim.alpha, power: 0.8 })
     : null;
   return {
@@ -163,4 +190,204 @@ export function judgeClaim(
     test: evidence.test,
     note: evidence.note ?? null,
   };
+}
+
+/** Options shared by the evidence builders. */
+export interface EvidenceOptions {
+  /** What is compared, in words. */
+  metric: string;
+  /** Reader's note (appended to what the builder says). */
+  note?: string;
+}
+
+/** Below this many pairs a paired evidence also reports the exact Wilcoxon signed-rank p. */
+export const SMALL_N = 30;
+
+function joinNotes(...notes: (string | undefined)[]): string | undefined {
+  const kept = notes.filter((n): n is string => Boolean(n));
+  return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/**
+ * Paired evidence: per-pair values `a` and `b` (e.g. pruned and unpruned of each lineage pair),
+ * ordered so that a - b > 0 is the paper's direction. Two-sided paired t-test over complete pairs,
+ * the mean difference with its 99% t interval and the sd of the differences (for the n that 80%
+ * power needs). Below {@link SMALL_N} pairs the note adds the exact Wilcoxon signed-rank p. Null
+ * with fewer than two complete pairs.
+ */
+export function pairedEvidence(
+  a: readonly (number | null | undefined)[],
+  b: readonly (number | null | undefined)[],
+  options: EvidenceOptions,
+): ClaimEvidence | null {
+  const e = pairedEffect(a, b, { level: 0.99 });
+  if (e.n < 2 || !Number.isFinite(e.meanDiff)) return null;
+  const t = pairedTTest(a, b);
+  const diffs: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (
+      typeof x === "number" && typeof y === "number" && Number.isFinite(x) && Number.isFinite(y)
+    ) {
+      diffs.push(x - y);
+    }
+  }
+  const wilcoxon = e.n < SMALL_N ? wilcoxonSignedRank(a, b) : null;
+  const positive = diffs.filter((d) => d > 0).length;
+  return {
+    metric: options.metric,
+    n: e.n,
+    effect: e.meanDiff,
+    ci99: e.meanDiffCi,
+    p: Number.isFinite(t.p) ? t.p : null,
+    test: `paired t-test over ${e.n} pairs (two-sided)`,
+    sdDiff: sd(diffs),
+    note: joinNotes(
+      `in the paper's direction in ${positive} of ${e.n} pairs`,
+      wilcoxon && Number.isFinite(wilcoxon.p)
+        ? `Wilcoxon signed-rank p = ${formatP(wilcoxon.p)} (exact${
+          wilcoxon.zeros ? `, ${wilcoxon.zeros} zero differences dropped` : ""
+        })`
+        : undefined,
+      options.note,
+    ),
+  };
+}
+
+/**
+ * Evidence of a paired t-test from its summary numbers only (mean difference, two-sided p and n),
+ * for summaries that keep means and p but not the pairs: |t| from p, then the sd of the
+ * differences and the 99% interval. Null when p or the difference is not finite, or n < 2.
+ */
+export function pairedEvidenceFromP(
+  at: { meanDiff: number; p: number; n: number },
+  options: EvidenceOptions,
+): ClaimEvidence | null {
+  const { meanDiff, p, n } = at;
+  if (!(n >= 2) || !Number.isFinite(meanDiff) || !Number.isFinite(p)) return null;
+  const df = n - 1;
+  const t = p > 0 ? jStat.studentt.inv(1 - Math.min(1, p) / 2, df) : Infinity;
+  const se = t > 0 && Number.isFinite(t) ? Math.abs(meanDiff) / t : 0;
+  const half = jStat.studentt.inv(0.995, df) * se;
+  return {
+    metric: options.metric,
+    n,
+    effect: meanDiff,
+    ci99: [meanDiff - half, meanDiff + half],
+    p,
+    test: `paired t-test over ${n} pairs (two-sided; interval from the summary's mean and p)`,
+    ...(se > 0 ? { sdDiff: se * Math.sqrt(n) } : {}),
+    note: options.note,
+  };
+}
+
+/**
+ * The claim "at every x" from the evidence at each x: an intersection-union test, which holds at
+ * level alpha when every x is significant at alpha, so its p is the largest p and its effect,
+ * interval and n are those of the weakest x. Null when any x cannot be tested.
+ */
+export function everyEvidence(
+  parts: readonly { label: string; evidence: ClaimEvidence | null }[],
+  options: EvidenceOptions,
+): ClaimEvidence | null {
+  if (parts.length === 0 || parts.some((p) => p.evidence === null)) return null;
+  const all = parts as readonly { label: string; evidence: ClaimEvidence }[];
+  let weakest = all[0];
+  for (const p of all) if (p.evidence.effect < weakest.evidence.effect) weakest = p;
+  const ps = all.map((p) => p.evidence.p);
+  const p = ps.some((v) => v === null) ? null : Math.max(...(ps as number[]));
+  return {
+    metric: `${options.metric}; weakest: ${weakest.label}`,
+    n: weakest.evidence.n,
+    effect: weakest.evidence.effect,
+    ci99: weakest.evidence.ci99,
+    p,
+    test: `intersection-union test over ${all.length} paired t-tests (holds at every x when ` +
+      `the largest p is below alpha)`,
+    ...(weakest.evidence.sdDiff !== undefined ? { sdDiff: weakest.evidence.sdDiff } : {}),
+    note: joinNotes(
+      all.map((x) => `${x.label}: ${x.evidence.effect.toFixed(3)} (p ${formatP(x.evidence.p)})`)
+        .join(", "),
+      options.note,
+    ),
+  };
+}
+
+/**
+ * Correlation evidence: Pearson r of complete (x, y) pairs with its two-sided t-test p, the 99%
+ * interval from Fisher's z, and the n for 80% power at `alpha` from Fisher's z. `sign` -1 makes a
+ * negative correlation the paper's direction (effect = -r). Null with fewer than 4 pairs.
+ */
+export function correlationEvidence(
+  x: readonly (number | null | undefined)[],
+  y: readonly (number | null | undefined)[],
+  options: EvidenceOptions & { sign: 1 | -1; alpha: number },
+): ClaimEvidence | null {
+  let n = 0;
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const a = x[i];
+    const b = y[i];
+    if (
+      typeof a === "number" && typeof b === "number" && Number.isFinite(a) && Number.isFinite(b)
+    ) {
+      n++;
+    }
+  }
+  const r = pearson(x, y);
+  if (n < 4 || !Number.isFinite(r)) return null;
+  const rr = Math.max(-0.999999999, Math.min(0.999999999, r));
+  const t = rr * Math.sqrt((n - 2) / (1 - rr * rr));
+  const p = 2 * (1 - jStat.studentt.cdf(Math.abs(t), n - 2));
+  const z = Math.atanh(rr);
+  const half = jStat.normal.inv(0.995, 0, 1) / Math.sqrt(n - 3);
+  const lo = Math.tanh(z - half);
+  const hi = Math.tanh(z + half);
+  const effect = options.sign * r;
+  const ci99: [number, number] = options.sign > 0 ? [lo, hi] : [-hi, -lo];
+  return {
+    metric: options.metric,
+    n,
+    effect,
+    ci99,
+    p,
+    test: `Pearson correlation over ${n} networks (t-test, two-sided; 99% interval by Fisher's z)`,
+    nFor80Power: nForCorrelationPower(effect, { alpha: options.alpha }),
+    note: options.note,
+  };
+}
+
+/**
+ * The n for which a two-sided test of a correlation r (> 0) at `alpha` reaches 80% power, by
+ * Fisher's z approximation: ((z_{1-alpha/2} + z_{0.8}) / atanh(r))^2 + 3. Null when r <= 0.
+ */
+export function nForCorrelationPower(r: number, options: { alpha: number }): number | null {
+  if (!(r > 0) || !(r < 1)) return null;
+  const za = jStat.normal.inv(1 - options.alpha / 2, 0, 1);
+  const zb = jStat.normal.inv(0.8, 0, 1);
+  return Math.ceil(((za + zb) / Math.atanh(r)) ** 2 + 3);
+}
+
+/**
+ * Evidence from one observation per side (an example network, a single model): the effect with no
+ * test, so the verdict can be at most `direction`. The interval is [effect, effect] and p null.
+ */
+export function singleEvidence(effect: number, options: EvidenceOptions): ClaimEvidence | null {
+  if (!Number.isFinite(effect)) return null;
+  return {
+    metric: options.metric,
+    n: 1,
+    effect,
+    ci99: [effect, effect],
+    p: null,
+    test: "none (one observation: no test possible)",
+    note: options.note,
+  };
+}
+
+/** A p-value for notes: three significant figures, "<1e-4" below. */
+export function formatP(p: number | null): string {
+  if (p === null || !Number.isFinite(p)) return "-";
+  if (p < 1e-4) return "<1e-4";
+  return p < 0.001 ? p.toExponential(1) : p.toPrecision(2);
 }
