@@ -4,7 +4,9 @@
  * expensive reusable artefact of the DMS experiments, so every round's result is cached under a key
  * that holds everything that determines it, and a read-only table of embedded networks (shipped
  * with the workbench, see `experiments/data/`) can stand in for the cache. The cache is any
- * {@link StartCache} (the results store is one), so this module needs no store of its own.
+ * {@link StartCache} (the results store is one), so this module needs no store of its own. The
+ * lookup and training loop is the task-independent one of core/rnn/starting_networks.ts; this
+ * module is the DMS recipe for it.
  *
  * @module
  */
@@ -12,7 +14,22 @@ import { deriveSeed, Rng } from "../util/rng.ts";
 import { DMS_INIT, DMS_SHAPE, initWeights, paramLayout } from "../rnn/network.ts";
 import type { Engine, ScgOptions } from "../engine/engine.ts";
 import { trainPopulation } from "../rnn/train.ts";
+import {
+  prepareStartingNetworks,
+  type PrepareStartsOptions,
+  type StartingNetwork,
+  type StartRecipe,
+} from "../rnn/starting_networks.ts";
 import { dmsTrainingSet } from "./task.ts";
+
+export {
+  embeddedSource,
+  type EmbeddedStartsFile,
+  type RoundRecord,
+  type StartCache,
+  type StartingNetwork,
+  type StartSource,
+} from "../rnn/starting_networks.ts";
 
 /** The initial-training protocol. */
 export interface StartProtocol {
@@ -25,35 +42,6 @@ export interface StartProtocol {
   /** Target-noise sd (0.1). */
   sigmaY: number;
 }
-
-/** What one initial round did (stored with the starting network). */
-export interface RoundRecord {
-  /** Round number, 1-based. */
-  round: number;
-  /** Outer iterations run. */
-  outer: number;
-  /** Whether the round met the stopping rule. */
-  converged: boolean;
-  /** Loss at the start of the last outer iteration. */
-  finalLoss: number;
-  /** Loss at the start of every outer iteration. */
-  lossHistory: number[];
-  /** Reason, when the round produced NaN/Inf (the weights of the previous round are kept). */
-  failed?: string;
-}
-
-/** A starting network after some rounds. */
-export interface StartingNetwork {
-  /** Parameters `[vec(B); vec(A); vec(C)]`. */
-  w: Float64Array;
-  /** Records of the rounds run so far. */
-  rounds: RoundRecord[];
-  /** Where its first `rounds` rounds were found instead of trained, if anywhere. */
-  reused?: { from: "cache" | "embedded"; rounds: number };
-}
-
-/** Where finished rounds may already exist: key -> network after that round, or null. */
-export type StartSource = (key: string) => StartingNetwork | null;
 
 /** The identity of one round's result. */
 export interface StartKey {
@@ -83,158 +71,54 @@ export function startCacheKey(p: StartProtocol, key: StartKey): string {
     `/maxOuter=${p.maxOuterInitial}/kMax=${kMax}/sigmaY=${p.sigmaY}/arith=${key.arithmetic}`;
 }
 
-/**
- * A cache of trained rounds across runs, keyed by {@link startCacheKey}: the results store is one
- * (its `getCache` / `putCache`), so a later run with the same protocol finds them.
- */
-export interface StartCache {
-  /** The cached entry of a key, or null. */
-  getCache(
-    key: string,
-    options?: { onDiscarded?: (reason: string) => void },
-  ): Promise<{ metrics: Record<string, unknown>; blobs: Record<string, unknown> } | null>;
-  /** Caches an entry. */
-  putCache(
-    key: string,
-    entry: { metrics: Record<string, unknown>; blobs: Record<string, Float64Array> },
-  ): Promise<void>;
-}
-
 /** Options of {@link trainStartingNetworks}. */
-export interface TrainStartsOptions {
+export interface TrainStartsOptions extends PrepareStartsOptions {
   /** Initial-training protocol. */
   protocol: StartProtocol;
   /** Master seed: network i's initial weights come from stream (seed, i, 0), round r's data from (seed, i, 1, r). */
   seed: number;
-  /** Cache that receives every finished round (the results store); null = no caching. */
-  store: StartCache | null;
-  /** Read-only sources tried after the store's cache (e.g. embedded networks). */
-  sources?: StartSource[];
-  /** Ignore cached and embedded rounds and train from the initialisation. */
-  fresh?: boolean;
-  /** Abort between outer iterations. */
-  signal?: AbortSignal;
-  /** Called before each round that trains `networks` networks. */
-  onRound?: (round: number, networks: number) => void;
-  /** Called after every outer iteration of a round. */
-  onOuter?: (round: number, outer: number, active: number, total: number) => void;
-  /** Called after each round that trained networks. */
-  onRoundDone?: (round: number) => void;
-  /** Called when a round is skipped for `networks` networks that already had it. */
-  onSkip?: (round: number, networks: number) => void;
-  /** Called with a one-line notice, e.g. a damaged cache entry that was discarded (and retrained). */
-  onNotice?: (message: string) => void;
+}
+
+/** The DMS recipe of {@link prepareStartingNetworks} (spec 7.1 steps 1-2). */
+export function dmsStartRecipe(
+  engine: Engine,
+  options: Pick<TrainStartsOptions, "protocol" | "seed">,
+): StartRecipe {
+  const p = options.protocol;
+  const scg = dmsScgOptions(p);
+  return {
+    rounds: p.initialRounds,
+    key: (network, round) =>
+      startCacheKey(p, { seed: options.seed, network, round, arithmetic: engine.arithmetic }),
+    init: (network) =>
+      initWeights(DMS_SHAPE, DMS_INIT, new Rng(deriveSeed(options.seed, network, 0))),
+    trainRound: (round, jobs, ro) =>
+      trainPopulation(
+        engine,
+        jobs.map((j) => ({
+          data: dmsTrainingSet(new Rng(deriveSeed(options.seed, j.network, 1, round)), p.sigmaY),
+          w: j.w,
+          mask: null,
+        })),
+        {
+          maxOuter: p.maxOuterInitial,
+          untilConverged: true,
+          scg,
+          signal: ro.signal,
+          onOuter: ro.onOuter,
+        },
+      ),
+  };
 }
 
 /**
  * Trains (or reuses) the starting networks `indices`. Returns them in the order of `indices`.
  * A network whose round fails keeps the previous round's weights; the failure is in its records.
  */
-export async function trainStartingNetworks(
+export function trainStartingNetworks(
   engine: Engine,
   indices: readonly number[],
   options: TrainStartsOptions,
 ): Promise<{ networks: StartingNetwork[] }> {
-  const p = options.protocol;
-  const key = (network: number, round: number): string =>
-    startCacheKey(p, { seed: options.seed, network, round, arithmetic: engine.arithmetic });
-  const cur = new Map<number, StartingNetwork & { round: number }>();
-  for (const i of indices) {
-    const init: StartingNetwork & { round: number } = {
-      w: initWeights(DMS_SHAPE, DMS_INIT, new Rng(deriveSeed(options.seed, i, 0))),
-      rounds: [],
-      round: 0,
-    };
-    cur.set(i, init);
-    if (options.fresh) continue;
-    search: for (let r = p.initialRounds; r >= 1; r--) {
-      const hit = options.store
-        ? await options.store.getCache(key(i, r), { onDiscarded: options.onNotice })
-        : null;
-      if (hit && hit.blobs.w instanceof Float64Array) {
-        cur.set(i, {
-          w: hit.blobs.w,
-          rounds: (hit.metrics.rounds as RoundRecord[]) ?? [],
-          round: r,
-          reused: { from: "cache", rounds: r },
-        });
-        break;
-      }
-      for (const source of options.sources ?? []) {
-        const found = source(key(i, r));
-        if (found) {
-          cur.set(i, {
-            w: Float64Array.from(found.w),
-            rounds: structuredClone(found.rounds),
-            round: r,
-            reused: { from: "embedded", rounds: r },
-          });
-          break search;
-        }
-      }
-    }
-  }
-  const scg = dmsScgOptions(p);
-  for (let r = 1; r <= p.initialRounds; r++) {
-    const todo = indices.filter((i) => cur.get(i)!.round < r);
-    if (indices.length > todo.length) options.onSkip?.(r, indices.length - todo.length);
-    if (todo.length === 0) continue;
-    options.onRound?.(r, todo.length);
-    const outcomes = await trainPopulation(
-      engine,
-      todo.map((i) => ({
-        data: dmsTrainingSet(new Rng(deriveSeed(options.seed, i, 1, r)), p.sigmaY),
-        w: cur.get(i)!.w,
-        mask: null,
-      })),
-      {
-        maxOuter: p.maxOuterInitial,
-        untilConverged: true,
-        scg,
-        signal: options.signal,
-        onOuter: (outer, active, total) => options.onOuter?.(r, outer, active, total),
-      },
-    );
-    options.onRoundDone?.(r);
-    for (let k = 0; k < todo.length; k++) {
-      const st = cur.get(todo[k])!;
-      const o = outcomes[k];
-      st.rounds.push({
-        round: r,
-        outer: o.outerIterations,
-        converged: o.converged,
-        finalLoss: o.lossHistory[o.lossHistory.length - 1],
-        lossHistory: o.lossHistory,
-        ...(o.failure ? { failed: o.failure } : {}),
-      });
-      if (!o.failure) st.w = o.w;
-      st.round = r;
-      await options.store?.putCache(key(todo[k], r), {
-        metrics: { rounds: st.rounds },
-        blobs: { w: st.w },
-      });
-    }
-  }
-  return {
-    networks: indices.map((i) => {
-      const { w, rounds, reused } = cur.get(i)!;
-      return reused ? { w, rounds, reused } : { w, rounds };
-    }),
-  };
-}
-
-/** Serialised form of embedded starting networks (what `deno task fig5-starts` writes). */
-export interface EmbeddedStartsFile {
-  /** How the networks were made: command, protocol, seed, arithmetic, versions, machine, wall time. */
-  provenance: Record<string, unknown>;
-  /** Cache key -> network after that round. */
-  entries: Record<string, { w: number[]; rounds: RoundRecord[] }>;
-}
-
-/** A {@link StartSource} over an embedded file. */
-export function embeddedSource(file: EmbeddedStartsFile): StartSource {
-  return (key) => {
-    const e = file.entries[key];
-    return e ? { w: Float64Array.from(e.w), rounds: e.rounds } : null;
-  };
+  return prepareStartingNetworks(indices, dmsStartRecipe(engine, options), options);
 }
