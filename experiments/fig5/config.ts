@@ -12,6 +12,7 @@ import {
 } from "../../core/app/experiment.ts";
 import { parseIntFlag, parseLevels, parseNumberFlag } from "../../core/app/flags.ts";
 import type { StartProtocol } from "../../core/dms/starting_networks.ts";
+import { nForPairedPower } from "../../core/util/stats.ts";
 
 /** Configuration of a Fig 5 run. */
 export interface Fig5Config extends BaseConfig, StartProtocol {
@@ -72,6 +73,50 @@ export const FIG5_DEFAULT: Fig5Config = Object.freeze({
   analysisLevel: 0.7,
   trainStarts: false,
 }) as Fig5Config;
+
+/**
+ * What the `validate` preset is sized from (spec §15, measured on 30 complete pairs of seed 1 with
+ * the default's protocol, docs/fig5.md "A larger check"): per level, the mean paired difference of
+ * probe accuracy (pruned - unpruned) and the sd of those differences.
+ */
+export const FIG5_MEASURED_VARIANCE: readonly { level: number; effect: number; sd: number }[] =
+  Object.freeze([
+    { level: 0.5, effect: 0.096, sd: 0.175 },
+    { level: 0.7, effect: 0.082, sd: 0.18 },
+  ]);
+
+/**
+ * Lineage pairs for 80% power of the two-sided paired t-test at the paper's alpha 0.01 at each
+ * measured level (noncentral t, core/util/stats.ts): 43 at 0.5 and 60 at 0.7.
+ */
+export const FIG5_VALIDATE_PAIRS: readonly { level: number; pairs: number }[] = Object.freeze(
+  FIG5_MEASURED_VARIANCE.map((m) => ({
+    level: m.level,
+    pairs: nForPairedPower(m.effect, m.sd, { alpha: 0.01, power: 0.8 }) ?? Infinity,
+  })),
+);
+
+/**
+ * The `validate` preset: the default's protocol (levels 0.5 and 0.7, retraining cap 10, starting
+ * networks trained to criterion) with as many lineage pairs as 80% power at alpha 0.01 needs at
+ * the harder of the two levels, so that Fig 5A can reach the paper's significance if the measured
+ * effect is real. Only the number of pairs differs from the default.
+ */
+export const FIG5_VALIDATE: Fig5Config = Object.freeze({
+  ...FIG5_DEFAULT,
+  preset: "validate",
+  networks: Math.max(...FIG5_VALIDATE_PAIRS.map((p) => p.pairs)),
+}) as Fig5Config;
+
+/** The `--help` line of the validate preset: what it is sized from and what it costs. */
+export const FIG5_VALIDATE_HELP: string =
+  `${FIG5_VALIDATE.networks} lineage pairs (the default's protocol), for 80% power at alpha ` +
+  `0.01 given the measured sd of the paired difference (${
+    FIG5_VALIDATE_PAIRS.map((p) => `${p.pairs} pairs at ${p.level}`).join(", ")
+  }). Cost on 2 cores: training ${
+    FIG5_VALIDATE.networks - 8
+  } starting networks (seed 1 embeds 8) takes hours (about 4 core-minutes each, far more ` +
+  `for those that hit the cap), then the two levels about 40 minutes; resumable with --resume.`;
 
 /** Flags of fig5 beyond the common ones. */
 export const FIG5_FLAGS: FlagSpec[] = [

@@ -15,6 +15,8 @@ import {
   FIG5_DEFAULT,
   FIG5_FLAGS,
   FIG5_PAPER,
+  FIG5_VALIDATE,
+  FIG5_VALIDATE_HELP,
   type Fig5Config,
   fig5Units,
 } from "./config.ts";
@@ -31,7 +33,8 @@ export const fig5: Experiment<Fig5Config, Fig5Summary> = {
   title:
     "Averbeck 2022 Fig 5 / Fig 1H-I: DMS working memory, magnitude pruning vs matched unpruned",
   paper: "averbeck2022",
-  presets: { default: FIG5_DEFAULT, paper: FIG5_PAPER },
+  presets: { default: FIG5_DEFAULT, paper: FIG5_PAPER, validate: FIG5_VALIDATE },
+  presetHelp: { validate: FIG5_VALIDATE_HELP },
   flags: FIG5_FLAGS,
   configure: configureFig5,
   describe: describeFig5,
