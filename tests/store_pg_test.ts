@@ -121,7 +121,7 @@ Deno.test({
       });
       await assert.rejects(
         () => openStore(location),
-        oneLine("schema", /has schema version 99, this prunelab reads version 1/),
+        oneLine("schema", /has schema version 99, this prunelab reads version 2/),
       );
     }),
 });
@@ -149,6 +149,7 @@ Deno.test({
         "runs",
         "unit_blobs",
         "units",
+        "work_units",
       ]);
     }),
 });

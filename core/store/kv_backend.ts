@@ -12,6 +12,8 @@
  *   `["cacheblob", key, gen, name, chunk]` (entries written before generations existed keep
  *   `["cacheblob", key, name, chunk]` and no `gen`)
  * - `["lease", runId]` -> {@link KvLease}
+ * - `["work", runId, index]` -> {@link KvWork}: the work units of a detached run (one machine's
+ *   worker processes share them; check-and-set commits make a lease exclusive)
  * - `["version"]` -> Deno.KvU64 bumped by every data write, so a reader in another process can poll
  *   one key to learn that something changed (Deno KV's `watch()` does not see other processes'
  *   writes).
@@ -40,11 +42,13 @@ import {
 import { pollChanges } from "./change_feed.ts";
 import { firstLine, StoreError } from "./errors.ts";
 import { checkKvFile, isCorruptionMessage } from "./kv_check.ts";
+import { countWork, phaseReady } from "./work.ts";
 import type {
   BlobArray,
   BlobDescriptor,
   CacheEntry,
   ChangeOptions,
+  CreateRunOptions,
   FullUnit,
   GetCacheOptions,
   KeyPart,
@@ -61,6 +65,12 @@ import type {
   UnitPayload,
   UnitRecord,
   UnitsWithBlobsOptions,
+  WorkCounts,
+  WorkLease,
+  WorkLeaseOptions,
+  WorkOutcome,
+  WorkState,
+  WorkUnitInfo,
 } from "./types.ts";
 
 /**
@@ -87,6 +97,51 @@ interface KvLease {
   token: string;
   expiresAtMs: number;
 }
+
+/** A work unit as stored (lease times in ms since the epoch of this machine's clock). */
+interface KvWork {
+  phase: number;
+  spec: Record<string, unknown>;
+  state: WorkState;
+  holder: string | null;
+  token: string | null;
+  expiresAtMs: number | null;
+  attempts: number;
+  error: string | null;
+}
+
+/** A listed work unit; a lease that expired counts as open (its holder is presumed dead). */
+function workInfo(index: number, w: KvWork, now: number): WorkUnitInfo {
+  const expired = w.state === "leased" && (w.expiresAtMs ?? 0) <= now;
+  return {
+    index,
+    phase: w.phase,
+    spec: w.spec,
+    state: expired ? "open" : w.state,
+    holder: w.holder,
+    expiresAt: w.expiresAtMs === null ? null : new Date(w.expiresAtMs).toISOString(),
+    attempts: w.attempts,
+    error: w.error,
+  };
+}
+
+/** The error of a work lease that was lost. */
+function lostWork(lease: WorkLease): StoreError {
+  return new StoreError(
+    "conflict",
+    `the lease of work unit ${lease.index} of run ${lease.runId} was lost (it expired and ` +
+      `another worker took it, or the run was deleted)`,
+  );
+}
+
+/** Run order of leasing: start time, then id, bytewise (as PostgreSQL's "C" collation sorts). */
+function oldestFirst(a: RunRecord, b: RunRecord): number {
+  const x = `${a.startedAt} ${a.id}`, y = `${b.startedAt} ${b.id}`;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Work units written with their run in one commit (the rest go in batches before it). */
+const WORK_IN_RUN_COMMIT = 900;
 
 /** Retries of optimistic (check-and-set) commits before giving up. */
 const MAX_ATTEMPTS = 20;
@@ -186,13 +241,39 @@ export class KvStore implements ResultStore {
     return Promise.resolve();
   }
 
-  /** Creates a new run record; fails if the id exists. */
-  createRun(run: RunRecord): Promise<void> {
+  /**
+   * Creates a new run record with its work units; fails if the id exists. Work units beyond what
+   * one commit holds are written first: without their run record no worker sees them.
+   */
+  createRun(run: RunRecord, options: CreateRunOptions = {}): Promise<void> {
     return this.#guard(async () => {
       this.#writable();
-      const res = await this.#kv.atomic().check({ key: ["run", run.id], versionstamp: null })
-        .set(["run", run.id], run).sum(["version"], 1n).commit();
-      if (!res.ok) throw new StoreError("conflict", `run ${run.id} already exists`);
+      const work = (options.work ?? []).map((u): KvWork => ({
+        phase: u.phase,
+        spec: u.spec,
+        state: "open",
+        holder: null,
+        token: null,
+        expiresAtMs: null,
+        attempts: 0,
+        error: null,
+      }));
+      const conflict = (): StoreError => new StoreError("conflict", `run ${run.id} already exists`);
+      const op = this.#kv.atomic().check({ key: ["run", run.id], versionstamp: null });
+      if (work.length > WORK_IN_RUN_COMMIT) {
+        if ((await this.#kv.get(["run", run.id])).value) throw conflict();
+        for (let i = 0; i < work.length; i += WORK_IN_RUN_COMMIT) {
+          const batch = this.#kv.atomic();
+          work.slice(i, i + WORK_IN_RUN_COMMIT).forEach((w, k) => {
+            batch.set(["work", run.id, i + k], w);
+          });
+          await this.#commit(batch);
+        }
+      } else {
+        work.forEach((w, i) => op.set(["work", run.id, i], w));
+      }
+      const res = await op.set(["run", run.id], run).sum(["version"], 1n).commit();
+      if (!res.ok) throw conflict();
     });
   }
 
@@ -238,6 +319,7 @@ export class KvStore implements ResultStore {
       this.#writable();
       await this.#deletePrefix(["unit", id]);
       await this.#deletePrefix(["blob", id]);
+      await this.#deletePrefix(["work", id]);
       await this.#kv.atomic().delete(["run", id]).delete(["lease", id]).sum(["version"], 1n)
         .commit();
     });
@@ -305,6 +387,11 @@ export class KvStore implements ResultStore {
       }
       return out;
     });
+  }
+
+  /** The keys of a run's units in key order. */
+  async unitKeys(runId: string): Promise<KeyPart[][]> {
+    return (await this.listUnits(runId)).map((u) => u.key);
   }
 
   /** Reads a named blob of a unit, verified against its descriptor. */
@@ -490,6 +577,120 @@ export class KvStore implements ResultStore {
     return this.#guard(async () => {
       const cur = (await this.#kv.get<KvLease>(["lease", runId])).value;
       return cur ? leaseInfo(cur, Date.now()) : null;
+    });
+  }
+
+  /**
+   * Leases the next unit: the first open (or expired) unit whose lower phases are done, of the
+   * oldest running run, taken by a commit that checks the unit's versionstamp, so of two processes
+   * racing for one unit exactly one gets it and the other looks again.
+   */
+  leaseWork(options: WorkLeaseOptions): Promise<WorkLease | null> {
+    return this.#guard(async () => {
+      this.#writable();
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const runs = options.runId !== undefined
+          ? [await this.getRun(options.runId)].filter((r) => r?.status === "running")
+          : (await this.listRuns({ status: "running" })).sort(oldestFirst);
+        let raced = false;
+        for (const run of runs) {
+          if (!run) continue;
+          const entries = await Array.fromAsync(
+            this.#kv.list<KvWork>({ prefix: ["work", run.id] }),
+          );
+          const now = Date.now();
+          const infos = entries.map((e) => workInfo(Number(e.key[2]), e.value, now));
+          const k = infos.findIndex((u) => u.state === "open" && phaseReady(infos, u.phase));
+          if (k < 0) continue;
+          const e = entries[k];
+          const token = crypto.randomUUID();
+          const next: KvWork = {
+            ...e.value,
+            state: "leased",
+            holder: options.holder,
+            token,
+            expiresAtMs: now + options.ttlMs,
+            attempts: e.value.attempts + 1,
+          };
+          const res = await this.#kv.atomic().check(e).set(e.key, next).commit();
+          if (!res.ok) {
+            raced = true;
+            break;
+          }
+          return {
+            runId: run.id,
+            index: infos[k].index,
+            phase: next.phase,
+            spec: next.spec,
+            token,
+            holder: options.holder,
+            attempts: next.attempts,
+            ttlMs: options.ttlMs,
+            expiresAt: new Date(now + options.ttlMs).toISOString(),
+          };
+        }
+        if (!raced) return null;
+      }
+      throw new StoreError("conflict", "could not lease a work unit: too much contention");
+    });
+  }
+
+  /** Extends a work lease while its token still matches. */
+  renewWork(lease: WorkLease, options: { ttlMs?: number } = {}): Promise<WorkLease> {
+    return this.#guard(async () => {
+      this.#writable();
+      const ttl = options.ttlMs ?? lease.ttlMs;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const cur = await this.#kv.get<KvWork>(["work", lease.runId, lease.index]);
+        if (cur.value?.state !== "leased" || cur.value.token !== lease.token) throw lostWork(lease);
+        const expiresAtMs = Date.now() + ttl;
+        const res = await this.#kv.atomic().check(cur).set(cur.key, { ...cur.value, expiresAtMs })
+          .commit();
+        if (res.ok) {
+          return { ...lease, ttlMs: ttl, expiresAt: new Date(expiresAtMs).toISOString() };
+        }
+      }
+      throw new StoreError("conflict", `could not renew work unit ${lease.index}: contention`);
+    });
+  }
+
+  /** Ends a work lease, then counts the run's units. */
+  finishWork(lease: WorkLease, outcome: WorkOutcome): Promise<WorkCounts> {
+    return this.#guard(async () => {
+      this.#writable();
+      for (let attempt = 0;; attempt++) {
+        const cur = await this.#kv.get<KvWork>(["work", lease.runId, lease.index]);
+        if (cur.value?.state !== "leased" || cur.value.token !== lease.token) {
+          if (outcome.state === "done") throw lostWork(lease);
+          break;
+        }
+        const next: KvWork = {
+          ...cur.value,
+          state: outcome.state,
+          token: null,
+          expiresAtMs: null,
+          error: outcome.error ?? null,
+        };
+        const res = await this.#kv.atomic().check(cur).set(cur.key, next).sum(["version"], 1n)
+          .commit();
+        if (res.ok) break;
+        if (attempt + 1 >= MAX_ATTEMPTS) {
+          throw new StoreError("conflict", `could not finish work unit ${lease.index}: contention`);
+        }
+      }
+      return countWork(await this.listWork(lease.runId));
+    });
+  }
+
+  /** A run's work units in order. */
+  listWork(runId: string): Promise<WorkUnitInfo[]> {
+    return this.#guard(async () => {
+      const now = Date.now();
+      const out: WorkUnitInfo[] = [];
+      for await (const e of this.#kv.list<KvWork>({ prefix: ["work", runId] })) {
+        out.push(workInfo(Number(e.key[2]), e.value, now));
+      }
+      return out;
     });
   }
 

@@ -18,13 +18,15 @@ import { pushChanges } from "./change_feed.ts";
 import { firstLine, StoreError } from "./errors.ts";
 import { decodeKey, encodeKey, prefixEnd } from "./key_codec.ts";
 import { parsePgLocation, type PgLocation } from "./pg_location.ts";
-import { SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
+import { MIGRATIONS, SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
 import { decodeValue, encodeValue } from "./value_codec.ts";
+import { countWork } from "./work.ts";
 import type {
   BlobArray,
   BlobDescriptor,
   CacheEntry,
   ChangeOptions,
+  CreateRunOptions,
   FullUnit,
   GetCacheOptions,
   KeyPart,
@@ -41,6 +43,12 @@ import type {
   UnitPayload,
   UnitRecord,
   UnitsWithBlobsOptions,
+  WorkCounts,
+  WorkLease,
+  WorkLeaseOptions,
+  WorkOutcome,
+  WorkState,
+  WorkUnitInfo,
 } from "./types.ts";
 
 type Sql = postgres.Sql;
@@ -52,6 +60,22 @@ interface RunRow {
   updated_at: string;
   record: string;
 }
+
+/** A `work_units` row as read (`live`: a leased unit whose lease has not expired). */
+interface WorkRow {
+  idx: number;
+  phase: number;
+  spec: string;
+  state: WorkState;
+  holder: string | null;
+  expires_at: Date | null;
+  attempts: number;
+  error: string | null;
+  live: boolean;
+}
+
+/** Work units inserted per statement when a detached run is created. */
+const WORK_BATCH = 1000;
 
 /** Units read per query when streaming a run's units. */
 const PAGE = 200;
@@ -175,12 +199,15 @@ export class PgStore implements ResultStore {
   readonly #sql: Sql;
   readonly #loc: PgLocation;
   readonly #channel: string;
+  /** The schema version in effect (an older one only on read-only handles). */
+  readonly #schema: number;
 
-  private constructor(sql: Sql, loc: PgLocation, readOnly: boolean) {
+  private constructor(sql: Sql, loc: PgLocation, at: { readOnly: boolean; schema: number }) {
     this.#sql = sql;
     this.#loc = loc;
     this.location = loc.display;
-    this.readOnly = readOnly;
+    this.readOnly = at.readOnly;
+    this.#schema = at.schema;
     this.#channel = `prunelab_${loc.schema}`;
   }
 
@@ -206,13 +233,14 @@ export class PgStore implements ResultStore {
         ...(readOnly ? { default_transaction_read_only: true } : {}),
       },
     });
+    let schema: number;
     try {
-      await withTimeout(ensureSchema(sql, loc, { create }), timeoutMs, loc);
+      schema = await withTimeout(ensureSchema(sql, loc, { create, readOnly }), timeoutMs, loc);
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
       throw pgError(err, loc);
     }
-    return new PgStore(sql, loc, readOnly);
+    return new PgStore(sql, loc, { readOnly, schema });
   }
 
   /** Closes every connection. */
@@ -220,11 +248,23 @@ export class PgStore implements ResultStore {
     await this.#sql.end({ timeout: 2 });
   }
 
-  /** Creates a new run record; fails if the id exists. */
-  createRun(run: RunRecord): Promise<void> {
+  /** Creates a new run record and its work units in one transaction; fails if the id exists. */
+  createRun(run: RunRecord, options: CreateRunOptions = {}): Promise<void> {
     return this.#write(async (tx, changed) => {
       const res = await tx`INSERT INTO runs ${tx(runColumns(run))} ON CONFLICT (id) DO NOTHING`;
       if (res.count === 0) throw new StoreError("conflict", `run ${run.id} already exists`);
+      const rows = (options.work ?? []).map((u, idx) => ({
+        run_id: run.id,
+        idx,
+        phase: u.phase,
+        spec: encodeValue(u.spec),
+      }));
+      // Inserted in plan order, so `seq` (the leasing order) follows it.
+      for (let i = 0; i < rows.length; i += WORK_BATCH) {
+        await tx`INSERT INTO work_units ${
+          tx(rows.slice(i, i + WORK_BATCH), "run_id", "idx", "phase", "spec")
+        }`;
+      }
       changed(run.id);
     });
   }
@@ -320,6 +360,15 @@ export class PgStore implements ResultStore {
       const d = decodeValue<BlobDescriptor[]>(rows[0].blobs).find((b) => b.name === name);
       if (!d) return null;
       return this.#verified(d, rows[0].data, `unit ${key.join("/")} of run ${runId}`);
+    });
+  }
+
+  /** The keys of a run's units in key order (no metrics: one narrow index scan). */
+  unitKeys(runId: string): Promise<KeyPart[][]> {
+    return this.#read(async (sql) => {
+      const rows = await sql<{ key: Uint8Array }[]>`
+        SELECT key FROM units WHERE run_id = ${runId} ORDER BY key`;
+      return rows.map((r) => decodeKey(r.key));
     });
   }
 
@@ -526,6 +575,90 @@ export class PgStore implements ResultStore {
     });
   }
 
+  /**
+   * Leases the next unit with `FOR UPDATE SKIP LOCKED`: concurrent workers skip the row another
+   * transaction is taking instead of waiting for it, and a row taken since this statement's
+   * snapshot is re-checked against the conditions before it is locked, so no two workers get one
+   * unit. Expired leases are taken over (the server's clock decides).
+   */
+  leaseWork(options: WorkLeaseOptions): Promise<WorkLease | null> {
+    return this.#run(async () => {
+      this.#writable();
+      const sql = this.#sql;
+      const token = crypto.randomUUID();
+      const rows = await sql<(WorkRow & { run_id: string })[]>`
+        WITH c AS (
+          SELECT w.run_id, w.idx FROM work_units w JOIN runs r ON r.id = w.run_id
+          WHERE w.state IN ('open', 'leased')
+            AND (w.state = 'open' OR w.expires_at <= now())
+            AND r.status = 'running'
+            ${options.runId !== undefined ? sql`AND w.run_id = ${options.runId}` : sql``}
+            AND NOT EXISTS (
+              SELECT 1 FROM work_units p
+              WHERE p.run_id = w.run_id AND p.phase < w.phase AND p.state <> 'done')
+          ORDER BY r.started_at, r.id, w.idx
+          LIMIT 1
+          FOR UPDATE OF w SKIP LOCKED)
+        UPDATE work_units w
+          SET state = 'leased', holder = ${options.holder}, token = ${token},
+              expires_at = now() + ${options.ttlMs} * interval '1 millisecond',
+              attempts = w.attempts + 1
+          FROM c WHERE w.run_id = c.run_id AND w.idx = c.idx
+          RETURNING w.run_id, w.idx, w.phase, w.spec, w.attempts, w.expires_at`;
+      if (rows.length === 0) return null;
+      const r = rows[0];
+      return {
+        runId: r.run_id,
+        index: r.idx,
+        phase: r.phase,
+        spec: decodeValue<Record<string, unknown>>(r.spec),
+        token,
+        holder: options.holder,
+        attempts: r.attempts,
+        ttlMs: options.ttlMs,
+        expiresAt: (r.expires_at ?? new Date()).toISOString(),
+      };
+    });
+  }
+
+  /** Extends a work lease while its token still matches. */
+  renewWork(lease: WorkLease, options: { ttlMs?: number } = {}): Promise<WorkLease> {
+    return this.#run(async () => {
+      this.#writable();
+      const ttl = options.ttlMs ?? lease.ttlMs;
+      const rows = await this.#sql<{ expires_at: Date }[]>`
+        UPDATE work_units SET expires_at = now() + ${ttl} * interval '1 millisecond'
+        WHERE run_id = ${lease.runId} AND idx = ${lease.index} AND token = ${lease.token}
+          AND state = 'leased'
+        RETURNING expires_at`;
+      if (rows.length === 0) throw lostWork(lease);
+      return { ...lease, ttlMs: ttl, expiresAt: rows[0].expires_at.toISOString() };
+    });
+  }
+
+  /** Ends a work lease and counts the run's units, in one transaction. */
+  finishWork(lease: WorkLease, outcome: WorkOutcome): Promise<WorkCounts> {
+    return this.#write(async (tx, changed) => {
+      const rows = await tx`
+        UPDATE work_units
+          SET state = ${outcome.state}, token = NULL, expires_at = NULL,
+              error = ${outcome.error ?? null}
+        WHERE run_id = ${lease.runId} AND idx = ${lease.index} AND token = ${lease.token}
+          AND state = 'leased'
+        RETURNING idx`;
+      if (rows.length === 0 && outcome.state === "done") throw lostWork(lease);
+      changed(lease.runId);
+      return countWork((await workRows(tx, lease.runId)).map(workInfo));
+    });
+  }
+
+  /** A run's work units in order. */
+  listWork(runId: string): Promise<WorkUnitInfo[]> {
+    // A store of schema version 1 (open read-only) has no work units.
+    if (this.#schema < 2) return Promise.resolve([]);
+    return this.#read(async (sql) => (await workRows(sql, runId)).map(workInfo));
+  }
+
   /** The typed array of a blob's bytes, or a "damaged" error naming what is wrong. */
   #verified(d: BlobDescriptor, data: Uint8Array | null, where: string): BlobArray {
     const problem = data === null ? `blob '${d.name}' is missing` : blobProblem(d, data);
@@ -583,6 +716,37 @@ export class PgStore implements ResultStore {
       throw new StoreError("read-only", `the results store ${this.location} is open read-only`);
     }
   }
+}
+
+/** A run's work unit rows in order, with whether each lease is live on the server's clock. */
+function workRows(q: Sql | Tx, runId: string): Promise<WorkRow[]> {
+  return q<WorkRow[]>`
+    SELECT idx, phase, spec, state, holder, expires_at, attempts, error,
+           (state = 'leased' AND expires_at > now()) AS live
+    FROM work_units WHERE run_id = ${runId} ORDER BY idx`;
+}
+
+/** A listed work unit; a lease that expired counts as open (its holder is presumed dead). */
+function workInfo(r: WorkRow): WorkUnitInfo {
+  return {
+    index: r.idx,
+    phase: r.phase,
+    spec: decodeValue<Record<string, unknown>>(r.spec),
+    state: r.state === "leased" && !r.live ? "open" : r.state,
+    holder: r.holder,
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    attempts: r.attempts,
+    error: r.error,
+  };
+}
+
+/** The error of a work lease that was lost. */
+function lostWork(lease: WorkLease): StoreError {
+  return new StoreError(
+    "conflict",
+    `the lease of work unit ${lease.index} of run ${lease.runId} was lost (it expired and ` +
+      `another worker took it, or the run was deleted)`,
+  );
 }
 
 function unitOf(row: { metrics: string; blobs: string }): UnitRecord {
@@ -644,31 +808,38 @@ async function writeUnit(
   }
 }
 
-/** Checks the schema version, creating schema version 1 when allowed and missing. */
+/**
+ * Checks the schema version, creating the schema when allowed and missing and migrating an older
+ * version (writable handles only); returns the version the handle works with.
+ */
 async function ensureSchema(
   sql: Sql,
   loc: PgLocation,
-  options: { create: boolean },
-): Promise<void> {
-  const check = async (q: Sql | Tx): Promise<boolean> => {
+  options: { create: boolean; readOnly: boolean },
+): Promise<number> {
+  const refuse = (v: number | null): StoreError =>
+    new StoreError(
+      "schema",
+      `the store ${loc.display} (schema '${loc.schema}') has schema version ${v ?? "none"}, ` +
+        `this prunelab reads version ${SCHEMA_VERSION}: use the prunelab release that wrote it, ` +
+        `or another ?schema=`,
+    );
+  // The stored version, or null when there is no store in the schema.
+  const stored = async (q: Sql | Tx): Promise<number | null> => {
     const exists = await q<{ present: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM information_schema.tables
                      WHERE table_schema = ${loc.schema} AND table_name = 'meta') AS present`;
-    if (!exists[0].present) return false;
+    if (!exists[0].present) return null;
     const rows = await q<{ schema_version: number }[]>`SELECT schema_version FROM meta`;
     const v = rows.length > 0 ? rows[0].schema_version : null;
-    if (v !== SCHEMA_VERSION) {
-      throw new StoreError(
-        "schema",
-        `the store ${loc.display} (schema '${loc.schema}') has schema version ${v ?? "none"}, ` +
-          `this prunelab reads version ${SCHEMA_VERSION}: use the prunelab release that wrote it, ` +
-          `or another ?schema=`,
-      );
-    }
-    return true;
+    if (v === SCHEMA_VERSION || (v !== null && v >= 1 && MIGRATIONS[v])) return v;
+    throw refuse(v);
   };
-  if (await check(sql)) return;
-  if (!options.create) {
+  const found = await stored(sql);
+  if (found === SCHEMA_VERSION) return found;
+  // An older store is read as it is by a read-only handle (it only lacks newer tables).
+  if (found !== null && options.readOnly) return found;
+  if (found === null && !options.create) {
     throw new StoreError(
       "missing",
       `no results store in schema '${loc.schema}' of ${loc.display} ` +
@@ -676,11 +847,19 @@ async function ensureSchema(
     );
   }
   await sql.begin(async (tx) => {
-    // Two processes starting on an empty database must not both create the tables.
+    // Processes starting at once on an empty or older store must not both create or migrate it.
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`prunelab-schema:${loc.schema}`}))`;
-    if (await check(tx)) return;
-    await tx`CREATE SCHEMA IF NOT EXISTS ${tx(loc.schema)}`;
-    for (const stmt of SCHEMA_STATEMENTS) await tx.unsafe(stmt);
-    await tx`INSERT INTO meta (schema_version) VALUES (${SCHEMA_VERSION})`;
+    let v = await stored(tx);
+    if (v === null) {
+      await tx`CREATE SCHEMA IF NOT EXISTS ${tx(loc.schema)}`;
+      for (const stmt of SCHEMA_STATEMENTS) await tx.unsafe(stmt);
+      await tx`INSERT INTO meta (schema_version) VALUES (1)`;
+      v = 1;
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+      for (const stmt of MIGRATIONS[v]) await tx.unsafe(stmt);
+    }
+    await tx`UPDATE meta SET schema_version = ${SCHEMA_VERSION}`;
   });
+  return SCHEMA_VERSION;
 }

@@ -15,9 +15,12 @@
  */
 
 /** The schema version this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-/** Statements creating schema version 1 (run inside one transaction under an advisory lock). */
+/**
+ * Statements creating schema version 1 (run inside one transaction under an advisory lock); a new
+ * store then runs {@link MIGRATIONS} up to {@link SCHEMA_VERSION}.
+ */
 export const SCHEMA_STATEMENTS: readonly string[] = [
   `CREATE TABLE meta (
      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -83,3 +86,32 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
      acquired_at timestamptz NOT NULL DEFAULT now()
    )`,
 ];
+
+/**
+ * Additive migrations: `MIGRATIONS[v]` takes a store from version v to v + 1. A writable handle
+ * applies them at open, in one transaction under the schema's advisory lock, so a store written by
+ * an older prunelab keeps its runs; a read-only handle reads a version-1 store as it is.
+ */
+export const MIGRATIONS: Readonly<Record<number, readonly string[]>> = {
+  // Version 2: work units of detached runs, leased by workers on any number of machines
+  // (docs/cluster.md). Expiry is judged on the server's clock, like run leases; `seq` records
+  // the order units were planned in across runs.
+  1: [
+    `CREATE TABLE work_units (
+       run_id text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+       idx integer NOT NULL,
+       seq bigserial NOT NULL,
+       phase integer NOT NULL,
+       spec text NOT NULL,
+       state text NOT NULL DEFAULT 'open',
+       holder text,
+       token uuid,
+       expires_at timestamptz,
+       attempts integer NOT NULL DEFAULT 0,
+       error text,
+       PRIMARY KEY (run_id, idx)
+     )`,
+    // What a worker scans for: units not yet done, in order; small however large the history.
+    `CREATE INDEX work_units_todo_idx ON work_units (seq) WHERE state IN ('open', 'leased')`,
+  ],
+};

@@ -201,6 +201,102 @@ export interface UnitsWithBlobsOptions {
   prefix?: KeyPart[];
 }
 
+/** State of a work unit of a detached run. */
+export type WorkState = "open" | "leased" | "done" | "failed";
+
+/**
+ * One work unit of a detached run, as `--detach` plans it: what one worker process computes under
+ * one lease (docs/cluster.md).
+ */
+export interface WorkPlanUnit {
+  /**
+   * Units are leased in phase order: a unit is handed out only once every unit of a lower phase of
+   * its run is done (e.g. a shared starting network before the lineages that start from it).
+   */
+  phase: number;
+  /** What to compute, as JSON (e.g. the range of networks); the framework reads it. */
+  spec: Record<string, unknown>;
+}
+
+/** Options of {@link ResultStore.createRun}. */
+export interface CreateRunOptions {
+  /**
+   * The run's work units (a detached run): stored with the run, numbered 0, 1, ... in this order,
+   * all visible with the run record or not at all.
+   */
+  work?: readonly WorkPlanUnit[];
+}
+
+/** A work unit as listed. */
+export interface WorkUnitInfo extends WorkPlanUnit {
+  /** Its number within the run (0-based, the planned order). */
+  index: number;
+  /** Where it stands. */
+  state: WorkState;
+  /** Who holds or last held it ("pid N on HOST"), or null when never leased. */
+  holder: string | null;
+  /** ISO expiry of its lease (leased units), or null. */
+  expiresAt: string | null;
+  /** Leases taken so far (a unit re-leased after a worker died counts each lease). */
+  attempts: number;
+  /** The last failure reported for it, or null. */
+  error: string | null;
+}
+
+/** Options of {@link ResultStore.leaseWork}. */
+export interface WorkLeaseOptions {
+  /** Only this run's units; default: any run whose status is "running", oldest first. */
+  runId?: string;
+  /** Who takes it (e.g. "pid 4242 on node17"), shown by `runs show`. */
+  holder: string;
+  /** Time to live in ms: renew before it passes, or the unit goes to another worker. */
+  ttlMs: number;
+}
+
+/** A work unit leased by this process. */
+export interface WorkLease {
+  /** The run. */
+  runId: string;
+  /** The unit's number within the run. */
+  index: number;
+  /** The unit's phase. */
+  phase: number;
+  /** What to compute. */
+  spec: Record<string, unknown>;
+  /** Random token of this lease: renew and finish act only while it still matches. */
+  token: string;
+  /** Who holds it. */
+  holder: string;
+  /** Leases of this unit so far, this one included. */
+  attempts: number;
+  /** Time to live used by renewals that do not give one, in ms. */
+  ttlMs: number;
+  /** ISO time the lease expires unless renewed. */
+  expiresAt: string;
+}
+
+/** How a leased unit ends (see {@link ResultStore.finishWork}). */
+export interface WorkOutcome {
+  /** "done" (computed and stored), "open" (given back: another worker may take it), "failed". */
+  state: "done" | "open" | "failed";
+  /** Why it was given back or failed (one line), recorded with the unit. */
+  error?: string;
+}
+
+/** A run's work units counted by state. */
+export interface WorkCounts {
+  /** Waiting for a worker (including leases that expired). */
+  open: number;
+  /** Held by a live lease. */
+  leased: number;
+  /** Computed and stored. */
+  done: number;
+  /** Given up on. */
+  failed: number;
+  /** All units of the run (0 for a run that was not detached). */
+  total: number;
+}
+
 /** Which backend a store uses. */
 export type StoreBackend = "kv" | "postgres";
 
@@ -221,8 +317,11 @@ export interface ResultStore {
   /** Closes the handle (and its connections). */
   close(): Promise<void>;
 
-  /** Creates a new run record; a `StoreError` of kind "conflict" if the id exists. */
-  createRun(run: RunRecord): Promise<void>;
+  /**
+   * Creates a new run record, with its work units when `options.work` is given (a detached run);
+   * a `StoreError` of kind "conflict" if the id exists.
+   */
+  createRun(run: RunRecord, options?: CreateRunOptions): Promise<void>;
   /** Reads a run record, or null. */
   getRun(id: string): Promise<RunRecord | null>;
   /** Run records, newest first, optionally filtered. */
@@ -246,6 +345,8 @@ export interface ResultStore {
    * bytes do not match its descriptor throws a `StoreError` of kind "damaged".
    */
   getBlob(runId: string, key: KeyPart[], name: string): Promise<BlobArray | null>;
+  /** The keys of a run's stored units, in key order (cheaper than {@link listUnits}). */
+  unitKeys(runId: string): Promise<KeyPart[][]>;
   /** Every unit of a run with its blobs, in key order (for copying runs between stores). */
   unitsWithBlobs(runId: string, options?: UnitsWithBlobsOptions): AsyncIterable<FullUnit>;
   /**
@@ -275,6 +376,23 @@ export interface ResultStore {
   releaseLease(lease: Lease): Promise<void>;
   /** The lease recorded for a run, or null. */
   getLease(runId: string): Promise<LeaseInfo | null>;
+
+  /**
+   * Leases the next work unit that is open, or whose lease expired (its worker died), from runs
+   * whose status is "running", respecting phases; null when none can be handed out now. Two
+   * callers never get the same unit while its lease lives (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+   */
+  leaseWork(options: WorkLeaseOptions): Promise<WorkLease | null>;
+  /** Extends a work lease; a `StoreError` "conflict" when it was lost (expired and re-leased). */
+  renewWork(lease: WorkLease, options?: { ttlMs?: number }): Promise<WorkLease>;
+  /**
+   * Ends a work lease: the unit becomes done, open again or failed, and the run's counts after
+   * it are returned. Marking done a lease that was lost is a `StoreError` "conflict"; giving back
+   * or failing a lost lease changes nothing.
+   */
+  finishWork(lease: WorkLease, outcome: WorkOutcome): Promise<WorkCounts>;
+  /** A run's work units in order (empty for a run that was not detached). */
+  listWork(runId: string): Promise<WorkUnitInfo[]>;
 }
 
 /** Options of `openStore`. */
