@@ -69,6 +69,43 @@ export interface UnitEntry {
   record: UnitRecord;
 }
 
+/** A half-open range of network indices: `start <= i < end`. */
+export interface NetworkRange {
+  /** First index. */
+  start: number;
+  /** One past the last index. */
+  end: number;
+}
+
+/**
+ * How a run divides among worker processes (`--detach`, docs/cluster.md): its networks (lineage
+ * pairs, seeds) are independent, so a work unit is a range of them carried through the whole
+ * protocol, and a process computes it with `RunContext.networks` set to that range.
+ */
+export interface ShardPlan {
+  /** Networks in the run: work units range over `0 .. networks - 1`. */
+  networks: number;
+  /**
+   * True when the networks start from work they share (RL's one shared starting network): a first
+   * work unit with the empty range computes it, and the network units wait until it is done,
+   * rather than each computing it again.
+   */
+  shared?: boolean;
+}
+
+/**
+ * The network indices a process computes: those of `ctx.networks` below `count`, or all of
+ * `0 .. count - 1` when the process computes the whole run.
+ */
+export function networkIndices(
+  ctx: Pick<RunContext<unknown>, "networks">,
+  count: number,
+): number[] {
+  const start = ctx.networks?.start ?? 0;
+  const end = Math.min(ctx.networks?.end ?? count, count);
+  return Array.from({ length: Math.max(0, end - start) }, (_, k) => start + k);
+}
+
 /** Everything a running experiment may use. */
 export interface RunContext<C> {
   /** The run's id. */
@@ -89,6 +126,12 @@ export interface RunContext<C> {
   signal: AbortSignal;
   /** Prints a line above the progress bar. */
   log(message: string): void;
+  /**
+   * The networks (lineage pairs / seeds) this process computes, by index; undefined = all. A
+   * worker computing one work unit of a detached run sets it (see {@link ShardPlan}); the run
+   * then computes, reads and stores only what these networks need, including what they share.
+   */
+  networks?: NetworkRange;
 }
 
 /**
@@ -126,6 +169,11 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
   describe(config: C): string;
   /** Number of work units the run will store (for progress and resume). */
   totalUnits(config: C): number;
+  /**
+   * How a run of this config divides among worker processes, or null (or absent) when it is one
+   * piece (its networks depend on each other, or it is cheap): see {@link ShardPlan}.
+   */
+  shards?(config: C): ShardPlan | null;
   /** Runs (or resumes) the experiment, writing each unit to the store as soon as it is finished. */
   run(ctx: RunContext<C>): Promise<void>;
   /** Builds the `--out` JSON from the stored results (may read blobs). */
