@@ -12,6 +12,9 @@ import { type Rbm, sigmoid } from "./rbm.ts";
 /** 2^-32: Bernoulli draws compare p with a 32-bit uniform. */
 const U32 = 2.3283064365386963e-10;
 
+/** Updates whose random draws are taken from the stream in one block. */
+const UPDATE_BLOCK = 1024;
+
 /** Momentum rule (spec 12, D2). */
 export type MomentumRule = "code" | "conventional";
 
@@ -45,14 +48,24 @@ export function trainCd1(m: Rbm, data: Uint8Array, rng: Rng, options: Cd1Options
   const dbv = new Float64Array(nv);
   const dbh = new Float64Array(nh);
   const p0 = new Float64Array(nh);
-  const h0 = new Uint8Array(nh);
+  const active = new Int32Array(nh);
   const v1 = new Uint8Array(nv);
   const p1 = new Float64Array(nh);
   const conventional = options.momentumRule === "conventional";
+  // Each update draws nh hidden then nv visible uniforms; they come from the stream in blocks
+  // of UPDATE_BLOCK updates (the same values, in the same order, as one nextU32 per draw).
+  const per = nh + nv;
+  const u = new Uint32Array(per * UPDATE_BLOCK);
+  let q = u.length;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const lr = sched(options.lr, epoch);
     const mu = sched(options.momentum, epoch);
     for (let s = 0; s < n; s++) {
+      if (q === u.length) {
+        const left = (n - s) * per + (options.epochs - epoch) * n * per;
+        rng.fillU32(left >= u.length ? u : u.subarray(0, left));
+        q = 0;
+      }
       const x = s * nv;
       for (let j = 0; j < nh; j++) p0[j] = bh[j];
       for (let i = 0; i < nv; i++) {
@@ -60,15 +73,16 @@ export function trainCd1(m: Rbm, data: Uint8Array, rng: Rng, options: Cd1Options
         const r = i * nh;
         for (let j = 0; j < nh; j++) p0[j] += w[r + j];
       }
+      let na = 0;
       for (let j = 0; j < nh; j++) {
         p0[j] = sigmoid(p0[j]);
-        h0[j] = rng.nextU32() * U32 < p0[j] ? 1 : 0;
+        if (u[q++] * U32 < p0[j]) active[na++] = j;
       }
       for (let i = 0; i < nv; i++) {
         let a = bv[i];
         const r = i * nh;
-        for (let j = 0; j < nh; j++) if (h0[j]) a += w[r + j];
-        v1[i] = rng.nextU32() * U32 < sigmoid(a) ? 1 : 0;
+        for (let k = 0; k < na; k++) a += w[r + active[k]];
+        v1[i] = u[q++] * U32 < sigmoid(a) ? 1 : 0;
       }
       for (let j = 0; j < nh; j++) p1[j] = bh[j];
       for (let i = 0; i < nv; i++) {

@@ -112,36 +112,92 @@ export function exactSamples(m: Rbm, n: number, rng: Rng): RbmSamples {
 /** 2^-32: Bernoulli draws compare p with a 32-bit uniform (resolution far below any effect). */
 export const U32_SCALE = 2.3283064365386963e-10;
 
-/** Independent Gibbs chains from Bern(0.5) starts; returns the state after `sweeps` steps. */
+/**
+ * Largest visible layer for which the Gibbs kernel tabulates P(h = 1 | v) for every visible code
+ * (2^16 codes x nh probabilities); wider layers compute the hidden inputs per sweep.
+ */
+export const GIBBS_TABLE_MAX_NV = 16;
+
+/**
+ * P(h_j = 1 | v) = sigmoid(bh_j + (vW)_j) for every visible code, (2^nv x nh) row-major. The
+ * inputs come from {@link hiddenInputTable}, which adds a code's weights in ascending visible
+ * order starting from bh: the same additions, in the same order, as a per-sweep loop over the
+ * active visible units, so a table lookup draws exactly what that loop would.
+ */
+export function hiddenProbabilityTable(m: Rbm): Float64Array {
+  const t = hiddenInputTable(m);
+  for (let k = 0; k < t.length; k++) t[k] = sigmoid(t[k]);
+  return t;
+}
+
+/**
+ * Independent Gibbs chains from Bern(0.5) starts (spec 4.1); returns the joint state after
+ * `sweeps` steps of v|h then h|v. Per chain the draws are, in this order: nv then nh start bits,
+ * then per sweep nv visible and nh hidden Bernoulli draws (a 32-bit uniform against the
+ * probability), taken from `rng` as one block per chain. For nv <=
+ * {@link GIBBS_TABLE_MAX_NV} the hidden probabilities are looked up per visible code instead of
+ * recomputed; both paths draw bit-identical samples (tests/bm_sampler_test.ts keeps the plain
+ * per-sweep loop as the reference).
+ */
 export function gibbsSamples(m: Rbm, n: number, sweeps: number, rng: Rng): RbmSamples {
   const { nv, nh, w, bv, bh } = m;
   const v = new Uint8Array(n * nv);
   const h = new Uint8Array(n * nh);
+  const table = nv <= GIBBS_TABLE_MAX_NV ? hiddenProbabilityTable(m) : null;
   const x = new Float64Array(nh);
   const wt = new Float64Array(nh * nv);
   for (let i = 0; i < nv; i++) for (let j = 0; j < nh; j++) wt[j * nv + i] = w[i * nh + j];
   const a = new Float64Array(nv);
+  // Active hidden units in ascending order: the visible input adds their weight rows in the
+  // order a scan over all hidden units would, without the scan.
+  const active = new Int32Array(nh);
+  const u = new Uint32Array((nv + nh) * (sweeps + 1));
   for (let s = 0; s < n; s++) {
+    rng.fillU32(u);
+    let q = 0;
     const vo = s * nv;
     const ho = s * nh;
-    for (let i = 0; i < nv; i++) v[vo + i] = rng.nextU32() * U32_SCALE < 0.5 ? 1 : 0;
-    for (let j = 0; j < nh; j++) h[ho + j] = rng.nextU32() * U32_SCALE < 0.5 ? 1 : 0;
+    for (let i = 0; i < nv; i++) v[vo + i] = u[q++] * U32_SCALE < 0.5 ? 1 : 0;
+    let na = 0;
+    for (let j = 0; j < nh; j++) {
+      const on = u[q++] * U32_SCALE < 0.5 ? 1 : 0;
+      h[ho + j] = on;
+      if (on) active[na++] = j;
+    }
     for (let t = 0; t < sweeps; t++) {
-      // Visible update: only active hidden units contribute (hidden layers are sparse).
       a.set(bv);
-      for (let j = 0; j < nh; j++) {
-        if (!h[ho + j]) continue;
-        const r = j * nv;
+      for (let k = 0; k < na; k++) {
+        const r = active[k] * nv;
         for (let i = 0; i < nv; i++) a[i] += wt[r + i];
       }
-      for (let i = 0; i < nv; i++) v[vo + i] = rng.nextU32() * U32_SCALE < sigmoid(a[i]) ? 1 : 0;
-      x.set(bh);
+      let code = 0;
       for (let i = 0; i < nv; i++) {
-        if (!v[vo + i]) continue;
-        const r = i * nh;
-        for (let j = 0; j < nh; j++) x[j] += w[r + j];
+        const on = u[q++] * U32_SCALE < sigmoid(a[i]) ? 1 : 0;
+        v[vo + i] = on;
+        code |= on << i;
       }
-      for (let j = 0; j < nh; j++) h[ho + j] = rng.nextU32() * U32_SCALE < sigmoid(x[j]) ? 1 : 0;
+      if (table) {
+        const o = code * nh;
+        na = 0;
+        for (let j = 0; j < nh; j++) {
+          const on = u[q++] * U32_SCALE < table[o + j] ? 1 : 0;
+          h[ho + j] = on;
+          if (on) active[na++] = j;
+        }
+      } else {
+        x.set(bh);
+        for (let i = 0; i < nv; i++) {
+          if (!v[vo + i]) continue;
+          const r = i * nh;
+          for (let j = 0; j < nh; j++) x[j] += w[r + j];
+        }
+        na = 0;
+        for (let j = 0; j < nh; j++) {
+          const on = u[q++] * U32_SCALE < sigmoid(x[j]) ? 1 : 0;
+          h[ho + j] = on;
+          if (on) active[na++] = j;
+        }
+      }
     }
   }
   return { n, nv, nh, v, h };
