@@ -1,10 +1,10 @@
 /**
- * pairedComparison (core/app/panel_stats.ts): the series it builds carry the same numbers as the
+ * pairedComparison (core/app/paired_lineages.ts): the series it builds carry the same numbers as the
  * statistics functions computed directly, marks follow the Holm-adjusted p, and the declared test
  * says what was done.
  */
 import assert from "node:assert/strict";
-import { pairedComparison } from "../core/app/panel_stats.ts";
+import { pairedComparison } from "../core/app/paired_lineages.ts";
 import { describeTest } from "../core/app/panels.ts";
 import {
   holmAdjust,

@@ -1,14 +1,13 @@
 /**
  * The dashboard panels of Figs 1C-F and 2 (`fig2`), 3 (`fig3`) and 4 (`fig4`) from unit metrics
  * only: the two example networks as the paper draws them, the population versions (mean ± SEM
- * over every lineage pair, paired t-tests, Holm-corrected marks; core/app/panel_stats.ts), and
+ * over every lineage pair, paired t-tests, Holm-corrected marks; core/app/paired_lineages.ts), and
  * two tables that say which networks were chosen and why. Every step window, marker and condition
  * comes from `EXAMPLE_PROTOCOL` (core/dms/examples/protocol.ts).
  *
  * @module
  */
-import type { Lineage } from "../../core/app/paired_lineages.ts";
-import { pairedComparison } from "../../core/app/panel_stats.ts";
+import { type Lineage, pairedComparison } from "../../core/app/paired_lineages.ts";
 import type { Panel, PanelSeries, PanelTable, TableCell } from "../../core/app/panels.ts";
 import { EXAMPLE_PROTOCOL, SPEC_SELECTION_RULE } from "../../core/dms/examples/protocol.ts";
 import { ruleShortfall } from "../../core/dms/examples/selection.ts";

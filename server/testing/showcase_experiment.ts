@@ -10,7 +10,7 @@
  */
 import type { BaseConfig, Experiment, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
-import { pairedComparison } from "../../core/app/panel_stats.ts";
+import { pairedComparison } from "../../core/app/paired_lineages.ts";
 import type { RunRecord } from "../../core/store/kv_store.ts";
 
 /** Config of the showcase experiment. */
