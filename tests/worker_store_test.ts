@@ -121,6 +121,9 @@ contract(
     assert.equal(got?.runId, newer.id, "the failed run is skipped");
     await s.updateRun(older.id, { status: "running" });
     await s.finishWork(got!, { state: "open" });
+    const skipping = await s.leaseWork({ holder: "a", ttlMs: 60_000, excludeRuns: [older.id] });
+    assert.equal(skipping?.runId, newer.id, "an excluded run is skipped");
+    await s.finishWork(skipping!, { state: "open" });
     assert.equal((await s.leaseWork({ holder: "a", ttlMs: 60_000 }))?.runId, older.id);
     await s.deleteRun(older.id);
     assert.deepEqual(await s.listWork(older.id), []);

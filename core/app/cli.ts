@@ -15,6 +15,7 @@ import {
   type Experiment,
   experimentRun,
   jsonRecord,
+  type NetworkRange,
   type RunContext,
   UsageError,
 } from "./experiment.ts";
@@ -28,6 +29,7 @@ import {
   isPostgresLocation,
   newRunId,
   openStore,
+  redactLocation,
   resolveStoreLocation,
   type ResultStore,
   RUN_ID_PATTERN,
@@ -35,6 +37,13 @@ import {
   StoreError,
 } from "../store/store.ts";
 import { runtimeVersions } from "./version.ts";
+import {
+  DETACH_FLAGS,
+  detachedEngine,
+  detachedRunRecord,
+  detachOptions,
+  planWork,
+} from "./work_units.ts";
 
 /** Flags every figure task accepts. */
 export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
@@ -68,6 +77,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
   { name: "resume", type: "string", help: "finish an interrupted run by id" },
   { name: "max-outer", type: "string", help: "cap on outer SCG iterations per training call" },
   { name: "scg-steps", type: "string", help: "SCG steps per outer iteration (default K)" },
+  ...DETACH_FLAGS,
   { name: "quiet", type: "boolean", help: "no progress bar" },
   { name: "help", type: "boolean", help: "show this help" },
 ]);
@@ -91,7 +101,8 @@ export function usage(
   ].join("\n");
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Writes JSON to `path` through a temporary file, so a reader never sees half of it. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
   await Deno.writeTextFile(tmp, JSON.stringify(value, null, 1) + "\n");
   await Deno.rename(tmp, path);
@@ -108,8 +119,10 @@ export interface CliOptions {
 }
 
 /** Where the CLI writes. */
-interface Output {
+export interface Output {
+  /** Prints a line of normal output. */
   print(line: string): void;
+  /** Prints a line of error output. */
   printError(line: string): void;
 }
 
@@ -121,10 +134,12 @@ interface Invocation {
   engine: EngineRequest;
   /** The store location. */
   storePath: string;
+  /** `--detach`: networks per work unit; null without it. */
+  detach: { networksPerUnit: number } | null;
 }
 
 /** A run about to start: its config, seed and id, and the stored record when resumed. */
-interface RunPlan<C> {
+export interface RunPlan<C> {
   /** The opened store. */
   store: ResultStore;
   /** Resolved config. */
@@ -148,7 +163,8 @@ async function readInvocation(flags: Record<string, FlagValue>): Promise<Invocat
   const out = stringFlag(flags, "out");
   const problem = out === undefined ? null : await outPathProblem(out);
   if (problem) throw new UsageError(problem);
-  return { flags, engine, storePath: resolveStoreLocation(stringFlag(flags, "store")) };
+  const detach = detachOptions(flags);
+  return { flags, engine, storePath: resolveStoreLocation(stringFlag(flags, "store")), detach };
 }
 
 /** A `--resume` plan: the stored run, checked to be an unfinished run of this experiment. */
@@ -267,16 +283,27 @@ async function startRun<C extends BaseConfig, S extends object>(
 }
 
 /** How a run ended. */
-interface Outcome {
+export interface Outcome {
+  /** How it ended. */
   status: "done" | "failed" | "interrupted";
+  /** Why it failed, or a note. */
   message?: string;
 }
 
-/** Runs the experiment with SIGINT/SIGTERM (and `options.signal`) aborting it. */
-async function executeRun<C extends BaseConfig, S extends object>(
+/**
+ * Runs the experiment with SIGINT/SIGTERM (and `options.signal`) aborting it; `at.networks`
+ * restricts it to those networks (a worker computing one work unit).
+ */
+export async function executeRun<C extends BaseConfig, S extends object>(
   experiment: Experiment<C, S>,
   plan: RunPlan<C>,
-  at: { engine: Engine; finished: Set<string>; quiet: boolean; signal?: AbortSignal },
+  at: {
+    engine: Engine;
+    finished: Set<string>;
+    quiet: boolean;
+    signal?: AbortSignal;
+    networks?: NetworkRange;
+  },
 ): Promise<Outcome> {
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error("interrupted"));
@@ -297,6 +324,7 @@ async function executeRun<C extends BaseConfig, S extends object>(
     progress,
     signal: controller.signal,
     log: (m) => progress.log(m),
+    ...(at.networks ? { networks: at.networks } : {}),
   };
   try {
     await experiment.run(ctx);
@@ -357,8 +385,39 @@ async function finishRun<C extends BaseConfig, S extends object>(
   return EXIT.ok;
 }
 
+/**
+ * `--detach`: writes the run record with its work units (nothing is computed here), prints the
+ * run id (alone with `--quiet`, for scripts) and how workers compute it.
+ */
+async function detachRun<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  plan: RunPlan<C>,
+  at: { inv: Invocation; out: Output; networksPerUnit: number },
+): Promise<number> {
+  const { out, inv } = at;
+  const engine = await detachedEngine(inv.engine);
+  const work = planWork(experiment, plan.config, { networksPerUnit: at.networksPerUnit });
+  const run = detachedRunRecord(experiment, { ...plan, engine, units: work.length });
+  await plan.store.createRun(run, { work });
+  if (inv.flags.quiet) {
+    out.print(plan.runId);
+    return EXIT.ok;
+  }
+  const where = redactLocation(inv.storePath);
+  out.print(`${experiment.id}: ${experiment.title}`);
+  out.print(`config: ${experiment.describe(plan.config)}`);
+  out.print(`run id: ${plan.runId} (store: ${where})`);
+  out.print(
+    `detached: ${work.length} work unit(s), arithmetic ${run.arithmetic}; nothing is computed ` +
+      `until workers run, on any number of machines:`,
+  );
+  out.print(`  deno task worker --store ${where} --run ${plan.runId}`);
+  out.print(`progress: deno task runs show ${plan.runId} --store ${where}`);
+  return EXIT.ok;
+}
+
 /** The exit code of an error, printed as one `error:` line. */
-function reportError(err: unknown, printError: (line: string) => void): number {
+export function reportError(err: unknown, printError: (line: string) => void): number {
   if (
     err instanceof UsageError || err instanceof StoreError || err instanceof EngineUnavailableError
   ) {
@@ -395,6 +454,9 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
       ? await planResume(experiment, inv, resume)
       : await planNew(experiment, inv);
     store = plan.store;
+    if (inv.detach) {
+      return await detachRun(experiment, plan, { inv, out, ...inv.detach });
+    }
     const { engine, reason } = await selectEngine(inv.engine);
     try {
       const { config } = plan;

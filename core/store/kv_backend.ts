@@ -594,7 +594,7 @@ export class KvStore implements ResultStore {
           : (await this.listRuns({ status: "running" })).sort(oldestFirst);
         let raced = false;
         for (const run of runs) {
-          if (!run) continue;
+          if (!run || options.excludeRuns?.includes(run.id)) continue;
           const entries = await Array.fromAsync(
             this.#kv.list<KvWork>({ prefix: ["work", run.id] }),
           );

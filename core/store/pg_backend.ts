@@ -586,6 +586,7 @@ export class PgStore implements ResultStore {
       this.#writable();
       const sql = this.#sql;
       const token = crypto.randomUUID();
+      const exclude = [...(options.excludeRuns ?? [])];
       const rows = await sql<(WorkRow & { run_id: string })[]>`
         WITH c AS (
           SELECT w.run_id, w.idx FROM work_units w JOIN runs r ON r.id = w.run_id
@@ -593,6 +594,7 @@ export class PgStore implements ResultStore {
             AND (w.state = 'open' OR w.expires_at <= now())
             AND r.status = 'running'
             ${options.runId !== undefined ? sql`AND w.run_id = ${options.runId}` : sql``}
+            ${exclude.length > 0 ? sql`AND w.run_id NOT IN ${sql(exclude)}` : sql``}
             AND NOT EXISTS (
               SELECT 1 FROM work_units p
               WHERE p.run_id = w.run_id AND p.phase < w.phase AND p.state <> 'done')

@@ -15,6 +15,7 @@ export type * from "./types.ts";
 export { StoreError, type StoreErrorKind } from "./errors.ts";
 export { isPostgresLocation, redactLocation } from "./pg_location.ts";
 export { copyRun, type CopyStores } from "./copy.ts";
+export { countWork } from "./work.ts";
 export {
   DEFAULT_LEASE_TTL_MS,
   defaultHolder,

@@ -247,6 +247,8 @@ export interface WorkUnitInfo extends WorkPlanUnit {
 export interface WorkLeaseOptions {
   /** Only this run's units; default: any run whose status is "running", oldest first. */
   runId?: string;
+  /** Never these runs' units (runs this worker cannot compute, e.g. another engine's). */
+  excludeRuns?: readonly string[];
   /** Who takes it (e.g. "pid 4242 on node17"), shown by `runs show`. */
   holder: string;
   /** Time to live in ms: renew before it passes, or the unit goes to another worker. */
