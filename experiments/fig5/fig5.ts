@@ -39,6 +39,8 @@ export const fig5: Experiment<Fig5Config, Fig5Summary> = {
   configure: configureFig5,
   describe: describeFig5,
   totalUnits: fig5Units,
+  // Networks are independent; a work unit carries its lineage pairs through every level.
+  shards: (c) => ({ networks: c.networks }),
   run: runFig5,
   summarize: summarizeFig5,
   table: fig5Table,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RunContext } from "../../core/app/experiment.ts";
+import { networkIndices, type RunContext } from "../../core/app/experiment.ts";
 import type { Progress } from "../../core/app/progress.ts";
 import { analyseDmsNetwork } from "../../core/dms/analysis.ts";
 import { embeddedSource, trainStartingNetworks } from "../../core/dms/starting_networks.ts";
@@ -77,10 +77,10 @@ interface LineageState {
   failed: Record<Lineage, (string | null)[]>;
 }
 
-/** Runs (or resumes) a Fig 5 run. */
+/** Runs (or resumes) a Fig 5 run, or the networks `ctx.networks` of it (a worker's unit). */
 export async function runFig5(ctx: RunContext<Fig5Config>): Promise<void> {
   const c = ctx.config;
-  const P = c.networks;
+  const P = networkIndices(ctx, c.networks).length;
   const meter = new WorkMeter(
     ctx.progress,
     P * c.initialRounds * c.maxOuterInitial + 2 * P * c.levels.length * c.maxOuterRetrain,
@@ -103,14 +103,15 @@ async function startingNetworks(
 ): Promise<(Float64Array | null)[]> {
   const { config: c, store, runId, progress } = ctx;
   const P = c.networks;
+  const nets = networkIndices(ctx, P);
   const start: (Float64Array | null)[] = new Array(P).fill(null);
-  for (let i = 0; i < P; i++) {
+  for (const i of nets) {
     if (ctx.finished.has(`start/${i}`)) {
       start[i] = await requireBlob(store, runId, ["start", i], "w");
     }
   }
-  const need = start.map((w, i) => (w ? -1 : i)).filter((i) => i >= 0);
-  meter.skip((P - need.length) * c.initialRounds * c.maxOuterInitial);
+  const need = nets.filter((i) => !start[i]);
+  meter.skip((nets.length - need.length) * c.initialRounds * c.maxOuterInitial);
   if (need.length === 0) return start;
   const round = { acct: meter.call(0, 0) };
   const { networks } = await trainStartingNetworks(ctx.engine, need, {
@@ -175,7 +176,7 @@ async function initialLineages(
     prev: { pruned: [...start], unpruned: [...start] },
     failed: { pruned: new Array(P).fill(null), unpruned: new Array(P).fill(null) },
   };
-  for (let i = 0; i < P; i++) {
+  for (const i of networkIndices(ctx, P)) {
     const unit = await ctx.store.getUnit(ctx.runId, ["start", i]);
     const rounds = (unit?.metrics.rounds as { failed?: string }[] | undefined) ?? [];
     const bad = rounds.find((r) => r.failed);
@@ -199,7 +200,7 @@ async function runLevel(
   const { state, meter } = at;
   const level = c.levels[li];
   const todo = await carryStoredLevel(ctx, li, state);
-  meter.skip(2 * (c.networks - todo.length) * c.maxOuterRetrain);
+  meter.skip(2 * (networkIndices(ctx, c.networks).length - todo.length) * c.maxOuterRetrain);
   if (todo.length === 0) return;
   const jobs: LevelJob[] = [];
   for (const i of todo) {
@@ -239,7 +240,7 @@ async function carryStoredLevel(
   state: LineageState,
 ): Promise<number[]> {
   const todo: number[] = [];
-  for (let i = 0; i < ctx.config.networks; i++) {
+  for (const i of networkIndices(ctx, ctx.config.networks)) {
     if (!ctx.finished.has(`level/${i}/${li}`)) {
       todo.push(i);
       continue;
