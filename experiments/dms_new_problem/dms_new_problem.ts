@@ -40,6 +40,9 @@ export const dmsNewProblem: Experiment<DmsNewProblemConfig, DnpSummary> = {
   configure: configureDnp,
   describe: describeDnp,
   totalUnits: (c) => c.networks * c.problems.length,
+  // Networks are independent once the fig5 run is fixed; without --from each process would pick
+  // the newest finished fig5 run when it starts, so such a run stays one unit.
+  shards: (c) => (c.from ? { networks: c.networks } : null),
   run: runDnp,
   async summarize(
     run: ExperimentRun<DmsNewProblemConfig>,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { jsonRecord, type RunContext } from "../../core/app/experiment.ts";
+import { jsonRecord, networkIndices, type RunContext } from "../../core/app/experiment.ts";
 import type { Lineage } from "../../core/app/paired_lineages.ts";
 import { DMS_NEW_PROBLEM_CONDITIONS, dmsTrials } from "../../core/dms/task.ts";
 import { dmsScgOptions } from "../../core/dms/starting_networks.ts";
@@ -72,18 +72,20 @@ export async function runDnp(ctx: RunContext<DmsNewProblemConfig>): Promise<void
   const li = levels.findIndex((l) => Math.abs(l - c.level) < 1e-9);
   if (li < 0) throw new Error(`fig5 run ${src.id} has no level ${c.level}`);
   ctx.log(`using networks of fig5 run ${src.id}`);
+  // Indexed by network; only the networks of ctx.networks (a worker's unit) are read.
+  const indices = networkIndices(ctx, c.networks);
   const nets: { pruned: Float64Array; unpruned: Float64Array }[] = [];
-  for (let i = 0; i < c.networks; i++) {
+  for (const i of indices) {
     const p = await ctx.store.getBlob(src.id, ["level", i, li], "prunedW");
     const u = await ctx.store.getBlob(src.id, ["level", i, li], "unprunedW");
     if (!p || !u) {
       throw new Error(`fig5 run ${src.id} has no level-${c.level} networks for network ${i}`);
     }
-    nets.push({ pruned: p as Float64Array, unpruned: u as Float64Array });
+    nets[i] = { pruned: p as Float64Array, unpruned: u as Float64Array };
   }
   for (const [pi, problem] of c.problems.entries()) {
     if (ctx.signal.aborted) throw new Error("interrupted");
-    const todo = nets.map((_, i) => i).filter((i) => !ctx.finished.has(`problem/${problem}/${i}`));
+    const todo = indices.filter((i) => !ctx.finished.has(`problem/${problem}/${i}`));
     if (todo.length === 0) continue;
     const conditions = DMS_NEW_PROBLEM_CONDITIONS.filter((x) => PROBLEMS[problem].includes(x.id));
     const jobs = todo.flatMap((i) => {
