@@ -158,7 +158,7 @@ export function detachedRunRecord<C extends BaseConfig>(
     config: jsonRecord(at.config),
     seed: at.seed,
     engine: e.engine,
-    engineDescription: `detached: ${at.units} work unit(s) computed by workers`,
+    engineDescription: `computed by worker processes (${at.units} work unit(s))`,
     arithmetic: arithmeticId(e),
     ...(e.engine === "cpu" ? { kernel: e.kernel } : { scgState: e.scgState }),
     versions: runtimeVersions(),
