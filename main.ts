@@ -9,6 +9,8 @@ import { runExperimentCli } from "./core/app/cli.ts";
 import { formatTable } from "./core/app/text_table.ts";
 import { PRUNELAB_VERSION } from "./core/app/version.ts";
 import { EXPERIMENTS } from "./experiments/registry.ts";
+import { CLAIMS_CATALOGUE, UNSTATED_PANELS } from "./experiments/claims_catalogue.ts";
+import { runClaimsCli } from "./core/app/scorecard_cli.ts";
 import { experimentMap } from "./server/experiment_map.ts";
 import { runServeCli } from "./server/serve_cli.ts";
 import { runPrecisionCheckCli } from "./tools/verify/precision_check.ts";
@@ -28,6 +30,7 @@ function help(): string {
       ...ids.map((id) => ["", id, experiments[id].title]),
       ["", "serve", "live results dashboard on http://127.0.0.1:8000/"],
       ["", "precision-check", "replay a fig5 run's retrainings on another engine"],
+      ["", "claims", "which findings of both papers the store's runs reproduce (scorecard)"],
     ]),
     "",
     "Results go to the store given by --store, $PRUNELAB_STORE or ./prunelab.kv.",
@@ -48,6 +51,13 @@ async function main(args: string[]): Promise<number> {
   }
   if (command === "serve") return await runServeCli(rest, experiments);
   if (command === "precision-check") return await runPrecisionCheckCli(rest);
+  if (command === "claims") {
+    return await runClaimsCli(rest, {
+      catalogue: CLAIMS_CATALOGUE,
+      experiments: EXPERIMENTS,
+      unstated: UNSTATED_PANELS,
+    });
+  }
   if (Object.hasOwn(experiments, command)) {
     return await runExperimentCli(experiments[command], rest);
   }

@@ -129,6 +129,34 @@ export interface ClaimResult {
   note: string | null;
 }
 
+/** The run a scorecard row was judged on. */
+export interface ClaimRun {
+  /** Run id. */
+  id: string;
+  /** Preset the run was made with ("default", "paper", "validate", "custom", ...). */
+  preset: string;
+  /** True unless the paper's full protocol. */
+  reduced: boolean;
+  /** Master seed. */
+  seed: number;
+  /** ISO end time of the run (null while it runs). */
+  endedAt: string | null;
+}
+
+/** One row of the scorecard: a judged claim with its catalogue entry and run. */
+export interface ClaimRow extends ClaimResult {
+  /** Where the paper states it. */
+  source: string;
+  /** The paper's significance level used for the verdict. */
+  alpha: number;
+  /** The experiment whose runs test it. */
+  experiment: string;
+  /** What a run compares to test it. */
+  measure: string;
+  /** The run judged (null when not run). */
+  run: ClaimRun | null;
+}
+
 /**
  * The one verdict rule. `reproduced`: the effect is in the paper's direction and significant at
  * the paper's alpha; `direction`: in the paper's direction but not significant (or untestable);
@@ -183,8 +211,8 @@ export function judgeClaim(
     metric: evidence.metric,
     n: evidence.n,
     effect: evidence.effect,
-    ci99: evidence.ci99,
-    p: evidence.p,
+    ci99: evidence.ci99.every(Number.isFinite) ? evidence.ci99 : null,
+    p: evidence.p !== null && Number.isFinite(evidence.p) ? evidence.p : null,
     verdict,
     nFor80Power: power,
     test: evidence.test,

@@ -7,6 +7,11 @@
  * store), start it (run record, header), execute it (signals, progress), finish it (status,
  * summary, table, `--out`).
  *
+ * Reliability (docs/reliability.md): every flag, path and store is checked before anything is
+ * written; a run records the arithmetic it is computed in and `--resume` refuses any other; a
+ * run is leased while a process works on it; Ctrl-C stops within a second or two at any phase
+ * (a second press exits at once) and prints a shell-quoted resume command.
+ *
  * @module
  */
 import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
@@ -21,9 +26,20 @@ import {
 } from "./experiment.ts";
 import { parseIntFlag } from "./flags.ts";
 import { outPathProblem, pathExists } from "./fs.ts";
+import { watchInterrupts } from "./interrupt.ts";
 import { Progress } from "./progress.ts";
+import { checkResumedEngine, resumeEngineRequest, runProvenance } from "./provenance.ts";
+import { writeRunSummary } from "./run_summary.ts";
+import { writeRunStatus } from "./run_status.ts";
+import { commandLine } from "./shell.ts";
+import { formatClaims, runClaims } from "./scorecard.ts";
 import { type Engine, EngineUnavailableError } from "../engine/engine.ts";
-import { type EngineRequest, parseEngineRequest } from "../engine/engine_spec.ts";
+import {
+  type EngineFlags,
+  type EngineRequest,
+  type EngineSpec,
+  parseEngineRequest,
+} from "../engine/engine_spec.ts";
 import { selectEngine } from "../engine/select.ts";
 import {
   isPostgresLocation,
@@ -36,6 +52,7 @@ import {
   type RunRecord,
   StoreError,
 } from "../store/store.ts";
+import { defaultHolder, type HeldLease, holdRunLease } from "../store/store.ts";
 import { runtimeVersions } from "./version.ts";
 import {
   DETACH_FLAGS,
@@ -47,36 +64,77 @@ import {
 
 /** Flags every figure task accepts. */
 export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
-  { name: "preset", type: "string", help: "default (fast, reduced protocol) or paper" },
-  { name: "networks", type: "string", help: "number of networks (lineage pairs / seeds)" },
+  {
+    name: "preset",
+    type: "string",
+    value: "NAME",
+    help: "default (fast, reduced protocol) or paper",
+    default: "default",
+  },
+  {
+    name: "networks",
+    type: "string",
+    value: "N",
+    help: "number of networks (lineage pairs / seeds)",
+  },
   {
     name: "levels",
     type: "string",
+    value: "LIST",
     help: "prune levels, e.g. 0.1,0.3,0.5 (increasing, in (0,1))",
   },
-  { name: "seed", type: "string", help: "master seed (whole number, default 1)" },
+  {
+    name: "seed",
+    type: "string",
+    value: "N",
+    help: "master seed (whole number; seed 1 reuses the embedded starting networks)",
+    default: "1",
+  },
   {
     name: "engine",
     type: "string",
-    help: "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic); default auto",
+    value: "NAME",
+    help: "auto, cpu, webgpu or cpu-f32 (CPU float32 twin of the webgpu arithmetic)",
+    default: "auto",
   },
   {
     name: "scg-state",
     type: "string",
-    help: "float32 engines: SCG state on the device (default) or the host (as before)",
+    value: "WHERE",
+    help: "float32 engines: SCG state on the device or the host",
+    default: "device",
   },
-  { name: "workers", type: "string", help: "CPU worker threads (default: all cores)" },
-  { name: "cpu-kernel", type: "string", help: "CPU kernel build: wasm (default) or js" },
+  { name: "workers", type: "string", value: "N", help: "CPU worker threads", default: "all cores" },
+  {
+    name: "cpu-kernel",
+    type: "string",
+    value: "BUILD",
+    help: "CPU kernel build: wasm or js",
+    default: "wasm",
+  },
   {
     name: "store",
     type: "string",
-    help:
-      "results store: a Deno KV file or a postgres:// URL (default $PRUNELAB_STORE or prunelab.kv)",
+    value: "PATH",
+    help: "results store: a Deno KV file or a postgres:// URL",
+    default: "$PRUNELAB_STORE or prunelab.kv",
   },
-  { name: "out", type: "string", help: "write a JSON summary to this file" },
-  { name: "resume", type: "string", help: "finish an interrupted run by id" },
-  { name: "max-outer", type: "string", help: "cap on outer SCG iterations per training call" },
-  { name: "scg-steps", type: "string", help: "SCG steps per outer iteration (default K)" },
+  { name: "out", type: "string", value: "FILE", help: "write a JSON summary to this file" },
+  { name: "resume", type: "string", value: "RUN_ID", help: "finish an interrupted run by id" },
+  {
+    name: "max-outer",
+    type: "string",
+    value: "N",
+    help: "cap on outer SCG iterations per training call",
+    default: "the preset's",
+  },
+  {
+    name: "scg-steps",
+    type: "string",
+    value: "N",
+    help: "SCG steps per outer iteration",
+    default: "K, the parameter count",
+  },
   ...DETACH_FLAGS,
   { name: "quiet", type: "boolean", help: "no progress bar" },
   { name: "help", type: "boolean", help: "show this help" },
@@ -85,28 +143,37 @@ export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
 /** Exit codes: 0 ok, 1 run failed, 2 bad input, 130 interrupted. */
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
 
+/**
+ * The common flags with the defaults of `experiment`'s default preset filled in where the config
+ * has the field (`networks`, `levels`).
+ */
+function commonFlagsOf(experiment: Pick<Experiment, "presets">): FlagSpec[] {
+  const preset: object = experiment.presets.default;
+  return COMMON_FLAGS.map((f) => {
+    if (f.default !== undefined || (f.name !== "networks" && f.name !== "levels")) return f;
+    const v: unknown = Reflect.get(preset, f.name);
+    const shown = Array.isArray(v) ? v.join(",") : typeof v === "number" ? String(v) : undefined;
+    return shown === undefined ? f : { ...f, default: shown };
+  });
+}
+
 /** Usage text of a figure task. */
 export function usage(
-  experiment: Pick<Experiment, "id" | "title" | "flags" | "presetHelp">,
+  experiment: Pick<Experiment, "id" | "title" | "flags" | "presetHelp" | "presets">,
 ): string {
   const presets = Object.entries(experiment.presetHelp ?? {});
   return [
     `prunelab ${experiment.id}: ${experiment.title}`,
     "",
     "Flags:",
-    flagHelp([...COMMON_FLAGS, ...experiment.flags]),
+    flagHelp([...commonFlagsOf(experiment), ...experiment.flags]),
     ...(presets.length > 0
       ? ["", "Further presets:", ...presets.map(([name, text]) => `  --preset ${name}: ${text}`)]
       : []),
   ].join("\n");
 }
 
-/** Writes JSON to `path` through a temporary file, so a reader never sees half of it. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 1) + "\n");
-  await Deno.rename(tmp, path);
-}
+export { writeJsonAtomic } from "./fs.ts";
 
 /** Options of {@link runExperimentCli} (tests inject output streams). */
 export interface CliOptions {
@@ -116,6 +183,11 @@ export interface CliOptions {
   printError?: (line: string) => void;
   /** Aborts the run as SIGINT would. */
   signal?: AbortSignal;
+  /**
+   * How a user runs this experiment, for the commands the CLI prints (how to resume):
+   * default `deno task <id>`; the single binary passes `prunelab <id>`.
+   */
+  command?: string;
 }
 
 /** Where the CLI writes. */
@@ -150,16 +222,26 @@ export interface RunPlan<C> {
   runId: string;
   /** The interrupted run's record (`--resume`), else null. */
   resumed: RunRecord | null;
+  /**
+   * The engine a resumed run continues with (its own arithmetic, checked against the engine
+   * flags); absent: the invocation's engine.
+   */
+  engine?: EngineRequest;
 }
 
-/** Reads the flags that every run checks before anything is written. */
-async function readInvocation(flags: Record<string, FlagValue>): Promise<Invocation> {
-  const engine = parseEngineRequest({
+/** The engine flags of a command line. */
+function engineFlagsOf(flags: Record<string, FlagValue>): EngineFlags {
+  return {
     engine: flags.engine,
     cpuKernel: flags["cpu-kernel"],
     scgState: flags["scg-state"],
     workers: flags.workers,
-  });
+  };
+}
+
+/** Reads the flags that every run checks before anything is written. */
+async function readInvocation(flags: Record<string, FlagValue>): Promise<Invocation> {
+  const engine = parseEngineRequest(engineFlagsOf(flags));
   const out = stringFlag(flags, "out");
   const problem = out === undefined ? null : await outPathProblem(out);
   if (problem) throw new UsageError(problem);
@@ -195,7 +277,11 @@ async function planResume<C extends BaseConfig, S extends object>(
     }
     if (resumed.status === "done") throw new UsageError(`--resume: run '${id}' is already done`);
     const config = experimentRun<C>(resumed).config;
-    return { store, config, seed: resumed.seed, runId: id, resumed };
+    const engine = await resumeEngineRequest(resumed, {
+      flags: engineFlagsOf(flags),
+      request: inv.engine,
+    });
+    return { store, config, seed: resumed.seed, runId: id, resumed, engine };
   } catch (err) {
     await store.close();
     throw err;
@@ -243,16 +329,30 @@ async function planNew<C extends BaseConfig, S extends object>(
   }
 }
 
-/** Writes the run record (new) or marks it running again (resume); returns the finished units. */
+/** A run this process works on: the units already finished and the lease it holds. */
+interface StartedRun {
+  /** Keys (joined with "/") of the units already stored. */
+  finished: Set<string>;
+  /** The run's lease, held (and renewed) until the run ends. */
+  lease: HeldLease;
+}
+
+/**
+ * Takes the run's lease (a `--resume` of a run another live process works on is refused, naming
+ * it) and writes the run record (new: with the arithmetic it is computed in) or marks it running
+ * again (resume).
+ */
 async function startRun<C extends BaseConfig, S extends object>(
   experiment: Experiment<C, S>,
   plan: RunPlan<C>,
-  at: { engine: Engine; out: Output; storePath: string },
-): Promise<Set<string>> {
+  at: { engine: Engine; spec: EngineSpec; out: Output; storePath: string },
+): Promise<StartedRun> {
   const { store, config, runId } = plan;
   const total = experiment.totalUnits(config);
   const finished = new Set<string>();
+  const holder = `${defaultHolder()} since ${new Date().toISOString()}`;
   if (plan.resumed) {
+    const lease = await holdRunLease(store, runId, { holder });
     for (const u of await store.listUnits(runId)) finished.add(u.key.join("/"));
     await store.updateRun(runId, {
       status: "running",
@@ -260,7 +360,7 @@ async function startRun<C extends BaseConfig, S extends object>(
       message: undefined,
     });
     at.out.print(`resuming run ${runId}: ${finished.size}/${total} units already stored`);
-    return finished;
+    return { finished, lease };
   }
   const now = new Date().toISOString();
   await store.createRun({
@@ -272,14 +372,16 @@ async function startRun<C extends BaseConfig, S extends object>(
     seed: plan.seed,
     engine: at.engine.name,
     engineDescription: at.engine.description,
+    ...runProvenance(at.engine, at.spec),
     versions: runtimeVersions(),
     startedAt: now,
     updatedAt: now,
     status: "running",
     progress: { done: 0, total },
   });
-  at.out.print(`run id: ${runId} (store: ${at.storePath})`);
-  return finished;
+  const lease = await holdRunLease(store, runId, { holder });
+  at.out.print(`run id: ${runId} (store: ${redactLocation(at.storePath)})`);
+  return { finished, lease };
 }
 
 /** How a run ended. */
@@ -288,32 +390,64 @@ export interface Outcome {
   status: "done" | "failed" | "interrupted";
   /** Why it failed, or a note. */
   message?: string;
+  /** Set when the run's lease was lost: another process works on it now, so leave its record. */
+  leaseLost?: boolean;
+}
+
+/** Options of {@link executeRun}. */
+export interface ExecuteOptions {
+  /** The engine. */
+  engine: Engine;
+  /** Keys (joined with "/") of the units already stored. */
+  finished: Set<string>;
+  /** No progress output. */
+  quiet: boolean;
+  /** Aborts the run as SIGINT would. */
+  signal?: AbortSignal;
+  /** Restricts the run to these networks (a worker computing one work unit). */
+  networks?: NetworkRange;
+  /** The run's lease: when it is lost (another process took the run over) the run stops. */
+  lease?: HeldLease;
+  /**
+   * Process signals. "watch" (default): the first Ctrl-C or SIGTERM stops the run (within about a
+   * second, at any phase), a second one exits the process at once after `onExitNow`. "ignore":
+   * the caller handles them and aborts through `signal`.
+   */
+  signals?: "watch" | "ignore";
+  /** Quick, best-effort cleanup before a second Ctrl-C ends the process (mark the run, say how to resume). */
+  onExitNow?: () => Promise<void>;
 }
 
 /**
- * Runs the experiment with SIGINT/SIGTERM (and `options.signal`) aborting it; `at.networks`
- * restricts it to those networks (a worker computing one work unit).
+ * Runs the experiment, with SIGINT/SIGTERM, `at.signal` and a lost lease aborting it; writes the
+ * run's live status (phase, ETA, live loss) for the dashboard while it runs.
  */
 export async function executeRun<C extends BaseConfig, S extends object>(
   experiment: Experiment<C, S>,
   plan: RunPlan<C>,
-  at: {
-    engine: Engine;
-    finished: Set<string>;
-    quiet: boolean;
-    signal?: AbortSignal;
-    networks?: NetworkRange;
-  },
+  at: ExecuteOptions,
 ): Promise<Outcome> {
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new Error("interrupted"));
-  at.signal?.addEventListener("abort", onSignal);
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
   const progress = new Progress(experiment.totalUnits(plan.config), {
     alreadyDone: at.finished.size,
     quiet: at.quiet,
   });
+  const watch = at.signals === "ignore" ? null : watchInterrupts({
+    onInterrupt: (sig) =>
+      progress.log(
+        `${sig === "SIGINT" ? "Ctrl-C" : sig}: stopping; every finished unit and training ` +
+          `iteration is kept (press Ctrl-C again to exit at once)`,
+      ),
+    onExitNow: at.onExitNow,
+  });
+  const sources = [watch?.signal, at.signal, at.lease?.lost].filter((s) => s !== undefined);
+  const onAbort = (ev: Event): void => {
+    if (ev.target instanceof AbortSignal) controller.abort(ev.target.reason);
+  };
+  for (const s of sources) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener("abort", onAbort);
+  }
   const ctx: RunContext<C> = {
     runId: plan.runId,
     config: plan.config,
@@ -326,20 +460,47 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     log: (m) => progress.log(m),
     ...(at.networks ? { networks: at.networks } : {}),
   };
+  const status = writeRunStatus(plan.store, plan.runId, { progress });
   try {
     await experiment.run(ctx);
     progress.finish();
     return { status: "done" };
   } catch (err) {
     progress.finish();
+    if (at.lease?.lost.aborted) {
+      return {
+        status: "interrupted",
+        message: `stopped: ${messageOf(at.lease.lost.reason)}`,
+        leaseLost: true,
+      };
+    }
     if (controller.signal.aborted) {
       return { status: "interrupted", message: "interrupted; finished units are kept" };
     }
-    return { status: "failed", message: err instanceof Error ? err.message : String(err) };
+    return { status: "failed", message: messageOf(err) };
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    at.signal?.removeEventListener("abort", onSignal);
+    await status.stop();
+    watch?.stop();
+    for (const s of sources) s.removeEventListener("abort", onAbort);
   }
+}
+
+/** The first line of an error's message. */
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0];
+}
+
+/** The command that resumes run `runId` (shell-quoted: a store path may hold spaces). */
+function resumeCommand(
+  experiment: Pick<Experiment, "id">,
+  at: { runId: string; inv: Invocation; command?: string },
+): string {
+  const store = stringFlag(at.inv.flags, "store");
+  return commandLine(at.command ?? `deno task ${experiment.id}`, [
+    "--resume",
+    at.runId,
+    ...(store !== undefined ? ["--store", store] : []),
+  ]);
 }
 
 /** Records the outcome; prints how to resume, the failure, or the summary table. */
@@ -373,6 +534,9 @@ async function finishRun<C extends BaseConfig, S extends object>(
   if (outPath !== undefined) await writeJsonAtomic(outPath, summary);
   out.print("");
   out.print(experiment.table(summary));
+  // The papers' findings this run tests, judged by the scorecard's one rule (deno task claims).
+  const claims = formatClaims(runClaims(experiment, summary, { run }));
+  if (claims) out.print(`\n${claims}`);
   out.print("");
   out.print(
     `results: run ${runId} in ${storePath}` +
