@@ -52,6 +52,15 @@ export interface RunRecord {
   progress: { done: number; total: number };
   /** Reason for failure, or notes (e.g. failed lineages). */
   message?: string;
+  /**
+   * Live status of a running run, written by the CLI at most every ~2 s for the dashboard (see
+   * docs/dashboard.md): the phase in its own measure of work...
+   */
+  phase?: { label: string; done: number; total: number };
+  /** ...the time left as estimated at `at` (with a caveat, e.g. the bound at the caps)... */
+  eta?: { remainingMs: number; at: string; note?: string };
+  /** ...and the loss per outer iteration so far of the networks training now. */
+  liveLoss?: { lineage: string; network: number; loss: number[] }[];
 }
 
 /** Typed arrays the store can keep. */
