@@ -5,6 +5,8 @@
  * - `GET /api/runs` -> `{version, runs: RunSummary[]}`
  * - `GET /api/runs/:id[?param=value]` -> {@link RunDetail} (400 bad id or parameter, 404 unknown)
  * - `GET /api/runs/:id/config` -> {@link RunConfigBody} (config, seed, engine, versions: for diffs)
+ * - `GET /api/runs/:id/claims` -> the papers' claims this run tests, judged on it (404 unknown)
+ * - `GET /api/claims` -> the reproduction scorecard of the whole store
  * - `GET /api/events` -> server-sent events: `hello` then `update` `{version, runs}` on every store
  *   change made by any process
  * - anything else -> a file of the bundled UI (never outside its folder), or 404
@@ -17,6 +19,7 @@ import { RUN_ID_PATTERN } from "../core/store/kv_store.ts";
 import type { ResultStore } from "../core/store/kv_store.ts";
 import { type AssetSource, contentType, safeAssetPath } from "./assets.ts";
 import { BadParameter, type ExperimentMap, RunData } from "./run_data.ts";
+import { ClaimsData } from "./claims_data.ts";
 import type { StoreChange } from "../core/app/api_types.ts";
 import { VersionWatcher } from "./version_watcher.ts";
 
@@ -52,6 +55,7 @@ function jsonError(c: Context, status: 400 | 404 | 405 | 500, message: string): 
 export function createApp(options: AppOptions): DashboardApp {
   const app = new Hono();
   const data = new RunData(options.store, options.experiments);
+  const claims = new ClaimsData(options.store, options.experiments);
   const watcher = new VersionWatcher(options.store, { intervalMs: options.pollMs ?? 300 });
   const keepAliveMs = options.keepAliveMs ?? 15_000;
 
@@ -89,6 +93,15 @@ export function createApp(options: AppOptions): DashboardApp {
     const id = c.req.param("id");
     if (!RUN_ID_PATTERN.test(id)) return jsonError(c, 400, "malformed run id");
     const body = await data.config(id);
+    return body ? c.json(body) : jsonError(c, 404, `no run '${id}'`);
+  });
+
+  app.get("/api/claims", async (c) => c.json(await claims.scorecard()));
+
+  app.get("/api/runs/:id/claims", async (c) => {
+    const id = c.req.param("id");
+    if (!RUN_ID_PATTERN.test(id)) return jsonError(c, 400, "malformed run id");
+    const body = await claims.run(id);
     return body ? c.json(body) : jsonError(c, 404, `no run '${id}'`);
   });
 

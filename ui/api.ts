@@ -4,7 +4,14 @@
  *
  * @module
  */
-import type { RunConfigBody, RunDetail, RunList, StoreChange } from "../core/app/api_types.ts";
+import type {
+  RunClaimsBody,
+  RunConfigBody,
+  RunDetail,
+  RunList,
+  ScorecardBody,
+  StoreChange,
+} from "../core/app/api_types.ts";
 
 export type * from "../core/app/api_types.ts";
 
@@ -39,6 +46,16 @@ export function fetchRun(id: string, params: Record<string, number>): Promise<Ru
 /** Fetches a run's config, seed, engine and versions (for config diffs and archives). */
 export function fetchConfig(id: string): Promise<RunConfigBody> {
   return getJson(`/api/runs/${encodeURIComponent(id)}/config`);
+}
+
+/** Fetches the reproduction scorecard of the store (every claim of both papers). */
+export function fetchClaims(): Promise<ScorecardBody> {
+  return getJson("/api/claims");
+}
+
+/** Fetches the claims of a run's experiment judged on that run. */
+export function fetchRunClaims(id: string): Promise<RunClaimsBody> {
+  return getJson(`/api/runs/${encodeURIComponent(id)}/claims`);
 }
 
 /** A store change announced by the server. */

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Dashboard entry point: hash routing (`#/`, `#/run/ID?level=0.7`, `#/compare/A/B/C?level=0.7&by=all`),
+ * Dashboard entry point: hash routing (`#/`, `#/run/ID?level=0.7`, `#/compare/A/B/C?level=0.7&by=all`,
+ * `#/claims`),
  * the live connection indicator, and the page frame. Bundled to ui/dist/app.js by
  * `deno task build-ui`.
  *
@@ -10,10 +11,11 @@ import { h, type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { connectEvents, onConnection } from "./api.ts";
 import { CompareView, RunsList, RunView } from "./views.ts";
+import { ClaimsView } from "./claims.ts";
 
 /** A parsed location hash. */
 interface Route {
-  page: "list" | "run" | "compare";
+  page: "list" | "run" | "compare" | "claims";
   ids: string[];
   params: Record<string, number>;
   /** Compare grouping (`by=run`, `by=all`, `by=config.field`); not an experiment parameter. */
@@ -34,6 +36,7 @@ function parseHash(hash: string): Route {
   }
   const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
   if (parts[0] === "run" && parts.length === 2) return { page: "run", ids: [parts[1]], params };
+  if (parts[0] === "claims") return { page: "claims", ids: [], params };
   if (parts[0] === "compare" && parts.length >= 2) {
     return { page: "compare", ids: [...new Set(parts.slice(1))], params, by };
   }
@@ -47,6 +50,7 @@ function hashFor(route: Route): string {
   const qs = q.toString() ? `?${q}` : "";
   if (route.page === "run") return `#/run/${route.ids[0]}${qs}`;
   if (route.page === "compare") return `#/compare/${route.ids.join("/")}${qs}`;
+  if (route.page === "claims") return "#/claims";
   return "#/";
 }
 
@@ -78,6 +82,8 @@ function App(): JSX.Element {
         location.hash = hashFor({ ...route, by });
       },
     });
+  } else if (route.page === "claims") {
+    body = h(ClaimsView, {});
   } else {
     body = h(RunsList, {});
   }
@@ -89,6 +95,7 @@ function App(): JSX.Element {
       { class: "top" },
       h("a", { href: "#/" }, "prunelab"),
       h("span", null, "results dashboard"),
+      h("a", { href: "#/claims", id: "claims-link" }, "claims"),
       h(
         "span",
         { class: `live ${live ? "on" : "off"}`, id: "live" },

@@ -26,6 +26,7 @@ import {
   type RunSummary,
   type TrainingStage,
 } from "./api.ts";
+import { RunClaims } from "./claims.ts";
 import { drawHeatmap, type DrawPanel, heatmapRange, panelHasData, renderChart } from "./charts.ts";
 import {
   type CompareRun,
@@ -569,6 +570,7 @@ export function RunView(
       r.message ? h("div", null, r.message) : null,
     ),
     detail.notice ? h("div", { class: "notice" }, detail.notice) : null,
+    h(RunClaims, { id: r.id, stamp: `${r.updatedAt}|${r.status}|${r.progress.done}` }),
     h(ParamPicker, {
       parameters: detail.parameters,
       values: detail.params,

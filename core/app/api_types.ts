@@ -5,12 +5,17 @@
  * - `GET /api/runs` -> {@link RunList}
  * - `GET /api/runs/:id` -> {@link RunDetail}
  * - `GET /api/runs/:id/config` -> {@link RunConfigBody}
+ * - `GET /api/runs/:id/claims` -> {@link RunClaimsBody} (the papers' claims this run tests)
+ * - `GET /api/claims` -> {@link ScorecardBody} (the reproduction scorecard of the whole store)
  * - `GET /api/events` -> `update` events carrying a {@link StoreChange}
  *
  * @module
  */
 import type { Panel, PanelParameter, PanelSeries } from "./panels.ts";
 import type { RunStatus } from "../store/types.ts";
+import type { ClaimRow } from "./claims.ts";
+
+export type { ClaimRow, ClaimRun, Verdict } from "./claims.ts";
 
 /** One line of the runs list. */
 export interface RunSummary {
@@ -152,4 +157,24 @@ export interface StoreChange {
   version: string;
   /** Ids of runs whose record changed (new, updated or deleted). */
   runs: string[];
+}
+
+/** Body of `GET /api/claims`: every claim of both papers judged on the store. */
+export interface ScorecardBody {
+  /** Store version the scorecard was computed at (decimal string). */
+  version: string;
+  /** How each claim's run was chosen. */
+  rule: string;
+  /** One row per catalogued claim. */
+  claims: ClaimRow[];
+}
+
+/** Body of `GET /api/runs/:id/claims`: the claims of the run's experiment judged on this run. */
+export interface RunClaimsBody {
+  /** Run id. */
+  id: string;
+  /** One row per claim of the run's experiment (not-run where this run cannot test it). */
+  claims: ClaimRow[];
+  /** Why there are none or they could not be computed (e.g. the run is still running). */
+  notice: string | null;
 }
