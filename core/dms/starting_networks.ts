@@ -99,6 +99,7 @@ export function dmsStartRecipe(
           data: dmsTrainingSet(new Rng(deriveSeed(options.seed, j.network, 1, round)), p.sigmaY),
           w: j.w,
           mask: null,
+          ...(j.from ? { from: j.from } : {}),
         })),
         {
           maxOuter: p.maxOuterInitial,
@@ -106,8 +107,10 @@ export function dmsStartRecipe(
           scg,
           signal: ro.signal,
           onOuter: ro.onOuter,
+          afterOuter: ro.afterOuter,
         },
       ),
+    checkpoints: true,
   };
 }
 

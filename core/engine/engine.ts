@@ -74,6 +74,32 @@ export interface ScgOptions {
   lambda0?: number;
   /** Emergency plain-gradient step; default 1e-3. */
   fallbackStep?: number;
+  /**
+   * A stop flag shared with the caller (an `Int32Array` over a `SharedArrayBuffer`, so workers see
+   * it while they compute): once its first element is non-zero the call ends between two SCG steps
+   * with {@link ScgStoppedError} and its work is discarded. Ctrl-C reaches a running SCG call
+   * through it (`trainPopulation` sets it when its `signal` aborts).
+   */
+  stop?: Int32Array;
+}
+
+/** A shared stop flag for {@link ScgOptions.stop}, initially clear. */
+export function newStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+/** Whether the stop flag of an SCG call is set (false without one). */
+export function stopRequested(options: Pick<ScgOptions, "stop">): boolean {
+  return options.stop !== undefined && Atomics.load(options.stop, 0) !== 0;
+}
+
+/** Thrown by an SCG call whose {@link ScgOptions.stop} flag was set: the call's work is discarded. */
+export class ScgStoppedError extends Error {
+  /** Creates the error. */
+  constructor(message = "SCG call stopped on request") {
+    super(message);
+    this.name = "ScgStoppedError";
+  }
 }
 
 /** One network's SCG call: start at `w`, keep `mask == 0` entries frozen. */

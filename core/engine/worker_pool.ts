@@ -8,14 +8,25 @@
  *
  * @module
  */
-import type {
-  ForwardResult,
-  GradJob,
-  GradResult,
-  ScgJob,
-  ScgOptions,
-  ScgResult,
+import {
+  type ForwardResult,
+  type GradJob,
+  type GradResult,
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  ScgStoppedError,
+  stopRequested,
 } from "./engine.ts";
+
+/**
+ * How long workers may take to notice a set stop flag (they look between SCG steps) before the
+ * pool terminates them: well inside the 2 s Ctrl-C promise, long enough for one step of a large
+ * network on a loaded machine.
+ */
+export const STOP_GRACE_MS = 800;
+/** How often a call with a stop flag looks at it while workers compute. */
+const STOP_POLL_MS = 50;
 
 /** The population operations of an engine on one thread, for arithmetic `A`. */
 export interface PopulationOps<A> {
@@ -124,22 +135,58 @@ export class PooledEngine<A> {
     );
   }
 
-  /** One SCG call for every job. */
+  /**
+   * One SCG call for every job. A call with a stop flag runs in the workers even for one network
+   * (when the engine has any), so that the calling thread stays free to set the flag: the workers
+   * see it between SCG steps, and a worker that does not answer within {@link STOP_GRACE_MS} is
+   * terminated. Either way the call rejects with {@link ScgStoppedError}.
+   */
   async scg(jobs: readonly ScgJob[], options: ScgOptions): Promise<ScgResult[]> {
-    if (!this.#parallel(jobs.length)) return this.#ops.scg(jobs, options, this.#arithmetic);
-    return await this.#spread<ScgJob, ScgResult>(
+    if (stopRequested(options)) throw new ScgStoppedError();
+    const stoppable = options.stop !== undefined && this.workerCount >= 1 && jobs.length > 0;
+    if (!stoppable && !this.#parallel(jobs.length)) {
+      return this.#ops.scg(jobs, options, this.#arithmetic);
+    }
+    const run = this.#spread<ScgJob, ScgResult>(
       jobs,
       (id, chunk) => ({ id, op: "scg", jobs: chunk, options, arithmetic: this.#arithmetic }),
+      options.stop,
     );
+    if (!stoppable) return await run;
+    return await this.#watchStop(run, options);
   }
 
   /** Terminates the workers. */
   close(): Promise<void> {
+    this.#terminateAll(new Error("engine closed"));
+    return Promise.resolve();
+  }
+
+  /** Awaits `run`, terminating the workers when the stop flag stays unanswered too long. */
+  async #watchStop<R>(run: Promise<R>, options: ScgOptions): Promise<R> {
+    let seenAt = -1;
+    const timer = setInterval(() => {
+      if (!stopRequested(options)) return;
+      const now = performance.now();
+      if (seenAt < 0) seenAt = now;
+      else if (now - seenAt >= STOP_GRACE_MS) this.#terminateAll(new ScgStoppedError());
+    }, STOP_POLL_MS);
+    try {
+      return await run;
+    } catch (err) {
+      if (stopRequested(options)) throw new ScgStoppedError();
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Terminates every worker and fails what they were computing (new ones start on demand). */
+  #terminateAll(reason: Error): void {
     for (const w of this.#workers) w.terminate();
     this.#workers = [];
-    for (const p of this.#pending.values()) p.reject(new Error("engine closed"));
+    for (const p of this.#pending.values()) p.reject(reason);
     this.#pending.clear();
-    return Promise.resolve();
   }
 
   #parallel(n: number): boolean {
@@ -171,6 +218,7 @@ export class PooledEngine<A> {
   async #spread<J, R>(
     jobs: readonly J[],
     make: (id: number, chunk: J[]) => PoolRequest<A>,
+    stop?: Int32Array,
   ): Promise<R[]> {
     this.#ensureWorkers();
     const W = this.#workers.length;
@@ -182,7 +230,8 @@ export class PooledEngine<A> {
     const out = new Array<R>(jobs.length);
     let next = 0;
     const runOn = async (worker: Worker): Promise<void> => {
-      while (next < chunks.length) {
+      // Once stopped, no further chunk is handed out.
+      while (next < chunks.length && !stopRequested({ stop })) {
         const chunk = chunks[next++];
         const id = this.#nextId++;
         const result = await new Promise<unknown>((resolve, reject) => {

@@ -19,7 +19,15 @@
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult, SequenceSet, StopRule } from "../engine/engine.ts";
+import {
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  ScgStoppedError,
+  type SequenceSet,
+  stopRequested,
+  type StopRule,
+} from "../engine/engine.ts";
 
 /** One gradient evaluation requested by the synchronous driver: write dE/dw into `grad`, return E. */
 export interface EvalRequest {
@@ -529,6 +537,8 @@ export function scgSync(
   );
   let next = gen.next();
   while (!next.done) {
+    // Between two batched evaluations (a fraction of an SCG step): where Ctrl-C ends the call.
+    if (stopRequested(options)) throw new ScgStoppedError();
     const req = next.value;
     if (req.kind === "lossDiff" && lossDiff) {
       const d = lossDiff(
@@ -565,6 +575,7 @@ export async function scgAsync(
   const gen = scgCore(jobs, options, { lossDiff: Boolean(evaluator.lossDiff) });
   let next = gen.next();
   while (!next.done) {
+    if (stopRequested(options)) throw new ScgStoppedError();
     const req = next.value;
     let answer: Response;
     if (req.kind === "grad") answer = await evaluator.grad(req.ids, req.w);

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { TrainOutcome } from "./train.ts";
+import { copyOutcome, type TrainOutcome } from "./train.ts";
 
 /** What one initial-training round did (stored with the starting network). */
 export interface RoundRecord {
@@ -63,14 +63,23 @@ export interface RoundJob {
   network: number;
   /** Weights to start the round from (not modified). */
   w: Float64Array;
+  /**
+   * Where an interrupted run left this round (its checkpoint after some outer iterations): the
+   * recipe hands it to `trainPopulation` as `TrainJob.from`, which continues it bit for bit.
+   */
+  from?: TrainOutcome;
 }
 
 /** Options a recipe's round receives from {@link prepareStartingNetworks}. */
 export interface RoundOptions {
-  /** Abort between outer iterations. */
+  /** Abort, within an SCG call (see `trainPopulation`). */
   signal?: AbortSignal;
   /** Called after every outer iteration. */
   onOuter?: (outer: number, active: number, total: number) => void;
+  /** To pass on as `trainPopulation`'s `afterOuter` (checkpoints, live losses). */
+  afterOuter?: (
+    state: { outer: number; outcomes: readonly TrainOutcome[]; trained: readonly number[] },
+  ) => Promise<void>;
 }
 
 /** How a task trains its starting networks. */
@@ -86,6 +95,12 @@ export interface StartRecipe {
   init(network: number): Float64Array;
   /** Trains round `round` (1-based) for the jobs as one population. */
   trainRound(round: number, jobs: RoundJob[], options: RoundOptions): Promise<TrainOutcome[]>;
+  /**
+   * True when `trainRound` honours {@link RoundJob.from} and {@link RoundOptions.afterOuter}: the
+   * round is then checkpointed after every outer iteration, so an interrupted run continues a long
+   * round instead of restarting it.
+   */
+  checkpoints?: boolean;
 }
 
 /** Options of {@link prepareStartingNetworks}. */
@@ -108,6 +123,61 @@ export interface PrepareStartsOptions {
   onSkip?: (round: number, networks: number) => void;
   /** Called with a one-line notice, e.g. a damaged cache entry that was discarded (and retrained). */
   onNotice?: (message: string) => void;
+  /**
+   * The run that trains them. With `fresh`, a round's checkpoints are kept under this id, so only
+   * this run's resume continues them (without it, a fresh round is not checkpointed); otherwise
+   * they are shared like the finished rounds, because they are the same bits whoever trains them.
+   */
+  runId?: string;
+  /** Loss per outer iteration so far of every network training now, after each outer iteration. */
+  onLoss?: (round: number, losses: { network: number; loss: readonly number[] }[]) => void;
+}
+
+/** Cache key of the checkpoint of an unfinished round, or null when rounds are not checkpointed. */
+function checkpointKey(
+  recipe: StartRecipe,
+  at: { network: number; round: number },
+  options: PrepareStartsOptions,
+): string | null {
+  if (!recipe.checkpoints || !options.store) return null;
+  if (options.fresh && !options.runId) return null;
+  const scope = options.fresh ? `/run=${options.runId}` : "";
+  return `${recipe.key(at.network, at.round)}/partial${scope}`;
+}
+
+/** The outcome an interrupted round reached, from its checkpoint (null: none, or damaged). */
+async function readCheckpoint(
+  key: string | null,
+  options: PrepareStartsOptions,
+): Promise<TrainOutcome | null> {
+  if (key === null || !options.store) return null;
+  const hit = await options.store.getCache(key, { onDiscarded: options.onNotice });
+  const m = hit?.metrics.outcome;
+  if (!hit || !(hit.blobs.w instanceof Float64Array) || !isOutcomeRecord(m)) return null;
+  return { ...m, w: hit.blobs.w };
+}
+
+/** Whether a checkpoint's JSON is an outcome without its weights (as {@link writeCheckpoints} wrote). */
+function isOutcomeRecord(m: unknown): m is Omit<TrainOutcome, "w"> {
+  if (typeof m !== "object" || m === null) return false;
+  const numbers = ["endLoss", "outerIterations", "gradEvals", "scgSteps", "emergencySteps"];
+  return numbers.every((k) => typeof Reflect.get(m, k) === "number") &&
+    typeof Reflect.get(m, "converged") === "boolean" &&
+    Array.isArray(Reflect.get(m, "lossHistory"));
+}
+
+/** Writes the checkpoint of every network that ran outer iteration `outer` of a round. */
+async function writeCheckpoints(
+  keys: (string | null)[],
+  state: { outcomes: readonly TrainOutcome[]; trained: readonly number[] },
+  store: StartCache,
+): Promise<void> {
+  for (const k of state.trained) {
+    const key = keys[k];
+    if (key === null) continue;
+    const { w, ...outcome } = copyOutcome(state.outcomes[k]);
+    await store.putCache(key, { metrics: { outcome }, blobs: { w } });
+  }
 }
 
 type Current = StartingNetwork & { round: number };
@@ -165,14 +235,27 @@ export async function prepareStartingNetworks(
     if (indices.length > todo.length) options.onSkip?.(r, indices.length - todo.length);
     if (todo.length === 0) continue;
     options.onRound?.(r, todo.length);
-    const outcomes = await recipe.trainRound(
-      r,
-      todo.map((network) => ({ network, w: cur.get(network)!.w })),
-      {
-        signal: options.signal,
-        onOuter: (outer, active, total) => options.onOuter?.(r, outer, active, total),
+    const keys = todo.map((network) => checkpointKey(recipe, { network, round: r }, options));
+    const jobs: RoundJob[] = [];
+    for (let k = 0; k < todo.length; k++) {
+      const from = await readCheckpoint(keys[k], options);
+      jobs.push({ network: todo[k], w: cur.get(todo[k])!.w, ...(from ? { from } : {}) });
+    }
+    const store = options.store;
+    const outcomes = await recipe.trainRound(r, jobs, {
+      signal: options.signal,
+      onOuter: (outer, active, total) => options.onOuter?.(r, outer, active, total),
+      afterOuter: async (state) => {
+        options.onLoss?.(
+          r,
+          state.trained.map((k) => ({
+            network: todo[k],
+            loss: state.outcomes[k].lossHistory,
+          })),
+        );
+        if (store) await writeCheckpoints(keys, state, store);
       },
-    );
+    });
     options.onRoundDone?.(r);
     for (let k = 0; k < todo.length; k++) {
       const st = cur.get(todo[k])!;

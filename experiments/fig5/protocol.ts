@@ -19,7 +19,7 @@ import { dmsScgOptions, type EmbeddedStartsFile } from "../../core/dms/starting_
 import { dmsTrainingSet } from "../../core/dms/task.ts";
 import { DMS_SHAPE } from "../../core/rnn/network.ts";
 import { magnitudePrune } from "../../core/rnn/prune.ts";
-import { type TrainOutcome, trainPopulation } from "../../core/rnn/train.ts";
+import { type TrainOptions, type TrainOutcome, trainPopulation } from "../../core/rnn/train.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import type { Fig5Config } from "./config.ts";
@@ -129,6 +129,8 @@ export interface RetrainOptions {
   signal?: AbortSignal;
   /** Called after each outer iteration. */
   onOuter?: (outer: number, active: number, total: number) => void;
+  /** Passed on to `trainPopulation` (live loss curves). */
+  afterOuter?: TrainOptions["afterOuter"];
 }
 
 /** Retrains the jobs of one level as one population, to criterion within the retraining cap. */
@@ -151,6 +153,7 @@ export async function retrainLevel(
       scg: dmsScgOptions(c),
       signal: options.signal,
       onOuter: options.onOuter,
+      afterOuter: options.afterOuter,
     },
   );
 }

@@ -19,7 +19,14 @@
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult, SequenceSet } from "../engine.ts";
+import {
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  ScgStoppedError,
+  type SequenceSet,
+  stopRequested,
+} from "../engine.ts";
 import { scgConstants } from "../../rnn/scg.ts";
 import {
   FAIL_CODES,
@@ -382,6 +389,7 @@ export function scgTwin(
     const probeGrad = new Float32Array(c.k);
     const trialGrad = new Float32Array(c.k);
     for (let step = 1; step <= kMax && state.st[ST.done] === 0; step++) {
+      if (stopRequested(options)) throw new ScgStoppedError();
       const x = twinProbe(c, state);
       if (x) evaluator.grad(job.data, x, probeGrad);
       const trial = twinTrial(c, state, { probeGrad });

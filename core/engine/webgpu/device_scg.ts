@@ -12,7 +12,13 @@
  *
  * @module
  */
-import type { ScgJob, ScgOptions, ScgResult } from "../engine.ts";
+import {
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  ScgStoppedError,
+  stopRequested,
+} from "../engine.ts";
 import { scgConstants } from "../../rnn/scg.ts";
 import type { DataUpload, GpuRunner } from "./gpu_runner.ts";
 import {
@@ -136,6 +142,8 @@ export async function deviceScg(
     if (step % every !== 0 || step === kMax) continue;
     pass.end();
     const done = new Uint32Array(await runner.readBack(enc, [{ buffer: doneOut, bytes: P * 4 }]));
+    // Ctrl-C: checked at each read-back, every `checkEvery` steps.
+    if (stopRequested(options)) throw new ScgStoppedError();
     enc = dev.createCommandEncoder();
     pass = enc.beginComputePass();
     const still = active.filter((i) => done[i] === 0);
