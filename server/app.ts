@@ -22,6 +22,7 @@ import { BadParameter, type ExperimentMap, RunData } from "./run_data.ts";
 import { ClaimsData } from "./claims_data.ts";
 import type { StoreChange } from "../core/app/api_types.ts";
 import { VersionWatcher } from "./version_watcher.ts";
+import { allowedHosts, hostAllowed, SECURITY_HEADERS } from "./security.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -35,6 +36,11 @@ export interface AppOptions {
   pollMs?: number;
   /** SSE keep-alive comment interval, milliseconds (default 15000). */
   keepAliveMs?: number;
+  /**
+   * Host names requests may name in their `Host` header (see server/security.ts); default: the
+   * loopback names only.
+   */
+  hosts?: ReadonlySet<string>;
 }
 
 /** The application plus the handle that stops its background polling. */
@@ -47,7 +53,11 @@ export interface DashboardApp {
   data: RunData;
 }
 
-function jsonError(c: Context, status: 400 | 404 | 405 | 500, message: string): Response {
+function jsonError(
+  c: Context,
+  status: 400 | 403 | 404 | 405 | 500,
+  message: string,
+): Response {
   return c.json({ error: message }, status);
 }
 
@@ -65,13 +75,21 @@ export function createApp(options: AppOptions): DashboardApp {
     return jsonError(c, 500, "internal error");
   });
 
+  const hosts = options.hosts ?? allowedHosts({ bind: "127.0.0.1" });
   app.use("*", async (c, next) => {
+    // Set first, so every answer carries them, the early ones below included.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    if (!hostAllowed(host, hosts)) {
+      return jsonError(c, 403, `this dashboard does not answer to the host name '${host}'`);
+    }
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {
       c.header("Allow", "GET, HEAD");
       return jsonError(c, 405, "the dashboard is read-only");
     }
     await next();
-    c.header("X-Content-Type-Options", "nosniff");
+    // Responses built directly (assets, events, errors) get them here.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
 
   app.get("/api/runs", async (c) => c.json(await data.list()));

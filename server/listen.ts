@@ -8,6 +8,7 @@ import type { ResultStore } from "../core/store/store.ts";
 import { createApp } from "./app.ts";
 import type { AssetSource } from "./assets.ts";
 import type { ExperimentMap } from "./run_data.ts";
+import { allowedHosts, SECURITY_HEADERS } from "./security.ts";
 
 /** Options of {@link startServer}. */
 export interface ListenOptions {
@@ -21,6 +22,8 @@ export interface ListenOptions {
   verbose?: boolean;
   /** Prepare the newest runs' pages in the background at start (default true). */
   prewarm?: boolean;
+  /** Host names to answer to beyond loopback and the bind address (`--allow-host`). */
+  allowHosts?: readonly string[];
 }
 
 /** A running dashboard. */
@@ -50,7 +53,8 @@ export function startServer(
 ): RunningServer {
   const host = options.host ?? "127.0.0.1";
   const verbose = options.verbose ?? true;
-  const { app, watcher, data } = createApp({ ...deps, pollMs: options.pollMs });
+  const hosts = allowedHosts({ bind: host, extra: options.allowHosts });
+  const { app, watcher, data } = createApp({ ...deps, pollMs: options.pollMs, hosts });
   if (!isLoopback(host) && verbose) {
     console.warn(
       `warning: the dashboard is bound to ${host}, not loopback: anyone who can reach this ` +
@@ -63,7 +67,11 @@ export function startServer(
     port: options.port ?? 8000,
     signal: ac.signal,
     onListen: () => {},
-    onError: () => new Response(JSON.stringify({ error: "internal error" }), { status: 500 }),
+    onError: () =>
+      new Response(JSON.stringify({ error: "internal error" }), {
+        status: 500,
+        headers: { ...SECURITY_HEADERS, "content-type": "application/json" },
+      }),
   }, app.fetch);
   const port = server.addr.port;
   const shown = host.includes(":") ? `[${host}]` : host;

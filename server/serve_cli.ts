@@ -30,11 +30,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "results store: a Deno KV file or a postgres:// URL",
     default: "$PRUNELAB_STORE or prunelab.kv",
   },
+  {
+    name: "allow-host",
+    type: "string",
+    value: "NAMES",
+    help: "further host names to answer to, comma-separated (e.g. a reverse proxy's)",
+    default: "loopback and the --host address only",
+  },
   { name: "help", type: "boolean", help: "this text" },
 ];
 
 /** Help text of the serve command. */
-export const SERVE_HELP = `Usage: serve [--port N] [--host ADDR] [--store PATH]
+export const SERVE_HELP = `Usage: serve [--port N] [--host ADDR] [--store PATH] [--allow-host NAMES]
 
 Serves the live results dashboard.
 ${flagHelp(SERVE_FLAGS)}`;
@@ -49,6 +56,8 @@ export interface ServeArgs {
   store?: string;
   /** --help was given. */
   help: boolean;
+  /** `--allow-host` names, when given. */
+  allowHosts?: string[];
 }
 
 /** Parses serve flags; throws a one-line {@link UsageError} on bad input. */
@@ -67,7 +76,19 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (host !== undefined) out.host = host;
   const store = stringFlag(flags, "store");
   if (store !== undefined) out.store = store;
+  const allow = stringFlag(flags, "allow-host");
+  if (allow !== undefined) {
+    const names = allow.split(",").map((h) => h.trim());
+    const bad = names.find((h) => !/^[A-Za-z0-9.:\[\]-]+$/.test(h));
+    if (bad !== undefined) throw new UsageError(`--allow-host: '${bad}' is not a host name`);
+    out.allowHosts = names;
+  }
   return out;
+}
+
+/** The first line of an error's message. */
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0];
 }
 
 /** Runs the serve command; resolves with the exit code when the server stops. */
@@ -76,7 +97,7 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
   try {
     parsed = parseServeArgs(args);
   } catch (err) {
-    console.error(`error: serve: ${err instanceof Error ? err.message : err}`);
+    console.error(`error: serve: ${oneLine(err)}`);
     return 2;
   }
   if (parsed.help) {
@@ -89,7 +110,7 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
       console.log(`built the dashboard bundle in ${DEFAULT_ASSET_ROOT.pathname}`);
     }
   } catch (err) {
-    console.error(`serve: ${err instanceof Error ? err.message : err}`);
+    console.error(`error: serve: ${oneLine(err)}`);
     return 1;
   }
   let store: ResultStore;
@@ -99,21 +120,17 @@ export async function runServeCli(args: string[], experiments: ExperimentMap): P
     store = await openStore(resolveStoreLocation(parsed.store), { readOnly: true });
     if (store.notice) console.error(`warning: ${store.notice}`);
   } catch (err) {
-    console.error(`serve: ${err instanceof Error ? err.message : err}`);
+    console.error(`error: serve: ${oneLine(err)}`);
     return 2;
   }
   let server;
   try {
     server = startServer(
       { store, assets: fileAssets(), experiments },
-      { host: parsed.host, port: parsed.port },
+      { host: parsed.host, port: parsed.port, allowHosts: parsed.allowHosts },
     );
   } catch (err) {
-    console.error(
-      `serve: cannot listen on ${parsed.host}:${parsed.port}: ${
-        err instanceof Error ? err.message.split("\n")[0] : err
-      }`,
-    );
+    console.error(`error: serve: cannot listen on ${parsed.host}:${parsed.port}: ${oneLine(err)}`);
     await store.close();
     return 1;
   }

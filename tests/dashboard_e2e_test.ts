@@ -73,7 +73,12 @@ Deno.test({
     );
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+      // The test's string predicates are evaluated in the page, which the dashboard's CSP forbids
+      // (tests/server_csp_browser_test.ts checks the page under its CSP).
+      const page = await browser.newPage({
+        viewport: { width: 1280, height: 1100 },
+        bypassCSP: true,
+      });
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(String(e)));
 
