@@ -398,9 +398,14 @@ export async function runRunsCli(
   };
   try {
     const [name, ...rest] = args;
-    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    if (name === "--help" || name === "-h" || name === "help") {
       out.print(runsUsage());
-      return name === undefined ? EXIT.usage : EXIT.ok;
+      return EXIT.ok;
+    }
+    if (name === undefined) {
+      throw new UsageError(
+        `runs needs a command: ${Object.keys(COMMANDS).join(", ")} (see deno task runs --help)`,
+      );
     }
     const cmd = COMMANDS[name];
     if (!cmd) {
