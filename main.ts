@@ -14,6 +14,8 @@ import { runClaimsCli } from "./core/app/scorecard_cli.ts";
 import { experimentMap } from "./server/experiment_map.ts";
 import { runServeCli } from "./server/serve_cli.ts";
 import { runPrecisionCheckCli } from "./tools/verify/precision_check.ts";
+import { runWorkerCli } from "./core/app/worker.ts";
+import { runRunsCli } from "./core/app/runs_cli.ts";
 
 const experiments = experimentMap(EXPERIMENTS);
 
@@ -31,6 +33,8 @@ function help(): string {
       ["", "serve", "live results dashboard on http://127.0.0.1:8000/"],
       ["", "precision-check", "replay a fig5 run's retrainings on another engine"],
       ["", "claims", "which findings of both papers the store's runs reproduce (scorecard)"],
+      ["", "worker", "compute the work units of detached runs (<figure> --detach), on any machine"],
+      ["", "runs", "list, show, export, delete and copy the runs of a store"],
     ]),
     "",
     "Results go to the store given by --store, $PRUNELAB_STORE or ./prunelab.kv.",
@@ -51,6 +55,8 @@ async function main(args: string[]): Promise<number> {
   }
   if (command === "serve") return await runServeCli(rest, experiments);
   if (command === "precision-check") return await runPrecisionCheckCli(rest);
+  if (command === "worker") return await runWorkerCli(rest, EXPERIMENTS);
+  if (command === "runs") return await runRunsCli(rest, EXPERIMENTS);
   if (command === "claims") {
     return await runClaimsCli(rest, {
       catalogue: CLAIMS_CATALOGUE,

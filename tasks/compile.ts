@@ -96,6 +96,8 @@ const cmd = new Deno.Command(Deno.execPath(), {
     "core/engine/cpu/cpu_worker.ts",
     "--include",
     "core/bm/gibbs_worker.ts",
+    "--include",
+    "core/app/worker_heartbeat.ts",
     ...excludes.flatMap((x) => ["--exclude", x]),
     "-o",
     output,
