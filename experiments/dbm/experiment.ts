@@ -41,6 +41,8 @@ function dbmExperiment(options: {
     configure: configureDbm,
     describe: describeDbm,
     totalUnits: dbmUnits,
+    // Seeds are independent (each its own initial model); every unit recomputes the references.
+    shards: (c) => ({ networks: c.seeds }),
     run: runDbm,
     summarize: (run: ExperimentRun<DbmConfig>, store: ResultStore): Promise<DbmSummary> =>
       summarizeDbm(run, store, { id, title }),

@@ -16,7 +16,12 @@
  *
  * @module
  */
-import { jsonRecord, type RunContext, unitMetrics } from "../../core/app/experiment.ts";
+import {
+  jsonRecord,
+  networkIndices,
+  type RunContext,
+  unitMetrics,
+} from "../../core/app/experiment.ts";
 import type { PruneReport } from "../../core/bm/dbm/criteria.ts";
 import type { CheckpointMeasures, References } from "../../core/bm/dbm/evaluate.ts";
 import type { GenerativeStats } from "../../core/bm/dbm/metrics.ts";
@@ -416,8 +421,8 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
     }, `references: baseline error ${references.baselineError.toFixed(4)}`);
     // On the GPU the seeds form one population (its batch dimension); on the CPU one at a time.
     const groups = kernels.name === "webgpu"
-      ? [Array.from({ length: config.seeds }, (_, s) => s)]
-      : Array.from({ length: config.seeds }, (_, s) => [s]);
+      ? [networkIndices(ctx, config.seeds)]
+      : networkIndices(ctx, config.seeds).map((s) => [s]);
     for (const group of groups) {
       ctx.signal.throwIfAborted();
       const states = await Promise.all(group.map((s) => resumeState(ctx, s)));
