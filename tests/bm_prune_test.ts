@@ -6,13 +6,15 @@ import {
   pruneStep,
   randomUnitsKeep,
   randomWeightsKeep,
+  scheduledRemovals,
   thresholdKeep,
+  topUpKeep,
 } from "../core/bm/prune.ts";
 import { initRbm, type Rbm, weightCount } from "../core/bm/rbm.ts";
 import { CRITERIA, rbmCriterion } from "../core/bm/rbm_criteria.ts";
 import { trainCd1 } from "../core/bm/cd1.ts";
 import { exactSamples } from "../core/bm/sampler.ts";
-import { computeScores, runCriterion } from "../core/bm/protocol.ts";
+import { computeScores, failureOf, runCriterion } from "../core/bm/protocol.ts";
 import { CpuBmSampler } from "../core/bm/sampler.ts";
 import { defaultConfig } from "../experiments/bm/config.ts";
 import type { BmData } from "../core/bm/protocol.ts";
@@ -145,12 +147,21 @@ function tinyData(): BmData {
     tiles: 0,
     pool: n,
     median: 0,
+    substitute: true,
   };
 }
 
 Deno.test("every criterion: prunes half per round, keeps pruned weights 0, deterministic per seed", async () => {
   const data = tinyData();
-  const config = { ...defaultConfig(1), hidden: 12, samples: 3000, trainPatches: 400, epochs: 1 };
+  const config = {
+    ...defaultConfig(1),
+    hidden: 12,
+    samples: 3000,
+    trainPatches: 400,
+    epochs: 1,
+    sampler: "exact" as const,
+    evaluation: "every-round" as const,
+  };
   const sampler = new CpuBmSampler();
   const initial = model(12, 6);
   trainCd1(initial, data.train.bits, new Rng(1), { epochs: 1, lr: [0.01], momentum: [0.9] });
@@ -162,8 +173,9 @@ Deno.test("every criterion: prunes half per round, keeps pruned weights 0, deter
     assert.deepEqual(a.model.w, b.model.w, c);
     assert.deepEqual(a.rounds, b.rounds, c);
     const nw = a.rounds.map((r) => r.before.nw);
-    // Ties at the percentile are all pruned by prune-lowest rules and all kept by ANTI.
-    if (c === "anti-fi") assert.ok(nw[0] >= 78 && nw[1] >= nw[0] / 2, `${c}: ${nw}`);
+    // Ties at the percentile are all pruned by prune-lowest rules; ANTI keeps its ties and is
+    // topped up with random weights to the count scheduled from 156: 78, 39, 19 removed.
+    if (c === "anti-fi") assert.deepEqual(nw, [78, 39, 20]);
     else if (c === "random-weights") assert.deepEqual(nw, [78, 39, 20]);
     else if (c === "random-units") assert.deepEqual(nw, [78, 39, 26]);
     else assert.ok(nw[0] <= 78 && nw[1] <= nw[0] / 2 && nw[2] <= nw[1] / 2, `${c}: ${nw}`);
@@ -171,8 +183,10 @@ Deno.test("every criterion: prunes half per round, keeps pruned weights 0, deter
       if (!a.model.mask[k]) assert.equal(a.model.w[k], 0);
     }
     assert.equal(weightCount(a.model), a.rounds[2].after.nw);
+    assert.equal(a.failed, null);
     for (const r of a.rounds) {
       assert.ok(Number.isFinite(r.after.klSample) && Number.isFinite(r.after.klExact));
+      assert.deepEqual(r.after.sampler, { method: "exact", sweeps: null, n: 3000 });
     }
   }
   // Scores of the eigenvector criterion are |u0| entries: non-negative, one per weight.
@@ -184,6 +198,100 @@ Deno.test("every criterion: prunes half per round, keeps pruned weights 0, deter
     fraction: 0.5,
     scores: magnitude,
     rng: new Rng(1),
+    schedule: { initialWeights: 156, iteration: 1 },
   });
-  assert.equal(weightCount(p), 78);
+  assert.equal(weightCount(p.model), 78);
+  assert.deepEqual(p.report, { toppedUp: 0, scheduled: null });
+});
+
+Deno.test("ANTI's schedule: removals per round from the initial layer size (spec 15)", () => {
+  const t = (initial: number, iteration: number): number =>
+    scheduledRemovals(initial, { fraction: 0.5, iteration });
+  assert.deepEqual([1, 2, 3].map((k) => t(910, k)), [455, 227, 114]);
+  assert.deepEqual([1, 2, 3].map((k) => t(20, k)), [10, 5, 2]);
+  assert.deepEqual([1, 2].map((k) => scheduledRemovals(8836, { fraction: 0.1, iteration: k })), [
+    883,
+    795,
+  ]);
+});
+
+/** 13 x 2 model whose 26 weights all exist. */
+function tieModel(): Rbm {
+  const m = initRbm(2, new Rng(1), { pixelRates: new Array(13).fill(0.5) });
+  return m;
+}
+
+Deno.test("ANTI top-up on crafted ties: the scheduled count goes, the extra ones at random", () => {
+  const anti = rbmCriterion("anti-fi");
+  assert.equal(anti.direction, "highest");
+  // 26 weights: 18 tie at the top score 5, 8 lower distinct scores. Pct(s, 50) = 5, so the
+  // threshold rule (prune S > 5) removes nothing; the schedule from 26 asks for 13.
+  const scores = Float64Array.from({ length: 26 }, (_, k) => (k % 13 < 4 ? k / 100 : 5));
+  const ties = new Set(Array.from({ length: 26 }, (_, k) => k).filter((k) => scores[k] === 5));
+  assert.equal(ties.size, 18);
+  const step = (seed: number, schedule: { initialWeights: number; iteration: number }) =>
+    pruneStep(tieModel(), anti, { fraction: 0.5, scores, rng: new Rng(seed), schedule });
+  const a = step(3, { initialWeights: 26, iteration: 1 });
+  assert.deepEqual(a.report, { toppedUp: 13, scheduled: 13 });
+  assert.equal(weightCount(a.model), 13);
+  // Independent count of what went: every removed weight was one of the kept (tied) ones here.
+  const keepA = topUpKeep(
+    thresholdKeep(scores, new Uint8Array(26).fill(1), {
+      fraction: 0.5,
+      prune: "highest",
+    }),
+    new Uint8Array(26).fill(1),
+    { target: 13, rng: new Rng(3) },
+  ).keep;
+  assert.equal(keepA.reduce((x, y) => x + y, 0), 13);
+  assert.deepEqual(Array.from(a.model.mask), Array.from(keepA));
+  // Same seed, same draw; another seed draws other weights.
+  assert.deepEqual(step(3, { initialWeights: 26, iteration: 1 }).model.mask, a.model.mask);
+  assert.notDeepEqual(step(4, { initialWeights: 26, iteration: 1 }).model.mask, a.model.mask);
+  // The count comes from the initial size, not the current one: iteration 2 of a layer that
+  // started with 26 removes floor(13 / 2) = 6 even though this model still has 26 weights.
+  const b = step(3, { initialWeights: 26, iteration: 2 });
+  assert.deepEqual(b.report, { toppedUp: 6, scheduled: 6 });
+  assert.equal(weightCount(b.model), 20);
+  // Where the threshold already removes enough, nothing is added.
+  const distinct = Float64Array.from({ length: 26 }, (_, k) => k);
+  const c = pruneStep(tieModel(), anti, {
+    fraction: 0.5,
+    scores: distinct,
+    rng: new Rng(3),
+    schedule: { initialWeights: 26, iteration: 1 },
+  });
+  assert.deepEqual(c.report, { toppedUp: 0, scheduled: 13 });
+  assert.equal(weightCount(c.model), 13);
+  assert.deepEqual(
+    Array.from(c.model.mask),
+    Array.from({ length: 26 }, (_, k) => (k < 13 ? 1 : 0)),
+  );
+});
+
+Deno.test("a criterion whose retraining diverges is marked failed and stops", async () => {
+  const data = tinyData();
+  const config = {
+    ...defaultConfig(1),
+    hidden: 12,
+    samples: 500,
+    trainPatches: 400,
+    epochs: 1,
+    sampler: "exact" as const,
+    evaluation: "every-round" as const,
+    lr: [1e308], // overflows to Infinity, then NaN
+  };
+  const initial = model(12, 6);
+  const samples = exactSamples(initial, 500, new Rng(2));
+  const res = await runCriterion({ model: initial, samples }, "magnitude", {
+    config,
+    data,
+    master: 5,
+    seedIndex: 0,
+    sampler: new CpuBmSampler(),
+  });
+  assert.equal(res.failed, "round 1: non-finite weights");
+  assert.equal(res.rounds.length, 1);
+  assert.equal(res.rounds[0].after.sampler, null); // no samples drawn from a broken model
+  assert.equal(failureOf(initial), null);
 });

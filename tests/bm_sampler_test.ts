@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { Rng } from "../core/util/rng.ts";
 import { initRbm, type Rbm, sigmoid } from "../core/bm/rbm.ts";
-import { GIBBS_TABLE_MAX_NV, gibbsSamples, U32_SCALE } from "../core/bm/sampler.ts";
+import { CpuBmSampler, GIBBS_TABLE_MAX_NV, gibbsSamples, U32_SCALE } from "../core/bm/sampler.ts";
+import { WorkerBmSampler } from "../core/bm/worker_sampler.ts";
 import { sched, trainCd1 } from "../core/bm/cd1.ts";
 
 function randomRbm(nv: number, nh: number, seed: number): Rbm {
@@ -124,4 +125,18 @@ Deno.test("CD-1 with block draws equals the per-draw reference of spec 3.1", () 
   assert.deepEqual(Array.from(a.bv), Array.from(b.bv));
   assert.deepEqual(Array.from(a.bh), Array.from(b.bh));
   assert.equal(a.w[3], 0);
+});
+
+Deno.test("an aborted signal stops Gibbs sampling between chunks, in-thread and on workers", async () => {
+  const m = randomRbm(5, 4, 3);
+  const controller = new AbortController();
+  controller.abort();
+  const opts = { n: 9000, sweeps: 5, method: "gibbs" as const, seed: 1, signal: controller.signal };
+  await assert.rejects(() => new CpuBmSampler().sample(m, opts), /interrupted/);
+  const pool = new WorkerBmSampler(2);
+  try {
+    await assert.rejects(() => pool.sample(m, opts), /interrupted/);
+  } finally {
+    pool.close();
+  }
 });

@@ -36,6 +36,12 @@ export interface ScoredCriterion<Id extends string, In> extends CriterionBase<Id
   readonly score: (input: In) => Float64Array;
   /** "lowest": prune the least important weights; "highest": the most important (anti-FI). */
   readonly direction: ScoreDirection;
+  /**
+   * The authors' random top-up (spec 15, ANTI): where ties at the threshold leave fewer removals
+   * than scheduled, remove uniformly drawn existing weights up to the count scheduled from the
+   * initial layer size (`scheduledRemovals` in `core/bm/prune.ts`). Absent: the plain rule.
+   */
+  readonly topUp?: "scheduled";
 }
 
 /** A control criterion that draws weights or whole units at random instead of scoring. */

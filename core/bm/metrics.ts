@@ -98,3 +98,24 @@ export function binnedLogProbError(
   }
   return Array.from(sum, (s, b) => (cnt[b] > 0 ? s / cnt[b] : null));
 }
+
+/**
+ * One number per sample set for Fig 2A/B: the mean of (ln pD(c) - ln pS(c))^2 over the data
+ * patterns c the samples also produced, weighted by pD(c), so frequent patterns count most (the
+ * paper's point is that RW and ANTI mismatch "even some frequent patterns"). Null when the
+ * samples share no pattern with the data.
+ */
+export function weightedLogProbMse(
+  dataCounts: ArrayLike<number>,
+  sampleCounts: ArrayLike<number>,
+): number | null {
+  const errs = logProbErrors(dataCounts, sampleCounts);
+  let num = 0;
+  let den = 0;
+  for (let c = 0; c < dataCounts.length; c++) {
+    if (dataCounts[c] === 0 || Number.isNaN(errs[c])) continue;
+    num += dataCounts[c] * errs[c];
+    den += dataCounts[c];
+  }
+  return den > 0 ? num / den : null;
+}

@@ -43,6 +43,54 @@ export function thresholdKeep(
   return keep;
 }
 
+/**
+ * Removals scheduled for pruning iteration `iteration` (1-based) of a layer that started with
+ * `initial` existing weights: t_k = floor(fraction * left_{k-1}), left_k = left_{k-1} - t_k,
+ * left_0 = initial (spec 15: "a count scheduled from the initial layer size"). For 910 weights
+ * and fraction 0.5: 455, 227, 114.
+ */
+export function scheduledRemovals(
+  initial: number,
+  options: { fraction: number; iteration: number },
+): number {
+  let left = initial;
+  let t = 0;
+  for (let k = 1; k <= options.iteration; k++) {
+    t = Math.floor(options.fraction * left);
+    left -= t;
+  }
+  return t;
+}
+
+/**
+ * The random top-up of spec 15: when `keep` removed fewer than `target` of the existing weights
+ * in `mask`, removes weights drawn uniformly (without replacement) from those it kept, until
+ * `target` are removed (never more than exist). Returns the new mask and how many were added.
+ */
+export function topUpKeep(
+  keep: Uint8Array,
+  mask: Uint8Array,
+  options: { target: number; rng: Rng },
+): { keep: Uint8Array; toppedUp: number } {
+  let existing = 0;
+  let kept = 0;
+  const rest: number[] = [];
+  for (let k = 0; k < mask.length; k++) {
+    if (!mask[k]) continue;
+    existing++;
+    if (keep[k]) {
+      kept++;
+      rest.push(k);
+    }
+  }
+  const want = Math.min(options.target, existing);
+  const missing = want - (existing - kept);
+  if (missing <= 0) return { keep, toppedUp: 0 };
+  const out = keep.slice();
+  for (const k of options.rng.shuffle(rest).slice(0, missing)) out[k] = 0;
+  return { keep: out, toppedUp: missing };
+}
+
 /** RW: prunes floor(fraction * n_ex) existing weights chosen uniformly without replacement. */
 export function randomWeightsKeep(mask: Uint8Array, fraction: number, rng: Rng): Uint8Array {
   const existing: number[] = [];
@@ -81,23 +129,48 @@ export function applyKeep(m: Rbm, keep: Uint8Array): Rbm {
   return restrictHidden(m, keep, survivingUnits(keep, m.nv, m.nh));
 }
 
+/** What one pruning step did. */
+export interface PruneStepReport {
+  /** Weights the top-up removed beyond the threshold rule (0 unless the criterion has one). */
+  toppedUp: number;
+  /** The top-up's target: removals scheduled for this iteration (null without a top-up). */
+  scheduled: number | null;
+}
+
 /**
  * One pruning step of `criterion` with fraction `fraction` (0.5 for the RBM): scored criteria
- * prune by the threshold rule at their end of `scores` (computed from the current model), random
- * ones draw weights or hidden units with `rng`.
+ * prune by the threshold rule at their end of `scores` (computed from the current model), topped
+ * up to the scheduled count where the entry asks for it (`schedule`: the initial model's existing
+ * weights and the 1-based iteration); random ones draw weights or hidden units with `rng`.
  */
 export function pruneStep(
   m: Rbm,
   criterion: CriterionEntry<string, never>,
-  options: { fraction: number; scores: Float64Array | null; rng: Rng },
-): Rbm {
+  options: {
+    fraction: number;
+    scores: Float64Array | null;
+    rng: Rng;
+    schedule: { initialWeights: number; iteration: number };
+  },
+): { model: Rbm; report: PruneStepReport } {
   const { fraction, scores, rng } = options;
+  const report: PruneStepReport = { toppedUp: 0, scheduled: null };
   let keep: Uint8Array;
   switch (criterion.direction) {
     case "lowest":
     case "highest":
       if (!scores) throw new Error(`criterion ${criterion.id} needs scores`);
       keep = thresholdKeep(scores, m.mask, { fraction, prune: criterion.direction });
+      if (criterion.topUp === "scheduled") {
+        const target = scheduledRemovals(options.schedule.initialWeights, {
+          fraction,
+          iteration: options.schedule.iteration,
+        });
+        const topped = topUpKeep(keep, m.mask, { target, rng });
+        keep = topped.keep;
+        report.toppedUp = topped.toppedUp;
+        report.scheduled = target;
+      }
       break;
     case "random-weights":
       keep = randomWeightsKeep(m.mask, fraction, rng);
@@ -106,5 +179,5 @@ export function pruneStep(
       keep = randomUnitsKeep(m, fraction, rng);
       break;
   }
-  return applyKeep(m, keep);
+  return { model: applyKeep(m, keep), report };
 }

@@ -43,7 +43,14 @@ export const RBM_CRITERIA = [
     score: (input: RbmScoreInput): Float64Array => heuristicFi(input.moments, input.model.w),
     direction: "lowest",
   },
-  { id: "anti-fi", label: "ANTI", score: varianceScores, direction: "highest" },
+  // The authors' ANTI tops ties up to the scheduled count with random weights (spec 15).
+  {
+    id: "anti-fi",
+    label: "ANTI",
+    score: varianceScores,
+    direction: "highest",
+    topUp: "scheduled",
+  },
   {
     id: "magnitude",
     label: "MAG",

@@ -38,6 +38,8 @@ export interface SampleOptions {
   method: SamplingMethod;
   /** Seed of the sampler's random stream. */
   seed: number;
+  /** Stops Gibbs sampling between chunks of chains: the promise rejects with "interrupted". */
+  signal?: AbortSignal;
 }
 
 /** A sampling engine. */
@@ -65,11 +67,16 @@ export function gibbsChunks(n: number): { start: number; count: number }[] {
   return out;
 }
 
-/** Chunked Gibbs sampling in the calling thread. */
-export function chunkedGibbsSamples(m: Rbm, n: number, sweeps: number, seed: number): RbmSamples {
+/** Chunked Gibbs sampling in the calling thread; `signal` is checked before each chunk. */
+export function chunkedGibbsSamples(
+  m: Rbm,
+  options: { n: number; sweeps: number; seed: number; signal?: AbortSignal },
+): RbmSamples {
+  const { n, sweeps, seed } = options;
   const v = new Uint8Array(n * m.nv);
   const h = new Uint8Array(n * m.nh);
   gibbsChunks(n).forEach((c, k) => {
+    if (options.signal?.aborted) throw new Error("interrupted");
     const part = gibbsSamples(m, c.count, sweeps, new Rng(deriveSeed(seed, k)));
     v.set(part.v, c.start * m.nv);
     h.set(part.h, c.start * m.nh);
@@ -213,7 +220,11 @@ export class CpuBmSampler implements BmSampler {
     if (options.method === "exact") {
       return Promise.resolve(exactSamples(model, options.n, new Rng(options.seed)));
     }
-    return Promise.resolve(chunkedGibbsSamples(model, options.n, options.sweeps, options.seed));
+    try {
+      return Promise.resolve(chunkedGibbsSamples(model, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Nothing to release. */

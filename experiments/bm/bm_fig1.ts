@@ -1,16 +1,20 @@
 /**
  * Fig 1 of Scholl et al. 2021: the Fisher information matrix of the trained 13 x 70 RBM (B), its
- * leading eigenvector (C) and its diagonal (D) in the weight layout, with the eigenvalue spectrum
- * (the FIM is nearly rank one) and the exact FIM by enumeration as a check on the sample FIM.
+ * leading eigenvector (C) and its diagonal (D) in the weight layout, and its eigenvalue spectrum,
+ * from samples of the run's sampler (the paper's: Gibbs-200 chains). As an extra analysis the
+ * exact FIM of the same model (enumeration, no sampling) is set beside it: for these bimodal
+ * models the two differ, because 200-sweep chains do not mix between the all-on and all-off modes.
  *
  * @module
  */
 import {
   type Experiment,
   type ExperimentRun,
+  jsonRecord,
   type UnitEntry,
   unitMetrics,
 } from "../../core/app/experiment.ts";
+import { formatTable } from "../../core/app/text_table.ts";
 import type { Panel, PanelParameter } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import {
@@ -29,15 +33,26 @@ import {
 } from "../../core/bm/fim_analysis.ts";
 import {
   type BmDataMetrics,
+  comparableWithPaper,
   createSampler,
   drawSamples,
   evaluateSet,
+  failureOf,
   initialSampleSeed,
   modelBlobs,
+  type SamplerTag,
+  samplerTag,
+  samplerText,
   trainInitialModel,
 } from "../../core/bm/protocol.ts";
-import { type BmSummaryHeader, protocolLabel, summaryHeader } from "./aggregate.ts";
-import { checkAbort, loadAndStoreData } from "./run.ts";
+import {
+  type BmFailure,
+  type BmSummaryHeader,
+  dataLine,
+  protocolLabel,
+  summaryHeader,
+} from "./aggregate.ts";
+import { checkAbort, loadAndStoreData, seedIndices } from "./run.ts";
 import type { RunContext } from "../../core/app/experiment.ts";
 
 const HEAT_BLOCK = 20;
@@ -46,53 +61,85 @@ const TOP = 50;
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 const sig = (x: number): number => Number(x.toPrecision(6));
 
+/** The paper's Fig 1 numbers: the authors' notebook, one trained model. */
+export const FIG1_PAPER = {
+  lambda0: 23.97,
+  lambda1: 1.6,
+  lambda2: 1.42,
+  ratio: 14.96,
+  source: "authors' notebook, ONE trained model (CIFAR-10, seed 666, Gibbs-200 samples; spec 5.2)",
+} as const;
+
 async function run(ctx: RunContext<BmConfig>): Promise<void> {
   const { config, store, runId, finished, progress } = ctx;
   const data = await loadAndStoreData(ctx);
   const sampler = createSampler(config);
+  const tag = samplerTag(config);
   try {
-    for (let s = 0; s < config.seeds; s++) {
+    for (const s of seedIndices(ctx)) {
       if (finished.has(`fim/${s}`)) continue;
       checkAbort(ctx);
       progress.update(`seed ${s}: training initial RBM`);
       let t = performance.now();
-      const model = trainInitialModel(config, data, ctx.seed, s);
+      const model = trainInitialModel(config, data, { master: ctx.seed, seedIndex: s });
       const trainMs = performance.now() - t;
-      progress.update(`seed ${s}: sampling`, 0.4);
+      const failedModel = failureOf(model);
+      if (failedModel) {
+        await store.putUnit(runId, ["fim", s], {
+          metrics: { seed: s, failed: failedModel },
+          blobs: modelBlobs(model),
+        });
+        progress.tick(1, `seed ${s}: FAILED (${failedModel})`);
+        continue;
+      }
+      progress.update(`seed ${s}: sampling (${samplerText(tag)})`, 0.4);
       t = performance.now();
-      const samples = await drawSamples(sampler, model, config, initialSampleSeed(ctx.seed, s));
+      const samples = await drawSamples(sampler, model, {
+        config,
+        seed: initialSampleSeed(ctx.seed, s),
+        signal: ctx.signal,
+      });
       const samplingMs = performance.now() - t;
       progress.update(`seed ${s}: Fisher information`, 0.6);
       const a = analyseFim(model, samples);
-      const ev = evaluateSet(model, samples, data);
+      const { counts: _counts, ...ev } = evaluateSet(model, data, { samples, sampler: tag });
+      const failed = failureOf(model, ev) ??
+        (a.eigenvalues.every(Number.isFinite) ? null : "non-finite FIM eigenvalues");
       const eigMap = minMaxNormalise(a.u0);
       const diagMap = minMaxNormalise(a.diagonal);
       let fmax = 0;
       for (const v of a.sample.values) if (v > fmax) fmax = v;
       const heat = blockMax(a.sample.values, a.sample.dim, HEAT_BLOCK);
-      await store.putUnit(runId, ["fim", s], {
-        metrics: {
-          seed: s,
-          nv: model.nv,
-          nh: model.nh,
-          nw: ev.nw,
-          klSample: ev.klSample,
-          klExact: ev.klExact,
-          eigenvalues: Array.from(a.eigenvalues.slice(0, TOP), sig),
-          exactEigenvalues: Array.from(a.exactEigenvalues.slice(0, TOP), sig),
-          relativeDifference: a.relativeDifference,
-          eigenvectorOverlap: a.eigenvectorOverlap,
-          zeroScores: a.zeroScores,
-          timingsMs: { ...a.timingsMs, train: trainMs, sampling: samplingMs },
-          eigMap: Array.from(eigMap, r3),
-          diagMap: Array.from(diagMap, r3),
-          heat: {
-            size: heat.size,
-            block: HEAT_BLOCK,
-            max: fmax,
-            values: heat.values.map((v) => r3(v / fmax)),
-          },
+      const metrics: FimMetrics = {
+        seed: s,
+        failed,
+        sampler: tag,
+        nv: model.nv,
+        nh: model.nh,
+        nw: ev.nw,
+        klSample: ev.klSample,
+        klExact: ev.klExact,
+        eigenvalues: Array.from(a.eigenvalues.slice(0, TOP), sig),
+        exactEigenvalues: Array.from(a.exactEigenvalues.slice(0, TOP), sig),
+        relativeDifference: a.relativeDifference,
+        eigenvectorOverlap: a.eigenvectorOverlap,
+        topUnitShare: {
+          eigenvector: topUnitShare(a.u0, model),
+          diagonal: topUnitShare(a.diagonal, model),
         },
+        zeroScores: a.zeroScores,
+        timingsMs: { ...a.timingsMs, train: trainMs, sampling: samplingMs },
+        eigMap: Array.from(eigMap, r3),
+        diagMap: Array.from(diagMap, r3),
+        heat: {
+          size: heat.size,
+          block: HEAT_BLOCK,
+          max: fmax,
+          values: heat.values.map((v) => r3(v / fmax)),
+        },
+      };
+      await store.putUnit(runId, ["fim", s], {
+        metrics: jsonRecord(metrics),
         blobs: {
           ...modelBlobs(model),
           eigenvalues: a.eigenvalues,
@@ -104,7 +151,11 @@ async function run(ctx: RunContext<BmConfig>): Promise<void> {
       });
       progress.tick(
         1,
-        `seed ${s}: lambda0 ${a.eigenvalues[0].toFixed(2)}, lambda1 ${a.eigenvalues[1].toFixed(2)}`,
+        failed
+          ? `seed ${s}: FAILED (${failed})`
+          : `seed ${s}: lambda0 ${a.eigenvalues[0].toFixed(2)}, lambda1 ${
+            a.eigenvalues[1].toFixed(2)
+          } (${samplerText(tag)})`,
       );
     }
   } finally {
@@ -112,43 +163,51 @@ async function run(ctx: RunContext<BmConfig>): Promise<void> {
   }
 }
 
-interface FimMetrics {
+/** Metrics of a ["fim", s] unit (a failed seed stores only `seed` and `failed`). */
+export interface FimMetrics {
   seed: number;
+  /** Why this seed failed (non-finite values), or null. */
+  failed: string | null;
+  /** The sampler of the sample FIM, scores and sample KL. */
+  sampler: SamplerTag;
   nv: number;
   nh: number;
   eigenvalues: number[];
   exactEigenvalues: number[];
   relativeDifference: number;
   eigenvectorOverlap: number;
+  /** Share of |u0| and of the diagonal (weight parts) on the top 10% of hidden units. */
+  topUnitShare: { eigenvector: number; diagonal: number };
   zeroScores: { var: number; heu: number };
   timingsMs: Record<string, number>;
   eigMap: number[];
   diagMap: number[];
   heat: { size: number; block: number; max: number; values: number[] };
-  klSample: number;
+  nw: number;
+  klSample: number | null;
   klExact: number;
 }
 
-/** The FIM of the first seed in the `--out` JSON. */
+/** The FIM of the first successful seed in the `--out` JSON. */
 export interface FimSummary {
-  /** Which estimate. */
+  /** Which estimate, from which sampler. */
   source: string;
+  /** The sampler, and whether it is the paper's (Gibbs-200). */
+  sampler: SamplerTag & { comparableWithPaper: boolean };
   /** Seed index. */
   seed: number;
   /** Dimension (993). */
   dim: number;
   /** Sample-FIM eigenvalues, descending. */
   eigenvalues: number[];
-  /** Exact-FIM eigenvalues (largest 50). */
-  exactEigenvalues: number[];
   /** Largest eigenvalue. */
   lambda0: number;
   /** Second largest. */
   lambda1: number;
+  /** Third largest. */
+  lambda2: number;
   /** lambda0 / lambda1. */
   ratio: number;
-  /** Exact against sample FIM. */
-  exactVsSample: { relativeFrobeniusDifference: number; leadingEigenvectorOverlap: number };
   /** Sign-fixed leading eigenvector. */
   leadingEigenvector: number[];
   /** FIM diagonal. */
@@ -157,71 +216,150 @@ export interface FimSummary {
   zeroScores: { var: number; heu: number };
   /** Timings of the analysis steps. */
   timingsMs: Record<string, number>;
-  /** The paper's values. */
-  paper: { lambda0: number; lambda1: number; lambda2: number };
+  /**
+   * Extra analysis: the exact FIM of the same model (enumerated p(v), no sampler), its largest
+   * eigenvalues and how far the sample FIM is from it.
+   */
+  exact: {
+    label: string;
+    eigenvalues: number[];
+    lambda0: number;
+    lambda1: number;
+    ratio: number;
+    /** ||F_sample - F_exact||_F / ||F_exact||_F. */
+    relativeFrobeniusDifference: number;
+    /** |<u0_sample, u0_exact>|. */
+    leadingEigenvectorOverlap: number;
+  };
+  /** The paper's values: ONE trained model of the authors' notebook. */
+  paper: typeof FIG1_PAPER;
+}
+
+/** Per-seed spectrum summary. */
+export interface Fig1Seed {
+  /** Seed index. */
+  seed: number;
+  /** Sample-FIM eigenvalues. */
+  lambda0: number;
+  /** Second. */
+  lambda1: number;
+  /** Third. */
+  lambda2: number;
+  /** lambda0 / lambda1 of the sample FIM. */
+  ratio: number;
+  /** lambda0 / lambda1 of the exact FIM (extra analysis). */
+  exactRatio: number;
+  /** Share of the leading eigenvector's weight-part mass on the top 10% of hidden units. */
+  eigenvectorTopUnitShare: number;
+  /** Share of the diagonal's weight-part mass on the top 10% of hidden units. */
+  diagonalTopUnitShare: number;
 }
 
 /** The `--out` JSON of bm-fig1 (docs/bm.md). */
 export type BmFig1Summary = BmSummaryHeader & {
   /** Statistics of the training data. */
   data: BmDataMetrics | null;
-  /** The first seed's FIM analysis. */
+  /** The first successful seed's FIM analysis. */
   fim: FimSummary | null;
-  /** The first seed's model. */
+  /** The first successful seed's model. */
   model: {
     nv: number;
     nh: number;
     W: number[];
     bv: number[];
     bh: number[];
-    klSample: number;
+    klSample: number | null;
     klExact: number;
   } | null;
-  /** Leading eigenvalues per seed. */
-  seeds: { seed: number; lambda0: number; lambda1: number; lambda2: number }[];
+  /** Spectrum and concentration per successful seed. */
+  seeds: Fig1Seed[];
+  /** Seeds left out (non-finite values). */
+  failures: BmFailure[];
 };
+
+/**
+ * Share of a non-negative per-weight map's mass that falls on the top `fraction` of hidden units
+ * (by their summed mass): 0.1 for a uniform spread over units at fraction 0.1, 1 when all mass
+ * sits on that many units.
+ */
+export function topUnitShare(
+  map: ArrayLike<number>,
+  shape: { nv: number; nh: number; fraction?: number },
+): number {
+  const { nv, nh } = shape;
+  const perUnit = new Array<number>(nh).fill(0);
+  for (let i = 0; i < nv; i++) {
+    for (let j = 0; j < nh; j++) perUnit[j] += Math.abs(map[nv + nh + i * nh + j]);
+  }
+  const total = perUnit.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return 0;
+  const k = Math.max(1, Math.round((shape.fraction ?? 0.1) * nh));
+  const top = perUnit.sort((a, b) => b - a).slice(0, k).reduce((a, b) => a + b, 0);
+  return top / total;
+}
 
 /** The bm-fig1 experiment. */
 export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
   id: "bm-fig1",
   title: "Fig 1: Fisher information of a trained 13x70 RBM on natural-image patches",
   paper: "scholl2021",
-  presets: { default: defaultConfig(1), paper: paperConfig(1) },
-  flags: BM_FLAGS,
+  // The paper shows one exemplary model; the default trains three, so the scorecard can test the
+  // spectrum over seeds (about 15 s of CPU each).
+  presets: { default: defaultConfig(3, "none"), paper: paperConfig(1, "none") },
+  flags: BM_FLAGS.filter((f) => f.name !== "criteria" && f.name !== "evaluation"),
   configure: (base, flags) => configureBm(base, flags, { paperSeeds: 1, experiment: "bm-fig1" }),
-  describe: (c) => describeBm(c).replace(/, \d+ rounds of [^,]+, \d+ criteria/, ""),
+  describe: (c) =>
+    describeBm(c).replace(/, \d+ rounds of [^,]+, \d+ criteria, evaluation sets: [a-z-]+/, ""),
   totalUnits: (c) => 1 + c.seeds,
+  shards: (c) => ({ networks: c.seeds }),
   run,
   async summarize(run: ExperimentRun<BmConfig>, store: ResultStore): Promise<BmFig1Summary> {
     const units = await store.listUnits(run.id);
     const dataUnit = units.find((u) => u.key[0] === "data");
     const data = dataUnit ? unitMetrics<BmDataMetrics>(dataUnit) : null;
-    const fims = units.filter((u) => u.key[0] === "fim");
-    const first = fims[0];
+    const fims = units.filter((u) => u.key[0] === "fim").map((u) => ({
+      key: u.key,
+      m: unitMetrics<FimMetrics>(u),
+    }));
+    const ok = fims.filter((f) => !f.m.failed);
+    const failures: BmFailure[] = fims.filter((f) => f.m.failed).map((f) => ({
+      seed: f.m.seed,
+      criterion: null,
+      reason: f.m.failed ?? "",
+    }));
+    const first = ok[0];
     let fim: FimSummary | null = null;
     let model: BmFig1Summary["model"] = null;
     if (first) {
-      const m = unitMetrics<FimMetrics>(first);
+      const m = first.m;
       const blob = async (name: string) => await store.getBlob(run.id, first.key, name);
       const ev = Array.from(await blob("eigenvalues") as Float64Array);
       fim = {
-        source: "sample FIM, unbiased covariance of the 993 sufficient statistics (spec 5.1)",
+        source: `sample FIM, unbiased covariance of the 993 sufficient statistics (spec 5.1), ` +
+          `samples: ${samplerText(m.sampler)}`,
+        sampler: { ...m.sampler, comparableWithPaper: comparableWithPaper(m.sampler) },
         seed: m.seed,
         dim: ev.length,
         eigenvalues: ev,
-        exactEigenvalues: m.exactEigenvalues,
         lambda0: ev[0],
         lambda1: ev[1],
+        lambda2: ev[2],
         ratio: ev[0] / ev[1],
-        exactVsSample: {
-          relativeFrobeniusDifference: m.relativeDifference,
-          leadingEigenvectorOverlap: m.eigenvectorOverlap,
-        },
         leadingEigenvector: Array.from(await blob("u0") as Float64Array),
         diagonal: Array.from(await blob("diagonal") as Float64Array),
         zeroScores: m.zeroScores,
         timingsMs: m.timingsMs,
-        paper: { lambda0: 23.97, lambda1: 1.6, lambda2: 1.42 },
+        exact: {
+          label: "EXTRA ANALYSIS: exact FIM of the same model by enumeration (no sampler; the " +
+            "model's equilibrium, which 200-sweep chains do not reach)",
+          eigenvalues: m.exactEigenvalues,
+          lambda0: m.exactEigenvalues[0],
+          lambda1: m.exactEigenvalues[1],
+          ratio: m.exactEigenvalues[0] / m.exactEigenvalues[1],
+          relativeFrobeniusDifference: m.relativeDifference,
+          leadingEigenvectorOverlap: m.eigenvectorOverlap,
+        },
+        paper: FIG1_PAPER,
       };
       model = {
         nv: m.nv,
@@ -238,46 +376,67 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
       data,
       fim,
       model,
-      seeds: fims.map((u) => {
-        const m = unitMetrics<FimMetrics>(u);
-        return {
-          seed: m.seed,
-          lambda0: m.eigenvalues[0],
-          lambda1: m.eigenvalues[1],
-          lambda2: m.eigenvalues[2],
-        };
-      }),
+      seeds: ok.map(({ m }) => ({
+        seed: m.seed,
+        lambda0: m.eigenvalues[0],
+        lambda1: m.eigenvalues[1],
+        lambda2: m.eigenvalues[2],
+        ratio: m.eigenvalues[0] / m.eigenvalues[1],
+        exactRatio: m.exactEigenvalues[0] / m.exactEigenvalues[1],
+        eigenvectorTopUnitShare: m.topUnitShare.eigenvector,
+        diagonalTopUnitShare: m.topUnitShare.diagonal,
+      })),
+      failures,
     };
   },
   table(summary: BmFig1Summary): string {
     const fim = summary.fim;
-    if (!fim) return "no results";
+    if (!fim) {
+      return summary.failures.length
+        ? `no results: ${summary.failures.length} seed(s) failed (${summary.failures[0].reason})`
+        : "no results";
+    }
     const data = summary.data;
-    const f = (x: number[]): string => x.slice(0, 5).map((v) => v.toFixed(3)).join(", ");
+    const f = (x: number[]): string => x.slice(0, 3).map((v) => v.toFixed(2)).join(", ");
     const t = fim.timingsMs;
+    const p = fim.paper;
+    const rows = [
+      [
+        `sample FIM (${fim.sampler.method === "gibbs" ? `Gibbs-${fim.sampler.sweeps}` : "exact"})`,
+        f(fim.eigenvalues),
+        fim.ratio.toFixed(2),
+      ],
+      ["exact FIM (extra analysis)", f(fim.exact.eigenvalues), fim.exact.ratio.toFixed(2)],
+      ["paper (notebook, ONE model)", `${p.lambda0}, ${p.lambda1}, ${p.lambda2}`, `${p.ratio}`],
+    ];
+    const perSeed = summary.seeds.length > 1
+      ? [
+        formatTable(
+          ["seed", "lambda0", "lambda1", "lambda0/lambda1", "exact lambda0/lambda1"],
+          summary.seeds.map((x) => [
+            `${x.seed}`,
+            x.lambda0.toFixed(2),
+            x.lambda1.toFixed(2),
+            x.ratio.toFixed(2),
+            x.exactRatio.toFixed(2),
+          ]),
+        ),
+      ]
+      : [];
     return [
-      `Fig 1: FIM of the initial RBM; ${summary.protocol}`,
-      `sample FIM eigenvalues: ${f(fim.eigenvalues)} (lambda0/lambda1 = ${
-        fim.ratio.toFixed(2)
-      }; paper 23.97, 1.60, 1.42)`,
-      `exact FIM eigenvalues:  ${f(fim.exactEigenvalues)}`,
-      `exact vs sample: relative Frobenius difference ${
-        fim.exactVsSample.relativeFrobeniusDifference.toExponential(2)
-      }, ` +
-      `|<u0, u0_exact>| = ${fim.exactVsSample.leadingEigenvectorOverlap.toFixed(5)}`,
+      `Fig 1: FIM of the initial RBM, seed ${fim.seed}; ${summary.protocol}`,
+      formatTable(["FIM", "lambda0, lambda1, lambda2", "lambda0/lambda1"], rows),
+      ...perSeed,
+      `sample vs exact FIM: relative Frobenius difference ${
+        fim.exact.relativeFrobeniusDifference.toFixed(3)
+      }, |<u0, u0_exact>| = ${fim.exact.leadingEigenvectorOverlap.toFixed(4)}`,
       `exactly-zero scores: VAR ${fim.zeroScores.var}, HEU ${fim.zeroScores.heu} of 910`,
-      `timings (ms): exact FIM ${t.exactFim.toFixed(0)}, its eigenvalues ${
-        t.exactEigenvalues.toFixed(0)
-      }, ` +
-      `sample FIM ${t.sampleFim.toFixed(0)}, sampling ${t.sampling.toFixed(0)}, training ${
-        t.train.toFixed(0)
-      }`,
-      data
-        ? `data: ${data.distinct} distinct patterns, mean pixel rate ${
-          data.meanRate.toFixed(3)
-        }, top-2 frequencies ` +
-          `${data.top.slice(0, 2).map((x) => x.frequency.toFixed(3)).join(", ")}`
-        : "",
+      `timings (ms): sampling ${t.sampling.toFixed(0)}, sample FIM ${
+        t.sampleFim.toFixed(0)
+      }, exact FIM ${t.exactFim.toFixed(0)}, its eigenvalues ${t.exactEigenvalues.toFixed(0)}, ` +
+      `training ${t.train.toFixed(0)}`,
+      ...(data ? [dataLine(data)] : []),
+      ...(summary.failures.length ? [`${summary.failures.length} seed(s) failed; see JSON`] : []),
     ].join("\n");
   },
   parameters(run: ExperimentRun<BmConfig>): PanelParameter[] {
@@ -296,17 +455,20 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
   ): Panel[] {
     const label = protocolLabel(run.config);
     const seed = params.seed ?? 0;
-    const u = units.find((x) => x.key[0] === "fim" && x.key[1] === seed) ??
-      units.find((x) => x.key[0] === "fim");
+    const ok = units.filter((x) => x.key[0] === "fim" && !unitMetrics<FimMetrics>(x).failed);
+    const u = ok.find((x) => x.key[1] === seed) ?? ok[0];
     if (!u) return [];
     const m = unitMetrics<FimMetrics>(u);
     const { nv, nh } = m;
     const weightPart = (map: number[]): number[] => map.slice(nv + nh);
     const ranks = m.eigenvalues.map((_, k) => k);
+    const sampled = m.sampler.method === "gibbs" ? `Gibbs-${m.sampler.sweeps}` : "exact-sample";
+    const ratio = m.eigenvalues[0] / m.eigenvalues[1];
+    const exactRatio = m.exactEigenvalues[0] / m.exactEigenvalues[1];
     return [
       {
         id: "fim",
-        title: "Fig 1B: Fisher information matrix (sample estimate)",
+        title: `Fig 1B: Fisher information matrix (${sampled} sample estimate)`,
         kind: "heatmap",
         xLabel: "parameter index phi_j (blocks)",
         yLabel: "parameter index phi_i (blocks)",
@@ -316,32 +478,41 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
           `F / max(F) = ${
             m.heat.max.toPrecision(4)
           }, max over ${m.heat.block}x${m.heat.block} blocks of the ` +
-          `${
-            nv + nh + nv * nh
-          }-dim FIM, order [bv | bh | W visible-major]. Seed ${m.seed}. ${label}`,
+          `${nv + nh + nv * nh}-dim FIM, order [bv | bh | W visible-major]; samples: ${
+            samplerText(m.sampler)
+          }. Seed ${m.seed}. ${label}`,
       },
       {
         id: "eigenvalues",
-        title: "FIM eigenvalues (nearly rank one)",
+        title: `FIM eigenvalues: lambda0/lambda1 = ${ratio.toFixed(1)} (${sampled} samples), ` +
+          `${exactRatio.toFixed(1)} (exact FIM)`,
         kind: "line",
         xLabel: "rank",
         yLabel: "eigenvalue",
         logY: true,
         series: [
-          { label: "sample FIM", x: ranks, y: m.eigenvalues },
-          { label: "exact FIM", x: ranks, y: m.exactEigenvalues },
+          { label: `sample FIM (${sampled})`, x: ranks, y: m.eigenvalues },
+          { label: "exact FIM (extra analysis)", x: ranks, y: m.exactEigenvalues },
+          {
+            label: "paper, ONE model (notebook)",
+            x: [0, 1, 2],
+            y: [FIG1_PAPER.lambda0, FIG1_PAPER.lambda1, FIG1_PAPER.lambda2],
+            reference: true,
+          },
         ],
-        caption: `largest ${m.eigenvalues.length}; paper (one seed): 23.97, 1.60, 1.42. ${label}`,
+        caption: `largest ${m.eigenvalues.length} eigenvalues of seed ${m.seed}. The paper's ` +
+          `values (dashed) are the ${FIG1_PAPER.source}, not a mean. The exact FIM (enumerated ` +
+          `p(v), no sampler) is an extra analysis. ${label}`,
       },
       {
         id: "eigenvector",
-        title: "Fig 1C: leading eigenvector |u0| per weight",
+        title: "Fig 1C: leading eigenvector u0 per weight",
         kind: "heatmap",
         xLabel: "hidden unit h_j",
         yLabel: "visible unit v_i",
         series: [],
         heatmap: { rows: nv, cols: nh, values: weightPart(m.eigMap) },
-        caption: `sign-fixed u0, all ${
+        caption: `sign-fixed u0 of the ${sampled} sample FIM, all ${
           nv + nh + nv * nh
         } entries jointly min-max normalised; weight part shown. ${label}`,
       },
@@ -353,12 +524,14 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
         yLabel: "visible unit v_i",
         series: [],
         heatmap: { rows: nv, cols: nh, values: weightPart(m.diagMap) },
-        caption:
-          `[var1(v_i), var1(h_j), var1(v_i h_j)] jointly min-max normalised; weight part shown. ${label}`,
+        caption: `[var1(v_i), var1(h_j), var1(v_i h_j)] from ${sampled} samples, jointly ` +
+          `min-max normalised; weight part shown. ${label}`,
       },
       {
         id: "unit-importance",
-        title: "Importance per hidden unit",
+        title: `Importance per hidden unit: top 10% of units hold ${
+          (100 * m.topUnitShare.eigenvector).toFixed(0)
+        }% (|u0|), ${(100 * m.topUnitShare.diagonal).toFixed(0)}% (diagonal)`,
         kind: "bar",
         xLabel: "hidden unit h_j",
         yLabel: "sum over visible units (normalised)",
@@ -374,7 +547,8 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
             y: perUnitImportance(Float64Array.from(m.diagMap), nv, nh),
           },
         ],
-        caption: `importance concentrates on a few hidden units. ${label}`,
+        caption: `sums of the normalised maps per hidden unit; a uniform spread would put 10% ` +
+          `on the top 10% of units. ${label}`,
       },
     ];
   },

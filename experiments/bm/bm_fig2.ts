@@ -12,12 +12,15 @@ import type { ResultStore } from "../../core/store/store.ts";
 import { formatTable } from "../../core/app/text_table.ts";
 import type { BmConfig } from "./config.ts";
 import type { BmDataMetrics } from "../../core/bm/protocol.ts";
-import { LOGP_BINS, logProbErrors } from "../../core/bm/metrics.ts";
+import { LOGP_BINS, logProbErrors, weightedLogProbMse } from "../../core/bm/metrics.ts";
+import { samplerText } from "../../core/bm/protocol.ts";
 import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 import {
   aggregatePruning,
+  type BmFailure,
   type BmSummaryHeader,
   type CriterionAggregate,
+  dataLine,
   type MeanSd,
   protocolLabel,
   summaryHeader,
@@ -38,6 +41,14 @@ export interface LogProbMatching {
   q75: (number | null)[];
   /** Pattern codes. */
   codes: number[];
+}
+
+/** One seed's data-weighted log-probability error (see {@link weightedLogProbMse}). */
+export interface PerSeedMse {
+  /** Seed index. */
+  seed: number;
+  /** The error, or null when no data pattern was generated. */
+  mse: number | null;
 }
 
 /** Builds Fig 2A/B data from per-seed sample pattern counts. */
@@ -77,13 +88,23 @@ function compact(m: LogProbMatching): LogProbMatching {
 export type BmFig2Summary = BmSummaryHeader & {
   /** Statistics of the training data. */
   data: BmDataMetrics | null;
-  /** The initial models' KL, mean and sd over seeds. */
-  initial: { kl: MeanSd; klExact: MeanSd; seeds: number };
-  /** Per criterion: KL after the last round and per round. */
+  /** The initial models' KL, mean and sd over seeds, and per seed. */
+  initial: {
+    kl: MeanSd | null;
+    klExact: MeanSd;
+    seeds: number;
+    perSeed: { seed: number; kl: number | null; klExact: number }[];
+    perSeedLogpMse: PerSeedMse[];
+  };
+  /** Per criterion: KL after the last round and per round, and per seed after retraining. */
   criteria: Record<
     string,
-    { label: string } & Pick<CriterionAggregate, "kl" | "klExact" | "klPerRound" | "seeds">
+    & { label: string }
+    & Pick<CriterionAggregate, "kl" | "klExact" | "klPerRound" | "seeds" | "perSeedKl">
+    & { perSeedLogpMse: PerSeedMse[] }
   >;
+  /** Seeds and criteria left out of the statistics (non-finite weights or metrics). */
+  failures: BmFailure[];
   /** Fig 2A/B per pattern, for the initial models and after the last retraining. */
   logProbMatching: {
     initial: LogProbMatching | null;
@@ -98,20 +119,43 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
   id: "bm-fig2",
   title: "Fig 2: generative performance of pruned 13x70 RBMs (log-prob matching, KL)",
   paper: "scholl2021",
-  ...pruningExperimentBase("bm-fig2"),
+  ...pruningExperimentBase("bm-fig2", {
+    defaultSeeds: 3,
+    evaluation: { default: "last-round", paper: "every-round" },
+  }),
   async summarize(run: ExperimentRun<BmConfig>, store: ResultStore): Promise<BmFig2Summary> {
     const units = await store.listUnits(run.id);
     const agg = aggregatePruning(units);
-    const dataCounts = await store.getBlob(run.id, ["data"], "counts") as Int32Array | null;
-    const blobsOf = async (prefix: string, name: string, c?: Criterion): Promise<Int32Array[]> => {
-      const out: Int32Array[] = [];
+    const blob = await store.getBlob(run.id, ["data"], "counts");
+    const dataCounts = blob instanceof Int32Array ? blob : null;
+    // Failed seeds and criteria are left out here too.
+    const failed = new Set(
+      agg.failures.map((f) => `${f.seed}/${f.criterion ?? ""}`),
+    );
+    const usable = (u: UnitEntry): boolean =>
+      !failed.has(`${u.key[1]}/`) && !failed.has(`${u.key[1]}/${u.key[2] ?? ""}`);
+    const seededBlobs = async (
+      prefix: string,
+      name: string,
+      c?: Criterion,
+    ): Promise<{ seed: number; counts: Int32Array }[]> => {
+      const out: { seed: number; counts: Int32Array }[] = [];
       for (const u of units) {
-        if (u.key[0] !== prefix || (c !== undefined && u.key[2] !== c)) continue;
+        if (u.key[0] !== prefix || (c !== undefined && u.key[2] !== c) || !usable(u)) continue;
         const b = await store.getBlob(run.id, u.key, name);
-        if (b) out.push(b as Int32Array);
+        if (b instanceof Int32Array) out.push({ seed: Number(u.key[1]), counts: b });
       }
       return out;
     };
+    const blobsOf = async (prefix: string, name: string, c?: Criterion): Promise<Int32Array[]> =>
+      (await seededBlobs(prefix, name, c)).map((x) => x.counts);
+    const perSeedMse = async (prefix: string, name: string, c?: Criterion) =>
+      dataCounts
+        ? (await seededBlobs(prefix, name, c)).map((x) => ({
+          seed: x.seed,
+          mse: weightedLogProbMse(dataCounts, x.counts),
+        }))
+        : [];
     const criteria: BmFig2Summary["criteria"] = {};
     const matching: Record<string, LogProbMatching> = {};
     for (const c of CRITERIA) {
@@ -123,6 +167,8 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
         klExact: a.klExact,
         klPerRound: a.klPerRound,
         seeds: a.seeds,
+        perSeedKl: a.perSeedKl,
+        perSeedLogpMse: await perSeedMse("criterion", "countsAfter", c),
       };
       if (dataCounts) {
         matching[c] = compact(
@@ -136,28 +182,49 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
     return {
       ...summaryHeader(run, bmFig2),
       data: agg.data,
-      initial: { kl: agg.initial.kl, klExact: agg.initial.klExact, seeds: agg.initial.seeds },
+      initial: {
+        kl: agg.initial.kl,
+        klExact: agg.initial.klExact,
+        seeds: agg.initial.seeds,
+        perSeed: agg.initial.perSeed,
+        perSeedLogpMse: await perSeedMse("initial", "counts"),
+      },
       criteria,
       logProbMatching: { initial: initialMatching, afterRetraining: matching },
+      failures: agg.failures,
       notes: "kl = sample-based KL(data||model) over codes present in both, renormalised " +
-        "(spec 7.1 DEFAULT); klExact = exact-model KL. After the last pruning round.",
+        "(spec 7.1 DEFAULT), from the samples of `sampling` (Gibbs-200 = the paper's sampler); " +
+        "klExact = exact-model KL from the enumerated p(v), an extra analysis that no sampler " +
+        "enters. After the last pruning round; sd over seeds; failed seeds left out.",
     };
   },
   table(summary: BmFig2Summary): string {
     const crit = summary.criteria;
     const init = summary.initial;
-    const f = (k: MeanSd): string => `${k.mean.toFixed(4)} (${k.sd.toFixed(4)})`;
+    const f = (k: MeanSd | null): string => k ? `${k.mean.toFixed(4)} (${k.sd.toFixed(4)})` : "-";
     const rows = Object.values(crit).map((a) => [
       a.label,
+      `${a.seeds}`,
       f(a.kl.beforeRetraining),
       f(a.kl.afterRetraining),
       f(a.klExact.beforeRetraining),
       f(a.klExact.afterRetraining),
     ]);
     return [
-      `Fig 2C: KL(data||model) after the last round, mean (sd); ${summary.protocol}`,
-      `initial model: sample KL ${f(init.kl)}, exact KL ${f(init.klExact)}`,
-      formatTable(["criterion", "pruned", "retrained", "exact pruned", "exact retrained"], rows),
+      `Fig 2C: KL(data||model) after the last round, mean (sd) over seeds; ${summary.protocol}`,
+      `sample KL: ${summary.sampling.label}; exact KL: enumerated p(v) (extra analysis)`,
+      `initial model (n=${init.seeds}): sample KL ${f(init.kl)}, exact KL ${f(init.klExact)}`,
+      formatTable(
+        ["criterion", "n", "sample pruned", "sample retrained", "exact pruned", "exact retrained"],
+        rows,
+      ),
+      ...(summary.data ? [dataLine(summary.data)] : []),
+      ...(summary.failures.length > 0
+        ? [
+          `${summary.failures.length} seed/criterion run(s) failed (non-finite values) and are ` +
+          `left out; see "failures" in the JSON`,
+        ]
+        : []),
     ].join("\n");
   },
   parameters: () => [],
@@ -166,58 +233,63 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
     const agg = aggregatePruning(units);
     const label = protocolLabel(config);
     const names = CRITERIA.filter((c) => agg.criteria[c]);
+    const pick = (c: Criterion, exact: boolean) =>
+      exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl;
+    const initialKl = (exact: boolean): number | null =>
+      exact ? agg.initial.klExact.mean : agg.initial.kl?.mean ?? null;
     const klSeries = (exact: boolean) => [
       {
-        label: "initial",
+        // The initial model is one value per seed set, repeated across criteria: a reference.
+        label: "initial model",
         x: names.map((c) => criterionLabel(c)),
-        y: names.map(() => (exact ? agg.initial.klExact : agg.initial.kl).mean),
-        color: "grey",
+        y: names.map(() => initialKl(exact)),
+        reference: true,
       },
       {
         label: "pruned (before retraining)",
         x: names.map((c) => criterionLabel(c)),
-        y: names.map((c) =>
-          (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).beforeRetraining.mean
-        ),
-        err: names.map((c) =>
-          (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).beforeRetraining.sd
-        ),
+        y: names.map((c) => pick(c, exact).beforeRetraining?.mean ?? null),
+        err: names.map((c) => pick(c, exact).beforeRetraining?.sd ?? null),
+        n: names.map((c) => pick(c, exact).beforeRetraining?.n ?? null),
         color: "pruned",
       },
       {
         label: "retrained",
         x: names.map((c) => criterionLabel(c)),
-        y: names.map((c) =>
-          (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).afterRetraining.mean
-        ),
-        err: names.map((c) =>
-          (exact ? agg.criteria[c]!.klExact : agg.criteria[c]!.kl).afterRetraining.sd
-        ),
+        y: names.map((c) => pick(c, exact).afterRetraining?.mean ?? null),
+        err: names.map((c) => pick(c, exact).afterRetraining?.sd ?? null),
+        n: names.map((c) => pick(c, exact).afterRetraining?.n ?? null),
         color: "unpruned",
       },
     ];
+    const sampling = agg.sampler ? samplerText(agg.sampler) : "no sample sets stored yet";
     const centres = LOGP_BINS.map((b) => b + 0.5);
     return [
       {
         id: "kl",
-        title: "Fig 2C: KL(data || model) after the last round",
+        title: `Fig 2C: sample KL(data || model) after the last round (${
+          agg.sampler?.method === "exact" ? "exact samples" : `Gibbs-${agg.sampler?.sweeps ?? 200}`
+        })`,
         kind: "bar",
         xLabel: "criterion",
         yLabel: "KL (nats)",
         series: klSeries(false),
         logY: true,
-        caption:
-          `sample-based KL over codes present in data and samples (spec 7.1); mean, error bars = sd over seeds. ${label}`,
+        errorKind: "sd",
+        caption: `sample-based KL over codes present in data and samples (spec 7.1), samples: ` +
+          `${sampling}; mean, error bars = SD over seeds; dashed: the initial models. ${label}`,
       },
       {
         id: "kl-exact",
-        title: "Exact-model KL(data || model) after the last round",
+        title: "Extra analysis: exact-model KL(data || model) after the last round",
         kind: "bar",
         xLabel: "criterion",
         yLabel: "KL (nats)",
         series: klSeries(true),
         logY: true,
-        caption: `exact p(v) by enumeration; mean, error bars = sd. ${label}`,
+        errorKind: "sd",
+        caption: `exact p(v) by enumeration (no sampler; not what the paper plots); mean, error ` +
+          `bars = SD over seeds; dashed: the initial models. ${label}`,
       },
       {
         id: "logp-matching",
@@ -227,7 +299,7 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
         yLabel: "mean (ln pD - ln pS)^2",
         logY: true,
         series: [
-          { label: "initial", x: centres, y: agg.initial.logpError, color: "grey" },
+          { label: "initial model (Fig 2A)", x: centres, y: agg.initial.logpError, color: "grey" },
           ...names.map((c) => ({
             label: `${criterionLabel(c)} retrained`,
             x: centres,
@@ -235,7 +307,8 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
           })),
         ],
         caption:
-          `per-pattern errors averaged within 1-nat bins of ln pD and over seeds; the per-pattern version with 25-75% bars is in --out. ${label}`,
+          `per-pattern errors averaged within 1-nat bins of ln pD and over seeds (samples: ` +
+          `${sampling}); the per-pattern version with 25-75% bars is in --out. ${label}`,
       },
     ];
   },

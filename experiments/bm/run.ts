@@ -1,24 +1,35 @@
 /**
  * Running the family-A pruning protocol as store units, shared by `bm-fig2` and `bm-table1`.
- * Units: ["data"] (substitute statistics), ["initial", s] (the shared initial model of seed s,
- * its metrics, parameters and pattern counts) and ["criterion", s, name] (three rounds of one
- * criterion). A resumed run skips finished units and reloads the initial model from blobs.
+ * Units: ["data"] (data statistics), ["initial", s] (the shared initial model of seed s, its
+ * metrics, parameters and pattern counts) and ["criterion", s, name] (three rounds of one
+ * criterion). A resumed run skips finished units and reloads the initial model from blobs. A
+ * seed whose initial model is non-finite, or a criterion whose model or metrics become
+ * non-finite, is stored with `failed` (the reason) and left out of the statistics.
  *
  * @module
  */
-import { type Experiment, jsonRecord, type RunContext } from "../../core/app/experiment.ts";
+import {
+  type Experiment,
+  jsonRecord,
+  networkIndices,
+  type RunContext,
+} from "../../core/app/experiment.ts";
+import type { Evaluation } from "../../core/bm/protocol.ts";
 import {
   createSampler,
   dataMetrics,
   drawSamples,
   evaluateSet,
+  failureOf,
   initialSampleSeed,
   loadBmData,
   modelBlobs,
   modelFromBlobs,
   runCriterion,
+  samplerTag,
   trainInitialModel,
 } from "../../core/bm/protocol.ts";
+import type { RbmSamples } from "../../core/bm/sampler.ts";
 import type { Rbm } from "../../core/bm/rbm.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import {
@@ -30,19 +41,28 @@ import {
   paperConfig,
 } from "./config.ts";
 
-/** The parts of an experiment that bm-fig2 and bm-table1 share: presets, flags and the run. */
+/**
+ * The parts of an experiment that bm-fig2 and bm-table1 share: presets (the default's seed count
+ * and each preset's evaluation sets are the figure's), flags and the run.
+ */
 export function pruningExperimentBase(
   id: string,
+  options: { defaultSeeds: number; evaluation: { default: Evaluation; paper: Evaluation } },
 ): Pick<
   Experiment<BmConfig>,
-  "presets" | "flags" | "configure" | "describe" | "totalUnits" | "run"
+  "presets" | "flags" | "configure" | "describe" | "totalUnits" | "shards" | "run"
 > {
   return {
-    presets: { default: defaultConfig(3), paper: paperConfig(10) },
+    presets: {
+      default: defaultConfig(options.defaultSeeds, options.evaluation.default),
+      paper: paperConfig(10, options.evaluation.paper),
+    },
     flags: BM_FLAGS,
     configure: (base, flags) => configureBm(base, flags, { paperSeeds: 10, experiment: id }),
     describe: describeBm,
     totalUnits: pruningUnits,
+    // Seeds are independent; every unit loads the data (the shared ["data"] unit is idempotent).
+    shards: (c) => ({ networks: c.seeds }),
     run: runPruning,
   };
 }
@@ -73,56 +93,124 @@ export async function loadAndStoreData(
   return data;
 }
 
+/** The seed indices this process computes, in order (one list drives the run loop). */
+export function seedIndices(ctx: Pick<RunContext<BmConfig>, "config" | "networks">): number[] {
+  return networkIndices(ctx, ctx.config.seeds);
+}
+
+/** Metrics of a criterion unit (["criterion", s, name]). */
+export interface CriterionUnitMetrics {
+  /** Seed index. */
+  seed: number;
+  /** Criterion id. */
+  criterion: string;
+  /** Per-round records. */
+  rounds: Awaited<ReturnType<typeof runCriterion>>["rounds"];
+  /** Hidden units of the final model. */
+  finalNh: number;
+  /** Why this seed/criterion failed (non-finite weights or metrics), or null. */
+  failed: string | null;
+}
+
 /** Runs (or resumes) the pruning protocol, storing each unit when finished. */
 export async function runPruning(ctx: RunContext<BmConfig>): Promise<void> {
   const { config, store, runId, finished, progress } = ctx;
   const data = await loadAndStoreData(ctx);
   const sampler = createSampler(config);
   try {
-    for (let s = 0; s < config.seeds; s++) {
+    for (const s of seedIndices(ctx)) {
       checkAbort(ctx);
       const todo = config.criteria.filter((c) => !finished.has(`criterion/${s}/${c}`));
       let model: Rbm;
+      let samples: RbmSamples | null = null;
+      let initialFailed: string | null = null;
       if (finished.has(`initial/${s}`)) {
         if (todo.length === 0) continue;
+        const unit = await store.getUnit(runId, ["initial", s]);
+        initialFailed = typeof unit?.metrics.failed === "string" ? unit.metrics.failed : null;
         model = await loadModel(store, runId, ["initial", s], data.train.nv);
       } else {
         progress.update(`seed ${s}: training initial RBM`);
         const t0 = performance.now();
-        model = trainInitialModel(config, data, ctx.seed, s);
+        model = trainInitialModel(config, data, { master: ctx.seed, seedIndex: s });
         const trainMs = performance.now() - t0;
-        const samples = await drawSamples(sampler, model, config, initialSampleSeed(ctx.seed, s));
-        const ev = evaluateSet(model, samples, data);
-        const { counts, ...metrics } = ev;
+        initialFailed = failureOf(model);
+        if (!initialFailed) {
+          progress.update(`seed ${s}: sampling the initial RBM`);
+          samples = await drawSamples(sampler, model, {
+            config,
+            seed: initialSampleSeed(ctx.seed, s),
+            signal: ctx.signal,
+          });
+        }
+        const { counts, ...metrics } = evaluateSet(
+          model,
+          data,
+          samples ? { samples, sampler: samplerTag(config) } : null,
+        );
+        initialFailed ??= failureOf(model, metrics);
         await store.putUnit(runId, ["initial", s], {
-          metrics: { seed: s, ...metrics, trainMs },
-          blobs: { ...modelBlobs(model), counts: counts },
+          metrics: { seed: s, ...metrics, trainMs, failed: initialFailed },
+          blobs: { ...modelBlobs(model), ...(counts ? { counts } : {}) },
         });
-        progress.tick(1, `seed ${s}: initial KL ${metrics.klSample.toFixed(4)}`);
+        progress.tick(
+          1,
+          initialFailed
+            ? `seed ${s}: initial model failed (${initialFailed})`
+            : `seed ${s}: initial KL ${metrics.klSample?.toFixed(4)}`,
+        );
       }
-      const samples = await drawSamples(sampler, model, config, initialSampleSeed(ctx.seed, s));
       for (const c of todo) {
         checkAbort(ctx);
+        if (initialFailed) {
+          const failed: CriterionUnitMetrics = {
+            seed: s,
+            criterion: c,
+            rounds: [],
+            finalNh: model.nh,
+            failed: `initial model: ${initialFailed}`,
+          };
+          await store.putUnit(runId, ["criterion", s, c], { metrics: jsonRecord(failed) });
+          progress.tick(1, `seed ${s} ${c}: skipped (initial model failed)`);
+          continue;
+        }
+        // A resumed run redraws the initial set from its derived stream (the same samples).
+        samples ??= await drawSamples(sampler, model, {
+          config,
+          seed: initialSampleSeed(ctx.seed, s),
+          signal: ctx.signal,
+        });
         const res = await runCriterion({ model, samples }, c, {
           config,
           data,
           master: ctx.seed,
           seedIndex: s,
           sampler,
+          signal: ctx.signal,
           onRound: (k) => progress.update(`seed ${s} ${c}: round ${k}`, k / (config.rounds + 0.5)),
         });
+        const metrics: CriterionUnitMetrics = {
+          seed: s,
+          criterion: c,
+          rounds: res.rounds,
+          finalNh: res.model.nh,
+          failed: res.failed,
+        };
+        const counts = res.lastCounts;
         await store.putUnit(runId, ["criterion", s, c], {
-          metrics: { seed: s, criterion: c, rounds: res.rounds, finalNh: res.model.nh },
+          metrics: jsonRecord(metrics),
           blobs: {
             ...modelBlobs(res.model),
-            countsBefore: res.lastCounts.before,
-            countsAfter: res.lastCounts.after,
+            ...(counts.before ? { countsBefore: counts.before } : {}),
+            ...(counts.after ? { countsAfter: counts.after } : {}),
           },
         });
         const last = res.rounds[res.rounds.length - 1];
         progress.tick(
           1,
-          `seed ${s} ${c}: n_h ${last.after.nh}, KL ${last.after.klSample.toFixed(4)}`,
+          res.failed
+            ? `seed ${s} ${c}: FAILED (${res.failed})`
+            : `seed ${s} ${c}: n_h ${last.after.nh}, n_w ${last.after.nw}`,
         );
       }
     }
