@@ -20,7 +20,6 @@ import { decodeKey, encodeKey, prefixEnd } from "./key_codec.ts";
 import { parsePgLocation, type PgLocation } from "./pg_location.ts";
 import { MIGRATIONS, SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
 import { decodeValue, encodeValue } from "./value_codec.ts";
-import { countWork } from "./work.ts";
 import type {
   BlobArray,
   BlobDescriptor,
@@ -650,7 +649,15 @@ export class PgStore implements ResultStore {
         RETURNING idx`;
       if (rows.length === 0 && outcome.state === "done") throw lostWork(lease);
       changed(lease.runId);
-      return countWork((await workRows(tx, lease.runId)).map(workInfo));
+      // Counted on the server: a run's units do not travel to every finishing worker.
+      const [c] = await tx<WorkCounts[]>`
+        SELECT count(*) FILTER (WHERE state = 'open' OR (state = 'leased' AND expires_at <= now()))::int AS open,
+               count(*) FILTER (WHERE state = 'leased' AND expires_at > now())::int AS leased,
+               count(*) FILTER (WHERE state = 'done')::int AS done,
+               count(*) FILTER (WHERE state = 'failed')::int AS failed,
+               count(*)::int AS total
+        FROM work_units WHERE run_id = ${lease.runId}`;
+      return c;
     });
   }
 

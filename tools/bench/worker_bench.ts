@@ -1,0 +1,287 @@
+/**
+ * The work-unit queue under load (docs/cluster.md's capacity plan rests on it), two measurements:
+ *
+ * - `--mode queue` (default): P processes drain U work units of one run as workers would, with no
+ *   computation: lease, store a fig5-sized result unit (two 1,110-double weight blobs, a 900-byte
+ *   mask, ~30 metrics), renew the lease once (a heartbeat), finish. Prints the cycles per second
+ *   the store absorbs and the latency of each operation (median and 90th percentile).
+ * - `--mode fig5`: a small fig5 run detached into one work unit per network and computed by P
+ *   `deno task worker` processes (wall time from their start to their exit, process start
+ *   included): the 1-vs-2-process scaling row of docs/benchmarks.md.
+ *
+ * Usage: deno run -A tools/bench/worker_bench.ts --store LOCATION [--mode queue|fig5]
+ *        [--processes 1,2] [--units 200] [--networks 4] [--threads 1]
+ *
+ * A KV location is a file path prefix (a file per measurement, deleted afterwards); a PostgreSQL
+ * location gets a fresh `schema=` per measurement, dropped afterwards. Say the machine's load
+ * when quoting the numbers (the tool prints the load average before and after).
+ *
+ * @module
+ */
+import { parseFlags, stringFlag } from "../../core/app/args.ts";
+import { parseIntFlag } from "../../core/app/flags.ts";
+import {
+  isPostgresLocation,
+  newRunId,
+  openStore,
+  redactLocation,
+  type RunRecord,
+} from "../../core/store/store.ts";
+
+const { flags } = parseFlags([
+  { name: "store", type: "string", help: "KV file prefix or postgres:// URL" },
+  { name: "mode", type: "string", help: "queue or fig5" },
+  { name: "processes", type: "string", help: "comma-separated process counts" },
+  { name: "units", type: "string", help: "work units (queue mode)" },
+  { name: "networks", type: "string", help: "fig5 networks = work units (fig5 mode)" },
+  { name: "threads", type: "string", help: "engine threads per worker (fig5 mode)" },
+  { name: "child", type: "string", help: "internal: run as queue child N" },
+  { name: "run", type: "string", help: "internal: the run id" },
+], Deno.args);
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Latencies in ms of one process, by operation. */
+interface ChildReport {
+  ms: number;
+  cycles: number;
+  lease: number[];
+  put: number[];
+  renew: number[];
+  finish: number[];
+}
+
+/** A queue child: drains the run's units; prints a {@link ChildReport}. */
+async function child(location: string, runId: string, index: number): Promise<void> {
+  const store = await openStore(location, { create: false, maxConnections: 2 });
+  const w = Float64Array.from({ length: 1110 }, (_, k) => Math.sin(k + index));
+  const mask = new Uint8Array(900).fill(1);
+  const metrics: Record<string, unknown> = { level: 0.7, lossHistory: [0.05, 0.04] };
+  for (let k = 0; k < 28; k++) metrics[`m${k}`] = Math.cos(k);
+  const report: ChildReport = { ms: 0, cycles: 0, lease: [], put: [], renew: [], finish: [] };
+  const timed = async <T>(list: number[], op: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const out = await op();
+    list.push(performance.now() - t);
+    return out;
+  };
+  const t0 = performance.now();
+  for (;;) {
+    const lease = await timed(
+      report.lease,
+      () => store.leaseWork({ runId, holder: `bench ${index}`, ttlMs: 60_000 }),
+    );
+    if (!lease) break;
+    w[0] = lease.index;
+    await timed(report.put, () =>
+      store.putUnit(runId, ["u", lease.index], {
+        metrics,
+        blobs: { prunedW: w, unprunedW: w, prunedMask: mask },
+      }));
+    await timed(report.renew, () => store.renewWork(lease));
+    await timed(report.finish, () => store.finishWork(lease, { state: "done" }));
+    report.cycles++;
+  }
+  report.ms = performance.now() - t0;
+  report.lease.pop(); // the last lease found nothing
+  await store.close();
+  console.log(JSON.stringify(report));
+}
+
+function location(base: string, tag: string): string {
+  if (!isPostgresLocation(base)) return `${base}.${tag}.kv`;
+  const u = new URL(base);
+  u.searchParams.set("schema", `bench_${tag}`);
+  return u.toString();
+}
+
+async function dropStore(loc: string, tag: string): Promise<void> {
+  if (isPostgresLocation(loc)) {
+    const { default: postgres } = await import("postgres");
+    const u = new URL(loc);
+    u.searchParams.delete("schema");
+    const sql = postgres(u.toString(), { max: 1, onnotice: () => {} });
+    await sql`DROP SCHEMA ${sql(`bench_${tag}`)} CASCADE`;
+    await sql.end();
+  } else {
+    for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(loc + suffix).catch(() => {});
+  }
+}
+
+function quantiles(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return `${q(0.5).toFixed(1)}/${q(0.9).toFixed(1)}`;
+}
+
+function load(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+async function measureQueue(base: string, processes: number, units: number): Promise<void> {
+  const tag = `q${processes}p${crypto.randomUUID().slice(0, 6)}`;
+  const loc = location(base, tag);
+  const store = await openStore(loc);
+  const runId = newRunId("bench");
+  const now = new Date().toISOString();
+  const run: RunRecord = {
+    id: runId,
+    figure: "bench",
+    preset: "bench",
+    reduced: true,
+    config: {},
+    seed: 0,
+    engine: "none",
+    engineDescription: "worker bench",
+    versions: {},
+    startedAt: now,
+    updatedAt: now,
+    status: "running",
+    progress: { done: 0, total: units },
+  };
+  await store.createRun(run, {
+    work: Array.from({ length: units }, () => ({ phase: 0, spec: {} })),
+  });
+  const before = load();
+  const t0 = performance.now();
+  const outs = await Promise.all(
+    Array.from({ length: processes }, (_, i) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL(import.meta.url).pathname,
+          "--store",
+          loc,
+          "--child",
+          String(i),
+          "--run",
+          runId,
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output()),
+  );
+  const wall = performance.now() - t0;
+  const reports: ChildReport[] = outs.map((o) =>
+    JSON.parse(new TextDecoder().decode(o.stdout).trim())
+  );
+  const done = (await store.listWork(runId)).filter((u) => u.state === "done").length;
+  const all = (k: "lease" | "put" | "renew" | "finish"): number[] => reports.flatMap((r) => r[k]);
+  const drain = Math.max(...reports.map((r) => r.ms));
+  console.log(
+    `${redactLocation(loc)}: ${processes} process(es), ${done}/${units} units: ` +
+      `${(units / (drain / 1000)).toFixed(0)} cycles/s while draining ` +
+      `(wall ${(wall / 1000).toFixed(1)} s incl. process start); ms median/p90: lease ${
+        quantiles(all("lease"))
+      }, ` +
+      `unit write ${quantiles(all("put"))}, renew ${quantiles(all("renew"))}, finish ${
+        quantiles(all("finish"))
+      }; ` +
+      `load ${before} -> ${load()}`,
+  );
+  await store.close();
+  await dropStore(loc, tag);
+}
+
+async function measureFig5(
+  base: string,
+  processes: number,
+  networks: number,
+  threads: number,
+): Promise<void> {
+  const tag = `f${processes}p${crypto.randomUUID().slice(0, 6)}`;
+  const loc = location(base, tag);
+  const tiny = [
+    "--networks",
+    String(networks),
+    "--levels",
+    "0.5,0.7",
+    "--initial-rounds",
+    "1",
+    "--max-outer",
+    "1",
+    "--scg-steps",
+    "16",
+    "--seed",
+    "5",
+    "--engine",
+    "cpu",
+  ];
+  const detach = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}tasks/fig5.ts`, ...tiny, "--store", loc, "--detach", "--quiet"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const runId = new TextDecoder().decode(detach.stdout).trim();
+  const before = load();
+  const t0 = performance.now();
+  const outs = await Promise.all(
+    Array.from({ length: processes }, () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${ROOT}tasks/worker.ts`,
+          "--store",
+          loc,
+          "--run",
+          runId,
+          "--workers",
+          String(threads),
+          "--quiet",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output()),
+  );
+  const wall = performance.now() - t0;
+  const ok = outs.every((o) => o.code === 0);
+  const store = await openStore(loc, { readOnly: true });
+  const status = (await store.getRun(runId))?.status;
+  await store.close();
+  console.log(
+    `${
+      redactLocation(loc)
+    }: fig5 ${networks} networks x 2 levels (tiny), ${networks} work units, ` +
+      `${processes} worker process(es) x ${threads} thread(s): wall ${
+        (wall / 1000).toFixed(1)
+      } s ` +
+      `(${(networks / (wall / 1000)).toFixed(2)} units/s, process start included), run ${status}` +
+      `${ok ? "" : " (a worker failed)"}; load ${before} -> ${load()}`,
+  );
+  await dropStore(loc, tag);
+}
+
+const store = stringFlag(flags, "store");
+const childIndex = stringFlag(flags, "child");
+if (childIndex !== undefined) {
+  await child(store!, stringFlag(flags, "run")!, Number(childIndex));
+} else {
+  if (!store) {
+    console.error(
+      "error: --store LOCATION is required (a KV file path prefix or a postgres:// URL)",
+    );
+    Deno.exit(2);
+  }
+  const mode = stringFlag(flags, "mode") ?? "queue";
+  const counts = (stringFlag(flags, "processes") ?? "1,2").split(",").map((p) =>
+    parseIntFlag("processes", p, { min: 1, max: 64 })
+  );
+  for (const p of counts) {
+    if (mode === "fig5") {
+      await measureFig5(
+        store,
+        p,
+        Number(stringFlag(flags, "networks") ?? 4),
+        Number(stringFlag(flags, "threads") ?? 1),
+      );
+    } else {
+      await measureQueue(store, p, Number(stringFlag(flags, "units") ?? 200));
+    }
+  }
+}
