@@ -21,6 +21,7 @@ import {
 } from "../tools/bench/bench.ts";
 import { measureWasmSimdPeak } from "../tools/bench/cpu_peak.ts";
 import { UsageError } from "../core/util/errors.ts";
+import { outPathProblem, writeJsonAtomic } from "../core/app/fs.ts";
 import { createEngine, probeWebGpu } from "../core/engine/select.ts";
 import type { Engine } from "../core/engine/engine.ts";
 
@@ -39,12 +40,18 @@ async function main(args: string[]): Promise<number> {
     console.log(benchUsage());
     return 0;
   }
+  // Checked before measuring: a bench that cannot save its rows should not run for minutes.
+  const outProblem = cfg.out !== null ? await outPathProblem(cfg.out) : null;
+  if (outProblem) {
+    console.error(`error: ${outProblem}`);
+    return 2;
+  }
   const wantsGpu = cfg.engines.some((e) =>
     e === "webgpu-tfjs" || (typeof e !== "string" && e.engine === "webgpu")
   );
   const probe = wantsGpu ? await probeWebGpu() : null;
   if (wantsGpu && !probe) {
-    console.error("--engines webgpu: no WebGPU adapter is available on this machine");
+    console.error("error: --engines webgpu: no WebGPU adapter is available on this machine");
     return 2;
   }
   const hardwareGpu = probe !== null && !probe.isFallback;
@@ -134,7 +141,7 @@ async function main(args: string[]): Promise<number> {
   console.log("");
   console.log(benchTable(rows));
   if (cfg.out) {
-    await Deno.writeTextFile(cfg.out, JSON.stringify(rows, null, 2) + "\n");
+    await writeJsonAtomic(cfg.out, rows);
     console.log(`\nwrote ${rows.length} rows to ${cfg.out}`);
   }
   return 0;
@@ -144,4 +151,12 @@ function hardwareCores(): number {
   return (globalThis.navigator as { hardwareConcurrency?: number })?.hardwareConcurrency ?? 1;
 }
 
-Deno.exit(await main(Deno.args));
+try {
+  Deno.exit(await main(Deno.args));
+} catch (err) {
+  // One line, no stack trace (a store, engine or file problem met while measuring).
+  console.error(
+    `error: bench failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`,
+  );
+  Deno.exit(1);
+}

@@ -6,7 +6,9 @@
  * round before the last of the network whose last round was shortest.
  *
  * Flags: `--networks N` (default: the preset's), `--seed N` (1), `--store PATH` (cache of finished
- * rounds; default as for fig5), `--out FILE`, `--quiet`.
+ * rounds; default as for fig5), `--out FILE`, `--quiet`. With a seed other than the embedded one's
+ * and no `--out`, nothing but the store's cache is written: `deno task fig5 --seed N` with the same
+ * store then reuses the networks, and the embedded file stays as shipped.
  *
  * @module
  */
@@ -20,7 +22,15 @@ import {
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { parseIntFlag } from "../core/app/flags.ts";
 import { Progress } from "../core/app/progress.ts";
-import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { watchInterrupts } from "../core/app/interrupt.ts";
+import {
+  openStore,
+  resolveStoreLocation,
+  type ResultStore,
+  StoreError,
+} from "../core/store/store.ts";
+import { UsageError } from "../core/util/errors.ts";
+import { outPathProblem } from "../core/app/fs.ts";
 import { runtimeVersions } from "../core/app/version.ts";
 import {
   type EmbeddedStartsFile,
@@ -31,6 +41,8 @@ import {
 import { FIG5_DEFAULT } from "../experiments/fig5/config.ts";
 
 const DEFAULT_OUT = new URL("../experiments/data/fig5_starts.json", import.meta.url);
+/** The seed of the networks embedded in fig5 (see docs/fig5.md). */
+const EMBEDDED_SEED = 1;
 
 /** Flags of `deno task fig5-starts`. */
 const FLAGS: readonly FlagSpec[] = [
@@ -47,8 +59,8 @@ const FLAGS: readonly FlagSpec[] = [
     name: "out",
     type: "string",
     value: "FILE",
-    help: "file to write",
-    default: "experiments/data/fig5_starts.json",
+    help: "file to write (the embedded networks' file is rewritten only for their seed)",
+    default: "experiments/data/fig5_starts.json for seed 1, else none",
   },
   { name: "quiet", type: "boolean", help: "no progress bar" },
   { name: "help", type: "boolean", help: "show this help" },
@@ -68,13 +80,19 @@ async function main(args: string[]): Promise<number> {
     networks = n === undefined
       ? FIG5_DEFAULT.networks
       : parseIntFlag("networks", n, { min: 1, max: 1000 });
-    seed = s === undefined ? 1 : parseIntFlag("seed", s, { min: 0 });
-    store = await ResultStore.open(resolveStorePath(stringFlag(values, "store")));
+    seed = s === undefined ? 1 : parseIntFlag("seed", s, { min: 0, max: 4294967295 });
+    const given = stringFlag(values, "out");
+    const problem = given !== undefined ? await outPathProblem(given) : null;
+    if (problem) throw new UsageError(problem);
+    store = await openStore(resolveStoreLocation(stringFlag(values, "store")));
   } catch (err) {
-    console.error(`error: ${(err as Error).message.split("\n")[0]}`);
-    return 2;
+    const message = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    console.error(`error: ${message}`);
+    return err instanceof UsageError || err instanceof StoreError ? 2 : 1;
   }
-  const out = stringFlag(values, "out") ?? DEFAULT_OUT.pathname;
+  // Only the embedded networks' own seed rewrites their file by default.
+  const out = stringFlag(values, "out") ??
+    (seed === EMBEDDED_SEED ? DEFAULT_OUT.pathname : null);
   const protocol = FIG5_DEFAULT;
   const engine = new CpuEngine();
   const arithmetic = engine.arithmetic;
@@ -89,12 +107,16 @@ async function main(args: string[]): Promise<number> {
       seed,
       store,
       fresh,
+      signal: watch.signal,
+      onNotice: (m) => progress.log(`notice: ${m}`),
       onRound: (r, n) => progress.update(`round ${r}/${protocol.initialRounds}: ${n} networks`),
       onOuter: (r, outer, active, total) =>
         progress.update(`round ${r}/${protocol.initialRounds}: outer ${outer}, ${active}/${total}`),
       onRoundDone: () => progress.tick(networks),
       onSkip: (_r, n) => progress.tick(n),
     });
+  // Ctrl-C stops within a second; finished rounds and outer iterations stay cached in the store.
+  const watch = await watchInterrupts();
   try {
     const { networks: nets } = await train(false, indices);
     progress.finish();
@@ -144,14 +166,33 @@ async function main(args: string[]): Promise<number> {
       },
       entries,
     };
+    if (out === null) {
+      console.log(
+        `cached ${networks} starting networks (seed ${seed}, ${arithmetic}) in the store: ` +
+          `deno task fig5 --seed ${seed} with this store reuses them`,
+      );
+      return 0;
+    }
     const tmp = `${out}.tmp`;
     await Deno.writeTextFile(tmp, JSON.stringify(file) + "\n");
     await Deno.rename(tmp, out);
     console.log(`wrote ${networks} starting networks (seed ${seed}, ${arithmetic}) to ${out}`);
     return 0;
+  } catch (err) {
+    progress.finish({ stopped: true });
+    if (watch.signal.aborted) {
+      console.error(
+        "interrupted: finished rounds and outer iterations are cached in the store; run the " +
+          "same command again to continue",
+      );
+      return 130;
+    }
+    console.error(`error: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+    return 1;
   } finally {
+    watch.stop();
     await engine.close();
-    store.close();
+    await store.close();
   }
 }
 

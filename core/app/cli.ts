@@ -329,6 +329,21 @@ async function planNew<C extends BaseConfig, S extends object>(
   }
 }
 
+/**
+ * The lease time to live: `PRUNELAB_LEASE_TTL_MS` when set (tests; machines whose pauses exceed
+ * the default), else the store's default (60 s).
+ */
+function leaseTtlMs(): number | undefined {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get("PRUNELAB_LEASE_TTL_MS");
+  } catch {
+    return undefined;
+  }
+  const ms = Number(text);
+  return text !== undefined && Number.isInteger(ms) && ms >= 100 ? ms : undefined;
+}
+
 /** A run this process works on: the units already finished and the lease it holds. */
 interface StartedRun {
   /** Keys (joined with "/") of the units already stored. */
@@ -351,8 +366,9 @@ async function startRun<C extends BaseConfig, S extends object>(
   const total = experiment.totalUnits(config);
   const finished = new Set<string>();
   const holder = `${defaultHolder()} since ${new Date().toISOString()}`;
+  const ttlMs = leaseTtlMs();
   if (plan.resumed) {
-    const lease = await holdRunLease(store, runId, { holder });
+    const lease = await holdRunLease(store, runId, { holder, ttlMs });
     for (const u of await store.listUnits(runId)) finished.add(u.key.join("/"));
     await store.updateRun(runId, {
       status: "running",
@@ -379,7 +395,7 @@ async function startRun<C extends BaseConfig, S extends object>(
     status: "running",
     progress: { done: 0, total },
   });
-  const lease = await holdRunLease(store, runId, { holder });
+  const lease = await holdRunLease(store, runId, { holder, ttlMs });
   at.out.print(`run id: ${runId} (store: ${redactLocation(at.storePath)})`);
   return { finished, lease };
 }
@@ -432,7 +448,7 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     alreadyDone: at.finished.size,
     quiet: at.quiet,
   });
-  const watch = at.signals === "ignore" ? null : watchInterrupts({
+  const watch = at.signals === "ignore" ? null : await watchInterrupts({
     onInterrupt: (sig) =>
       progress.log(
         `${sig === "SIGINT" ? "Ctrl-C" : sig}: stopping; every finished unit and training ` +
@@ -466,7 +482,7 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     progress.finish();
     return { status: "done" };
   } catch (err) {
-    progress.finish();
+    progress.finish({ stopped: true });
     if (at.lease?.lost.aborted) {
       return {
         status: "interrupted",
@@ -507,21 +523,28 @@ function resumeCommand(
 async function finishRun<C extends BaseConfig, S extends object>(
   experiment: Experiment<C, S>,
   plan: RunPlan<C>,
-  at: { outcome: Outcome; inv: Invocation; out: Output },
+  at: { outcome: Outcome; inv: Invocation; out: Output; command?: string },
 ): Promise<number> {
   const { store, runId } = plan;
   const { outcome, out } = at;
   const { flags, storePath } = at.inv;
+  if (outcome.leaseLost) {
+    out.printError(`error: run ${runId} ${outcome.message}`);
+    return EXIT.failed;
+  }
   const run = await store.updateRun(runId, {
     status: outcome.status,
     ...(outcome.status === "done" ? { endedAt: new Date().toISOString() } : {}),
     ...(outcome.message ? { message: outcome.message } : {}),
+    // The live status is for running runs only.
+    phase: undefined,
+    eta: undefined,
+    liveLoss: undefined,
   });
   if (outcome.status === "interrupted") {
     out.printError(
-      `interrupted: ${run.progress.done}/${run.progress.total} units kept. ` +
-        `Finish with: deno task ${experiment.id} --resume ${runId}` +
-        (flags.store ? ` --store ${flags.store}` : ""),
+      `interrupted: ${run.progress.done}/${run.progress.total} units kept. Finish with: ` +
+        resumeCommand(experiment, { runId, inv: at.inv, command: at.command }),
     );
     return EXIT.interrupted;
   }
@@ -529,9 +552,8 @@ async function finishRun<C extends BaseConfig, S extends object>(
     out.printError(`error: run ${runId} failed: ${outcome.message}`);
     return EXIT.failed;
   }
-  const summary = await experiment.summarize(experimentRun<C>(run), store);
   const outPath = stringFlag(flags, "out");
-  if (outPath !== undefined) await writeJsonAtomic(outPath, summary);
+  const summary = await writeRunSummary(experiment, run, { store, out: outPath });
   out.print("");
   out.print(experiment.table(summary));
   // The papers' findings this run tests, judged by the scorecard's one rule (deno task claims).
@@ -539,11 +561,14 @@ async function finishRun<C extends BaseConfig, S extends object>(
   if (claims) out.print(`\n${claims}`);
   out.print("");
   out.print(
-    `results: run ${runId} in ${storePath}` +
+    `results: run ${runId} in ${redactLocation(storePath)}` +
       (outPath !== undefined ? `; JSON summary in ${outPath}` : ""),
   );
+  const storeFlag = stringFlag(flags, "store");
   out.print(
-    `next: deno task serve${flags.store ? ` --store ${flags.store}` : ""}  ` +
+    `next: ${
+      commandLine("deno task serve", storeFlag !== undefined ? ["--store", storeFlag] : [])
+    }  ` +
       `(dashboard at http://127.0.0.1:8000/#/run/${runId})`,
   );
   return EXIT.ok;
@@ -578,6 +603,29 @@ async function detachRun<C extends BaseConfig, S extends object>(
   out.print(`  deno task worker --store ${where} --run ${plan.runId}`);
   out.print(`progress: deno task runs show ${plan.runId} --store ${where}`);
   return EXIT.ok;
+}
+
+/**
+ * A second Ctrl-C: marks the run interrupted, releases its lease and prints how to resume, each
+ * step best effort (the process exits right after, whatever is left).
+ */
+async function exitNow<C extends BaseConfig, S extends object>(
+  experiment: Experiment<C, S>,
+  plan: RunPlan<C>,
+  at: { lease: HeldLease; inv: Invocation; out: Output; command?: string },
+): Promise<void> {
+  at.out.printError(
+    `interrupted again: exiting now; units stored so far are kept. Finish with: ` +
+      resumeCommand(experiment, { runId: plan.runId, inv: at.inv, command: at.command }),
+  );
+  await plan.store.updateRun(plan.runId, {
+    status: "interrupted",
+    message: "interrupted; finished units are kept",
+    phase: undefined,
+    eta: undefined,
+    liveLoss: undefined,
+  }).catch(() => {});
+  await at.lease.release().catch(() => {});
 }
 
 /** The exit code of an error, printed as one `error:` line. */
@@ -621,23 +669,45 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
     if (inv.detach) {
       return await detachRun(experiment, plan, { inv, out, ...inv.detach });
     }
-    const { engine, reason } = await selectEngine(inv.engine);
+    const { engine, spec, reason } = await selectEngine(plan.engine ?? inv.engine);
+    let lease: HeldLease | null = null;
     try {
+      if (plan.resumed) checkResumedEngine(plan.resumed, engine);
       const { config } = plan;
       out.print(`${experiment.id}: ${experiment.title}`);
       out.print(
         `config: ${experiment.describe(config)}${config.reduced ? "  [REDUCED PROTOCOL]" : ""}`,
       );
-      out.print(`engine: ${engine.name} (${engine.description}); ${reason}`);
-      const finished = await startRun(experiment, plan, { engine, out, storePath: inv.storePath });
+      out.print(
+        `engine: ${engine.name} (${engine.description}); ` +
+          (plan.resumed ? `the run's own arithmetic (${engine.arithmetic})` : reason),
+      );
+      const notices = plan.resumed
+        ? []
+        : await experiment.notices?.(config, { seed: plan.seed, store: plan.store, engine });
+      for (const notice of notices ?? []) out.printError(`notice: ${notice}`);
+      const started = await startRun(experiment, plan, {
+        engine,
+        spec,
+        out,
+        storePath: inv.storePath,
+      });
+      lease = started.lease;
+      const held = started.lease;
       const outcome = await executeRun(experiment, plan, {
         engine,
-        finished,
+        finished: started.finished,
         quiet: Boolean(flags.quiet),
         signal: options.signal,
+        lease: held,
+        onExitNow: () =>
+          exitNow(experiment, plan, { lease: held, inv, out, command: options.command }),
       });
-      return await finishRun(experiment, plan, { outcome, inv, out });
+      await held.release();
+      lease = null;
+      return await finishRun(experiment, plan, { outcome, inv, out, command: options.command });
     } finally {
+      await lease?.release().catch(() => {});
       await engine.close();
     }
   } catch (err) {

@@ -120,9 +120,19 @@ export interface RunContext<C> {
   store: ResultStore;
   /** Keys (joined with "/") of units already finished (non-empty on `--resume`). */
   finished: ReadonlySet<string>;
-  /** Terminal progress reporter (counts units). */
+  /**
+   * Progress of the run, shown as a bar per phase in the terminal and as phase, ETA and live
+   * loss on the dashboard (written into the run record every ~2 s). Declare the phases and their
+   * work once (`progress.plan([{label, work}], {unit, capped})`), then `progress.enter(i)`,
+   * `progress.advance(done, detail)`, `progress.skip(work, {early})` and
+   * `progress.liveLoss(entries)`; see core/app/progress.ts and docs/architecture.md. The older
+   * `update` / `setWork` / `tick` calls still work.
+   */
   progress: Progress;
-  /** Aborted on SIGINT/SIGTERM: stop after the unit in progress. */
+  /**
+   * Aborted on Ctrl-C / SIGTERM: pass it to training (`trainPopulation` stops inside an SCG call)
+   * and check it between units; the run must stop within about a second, keeping what it stored.
+   */
   signal: AbortSignal;
   /** Prints a line above the progress bar. */
   log(message: string): void;
@@ -165,6 +175,11 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
    * or throws `UsageError`. `store` is null when the store does not exist yet.
    */
   prepare?(config: C, store: ResultStore | null): Promise<C>;
+  /**
+   * Optional notices printed (as `notice: ...` lines) before a new run starts, e.g. that
+   * expensive shared work must be computed first, with its cost and how to avoid it.
+   */
+  notices?(config: C, at: { seed: number; store: ResultStore; engine: Engine }): Promise<string[]>;
   /** One-line summary of a config (runs list, terminal header). */
   describe(config: C): string;
   /** Number of work units the run will store (for progress and resume). */

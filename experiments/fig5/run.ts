@@ -26,24 +26,37 @@ import {
 } from "./protocol.ts";
 
 /**
- * Work counted in network-outer-iterations at their caps, so the ETA is an upper bound that
- * shrinks as networks meet the stopping rule early. Work that is not needed (reused starting
- * networks, units finished before a resume) leaves the total rather than counting as done, so the
- * bar and the ETA describe what this process has to do.
+ * Progress in network-outer-iterations at their caps, one phase for the starting networks and one
+ * per level (a bar each). A network that meets its stopping rule before the cap takes its unused
+ * iterations out of the total as early savings, so the ETA expects the rest to stop early alike
+ * and says how long it would take at the caps. Work that is not needed (reused starting networks,
+ * units finished before a resume) leaves the total rather than counting as done, so the bar and
+ * the ETA describe what this process has to do.
  */
 class WorkMeter {
   #progress: Progress;
-  #total: number;
+  /** Work done in the current phase. */
   #done = 0;
 
-  constructor(progress: Progress, total: number) {
+  constructor(progress: Progress, at: { config: Fig5Config; networks: number }) {
+    const c = at.config;
+    const P = at.networks;
     this.#progress = progress;
-    this.#total = total;
+    progress.plan([
+      { label: "starting networks", work: P * c.initialRounds * c.maxOuterInitial },
+      ...c.levels.map((l) => ({ label: `level ${l}`, work: 2 * P * c.maxOuterRetrain })),
+    ], { unit: "network-iterations", capped: true });
   }
 
-  /** Removes work that will not be done from the total. */
+  /** Starts phase `i` (0: starting networks, 1 + li: level li). */
+  enter(i: number): void {
+    this.#progress.enter(i);
+    this.#done = 0;
+  }
+
+  /** Removes work of the current phase that will not be done. */
   skip(n: number): void {
-    this.#total -= n;
+    this.#progress.skip(n);
   }
 
   /** Accounting of one training call of `jobs` networks capped at `cap` outer iterations. */
@@ -51,21 +64,21 @@ class WorkMeter {
     onOuter(outer: number, active: number, label: string): void;
     finish(): void;
   } {
-    const base = this.#done;
+    let running = jobs;
     return {
       onOuter: (outer, active, label) => {
-        this.#progress.setWork(base + (jobs - active) * cap + active * outer, this.#total, label);
+        this.#done += running;
+        // Networks that left now met the stopping rule (or failed) before the cap.
+        if (active < running && outer < cap) {
+          this.#progress.skip((running - active) * (cap - outer), { early: true });
+        }
+        running = active;
+        this.#progress.advance(this.#done, label);
       },
       finish: () => {
-        this.#done = base + jobs * cap;
-        this.sync();
+        running = 0;
       },
     };
-  }
-
-  /** Shows the work done against the current total. */
-  sync(): void {
-    this.#progress.setWork(this.#done, this.#total);
   }
 }
 
@@ -81,10 +94,7 @@ interface LineageState {
 export async function runFig5(ctx: RunContext<Fig5Config>): Promise<void> {
   const c = ctx.config;
   const P = networkIndices(ctx, c.networks).length;
-  const meter = new WorkMeter(
-    ctx.progress,
-    P * c.initialRounds * c.maxOuterInitial + 2 * P * c.levels.length * c.maxOuterRetrain,
-  );
+  const meter = new WorkMeter(ctx.progress, { config: c, networks: P });
   const start = await startingNetworks(ctx, meter);
   const state = await initialLineages(ctx, start);
   for (let li = 0; li < c.levels.length; li++) {
@@ -111,6 +121,7 @@ async function startingNetworks(
     }
   }
   const need = nets.filter((i) => !start[i]);
+  meter.enter(0);
   meter.skip((nets.length - need.length) * c.initialRounds * c.maxOuterInitial);
   if (need.length === 0) return start;
   const round = { acct: meter.call(0, 0) };
@@ -120,7 +131,11 @@ async function startingNetworks(
     store,
     sources: [embeddedSource(FIG5_EMBEDDED_STARTS)],
     fresh: c.trainStarts,
+    runId: ctx.runId,
     signal: ctx.signal,
+    onNotice: (m) => ctx.log(`notice: ${m}`),
+    onLoss: (_r, losses) =>
+      progress.liveLoss(losses.map((l) => ({ lineage: "starting", ...l, loss: [...l.loss] }))),
     onSkip: (_r, n) => meter.skip(n * c.maxOuterInitial),
     onRound: (r, n) => {
       progress.update(`initial training round ${r}/${c.initialRounds} (${n} networks)`);
@@ -145,8 +160,6 @@ async function startingNetworks(
         `--train-starts retrains them)`,
     );
   }
-  // Fix the work baseline now, so that the quick ticks below do not pass for a rate.
-  meter.sync();
   for (let k = 0; k < need.length; k++) {
     const i = need[k];
     start[i] = networks[k].w;
@@ -199,6 +212,7 @@ async function runLevel(
   const { config: c, progress } = ctx;
   const { state, meter } = at;
   const level = c.levels[li];
+  meter.enter(1 + li);
   const todo = await carryStoredLevel(ctx, li, state);
   meter.skip(2 * (networkIndices(ctx, c.networks).length - todo.length) * c.maxOuterRetrain);
   if (todo.length === 0) return;
@@ -219,6 +233,12 @@ async function runLevel(
     seed: ctx.seed,
     levelIndex: li,
     signal: ctx.signal,
+    afterOuter: ({ outcomes, trained }) =>
+      progress.liveLoss(trained.map((k) => ({
+        lineage: jobs[k].lineage,
+        network: jobs[k].network,
+        loss: outcomes[k].lossHistory,
+      }))),
     onOuter: (outer, active, total) =>
       acct.onOuter(
         outer,

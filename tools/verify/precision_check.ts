@@ -23,7 +23,13 @@ import { Progress } from "../../core/app/progress.ts";
 import { formatTable } from "../../core/app/text_table.ts";
 import { type EngineSpec, parseEngineSpec } from "../../core/engine/engine_spec.ts";
 import { createEngine } from "../../core/engine/select.ts";
-import { resolveStorePath, ResultStore } from "../../core/store/kv_store.ts";
+import {
+  openStore,
+  resolveStoreLocation,
+  type ResultStore,
+  StoreError,
+} from "../../core/store/store.ts";
+import { UsageError } from "../../core/util/errors.ts";
 import { replayFig5Levels, summarizeReplay } from "./fig5_replay.ts";
 
 /** Flags of `precision-check`. */
@@ -72,8 +78,16 @@ ${flagHelp(PRECISION_CHECK_FLAGS)}`;
 }
 
 function fail(message: string): number {
-  console.error(`error: ${message}`);
+  console.error(`error: ${message.split("\n")[0]}`);
   return 2;
+}
+
+/** One `error:` line for any error: exit 2 for bad input or a store problem, else 1. */
+function report(err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof UsageError || err instanceof StoreError) return fail(message);
+  console.error(`error: precision-check failed: ${message.split("\n")[0]}`);
+  return 1;
 }
 
 /** Runs `precision-check` with the given arguments; returns the exit code (2 for bad input). */
@@ -82,7 +96,7 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
   try {
     values = parseFlags(PRECISION_CHECK_FLAGS, args).flags;
   } catch (err) {
-    return fail((err as Error).message);
+    return report(err);
   }
   if (values.help) {
     console.log(precisionCheckUsage());
@@ -104,29 +118,36 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
       parseIntFlag("levels", v, { min: 0 })
     );
   } catch (err) {
-    return fail((err as Error).message);
+    return report(err);
   }
   if (outPath) {
     const problem = await outPathProblem(outPath);
     if (problem) return fail(problem);
   }
-  const storePath = resolveStorePath(stringFlag(values, "store"));
+  const storePath = resolveStoreLocation(stringFlag(values, "store"));
+  let store: ResultStore;
   try {
-    await Deno.stat(storePath);
-  } catch {
-    return fail(`no results store at '${storePath}'`);
+    // Read-only: the check never writes, and a missing store is reported, not created.
+    store = await openStore(storePath, { readOnly: true });
+  } catch (err) {
+    return report(err);
   }
-  const store = await ResultStore.open(storePath);
   let engine;
   try {
     const run = await store.getRun(from);
     if (!run) return fail(`no run '${from}' in ${storePath}`);
     if (run.figure !== "fig5") return fail(`run '${from}' is ${run.figure}, not fig5`);
     if (run.status !== "done") return fail(`run '${from}' is ${run.status}, not finished`);
+    const levels = Reflect.get(run.config, "levels");
+    const count = Array.isArray(levels) ? levels.length : 0;
+    const bad = levelIndices?.find((li) => li >= count);
+    if (bad !== undefined) {
+      return fail(`--levels: run '${from}' has level indices 0 to ${count - 1}, not ${bad}`);
+    }
     try {
       engine = await createEngine(spec);
     } catch (err) {
-      return fail((err as Error).message);
+      return report(err);
     }
     console.log(`replaying ${from} (${run.engineDescription}) on ${engine.description}`);
     const progress = new Progress(1, { quiet: values.quiet === true });
@@ -184,8 +205,10 @@ export async function runPrecisionCheckCli(args: string[]): Promise<number> {
       console.log(`wrote ${outPath}`);
     }
     return 0;
+  } catch (err) {
+    return report(err);
   } finally {
     await engine?.close();
-    store.close();
+    await store.close();
   }
 }
