@@ -366,6 +366,10 @@ async function serve(s: Serving): Promise<number> {
       ttlMs: inv.ttlMs,
       ...(inv.runId !== undefined ? { runId: inv.runId } : {}),
       excludeRuns: [...s.skipped],
+    }).catch((err) => {
+      // Many workers racing on one KV file: look again after the pause.
+      if (err instanceof StoreError && err.kind === "conflict") return null;
+      throw err;
     });
     if (lease) {
       if ((await computeUnit(s, lease)) === "interrupted") return EXIT.interrupted;

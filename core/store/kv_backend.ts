@@ -140,6 +140,9 @@ function oldestFirst(a: RunRecord, b: RunRecord): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** Open units of a run among which a lease picks at random. */
+const LEASE_SPREAD = 8;
+
 /** Work units written with their run in one commit (the rest go in batches before it). */
 const WORK_IN_RUN_COMMIT = 900;
 
@@ -600,8 +603,14 @@ export class KvStore implements ResultStore {
           );
           const now = Date.now();
           const infos = entries.map((e) => workInfo(Number(e.key[2]), e.value, now));
-          const k = infos.findIndex((u) => u.state === "open" && phaseReady(infos, u.phase));
-          if (k < 0) continue;
+          const ready = infos.flatMap((u, k) =>
+            u.state === "open" && phaseReady(infos, u.phase) ? [k] : []
+          );
+          if (ready.length === 0) continue;
+          // The first; after a collision one of the first few at random, or processes racing
+          // for the first unit of a run would keep colliding on it.
+          const spread = attempt === 0 ? 1 : Math.min(ready.length, LEASE_SPREAD);
+          const k = ready[Math.floor(Math.random() * spread)];
           const e = entries[k];
           const token = crypto.randomUUID();
           const next: KvWork = {
@@ -630,6 +639,7 @@ export class KvStore implements ResultStore {
           };
         }
         if (!raced) return null;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
       }
       throw new StoreError("conflict", "could not lease a work unit: too much contention");
     });
