@@ -18,6 +18,7 @@ function blockWithStates(x: Float64Array): Block {
     modelChoices: z,
     rewards: z,
     states: z,
+    explored: new Uint8Array(60),
   };
 }
 

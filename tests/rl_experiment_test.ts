@@ -60,30 +60,53 @@ Deno.test("RL flags: bad values are usage errors", () => {
     { "eval-epsilon": "2" },
     { "scg-steps": "0" },
     { levels: "0.5,0.3" },
+    { "refresh-period": "0" },
+    { tau: "x" },
+    { tau: "1.5" },
   ];
   for (const flags of bad) {
     assert.throws(() => configureRl(DEFAULT_RL, flags), UsageError, JSON.stringify(flags));
   }
   assert.throws(() => fig6.configure(fig6.presets.default, { levels: "0.1,0.3" }), UsageError);
   assert.throws(() => fig6.configure(fig6.presets.default, { networks: "2" }), UsageError);
+  const v = fig7.presets.validate;
+  assert.deepEqual({ ...v, preset: "", networks: 0, newOptionNetworks: 0 }, {
+    ...fig7.presets.default,
+    preset: "",
+    networks: 0,
+    newOptionNetworks: 0,
+  }, "validate differs from the default only in the number of pairs");
+  assert.ok(v.networks > fig7.presets.default.networks);
+  assert.equal(fig7.presets.default.scgSteps, null, "the default trains for the paper's length");
   const c = configureRl(fig7.presets.paper, { "max-outer": "5" });
   assert.equal(c.retrainOuter, 5);
   assert.equal(c.reduced, true, "a modified paper preset is labelled reduced");
 });
 
-Deno.test("fig7 CLI: bad input exits 2 and writes nothing", async () => {
-  const dir = await Deno.makeTempDir();
-  const errors: string[] = [];
-  const code = await runExperimentCli(
-    fig7,
-    ["--noise-levels", "abc", "--store", `${dir}/s.kv`, "--out", `${dir}/o.json`],
-    { print: () => {}, printError: (l) => errors.push(l) },
-  );
-  assert.equal(code, 2);
-  assert.equal(errors.length, 1);
-  assert.match(errors[0], /noise-levels/);
-  assert.deepEqual([...Deno.readDirSync(dir)], []);
-  await Deno.remove(dir, { recursive: true });
+Deno.test("fig7 CLI: bad input exits 2 with one error line and writes nothing", async () => {
+  const bad: [string[], RegExp][] = [
+    [["--noise-levels", "abc"], /noise-levels/],
+    [["--refresh-period", "0"], /refresh-period/],
+    [["--tau", "-1"], /tau/],
+    [["--preset", "bogus"], /preset/],
+    [["--levels", "0.7,0.5"], /levels/],
+    [["--new-option-networks", "9"], /new-option-networks/],
+  ];
+  for (const [args, pattern] of bad) {
+    const dir = await Deno.makeTempDir();
+    const errors: string[] = [];
+    const code = await runExperimentCli(
+      fig7,
+      [...args, "--store", `${dir}/s.kv`, "--out", `${dir}/o.json`],
+      { print: () => {}, printError: (l) => errors.push(l) },
+    );
+    assert.equal(code, 2, args.join(" "));
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.match(errors[0], /^error: /);
+    assert.match(errors[0], pattern);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], `${args.join(" ")} wrote nothing`);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("fig7 CLI: tiny run writes the --out summary and is reproducible", async () => {
@@ -108,8 +131,9 @@ Deno.test("fig7 CLI: tiny run writes the --out summary and is reproducible", asy
     "--quiet",
     "--seed",
     "4",
+    // One store per run: the second must not find the first's starting network in the cache.
     "--store",
-    `${dir}/s.kv`,
+    `${out}.kv`,
     "--out",
     out,
   ];
@@ -122,18 +146,33 @@ Deno.test("fig7 CLI: tiny run writes the --out summary and is reproducible", asy
   assert.equal(a.seed, 4);
   assert.deepEqual(a.levels, [0.7]);
   assert.deepEqual(a.noiseLevels, [0.1]);
+  const metrics = a.byNoise["0.1"].metrics;
   for (const kind of ["pruned", "unpruned"]) {
-    for (const m of ["qError", "choiceAgreement", "rewardPerBlock", "maxLE", "mahalanobis"]) {
-      const ms = a.byNoise["0.1"].lineages[kind][m];
+    for (
+      const m of [
+        "qError",
+        "choiceAgreement",
+        "optimalRate",
+        "rewardPerBlock",
+        "maxLE",
+        "mahalanobis",
+        "mahalanobisPooled",
+      ]
+    ) {
+      const ms = metrics[m][kind];
       assert.equal(ms.mean.length, 1, `${kind} ${m}`);
       assert.equal(ms.sem.length, 1);
       assert.equal(typeof ms.mean[0], "number", `${kind} ${m} mean`);
     }
   }
-  assert.equal(a.byNoise["0.1"].pValues.qError.length, 1);
+  assert.equal(metrics.qError.paired.length, 1);
+  assert.equal(metrics.qError.values.pruned.length, 2, "per-lineage values for the claims");
+  assert.equal(typeof a.byNoise["0.1"].qLearner.rewardPerBlock.mean[0], "number");
+  assert.deepEqual(a.failures, []);
+  assert.equal(a.protocol.faithfulTraining, false, "a shortened run says so");
   assert.equal(a.newOption.n, 2);
-  assert.deepEqual(a.byNoise, b.byNoise, "same seed, same results");
-  assert.deepEqual(a.newOption, b.newOption);
+  // Bit for bit: the whole JSON but the run id (the numbers are compared as written).
+  assert.deepEqual({ ...a, runId: null }, { ...b, runId: null }, "same seed, same JSON");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -150,7 +189,8 @@ Deno.test("dms-new-problem: flags and a missing fig5 run", async () => {
     ["--engine", "cpu", "--workers", "0", "--quiet", "--store", `${dir}/s.kv`],
     { print: () => {}, printError: (l) => errors.push(l) },
   );
-  assert.equal(code, 1);
-  assert.match(errors.join("\n"), /no finished fig5 run/);
+  // dms-new-problem's prepare finds the missing fig5 run before anything is written (exit 2).
+  assert.equal(code, 2);
+  assert.match(errors.join("\n"), /no fig5 run: the store does not exist yet/);
   await Deno.remove(dir, { recursive: true });
 });

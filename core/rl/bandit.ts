@@ -98,8 +98,10 @@ export function choiceRewardProbability(
 
 /**
  * Reward of choosing `option` at step k0 (spec 4.3): fixation steps give 0 for holding (option 0)
- * and -1 otherwise; choice steps give 1 with the option's probability (one uniform draw, reward if
- * U < p). The draw is taken only at choice steps.
+ * and -1 otherwise; choice steps give 1 with the option's probability (reward if U < p). One
+ * uniform number is drawn at every choice step whatever the option (also where p = 0), so the
+ * random stream does not depend on the choice: two networks simulated from one seed see the same
+ * reward numbers (common random numbers).
  */
 export function drawReward(
   task: TaskVariant,
@@ -109,9 +111,8 @@ export function drawReward(
   rng: Rng,
 ): number {
   if (isFixationStep(k0)) return option === 0 ? 0 : -1;
-  const p = choiceRewardProbability(task, blockNumber, option);
-  if (p === 0) return 0;
-  return rng.uniform() < p ? 1 : 0;
+  const u = rng.uniform();
+  return u < choiceRewardProbability(task, blockNumber, option) ? 1 : 0;
 }
 
 /**

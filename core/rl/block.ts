@@ -4,6 +4,12 @@
  * Q-values as targets. The same recorder builds blocks from a fixed choice history (spec 12.3) and
  * from simulation, and blocks become the engine's {@link SequenceSet} for training.
  *
+ * Every step takes the same random draws whatever is chosen (exploration, the shared choice
+ * number, a reward number at every choice step, then the noise), so two networks simulated from the
+ * same seed meet the same exploration steps, choice numbers and reward numbers: common random
+ * numbers for the paired pruned/unpruned comparison (spec 15). The Q-learner can act itself
+ * (`simulateBlocks(null, ...)`): its outputs are then its own Q row, on the same draws.
+ *
  * The network is stepped once per step in float64 (equivalent to the code's re-run from k = 1,
  * since the network is noise-free); loss, gradient and SCG always come from the engine.
  *
@@ -51,6 +57,8 @@ export interface Block {
   rewards: Int8Array;
   /** Q-states s_k. */
   states: Int8Array;
+  /** 1 where the exploration branch replaced both policies by the uniform one. */
+  explored: Uint8Array;
 }
 
 /** Per-block summaries (spec 4.5). */
@@ -63,8 +71,10 @@ export interface BlockSummary {
   optimalRate: number;
   /** Fraction of steps where the model's choice was optimal. */
   modelOptimalRate: number;
-  /** Sum of rewards over the block (fixation penalties included). */
+  /** Sum of rewards over the block (fixation penalties included): the spec's definition. */
   reward: number;
+  /** Sum of rewards over the 30 choice steps only (fixation penalties left out). */
+  choiceReward: number;
 }
 
 /** Records a block step by step: targets, Q updates, the next step's history channels. */
@@ -88,6 +98,7 @@ class BlockRecorder {
       modelChoices: new Int8Array(t),
       rewards: new Int8Array(t),
       states: new Int8Array(t),
+      explored: new Uint8Array(t),
     };
     writeStimulusChannels(task, 0, this.block.inputs.subarray(0, INPUTS));
   }
@@ -209,10 +220,12 @@ export interface SimulateOptions {
 }
 
 /**
- * Simulates blocks with the network acting (spec 4.5). Per step the draws are taken in the order
- * exploration, shared choice number, reward (choice steps with p > 0), noise.
+ * Simulates blocks with the network of weights `w` acting (spec 4.5), or with the Q-learner acting
+ * when `w` is null (its outputs are its own pre-update Q row, so it chooses by softmax(beta Q)).
+ * Per step the draws are, in this order and whatever is chosen: exploration, the shared choice
+ * number, a reward number (choice steps only), the noise (when the variance is > 0).
  */
-export function simulateBlocks(w: Float64Array, options: SimulateOptions): Block[] {
+export function simulateBlocks(w: Float64Array | null, options: SimulateOptions): Block[] {
   const { blocks, epsilon, noiseVariance, rng } = options;
   const task = options.task ?? "standard";
   const mode = options.noiseMode ?? "shared";
@@ -220,22 +233,27 @@ export function simulateBlocks(w: Float64Array, options: SimulateOptions): Block
   if (!(epsilon >= 0 && epsilon <= 1)) throw new Error("epsilon must lie in [0, 1]");
   if (!(noiseVariance >= 0)) throw new Error("noise variance must be >= 0");
   const sd = Math.sqrt(noiseVariance);
-  const net = new RlStepper(w);
+  const net = w === null ? null : new RlStepper(w);
   const noise = new Float64Array(OPTIONS);
   const out: Block[] = [];
   for (let b = 1; b <= blocks; b++) {
-    const rec = new BlockRecorder(task, b, true);
-    net.reset();
+    const rec = new BlockRecorder(task, b, net !== null);
+    net?.reset();
     for (let k0 = 0; k0 < BLOCK_STEPS; k0++) {
-      net.step(rec.inputs(k0));
-      rec.block.x.set(net.x, k0 * RL_SHAPE.n);
-      rec.block.y.set(net.y, k0 * OPTIONS);
       const qRow = rec.qRow(k0);
-      const choice = pairedChoice(net.y, qRow, {
+      let y: ArrayLike<number> = qRow;
+      if (net) {
+        net.step(rec.inputs(k0));
+        rec.block.x.set(net.x, k0 * RL_SHAPE.n);
+        rec.block.y.set(net.y, k0 * OPTIONS);
+        y = net.y;
+      }
+      const choice = pairedChoice(y, qRow, {
         epsilon,
         uExplore: rng.uniform(),
         v: rng.uniform(),
       });
+      rec.block.explored[k0] = choice.explored ? 1 : 0;
       const reward = drawReward(task, b, k0, choice.network, rng);
       if (sd > 0) {
         if (mode === "shared") noise.fill(sd * rng.normal());
@@ -248,12 +266,12 @@ export function simulateBlocks(w: Float64Array, options: SimulateOptions): Block
   return out;
 }
 
-/** The summaries of one simulated block. */
+/** The summaries of one simulated block (value error 0 for a block the Q-learner played). */
 export function summarizeBlock(block: Block, task: TaskVariant = "standard"): BlockSummary {
   const t = BLOCK_STEPS;
-  let err = 0, agree = 0, opt = 0, mopt = 0, reward = 0;
+  let err = 0, agree = 0, opt = 0, mopt = 0, reward = 0, choiceReward = 0;
   for (let k0 = 0; k0 < t; k0++) {
-    for (let o = 0; o < OPTIONS; o++) {
+    for (let o = 0; o < OPTIONS && block.y.length > 0; o++) {
       const d = block.y[k0 * OPTIONS + o] - block.q[k0 * OPTIONS + o];
       err += d * d;
     }
@@ -262,6 +280,7 @@ export function summarizeBlock(block: Block, task: TaskVariant = "standard"): Bl
     if (block.choices[k0] === best) opt++;
     if (block.modelChoices[k0] === best) mopt++;
     reward += block.rewards[k0];
+    if (!isFixationStep(k0)) choiceReward += block.rewards[k0];
   }
   return {
     valueError: err / t,
@@ -269,6 +288,7 @@ export function summarizeBlock(block: Block, task: TaskVariant = "standard"): Bl
     optimalRate: opt / t,
     modelOptimalRate: mopt / t,
     reward,
+    choiceReward,
   };
 }
 
@@ -280,6 +300,7 @@ export function meanSummary(blocks: Block[], task: TaskVariant = "standard"): Bl
     optimalRate: 0,
     modelOptimalRate: 0,
     reward: 0,
+    choiceReward: 0,
   };
   for (const b of blocks) {
     const s = summarizeBlock(b, task);

@@ -67,26 +67,36 @@ export interface BlockMahalanobis {
   illConditioned: boolean;
 }
 
+/** The fixation-step and choice-step states of some blocks, stacked row-major (rows x N). */
+function phaseStates(
+  blocks: readonly Block[],
+): { f: Float64Array; ch: Float64Array; rows: number } {
+  const n = RL_SHAPE.n;
+  const rows = blocks.length * (BLOCK_STEPS / 2);
+  const f = new Float64Array(rows * n), ch = new Float64Array(rows * n);
+  let fi = 0, ci = 0;
+  for (const block of blocks) {
+    for (let k0 = 0; k0 < BLOCK_STEPS; k0++) {
+      const row = block.x.subarray(k0 * n, (k0 + 1) * n);
+      if (isFixationStep(k0)) f.set(row, n * fi++);
+      else ch.set(row, n * ci++);
+    }
+  }
+  return { f, ch, rows };
+}
+
 /**
- * Squared Mahalanobis distance between the fixation-step and choice-step states of one block, with
- * the pooled covariance S = (cov F + cov Ch) / 2 (divisor n - 1). Solved through the symmetric
+ * Squared Mahalanobis distance between two equally sized samples (rows x N each) with the pooled
+ * covariance S = (cov F + cov Ch) / 2 (divisor rows - 1), solved through the symmetric
  * eigen-decomposition of S, which also gives its condition number.
  */
-export function blockMahalanobis(block: Block): BlockMahalanobis {
+function mahalanobisBetween(f: Float64Array, ch: Float64Array, rows: number): BlockMahalanobis {
   const n = RL_SHAPE.n;
-  const half = BLOCK_STEPS / 2;
-  const f = new Float64Array(half * n), ch = new Float64Array(half * n);
-  let fi = 0, ci = 0;
-  for (let k0 = 0; k0 < BLOCK_STEPS; k0++) {
-    const row = block.x.subarray(k0 * n, (k0 + 1) * n);
-    if (isFixationStep(k0)) f.set(row, n * fi++);
-    else ch.set(row, n * ci++);
-  }
   const diff = new Float64Array(n);
-  for (let r = 0; r < half; r++) {
-    for (let i = 0; i < n; i++) diff[i] += (f[r * n + i] - ch[r * n + i]) / half;
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < n; i++) diff[i] += (f[r * n + i] - ch[r * n + i]) / rows;
   }
-  const cf = covariance(f, half, n), cc = covariance(ch, half, n);
+  const cf = covariance(f, rows, n), cc = covariance(ch, rows, n);
   const s = cf.map((v, i) => (v + cc[i]) / 2);
   const eig = symmetricEigen(s, n);
   const max = eig.values[0], min = eig.values[n - 1];
@@ -104,8 +114,30 @@ export function blockMahalanobis(block: Block): BlockMahalanobis {
 }
 
 /**
- * Mean Mahalanobis distance over blocks, excluding ill-conditioned blocks (their distance is
- * dominated by rounding); NaN when every block is flagged.
+ * Squared Mahalanobis distance between the fixation-step and choice-step states of one block
+ * (spec 8.7: 30 + 30 samples in 20 dimensions, so it is biased upwards, by about 58/37 from the
+ * inverse of the pooled covariance, and heavy-tailed; see {@link pooledMahalanobis}).
+ */
+export function blockMahalanobis(block: Block): BlockMahalanobis {
+  const { f, ch, rows } = phaseStates([block]);
+  return mahalanobisBetween(f, ch, rows);
+}
+
+/**
+ * The same distance pooled across blocks (spec 15): all fixation-step states of the blocks against
+ * all their choice-step states (48 blocks: 1,440 + 1,440 samples), one covariance for all. Its
+ * scale is the squared distance in units of the within-phase covariance (1 = the phase means lie
+ * one within-phase standard deviation apart along the separating direction).
+ */
+export function pooledMahalanobis(blocks: readonly Block[]): BlockMahalanobis {
+  if (blocks.length === 0) throw new Error("pooledMahalanobis needs at least one block");
+  const { f, ch, rows } = phaseStates(blocks);
+  return mahalanobisBetween(f, ch, rows);
+}
+
+/**
+ * Mean per-block Mahalanobis distance over blocks, excluding ill-conditioned blocks (their distance
+ * is dominated by rounding); NaN when every block is flagged.
  */
 export function meanMahalanobis(blocks: Block[]): { mean: number; flagged: number } {
   let sum = 0, used = 0;

@@ -9,7 +9,14 @@
 import type { Rng } from "../util/rng.ts";
 import { BLOCK_STEPS, OPTIONS } from "./bandit.ts";
 import { meanSummary, simulateBlocks } from "./block.ts";
-import { cumulative, project, recurrentSingularValues, statePca } from "./dynamics.ts";
+import {
+  cumulative,
+  meanMahalanobis,
+  pooledMahalanobis,
+  project,
+  recurrentSingularValues,
+  statePca,
+} from "./dynamics.ts";
 import { rlWeightHistogram } from "./evaluate.ts";
 
 /** Everything Fig 6 plots for one network. */
@@ -44,6 +51,13 @@ export interface ExampleAnalysis {
   choiceAgreement: number;
   /** Reward per block. */
   rewardPerBlock: number;
+  /**
+   * Fig 6H/I quantified: squared Mahalanobis distance between the fixation-step and choice-step
+   * states, mean over the blocks (spec 8.7; blocks with condition > 1e12 left out).
+   */
+  mahalanobis: number;
+  /** The same pooled over all blocks (one covariance; NaN when ill-conditioned). */
+  mahalanobisPooled: number;
 }
 
 /** Runs the example analyses of one network on `blocks` blocks with epsilon 0. */
@@ -62,6 +76,7 @@ export function exampleAnalysis(w: Float64Array, blocks: number, rng: Rng): Exam
     return out;
   };
   const summary = meanSummary(sim);
+  const pooled = pooledMahalanobis(sim);
   return {
     histogram: rlWeightHistogram(w),
     singularValues: sv,
@@ -78,5 +93,7 @@ export function exampleAnalysis(w: Float64Array, blocks: number, rng: Rng): Exam
     qError: summary.valueError,
     choiceAgreement: summary.agreement,
     rewardPerBlock: summary.reward,
+    mahalanobis: meanMahalanobis(sim).mean,
+    mahalanobisPooled: pooled.illConditioned ? NaN : pooled.distance,
   };
 }

@@ -33,6 +33,19 @@ export function annealedEpsilon(it: number, tau: number): number {
   return it < tau ? EPSILON_START * (1 - it / tau) : 0;
 }
 
+/**
+ * The epsilon of the data set drawn before outer iteration `it` (1-based) when the schedule
+ * refreshes the data then (every multiple of the refresh period, from the CURRENT network), else
+ * null. The first set, drawn before iteration 1, always uses {@link EPSILON_START}. Paper
+ * retraining (refresh 20, tau 10, 39 iterations): one refresh, at 20, with epsilon 0.
+ */
+export function refreshEpsilon(
+  schedule: Pick<RlTrainSchedule, "refreshPeriod" | "tau">,
+  it: number,
+): number | null {
+  return it % schedule.refreshPeriod === 0 ? annealedEpsilon(it, schedule.tau) : null;
+}
+
 /** One network to train. */
 export interface RlTrainJob {
   /** Starting parameters (not modified). */
@@ -102,8 +115,8 @@ export async function trainRl(
     untilConverged: schedule.stopOnConvergence,
     scg: rlScgOptions(options.scgSteps),
     refresh: (job: number, it: number, w: Float64Array): SequenceSet | undefined => {
-      if (it % schedule.refreshPeriod !== 0) return undefined;
-      return rlTrainingSet(w, jobs[job], { ...sim, epsilon: annealedEpsilon(it, schedule.tau) });
+      const epsilon = refreshEpsilon(schedule, it);
+      return epsilon === null ? undefined : rlTrainingSet(w, jobs[job], { ...sim, epsilon });
     },
     onOuter: options.onOuter,
     signal: options.signal,

@@ -1,9 +1,10 @@
 /**
  * Configuration of the RL experiments (Figs 6, 7 and the new-option experiment): the paper's
- * protocol (spec 5.4.2, 7.4, 7.5, 14), the reduced default that fits in a few minutes on two
- * cores, the training schedules a config implies, and the RL flags and their application to a
- * preset (every bad value throws a {@link UsageError} naming the flag). fig6 and fig7 share this
- * one definition.
+ * protocol (spec 5.4.2, 7.4, 7.5, 14), the faithful reduced default (the paper's per-data-set
+ * training length; fewer lineage pairs, levels and noise levels), the `validate` preset sized for
+ * power, the training schedules a config implies, what a config cuts from the paper's protocol,
+ * and the RL flags and their application to a preset (every bad value throws a
+ * {@link UsageError} naming the flag). fig6 and fig7 share this one definition.
  *
  * @module
  */
@@ -15,10 +16,13 @@ import {
 } from "../../core/app/experiment.ts";
 import { parseIntFlag, parseLevels, parseNumberFlag } from "../../core/app/flags.ts";
 import type { NoiseMode } from "../../core/rl/block.ts";
+import type { RlStartProtocol } from "../../core/rl/starting_networks.ts";
 import type { RlTrainSchedule } from "../../core/rl/training.ts";
+import { paramLayout, RL_SHAPE } from "../../core/rnn/network.ts";
+import { nForPairedPower } from "../../core/util/stats.ts";
 
 /** Full configuration of an RL run. */
-export interface RlConfig extends BaseConfig {
+export interface RlConfig extends BaseConfig, RlStartProtocol {
   /** Lineage pairs per noise level. */
   networks: number;
   /** Prune levels (cumulative fractions of the 400 entries of A). */
@@ -59,6 +63,11 @@ export interface RlConfig extends BaseConfig {
   newOptionOuter: number;
   /** Blocks of the example plots (Fig 6, paper 128, epsilon 0). */
   exampleBlocks: number;
+  /**
+   * Train the starting networks from their initialisation even when the store's cache or the
+   * embedded networks hold them (`--train-starts`); the results are the same bit for bit.
+   */
+  trainStarts: boolean;
 }
 
 /** The prune level of the "0.7" panels and of the new-option experiment. */
@@ -90,42 +99,76 @@ export const PAPER_RL: RlConfig = Object.freeze({
   newOptionNetworks: 100,
   newOptionOuter: 39,
   exampleBlocks: 128,
+  trainStarts: false,
 }) as RlConfig;
 
 /**
- * Reduced default (labelled `reduced: true`): 3 lineage pairs at noise variances 0.1 and 1 (the
- * main level and the Fig 7I comparison), SCG calls of 60 steps instead of 684, 40 outer
- * iterations of initial training (refresh every 5, tau 20), 6 per level with one data refresh (at
- * 4, epsilon already annealed to 0, mirroring the paper's refresh at 20 of 39 with tau 10), 8 in
- * the new-option experiment. Evaluation block counts are the paper's.
+ * The default (labelled `reduced: true`): faithful and small (issue 13 item 2). Every network is
+ * trained exactly as in the paper (starting network to criterion, embedded; each prune level 39
+ * outer iterations of K = 684 SCG steps with one data refresh at outer iteration 20, tau 10, so
+ * each noisy data set is fitted for 19 x 684 = 12,996 and 20 x 684 = 13,680 SCG steps; new-option
+ * training 39 x 684 steps); what is cut is the number of lineage pairs (4 of 100), the noise
+ * levels (0.1, the main one, of 0.01/0.1/1) and the levels (0.5 and 0.7 of 0.1-0.9; the first
+ * prune removes 200 of the 400 recurrent weights at once, as fig5's default does). Measured time
+ * in docs/rl.md and the README.
  */
 export const DEFAULT_RL: RlConfig = Object.freeze({
   ...PAPER_RL,
   preset: "default",
   reduced: true,
-  networks: 3,
-  noiseLevels: [0.1, 1],
-  scgSteps: 60,
-  initialOuter: 40,
-  initialTau: 20,
-  initialRefresh: 5,
-  retrainOuter: 6,
-  retrainTau: 4,
-  retrainRefresh: 4,
-  newOptionNetworks: 3,
-  newOptionOuter: 8,
+  networks: 4,
+  levels: [0.5, 0.7],
+  noiseLevels: [0.1],
+  newOptionNetworks: 4,
 }) as RlConfig;
 
-/** The schedule of the initial training (noise-free, to criterion). */
-export function initialSchedule(c: RlConfig): RlTrainSchedule {
-  return {
-    outer: c.initialOuter,
-    stopOnConvergence: true,
-    tau: c.initialTau,
-    refreshPeriod: c.initialRefresh,
-    noiseVariance: 0,
-  };
-}
+/**
+ * What the `validate` preset is sized from: the paired differences of the default's protocol at
+ * level 0.7, noise 0.1 (mean in the paper's direction and sd over lineage pairs), measured on the
+ * pilot run named in docs/rl.md.
+ */
+export const RL_MEASURED_VARIANCE: readonly { metric: string; effect: number; sd: number }[] =
+  Object.freeze([
+    { metric: "qError", effect: 0.02, sd: 0.03 },
+    { metric: "choiceAgreement", effect: 0.01, sd: 0.015 },
+  ]);
+
+/** Lineage pairs for 80% power of the two-sided paired t-test at alpha 0.01, per metric. */
+export const RL_VALIDATE_PAIRS: readonly { metric: string; pairs: number }[] = Object.freeze(
+  RL_MEASURED_VARIANCE.map((m) => ({
+    metric: m.metric,
+    pairs: nForPairedPower(m.effect, m.sd, { alpha: 0.01, power: 0.8 }) ?? Infinity,
+  })),
+);
+
+/**
+ * The `validate` preset: the default's faithful protocol (noise 0.1, levels 0.5 and 0.7, the
+ * paper's training length, the new option on every lineage) with as many lineage pairs as 80%
+ * power at alpha 0.01 needs for the harder of Fig 7A and 7B, given the variance measured at that
+ * same protocol. Only the number of pairs differs from the default.
+ */
+export const VALIDATE_RL: RlConfig = Object.freeze({
+  ...DEFAULT_RL,
+  preset: "validate",
+  networks: Math.max(...RL_VALIDATE_PAIRS.map((p) => p.pairs)),
+  newOptionNetworks: Math.max(...RL_VALIDATE_PAIRS.map((p) => p.pairs)),
+}) as RlConfig;
+
+/** Measured CPU cost of one lineage pair at one level (docs/rl.md), in core-minutes. */
+export const CORE_MINUTES_PER_PAIR_LEVEL = 1.4;
+
+/** The `--help` line of the validate preset: what it is sized from and what it costs. */
+export const VALIDATE_RL_HELP: string =
+  `${VALIDATE_RL.networks} lineage pairs (the default's faithful protocol: noise 0.1, levels ` +
+  `${
+    VALIDATE_RL.levels.join(" and ")
+  }, new option), for 80% power at alpha 0.01 given the measured sd of the ` +
+  `paired differences (${RL_VALIDATE_PAIRS.map((p) => `${p.metric}: ${p.pairs}`).join(", ")}). ` +
+  `Cost: about ${
+    Math.round(
+      VALIDATE_RL.networks * (VALIDATE_RL.levels.length + 1) * CORE_MINUTES_PER_PAIR_LEVEL,
+    )
+  } core-minutes (levels and new option), i.e. hours on 2 cores; resumable with --resume.`;
 
 /** The schedule of a retraining at one prune level. */
 export function retrainSchedule(c: RlConfig, noiseVariance: number): RlTrainSchedule {
@@ -167,9 +210,28 @@ export const RL_FLAGS: FlagSpec[] = [
     type: "string",
     help: "shared (one scalar per step, as the code, D10) or independent (per output)",
   },
+  {
+    name: "refresh-period",
+    type: "string",
+    value: "N",
+    help: "retraining: new data from the current network every N outer iterations",
+    default: "20 (paper)",
+  },
+  {
+    name: "tau",
+    type: "string",
+    value: "N",
+    help: "retraining: epsilon = 0.15 (1 - it/tau) for it < tau, then 0",
+    default: "10 (paper)",
+  },
   { name: "initial-outer", type: "string", help: "cap on outer iterations of initial training" },
   { name: "new-option-networks", type: "string", help: "networks in the new-option experiment" },
   { name: "eval-epsilon", type: "string", help: "exploration in evaluations (paper 0.15, D18)" },
+  {
+    name: "train-starts",
+    type: "boolean",
+    help: "train the starting networks even if cached or embedded (same results)",
+  },
 ];
 
 function str(v: FlagValue): string | undefined {
@@ -210,7 +272,9 @@ export function configureRl(base: RlConfig, flags: Record<string, FlagValue>): R
   const networks = str(flags.networks);
   if (networks !== undefined) {
     set("networks", parseIntFlag("networks", networks, { min: 1, max: 100000 }));
-    set("newOptionNetworks", Math.min(c.newOptionNetworks, c.networks));
+    // A preset that runs the new option on every lineage keeps doing so.
+    const all = base.newOptionNetworks >= base.networks;
+    set("newOptionNetworks", all ? c.networks : Math.min(c.newOptionNetworks, c.networks));
   }
   const levels = str(flags.levels);
   if (levels !== undefined) set("levels", parseLevels(levels));
@@ -246,6 +310,13 @@ export function configureRl(base: RlConfig, flags: Record<string, FlagValue>): R
   if (eps !== undefined) {
     set("evalEpsilon", parseNumberFlag("eval-epsilon", eps, { min: 0, max: 1 }));
   }
+  const refresh = str(flags["refresh-period"]);
+  if (refresh !== undefined) {
+    set("retrainRefresh", parseIntFlag("refresh-period", refresh, { min: 1, max: 100000 }));
+  }
+  const tau = str(flags.tau);
+  if (tau !== undefined) set("retrainTau", parseIntFlag("tau", tau, { min: 1, max: 100000 }));
+  if (flags["train-starts"] === true) c.trainStarts = true;
   if (custom && c.preset === "paper") {
     c.preset = "custom";
     c.reduced = true;
@@ -253,12 +324,80 @@ export function configureRl(base: RlConfig, flags: Record<string, FlagValue>): R
   return c;
 }
 
+/** SCG steps per call of a config (K = 684 unless `--scg-steps`). */
+export function stepsPerCall(c: Pick<RlConfig, "scgSteps">): number {
+  return c.scgSteps ?? paramLayout(RL_SHAPE).size;
+}
+
+/**
+ * SCG steps each data set of a retraining is fitted for: data are drawn before outer iteration 1
+ * and redrawn at every multiple of the refresh period (paper: iterations 1-19 and 20-39, i.e.
+ * 19 x 684 = 12,996 and 20 x 684 = 13,680 steps).
+ */
+export function stepsPerDataSet(
+  c: Pick<RlConfig, "scgSteps" | "retrainOuter" | "retrainRefresh">,
+): number[] {
+  const out: number[] = [];
+  let calls = 0;
+  for (let it = 1; it <= c.retrainOuter; it++) {
+    if (it % c.retrainRefresh === 0 && calls > 0) {
+      out.push(calls * stepsPerCall(c));
+      calls = 0;
+    }
+    calls++;
+  }
+  out.push(calls * stepsPerCall(c));
+  return out;
+}
+
+/** How a config's protocol stands against the paper's (printed and written with every run). */
+export interface ProtocolCuts {
+  /** True when every network is trained for the paper's length (SCG steps, outer, refresh, tau). */
+  faithfulTraining: boolean;
+  /** SCG steps each noisy data set of a retraining is fitted for. */
+  stepsPerDataSet: number[];
+  /** What is cut or changed, in words (empty for the paper's protocol). */
+  cuts: string[];
+}
+
+/** What a config cuts from the paper's protocol. */
+export function protocolCuts(c: RlConfig): ProtocolCuts {
+  const p = PAPER_RL;
+  const cuts: string[] = [];
+  const training: string[] = [];
+  if (c.networks !== p.networks) cuts.push(`${c.networks} of ${p.networks} lineage pairs`);
+  if (c.levels.join() !== p.levels.join()) {
+    cuts.push(`levels ${c.levels.join(", ")} of ${p.levels.join(", ")}`);
+  }
+  if (c.noiseLevels.join() !== p.noiseLevels.join()) {
+    cuts.push(`noise ${c.noiseLevels.join(", ")} of ${p.noiseLevels.join(", ")}`);
+  }
+  if (c.newOptionNetworks !== p.newOptionNetworks) {
+    cuts.push(`new option ${c.newOptionNetworks} of ${p.newOptionNetworks} networks`);
+  }
+  if (stepsPerCall(c) !== stepsPerCall(p)) training.push(`${stepsPerCall(c)} SCG steps per call`);
+  if (c.retrainOuter !== p.retrainOuter) training.push(`${c.retrainOuter} outer iterations`);
+  if (c.retrainRefresh !== p.retrainRefresh) training.push(`refresh every ${c.retrainRefresh}`);
+  if (c.retrainTau !== p.retrainTau) training.push(`tau ${c.retrainTau}`);
+  if (c.newOptionOuter !== p.newOptionOuter) {
+    training.push(`${c.newOptionOuter} new-option iterations`);
+  }
+  if (c.initialOuter !== p.initialOuter) training.push(`initial cap ${c.initialOuter}`);
+  if (c.evalEpsilon !== p.evalEpsilon) cuts.push(`evaluation epsilon ${c.evalEpsilon}`);
+  if (c.initialNetworks !== p.initialNetworks) cuts.push(`${c.initialNetworks} starting networks`);
+  if (c.noiseMode !== p.noiseMode) cuts.push(`${c.noiseMode} noise per output`);
+  return {
+    faithfulTraining: training.length === 0,
+    stepsPerDataSet: stepsPerDataSet(c),
+    cuts: [...cuts, ...training.map((t) => `SHORTENED TRAINING: ${t}`)],
+  };
+}
+
 /** One-line description of an RL config. */
 export function describeRl(c: RlConfig): string {
   return `${c.networks} lineage pair(s) x noise ${c.noiseLevels.join("/")}, levels ` +
-    `${
-      c.levels.join(",")
-    }, ${c.initialNetworks} initial network(s) (<= ${c.initialOuter} outer), ` +
-    `${c.retrainOuter} outer iterations per level, SCG steps ${c.scgSteps ?? "K=684"}, ` +
-    `new option n=${c.newOptionNetworks}, eval epsilon ${c.evalEpsilon}`;
+    `${c.levels.join(",")}, ${c.initialNetworks} starting network(s), ${c.retrainOuter} outer ` +
+    `iterations x ${stepsPerCall(c)} SCG steps per level (data refreshed every ` +
+    `${c.retrainRefresh}, tau ${c.retrainTau}: ${stepsPerDataSet(c).join(" + ")} steps per data ` +
+    `set), new option n=${c.newOptionNetworks}, eval epsilon ${c.evalEpsilon}`;
 }

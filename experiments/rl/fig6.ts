@@ -33,8 +33,9 @@ import {
 } from "./config.ts";
 import { type ExampleAnalysis, exampleAnalysis } from "../../core/rl/examples.ts";
 import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "./lineages.ts";
-import { fmt } from "./table.ts";
+import { fmt, protocolLines } from "./table.ts";
 import { type RlSummaryHeader, rlSummaryHeader } from "./summary.ts";
+import { FIG6_CLAIMS } from "./claims.ts";
 
 const EXAMPLE_KEY = ["example"];
 
@@ -137,6 +138,8 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
       "PC1-3 cum. var",
       "sum s(A)",
       "s1(A)",
+      "Mahal. per block",
+      "Mahal. pooled",
     ];
     const rows = LINEAGES.map((k) => {
       const a = ex[k];
@@ -148,12 +151,18 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
         a.pcaCumulative.slice(0, 3).map((v) => fmt(v, 2)).join("/"),
         fmt(a.singularValues.reduce((s, v) => s + v, 0), 2),
         fmt(a.singularValues[0], 2),
+        fmt(a.mahalanobis, 1),
+        fmt(a.mahalanobisPooled, 2),
       ];
     });
     return [
-      `${summary.reduced ? "REDUCED PROTOCOL. " : ""}Example networks at level ${ex.level}, ` +
-      `noise ${ex.noise} (epsilon 0, ${summary.config.exampleBlocks} blocks):`,
+      ...protocolLines(summary),
+      `Example networks at level ${ex.level}, noise ${ex.noise} (epsilon 0, ` +
+      `${summary.config.exampleBlocks} blocks):`,
       formatTable(head, rows, { align: ["left", ...head.slice(1).map(() => "right" as const)] }),
+      "Mahalanobis: squared distance between the fixation-step and choice-step states in units " +
+      "of the within-phase covariance; per block = mean over the blocks (30 + 30 samples in 20 " +
+      "dimensions, biased upwards); pooled = all blocks' samples, one covariance.",
     ].join("\n");
   },
   parameters(_run: ExperimentRun<RlConfig>): PanelParameter[] {
@@ -218,8 +227,18 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
         const q = phase === "fixation" ? ex[k].fixationQ : ex[k].choiceQ;
         const series: PanelSeries[] = [];
         for (let o = 0; o < 4; o++) {
-          series.push({ label: `y option ${o}`, x: idx(y.length), y: y.map((r) => r[o]) });
-          series.push({ label: `Q option ${o}`, x: idx(q.length), y: q.map((r) => r[o]) });
+          series.push({
+            label: `y option ${o}`,
+            color: OUTPUT_COLOURS[o],
+            x: idx(y.length),
+            y: y.map((r) => r[o]),
+          });
+          series.push({
+            label: `Q option ${o}`,
+            color: Q_COLOURS[o],
+            x: idx(q.length),
+            y: q.map((r) => r[o]),
+          });
         }
         panels.push({
           id: `fig6-${k}-${phase}`,
@@ -231,7 +250,8 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
           yLabel: "value",
           series,
           caption: "block 1 (odd: option 2, the paper's 'option 2' label, is the 0.8 target); " +
-            "options numbered 0-3 as in the paper",
+            "options numbered 0-3 as in the paper; y = network output (dark), Q = the model's " +
+            "noise-free Q-value (light, same hue)",
         });
       }
     }
@@ -249,38 +269,77 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
       })),
     });
     for (const [k, letter] of [["unpruned", "H"], ["pruned", "I"]] as const) {
-      const a = ex[k];
-      const pick = (f: (i: number) => boolean): number[][] => a.choicePath.filter((_, i) => f(i));
-      const rewarded = pick((i) => a.choiceRewards[i] > 0);
-      const unrewarded = pick((i) => a.choiceRewards[i] <= 0);
-      panels.push({
-        id: `fig6-path-${k}`,
-        title: `Fig 6${letter}: PC1-PC2 path of block 1, ${k}`,
-        kind: "scatter",
-        xLabel: "PC1",
-        yLabel: "PC2",
-        series: [
-          {
-            label: "fixation steps",
-            x: a.fixationPath.map((p) => p[0]),
-            y: a.fixationPath.map((p) => p[1]),
-          },
-          {
-            label: "choice steps",
-            x: a.choicePath.map((p) => p[0]),
-            y: a.choicePath.map((p) => p[1]),
-          },
-          { label: "rewarded (+)", x: rewarded.map((p) => p[0]), y: rewarded.map((p) => p[1]) },
-          {
-            label: "not rewarded (-)",
-            x: unrewarded.map((p) => p[0]),
-            y: unrewarded.map((p) => p[1]),
-          },
-        ],
-        caption: "raw projections on the PCs of 128 blocks (epsilon 0); the first point of each " +
-          "path is the start",
-      });
+      panels.push(
+        pathPanel(ex[k], {
+          id: `fig6-path-${k}`,
+          title: `Fig 6${letter}: PC1-PC2 path of block 1, ${k}`,
+        }),
+      );
     }
     return panels;
   },
+  claims: FIG6_CLAIMS,
 };
+
+/** Tableau 10's first four hues for the network outputs, their light partners for Q. */
+const OUTPUT_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f"];
+const Q_COLOURS = ["#a0cbe8", "#ffbe7d", "#ff9d9a", "#8cd17d"];
+
+/**
+ * Fig 6H/I: the PC1-PC2 path of block 1 as two connected polylines (fixation steps, choice steps),
+ * their start points, and the choice steps marked by outcome and by whether the 0.8 option was
+ * chosen; series without points are left out, so no legend entry lacks a visible mark.
+ */
+function pathPanel(a: ExampleAnalysis, at: { id: string; title: string }): Panel {
+  const xy = (pts: number[][]): { x: number[]; y: number[] } => ({
+    x: pts.map((p) => p[0]),
+    y: pts.map((p) => p[1]),
+  });
+  // Block 1 is odd: the 0.8 option is option index 2 (spec 4.1).
+  const best = 2;
+  const marks: [string, string, (i: number) => boolean][] = [
+    [
+      "rewarded (+), chose the 0.8 option",
+      "#59a14f",
+      (i) => a.choiceRewards[i] > 0 && a.choiceOptions[i] === best,
+    ],
+    [
+      "rewarded (+), another option",
+      "#b07aa1",
+      (i) => a.choiceRewards[i] > 0 && a.choiceOptions[i] !== best,
+    ],
+    [
+      "not rewarded (-), chose the 0.8 option",
+      "#edc948",
+      (i) => a.choiceRewards[i] <= 0 && a.choiceOptions[i] === best,
+    ],
+    [
+      "not rewarded (-), another option",
+      "#9c755f",
+      (i) => a.choiceRewards[i] <= 0 && a.choiceOptions[i] !== best,
+    ],
+  ];
+  const series: PanelSeries[] = [
+    { label: "fixation steps", color: "#4e79a7", line: true, ...xy(a.fixationPath) },
+    { label: "choice steps", color: "#e15759", line: true, ...xy(a.choicePath) },
+    { label: "start (S)", color: "#000000", ...xy([a.fixationPath[0], a.choicePath[0]]) },
+    ...marks.map(([label, color, f]) => ({
+      label,
+      color,
+      ...xy(a.choicePath.filter((_, i) => f(i))),
+    })),
+  ];
+  return {
+    id: at.id,
+    title: at.title,
+    kind: "scatter",
+    xLabel: "PC1",
+    yLabel: "PC2",
+    series: series.filter((s) => s.x.length > 0),
+    caption: "raw projections on the PCs of the example blocks (epsilon 0); lines join the " +
+      "fixation-step and the choice-step states in time order; markers at choice steps: outcome " +
+      `and choice; Mahalanobis distance fixation vs choice (pooled): ${
+        fmt(a.mahalanobisPooled, 2)
+      }`,
+  };
+}

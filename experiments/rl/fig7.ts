@@ -17,7 +17,10 @@ import {
   PAPER_RL,
   RL_FLAGS,
   type RlConfig,
+  VALIDATE_RL,
+  VALIDATE_RL_HELP,
 } from "./config.ts";
+import { FIG7_CLAIMS } from "./claims.ts";
 import { runPruneSchedule, scheduleUnits } from "./lineages.ts";
 import { newOptionCount, runNewOption } from "./new_option.ts";
 import { rlPanels } from "./panels.ts";
@@ -40,7 +43,8 @@ export const fig7: Experiment<RlConfig, Fig7Summary> = {
   title:
     "RL population: value estimates, choices, reward, LE, dimensionality (Averbeck 2022 Fig 7)",
   paper: "averbeck2022",
-  presets: { default: DEFAULT_RL, paper: PAPER_RL },
+  presets: { default: DEFAULT_RL, paper: PAPER_RL, validate: VALIDATE_RL },
+  presetHelp: { validate: VALIDATE_RL_HELP },
   flags: RL_FLAGS,
   configure: configureRl,
   describe: describeRl,
@@ -68,8 +72,7 @@ export const fig7: Experiment<RlConfig, Fig7Summary> = {
     };
   },
   table(summary: Fig7Summary): string {
-    const head = summary.reduced ? "REDUCED PROTOCOL (not the paper's scale)\n" : "";
-    return head + rlTable(summary.config, summary);
+    return rlTable(summary.config, summary);
   },
   parameters(run: ExperimentRun<RlConfig>): PanelParameter[] {
     const c = run.config;
@@ -90,4 +93,5 @@ export const fig7: Experiment<RlConfig, Fig7Summary> = {
     const noise = params.noise ?? fig7.parameters(run)[0].default;
     return rlPanels(c, summarizeRl(c, units), noise);
   },
+  claims: FIG7_CLAIMS,
 };

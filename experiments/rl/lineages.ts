@@ -1,27 +1,44 @@
 /**
- * The RL prune schedule (spec 7.4): trained initial network(s), then per noise level and lineage a
+ * The RL prune schedule (spec 7.4): trained starting network(s), then per noise level and lineage a
  * pruned and a matched unpruned lineage retrained at every level, all networks of a level trained
  * together as one population. Every finished (noise, lineage, level) is written to the store at
  * once with both networks' weights, so an interrupted run resumes from the last stored level.
  *
- * Unit keys: `["initial", i]` (trained starting network i), `["main", noiseIndex, lineage,
- * levelIndex]` (both lineages at one level).
+ * Unit keys: `["initial", i]` (starting network i), `["main", noiseIndex, lineage, levelIndex]`
+ * (both lineages at one level, and the Q-learner's own performance on the same evaluation draws).
+ *
+ * Random streams: starting networks (core/rl/starting_networks.ts); retraining data per lineage
+ * `(seed, 103, noise, lineage, level, 0 pruned | 1 unpruned)` (independent, as the code); evaluation
+ * `(seed, 104, noise, lineage, level)`, the SAME for the pruned network, the unpruned network and
+ * the Q-learner (common random numbers, spec 15).
+ *
+ * A network whose training produced NaN/Inf is stored as `{failed: reason}` without weights; its
+ * lineage is skipped at later levels (stored as failed too) and the statistics drop its pairs (the
+ * rule of docs/fig5.md).
  *
  * @module
  */
-import { jsonRecord, type RunContext } from "../../core/app/experiment.ts";
+import { jsonRecord, networkIndices, type RunContext } from "../../core/app/experiment.ts";
 import { magnitudePrune } from "../../core/rnn/prune.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
-import { initWeights, RL_INIT, RL_SHAPE } from "../../core/rnn/network.ts";
+import { RL_SHAPE } from "../../core/rnn/network.ts";
 import type { TrainOutcome } from "../../core/rnn/train.ts";
-import { initialSchedule, retrainSchedule, type RlConfig } from "./config.ts";
-import { evaluateRlNetwork, type RlNetworkMetrics } from "../../core/rl/evaluate.ts";
+import { embeddedSource, prepareStartingNetworks } from "../../core/rnn/starting_networks.ts";
+import { retrainSchedule, type RlConfig } from "./config.ts";
+import {
+  evaluateQLearner,
+  evaluateRlNetwork,
+  type QLearnerMetrics,
+  type RlEvalOptions,
+  type RlNetworkMetrics,
+} from "../../core/rl/evaluate.ts";
+import { RL_START_STREAMS, rlStartRecipe } from "../../core/rl/starting_networks.ts";
 import { type RlTrainOptions, type RlTrainSchedule, trainRl } from "../../core/rl/training.ts";
+import { FIG7_EMBEDDED_STARTS } from "./embedded_starts.ts";
 
 /** Seed-path tags, so every random stream of the RL experiments is distinct. */
 export const STREAM = Object.freeze({
-  initWeights: 101,
-  initData: 102,
+  ...RL_START_STREAMS,
   retrainData: 103,
   evaluate: 104,
   newOptionData: 105,
@@ -33,16 +50,32 @@ export const STREAM = Object.freeze({
 export interface RlNetResult extends RlNetworkMetrics {
   /** Loss at the start of each outer iteration. */
   lossHistory: number[];
+  /** Last accepted loss of the last SCG call (the loss the network ends with). */
+  endLoss: number;
   /** Outer iterations run. */
   outerIterations: number;
   /** Whether the last SCG call met the RL stopping rule. */
   converged: boolean;
   /** Gradient evaluations spent. */
   gradEvals: number;
+  /** SCG steps run. */
+  scgSteps: number;
   /** Emergency SCG steps (masked, D8). */
   emergencySteps: number;
-  /** Set when training produced NaN/Inf. */
-  failure?: string;
+}
+
+/** A network whose training produced NaN/Inf (or whose lineage failed earlier). */
+export interface FailedNet {
+  /** The reason. */
+  failed: string;
+}
+
+/** What is stored per network and level. */
+export type NetOutcome = RlNetResult | FailedNet;
+
+/** True when a stored network failed. */
+export function isFailed(r: NetOutcome | undefined): r is FailedNet {
+  return r === undefined || "failed" in r;
 }
 
 /** Metrics of a `["main", ...]` unit. */
@@ -54,9 +87,11 @@ export interface LevelUnitMetrics {
   /** Prune level. */
   level: number;
   /** Pruned network. */
-  pruned: RlNetResult;
+  pruned: NetOutcome;
   /** Matched unpruned network. */
-  unpruned: RlNetResult;
+  unpruned: NetOutcome;
+  /** The Q-learner acting itself on the same evaluation draws. */
+  qLearner: QLearnerMetrics;
 }
 
 /** Key string of a unit key, as in `RunContext.finished`. */
@@ -71,6 +106,14 @@ export function mainKey(
   levelIndex: number,
 ): (string | number)[] {
   return ["main", noiseIndex, lineage, levelIndex];
+}
+
+/**
+ * The lineage indices this process computes: the one list every RL run loop is driven by (all of
+ * them, or the shard `ctx.networks` of a worker).
+ */
+export function lineageIndices(ctx: Pick<RunContext<RlConfig>, "config" | "networks">): number[] {
+  return networkIndices(ctx, ctx.config.networks);
 }
 
 /** Number of trained starting networks (D6: one shared, or one per lineage). */
@@ -102,7 +145,7 @@ export function rlTrainOptions(
 }
 
 /** Evaluation options of a config (spec 7.4). */
-export function evalOptions(c: RlConfig): Parameters<typeof evaluateRlNetwork>[1] {
+export function evalOptions(c: RlConfig): RlEvalOptions {
   return {
     valueBlocks: c.valueBlocks,
     choiceBlocks: c.choiceBlocks,
@@ -111,110 +154,116 @@ export function evalOptions(c: RlConfig): Parameters<typeof evaluateRlNetwork>[1
   };
 }
 
-/** Packs a training outcome and its evaluation. */
-export function netResult(o: TrainOutcome, m: RlNetworkMetrics): RlNetResult {
+/** Packs a training outcome and its evaluation; a failed outcome becomes {@link FailedNet}. */
+export function netOutcome(
+  o: TrainOutcome,
+  evaluate: (w: Float64Array) => RlNetworkMetrics,
+): NetOutcome {
+  if (o.failure) return { failed: o.failure };
   return {
-    ...m,
+    ...evaluate(o.w),
     lossHistory: o.lossHistory,
+    endLoss: o.endLoss,
     outerIterations: o.outerIterations,
     converged: o.converged,
     gradEvals: o.gradEvals,
+    scgSteps: o.scgSteps,
     emergencySteps: o.emergencySteps,
-    ...(o.failure ? { failure: o.failure } : {}),
   };
 }
 
-/** Cache key of trained starting network i: everything that determines it (engine included). */
-function cacheKey(c: RlConfig, seed: number, i: number, engine: string): string {
-  const proto = [c.initialOuter, c.initialTau, c.initialRefresh, c.scgSteps, c.trainBlocks];
-  return `rl-initial/v2/seed=${seed}/net=${i}/${proto.join(",")}/arith=${engine}`;
-}
-
 /**
- * Trained starting networks: read from this run's units, else from the store's cache (a previous
- * run with the same seed and initial protocol), else trained now (noise-free, to criterion).
+ * Trained starting networks: read from this run's units (resume), else from the store's cache or
+ * the networks embedded in experiments/data/fig7_starts.json (same seed and protocol), else trained
+ * now (noise-free, to criterion), through the starting-network mechanism fig5 uses.
  */
 export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float64Array[]> {
   const c = ctx.config;
   const count = initialCount(c);
   const out: (Float64Array | null)[] = new Array(count).fill(null);
-  const toTrain: number[] = [];
   for (let i = 0; i < count; i++) {
     if (ctx.finished.has(keyOf(["initial", i]))) {
-      out[i] = await ctx.store.getBlob(ctx.runId, ["initial", i], "w") as Float64Array;
-      continue;
+      const w = await ctx.store.getBlob(ctx.runId, ["initial", i], "w");
+      if (w instanceof Float64Array) out[i] = w;
     }
-    const cached = await ctx.store.getCache(cacheKey(c, ctx.seed, i, ctx.engine.arithmetic));
-    if (cached) {
-      out[i] = cached.blobs.w as Float64Array;
-      await ctx.store.putUnit(ctx.runId, ["initial", i], {
-        metrics: { ...cached.metrics, fromCache: true },
-        blobs: { w: out[i]! },
-      });
-      ctx.progress.tick(1, `initial network ${i} (cached)`);
-      continue;
-    }
-    toTrain.push(i);
   }
-  if (toTrain.length > 0) {
-    const schedule = initialSchedule(c);
+  const need = out.map((w, i) => (w ? -1 : i)).filter((i) => i >= 0);
+  if (need.length === 0) return out as Float64Array[];
+  const { networks } = await prepareStartingNetworks(
+    need,
+    rlStartRecipe(ctx.engine, { protocol: c, seed: ctx.seed }),
+    {
+      store: ctx.store,
+      sources: [embeddedSource(FIG7_EMBEDDED_STARTS)],
+      fresh: c.trainStarts,
+      signal: ctx.signal,
+      onRound: (_r, n) =>
+        ctx.log(
+          `training ${n} starting network(s) to criterion (up to ${c.initialOuter} outer ` +
+            `iterations of ${c.scgSteps ?? 684} SCG steps; about 1 core-minute each)`,
+        ),
+      onOuter: (_r, outer, active) =>
+        ctx.progress.update(`starting networks: outer ${outer}, ${active} still training`),
+      onNotice: (m) => ctx.log(m),
+    },
+  );
+  const reused = networks.filter((n) => n.reused).map((n) => n.reused!.from);
+  if (reused.length > 0) {
     ctx.log(
-      `training ${toTrain.length} initial network(s): up to ${schedule.outer} outer iterations`,
+      `using ${reused.length} trained starting network(s) from the ` +
+        `${[...new Set(reused)].join(" and ")} (--train-starts retrains them)`,
     );
-    const outcomes = await trainRl(
-      ctx.engine,
-      toTrain.map((i) => ({
-        w: initWeights(RL_SHAPE, RL_INIT, new Rng(deriveSeed(ctx.seed, STREAM.initWeights, i))),
-        mask: null,
-        rng: new Rng(deriveSeed(ctx.seed, STREAM.initData, i)),
-        noiseVariance: 0,
-      })),
-      rlTrainOptions(ctx, schedule, {
-        task: "standard",
-        onOuter: (outer, active) =>
-          ctx.progress.update(
-            `initial training: outer ${outer}/${schedule.outer}, ${active} active`,
-          ),
-      }),
+  }
+  for (const [k, i] of need.entries()) {
+    const net = networks[k];
+    const e = evaluateRlNetwork(
+      net.w,
+      { ...evalOptions(c), dynamicsBlocks: 0 },
+      new Rng(deriveSeed(ctx.seed, STREAM.evaluate, 9999, i)),
     );
-    for (const [m, i] of toTrain.entries()) {
-      const o = outcomes[m];
-      const evalM = evaluateRlNetwork(
-        o.w,
-        { ...evalOptions(c), dynamicsBlocks: 0 },
-        new Rng(deriveSeed(ctx.seed, STREAM.evaluate, 9999, i)),
-      );
-      const metrics = {
-        lossHistory: o.lossHistory,
-        outerIterations: o.outerIterations,
-        converged: o.converged,
-        qError: evalM.qError,
-        choiceAgreement: evalM.choiceAgreement,
-        rewardPerBlock: evalM.rewardPerBlock,
-        ...(o.failure ? { failure: o.failure } : {}),
-      };
-      ctx.log(
-        `initial network ${i}: ${o.outerIterations} outer iterations, converged ${o.converged}, ` +
-          `loss ${o.lossHistory.at(-1)?.toFixed(4)}, reward/block ${
-            evalM.rewardPerBlock.toFixed(2)
-          }`,
-      );
-      await ctx.store.putCache(cacheKey(c, ctx.seed, i, ctx.engine.arithmetic), {
-        metrics,
-        blobs: { w: o.w },
-      });
-      await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics, blobs: { w: o.w } });
-      ctx.progress.tick(1, `initial network ${i}`);
-      out[i] = o.w;
-    }
+    const round = net.rounds.at(-1);
+    const metrics = {
+      rounds: net.rounds,
+      ...(net.reused ? { reused: net.reused } : {}),
+      outerIterations: round?.outer ?? 0,
+      converged: round?.converged ?? false,
+      finalLoss: round?.finalLoss ?? null,
+      qError: e.qError,
+      choiceAgreement: e.choiceAgreement,
+      optimalRate: e.optimalRate,
+      rewardPerBlock: e.rewardPerBlock,
+      ...(round?.failed ? { failed: round.failed } : {}),
+    };
+    await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics, blobs: { w: net.w } });
+    ctx.progress.tick(1, `starting network ${i} ready`);
+    out[i] = net.w;
   }
   return out as Float64Array[];
 }
 
-/** Weights of both lineages of one (noise, lineage) after its latest level. */
+/** Weights of one lineage after its latest level, or why it failed. */
+type LineageWeights = Float64Array | FailedNet;
+
+/** Both lineages of one (noise, lineage). */
 interface LineageState {
-  pruned: Float64Array;
-  unpruned: Float64Array;
+  pruned: LineageWeights;
+  unpruned: LineageWeights;
+}
+
+const KINDS = ["pruned", "unpruned"] as const;
+
+/** The state of (noise, lineage) before level index li: the starting network or stored weights. */
+async function stateBefore(
+  ctx: RunContext<RlConfig>,
+  at: { ni: number; j: number; li: number; start: Float64Array },
+): Promise<LineageState> {
+  if (at.li === 0) return { pruned: at.start, unpruned: at.start };
+  const key = mainKey(at.ni, at.j, at.li - 1);
+  const read = async (kind: "pruned" | "unpruned"): Promise<LineageWeights> => {
+    const w = await ctx.store.getBlob(ctx.runId, key, `${kind}W`);
+    return w instanceof Float64Array ? w : { failed: "lineage failed at an earlier level" };
+  };
+  return { pruned: await read("pruned"), unpruned: await read("unpruned") };
 }
 
 /**
@@ -227,34 +276,36 @@ export async function runPruneSchedule(ctx: RunContext<RlConfig>): Promise<void>
   const state = new Map<string, LineageState>();
   const pairs: [number, number][] = [];
   for (let ni = 0; ni < c.noiseLevels.length; ni++) {
-    for (let j = 0; j < c.networks; j++) pairs.push([ni, j]);
+    for (const j of lineageIndices(ctx)) pairs.push([ni, j]);
   }
   for (let li = 0; li < c.levels.length; li++) {
     if (ctx.signal.aborted) return;
     const level = c.levels[li];
     const todo = pairs.filter(([ni, j]) => !ctx.finished.has(keyOf(mainKey(ni, j, li))));
     if (todo.length === 0) continue;
+    // Jobs of the networks still alive; slot[m][kind] = index into jobs, or the failure.
     const jobs = [];
+    const slot: Record<"pruned" | "unpruned", number | FailedNet>[] = [];
     for (const [ni, j] of todo) {
-      let prev = state.get(`${ni}/${j}`);
-      if (!prev) {
-        if (li === 0) {
-          const w0 = initial[c.initialNetworks === "shared" ? 0 : j];
-          prev = { pruned: w0, unpruned: w0 };
-        } else {
-          const key = mainKey(ni, j, li - 1);
-          prev = {
-            pruned: await ctx.store.getBlob(ctx.runId, key, "prunedW") as Float64Array,
-            unpruned: await ctx.store.getBlob(ctx.runId, key, "unprunedW") as Float64Array,
-          };
-        }
-      }
-      const p = magnitudePrune(RL_SHAPE, prev.pruned, level);
+      const start = initial[c.initialNetworks === "shared" ? 0 : j];
+      const prev = state.get(`${ni}/${j}`) ?? await stateBefore(ctx, { ni, j, li, start });
       const noise = c.noiseLevels[ni];
       const rng = (kind: number): Rng =>
         new Rng(deriveSeed(ctx.seed, STREAM.retrainData, ni, j, li, kind));
-      jobs.push({ w: p.w, mask: p.mask, rng: rng(0), noiseVariance: noise });
-      jobs.push({ w: prev.unpruned, mask: null, rng: rng(1), noiseVariance: noise });
+      const s: Record<"pruned" | "unpruned", number | FailedNet> = {
+        pruned: { failed: "" },
+        unpruned: { failed: "" },
+      };
+      if (prev.pruned instanceof Float64Array) {
+        const p = magnitudePrune(RL_SHAPE, prev.pruned, level);
+        s.pruned = jobs.push({ w: p.w, mask: p.mask, rng: rng(0), noiseVariance: noise }) - 1;
+      } else s.pruned = prev.pruned;
+      if (prev.unpruned instanceof Float64Array) {
+        s.unpruned =
+          jobs.push({ w: prev.unpruned, mask: null, rng: rng(1), noiseVariance: noise }) -
+          1;
+      } else s.unpruned = prev.unpruned;
+      slot.push(s);
     }
     const schedule = retrainSchedule(c, 0);
     let outcomes: TrainOutcome[];
@@ -276,33 +327,45 @@ export async function runPruneSchedule(ctx: RunContext<RlConfig>): Promise<void>
       throw err;
     }
     for (const [m, [ni, j]] of todo.entries()) {
-      const results = [outcomes[2 * m], outcomes[2 * m + 1]].map((o, kind) =>
-        netResult(
-          o,
-          evaluateRlNetwork(
-            o.w,
-            evalOptions(c),
-            new Rng(deriveSeed(ctx.seed, STREAM.evaluate, ni, j, li, kind)),
-          ),
-        )
-      );
-      for (const r of results) {
-        if (r.failure) {
-          ctx.log(`noise ${c.noiseLevels[ni]} lineage ${j} level ${level}: ${r.failure}`);
+      const evalSeed = deriveSeed(ctx.seed, STREAM.evaluate, ni, j, li);
+      // One seed for both networks and the Q-learner: the same blocks and draws (spec 15).
+      const evaluate = (w: Float64Array): RlNetworkMetrics =>
+        evaluateRlNetwork(w, evalOptions(c), new Rng(evalSeed));
+      const result = {} as Record<"pruned" | "unpruned", NetOutcome>;
+      const blobs: Record<string, Float64Array> = {};
+      const next = {} as LineageState;
+      for (const kind of KINDS) {
+        const s = slot[m][kind];
+        if (typeof s !== "number") {
+          result[kind] = s;
+          next[kind] = s;
+          continue;
+        }
+        result[kind] = netOutcome(outcomes[s], evaluate);
+        const r = result[kind];
+        if (isFailed(r)) {
+          ctx.log(
+            `noise ${c.noiseLevels[ni]} lineage ${j} ${kind} failed at ${level}: ${r.failed}`,
+          );
+          next[kind] = r;
+        } else {
+          blobs[`${kind}W`] = outcomes[s].w;
+          next[kind] = outcomes[s].w;
         }
       }
       const metrics: LevelUnitMetrics = {
         noise: c.noiseLevels[ni],
         lineage: j,
         level,
-        pruned: results[0],
-        unpruned: results[1],
+        pruned: result.pruned,
+        unpruned: result.unpruned,
+        qLearner: evaluateQLearner(evalOptions(c), new Rng(evalSeed)),
       };
       await ctx.store.putUnit(ctx.runId, mainKey(ni, j, li), {
         metrics: jsonRecord(metrics),
-        blobs: { prunedW: outcomes[2 * m].w, unprunedW: outcomes[2 * m + 1].w },
+        blobs,
       });
-      state.set(`${ni}/${j}`, { pruned: outcomes[2 * m].w, unpruned: outcomes[2 * m + 1].w });
+      state.set(`${ni}/${j}`, next);
       ctx.progress.tick(1, `noise ${c.noiseLevels[ni]} lineage ${j} level ${level}`);
     }
   }

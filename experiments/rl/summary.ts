@@ -1,7 +1,10 @@
 /**
- * Aggregation of the stored RL units into the Fig 7 summary (`--out` JSON, the terminal table and
- * the panels read it). Reads unit metrics only; the pruned-vs-unpruned numbers (means, SEM =
- * sd / sqrt(n), paired t-tests per level, spec 8.8) come from core/app/paired_lineages.ts.
+ * Aggregation of the stored RL units into the Fig 7 summary (`--out` JSON; the terminal table, the
+ * panels and the claims read it). Reads unit metrics only. The pruned-vs-unpruned numbers (mean and
+ * SEM = sd / sqrt(n) per lineage, per level the paired mean difference with its 99% t interval, the
+ * paired t-test p of the papers, Holm over the levels, the exact Wilcoxon p for small n and the sd
+ * of the differences) come from core/app/paired_lineages.ts. Failed networks (NaN/Inf) are listed
+ * under `failures` and their pairs dropped from every statistic.
  *
  * @module
  */
@@ -9,17 +12,23 @@ import { type ExperimentRun, type UnitEntry, unitMetrics } from "../../core/app/
 import {
   columnMeanSem,
   compareCurves,
-  comparePaired,
   finite,
   type Lineage,
+  LINEAGES,
   type MeanSem,
+  pairedColumns,
+  type PairedStat,
+  type Rows,
 } from "../../core/app/paired_lineages.ts";
 import { RL_HIST_CENTRES } from "../../core/util/histogram.ts";
-import { mean, pearson } from "../../core/util/stats.ts";
+import { pearson } from "../../core/util/stats.ts";
 import { cumulative } from "../../core/rl/dynamics.ts";
-import { MAIN_LEVEL, type RlConfig } from "./config.ts";
-import type { LevelUnitMetrics, RlNetResult } from "./lineages.ts";
-import type { NewOptionMetrics } from "./new_option.ts";
+import { MAIN_LEVEL, type ProtocolCuts, protocolCuts, type RlConfig } from "./config.ts";
+import { isFailed, type LevelUnitMetrics, type NetOutcome, type RlNetResult } from "./lineages.ts";
+import type { NewOptionMetrics, NewOptionNet } from "./new_option.ts";
+
+/** Confidence level of the intervals of the summary: the paper's alpha 0.01. */
+export const CI_LEVEL = 0.99;
 
 /** The `--out` keys fig6 and fig7 start with. */
 export interface RlSummaryHeader<F extends string> {
@@ -37,6 +46,8 @@ export interface RlSummaryHeader<F extends string> {
   config: RlConfig;
   /** Master seed. */
   seed: number;
+  /** What the run cuts from the paper's protocol, and whether training is the paper's length. */
+  protocol: ProtocolCuts;
 }
 
 /** The `--out` header of an RL run. */
@@ -52,6 +63,7 @@ export function rlSummaryHeader<F extends string>(
     reduced: run.reduced,
     config: run.config,
     seed: run.seed,
+    protocol: protocolCuts(run.config),
   };
 }
 
@@ -59,16 +71,31 @@ export function rlSummaryHeader<F extends string>(
 export const LEVEL_METRICS = [
   "qError",
   "choiceAgreement",
-  "rewardPerBlock",
-  "maxLE",
-  "mahalanobis",
-  "maxLEChrono",
   "optimalRate",
+  "rewardPerBlock",
+  "choiceRewardPerBlock",
+  "maxLE",
+  "maxLEChrono",
+  "mahalanobis",
+  "mahalanobisPooled",
   "finalLoss",
+  "endLoss",
 ] as const;
 
 /** A metric name of {@link LEVEL_METRICS}. */
 export type LevelMetric = typeof LEVEL_METRICS[number];
+
+/** One metric compared between the lineages at every level. */
+export interface MetricComparison {
+  /** Mean and SEM per level of each lineage (over networks that did not fail). */
+  pruned: MeanSem;
+  /** Unpruned lineage. */
+  unpruned: MeanSem;
+  /** Per level: pruned - unpruned over complete pairs, 99% interval, p, Holm over levels, ... */
+  paired: PairedStat[];
+  /** Per-lineage values, `[lineage][level]` (null: failed or missing), for the claims. */
+  values: Record<Lineage, (number | null)[][]>;
+}
 
 /** What Fig 7 E, F and H/I plot at level 0.7 (present when the config has that level). */
 export interface AtMainLevel {
@@ -84,23 +111,49 @@ export interface AtMainLevel {
   scatter: Record<Lineage, { agreement: number; maxLE: number | null }[]> & {
     pearson: number | null;
   };
-  /** Blocks excluded from the Mahalanobis distance (condition number > 1e12). */
+  /** Blocks excluded from the per-block Mahalanobis mean (condition number > 1e12). */
   mahalanobisFlaggedBlocks: Record<Lineage, number>;
+  /** Networks whose pooled covariance was ill-conditioned (> 1e12). */
+  mahalanobisPooledFlagged: Record<Lineage, number>;
+}
+
+/** The Q-learner acting itself on the networks' evaluation draws, per level. */
+export interface QLearnerSummary {
+  /** Reward per block (spec definition: fixation penalties included). */
+  rewardPerBlock: MeanSem;
+  /** Reward of the choice steps only. */
+  choiceRewardPerBlock: MeanSem;
+  /** Its optimal-choice rate. */
+  optimalRate: MeanSem;
 }
 
 /** The comparison at one target-noise level. */
 export interface NoiseSummary {
-  /** Lineage pairs with data per level. */
+  /** Complete lineage pairs per level (both networks finished without failure). */
   n: number[];
-  /** Mean and SEM per level, lineage and metric. */
-  lineages: Record<Lineage, Record<LevelMetric, MeanSem>>;
-  /** Paired t-test p per metric and level. */
-  pValues: Record<LevelMetric, (number | null)[]>;
+  /** Every metric of {@link LEVEL_METRICS}. */
+  metrics: Record<LevelMetric, MetricComparison>;
+  /** The Q-learner's own performance on the same blocks. */
+  qLearner: QLearnerSummary;
   /** Level-0.7 analyses (empty without that level). */
   atMainLevel: AtMainLevel | Record<never, never>;
 }
 
-/** The new-option experiment's learning curves. */
+/** A quantity measured before and after new-option training, compared by its change. */
+export interface ChangeComparison {
+  /** Mean (SEM) before training, per lineage. */
+  start: Record<Lineage, MeanSem>;
+  /** Mean (SEM) after training. */
+  end: Record<Lineage, MeanSem>;
+  /** Mean (SEM) of each network's change (end - start, or ln(end / start) for `logLoss`). */
+  change: Record<Lineage, MeanSem>;
+  /** Pruned change - unpruned change over complete pairs, 99% interval, p, Wilcoxon, sd. */
+  paired: PairedStat;
+  /** Per-lineage changes (null: failed), for the claims. */
+  values: Record<Lineage, (number | null)[]>;
+}
+
+/** The new-option experiment's learning curves and changes from each network's own start. */
 export interface NewOptionSummary {
   /** Networks. */
   n: number;
@@ -108,12 +161,16 @@ export interface NewOptionSummary {
   iterations: number[];
   /** Loss per outer iteration, mean and SEM. */
   lossHistory: Record<Lineage, MeanSem>;
-  /** Median loss per outer iteration. */
+  /** Median loss per outer iteration (the code plots the median). */
   median: Record<Lineage, (number | null)[]>;
-  /** Final loss and the paired t-test. */
-  finalLoss: { pruned: number | null; unpruned: number | null; p: number | null };
-  /** Reward per block on the new task. */
-  rewardPerBlock: Record<Lineage, number | null>;
+  /**
+   * Changes from each network's own start on the new task: training loss (end - start and
+   * ln(end / start)), and value error, agreement and reward on fresh new-task blocks.
+   */
+  changes: Record<
+    "loss" | "logLoss" | "qError" | "choiceAgreement" | "rewardPerBlock",
+    ChangeComparison
+  >;
 }
 
 /** One trained starting network. */
@@ -122,16 +179,34 @@ export interface InitialSummary {
   index: number;
   /** Outer iterations run. */
   outerIterations: number;
-  /** Whether training converged. */
+  /** Whether training met the RL stopping rule. */
   converged: boolean;
   /** Loss at the start of the last outer iteration. */
   finalLoss: number | null;
+  /** Where it came from ("cache", "embedded") when not trained by this run. */
+  reused: string | null;
   /** Q-value error. */
   qError: number;
   /** Agreement with the Q-learner. */
   choiceAgreement: number;
   /** Reward per block. */
   rewardPerBlock: number;
+}
+
+/** A network that failed (NaN/Inf), excluded from the statistics. */
+export interface RlFailure {
+  /** Where: a noise level and prune level, or the new-option experiment. */
+  part: "main" | "newOption";
+  /** Target-noise variance (main). */
+  noise: number | null;
+  /** Prune level (main). */
+  level: number | null;
+  /** Lineage index. */
+  lineage: number;
+  /** Which network. */
+  kind: Lineage;
+  /** The reason. */
+  reason: string;
 }
 
 /** What {@link summarizeRl} returns. */
@@ -142,18 +217,21 @@ export interface RlSummary {
   newOption: NewOptionSummary | null;
   /** The starting networks. */
   initial: InitialSummary[];
+  /** Failed networks, excluded from every statistic. */
+  failures: RlFailure[];
 }
 
-function value(r: RlNetResult, m: LevelMetric): number {
-  if (m === "finalLoss") return r.lossHistory.at(-1) ?? NaN;
-  return r[m];
+function value(r: NetOutcome, m: LevelMetric): number | null {
+  if (isFailed(r)) return null;
+  if (m === "finalLoss") return finite(r.lossHistory.at(-1) ?? NaN);
+  return finite(r[m]);
 }
 
-/** Collects `[lineage][level]` values of a metric for one noise level and lineage kind. */
+/** `[lineage][level]` values of one metric at one noise level (null where failed or missing). */
 function grid(
   units: LevelUnitMetrics[],
   c: RlConfig,
-  at: { noise: number; kind: Lineage; metric: LevelMetric },
+  at: { noise: number; kind: Lineage; read: (u: LevelUnitMetrics) => number | null },
 ): (number | null)[][] {
   const rows: (number | null)[][] = Array.from(
     { length: c.networks },
@@ -162,65 +240,88 @@ function grid(
   for (const u of units) {
     if (u.noise !== at.noise) continue;
     const li = c.levels.findIndex((l) => Math.abs(l - u.level) < 1e-9);
-    if (li >= 0 && u.lineage < c.networks) {
-      rows[u.lineage][li] = finite(value(u[at.kind], at.metric));
-    }
+    if (li >= 0 && u.lineage < c.networks) rows[u.lineage][li] = at.read(u);
   }
   return rows;
 }
 
+/** Compares `[lineage][level]` rows of both lineages. */
+function compare(rows: Record<Lineage, (number | null)[][]>, columns: number): MetricComparison {
+  // Means over complete pairs only, so that a failed partner never biases one lineage's mean.
+  const paired = (a: Rows, b: Rows): Rows =>
+    a.map((row, i) => row.map((v, c) => (v === null || b[i][c] === null ? null : v)));
+  return {
+    pruned: columnMeanSem(paired(rows.pruned, rows.unpruned)),
+    unpruned: columnMeanSem(paired(rows.unpruned, rows.pruned)),
+    paired: pairedColumns(rows.pruned, rows.unpruned, { columns, level: CI_LEVEL }),
+    values: rows,
+  };
+}
+
 /** Fig 7 E, F and H/I at level 0.7 for one noise level. */
 function atMainLevel(at07: LevelUnitMetrics[]): AtMainLevel {
-  const both = <T>(f: (r: RlNetResult) => T): T[] => [
-    ...at07.map((u) => f(u.pruned)),
-    ...at07.map((u) => f(u.unpruned)),
-  ];
+  const ok = (kind: Lineage): RlNetResult[] =>
+    at07.filter((u) => !isFailed(u.pruned) && !isFailed(u.unpruned)).map((u) =>
+      u[kind] as RlNetResult
+    );
+  const pr = ok("pruned"), un = ok("unpruned");
+  const count = (rs: RlNetResult[], f: (r: RlNetResult) => number): number =>
+    rs.reduce((s, r) => s + f(r), 0);
   return {
     pcaCumulative: {
-      pruned: columnMeanSem(at07.map((u) => cumulative(u.pruned.pcaFraction).slice(0, 10))),
-      unpruned: columnMeanSem(at07.map((u) => cumulative(u.unpruned.pcaFraction).slice(0, 10))),
+      pruned: columnMeanSem(pr.map((r) => cumulative(r.pcaFraction).slice(0, 10))),
+      unpruned: columnMeanSem(un.map((r) => cumulative(r.pcaFraction).slice(0, 10))),
     },
     histogram: {
       centres: RL_HIST_CENTRES,
-      pruned: columnMeanSem(at07.map((u) => u.pruned.histogram)).mean,
-      unpruned: columnMeanSem(at07.map((u) => u.unpruned.histogram)).mean,
+      pruned: columnMeanSem(pr.map((r) => r.histogram)).mean,
+      unpruned: columnMeanSem(un.map((r) => r.histogram)).mean,
     },
     scatter: {
-      pruned: at07.map((u) => ({
-        agreement: u.pruned.choiceAgreement,
-        maxLE: finite(u.pruned.maxLE),
-      })),
-      unpruned: at07.map((u) => ({
-        agreement: u.unpruned.choiceAgreement,
-        maxLE: finite(u.unpruned.maxLE),
-      })),
-      pearson: finite(pearson(both((r) => r.choiceAgreement), both((r) => r.maxLE))),
+      pruned: pr.map((r) => ({ agreement: r.choiceAgreement, maxLE: finite(r.maxLE) })),
+      unpruned: un.map((r) => ({ agreement: r.choiceAgreement, maxLE: finite(r.maxLE) })),
+      pearson: finite(
+        pearson(
+          [...pr, ...un].map((r) => r.choiceAgreement),
+          [...pr, ...un].map((r) => r.maxLE),
+        ),
+      ),
     },
     mahalanobisFlaggedBlocks: {
-      pruned: at07.reduce((s, u) => s + u.pruned.mahalanobisFlagged, 0),
-      unpruned: at07.reduce((s, u) => s + u.unpruned.mahalanobisFlagged, 0),
+      pruned: count(pr, (r) => r.mahalanobisFlagged),
+      unpruned: count(un, (r) => r.mahalanobisFlagged),
+    },
+    mahalanobisPooledFlagged: {
+      pruned: count(pr, (r) => (Number.isFinite(r.mahalanobisPooled) ? 0 : 1)),
+      unpruned: count(un, (r) => (Number.isFinite(r.mahalanobisPooled) ? 0 : 1)),
     },
   };
 }
 
 /** The comparison at one noise level. */
 function noiseSummary(main: LevelUnitMetrics[], c: RlConfig, noise: number): NoiseSummary {
-  const lineages = { pruned: {}, unpruned: {} } as NoiseSummary["lineages"];
-  const pValues = {} as NoiseSummary["pValues"];
-  let n: number[] = [];
+  const L = c.levels.length;
+  const metrics = {} as Record<LevelMetric, MetricComparison>;
   for (const metric of LEVEL_METRICS) {
-    const compared = comparePaired({
-      pruned: grid(main, c, { noise, kind: "pruned", metric }),
-      unpruned: grid(main, c, { noise, kind: "unpruned", metric }),
-    }, c.levels.length);
-    lineages.pruned[metric] = compared.lineages.pruned;
-    lineages.unpruned[metric] = compared.lineages.unpruned;
-    pValues[metric] = compared.p;
-    if (metric === "qError") n = compared.n.pruned;
+    metrics[metric] = compare({
+      pruned: grid(main, c, { noise, kind: "pruned", read: (u) => value(u.pruned, metric) }),
+      unpruned: grid(main, c, { noise, kind: "unpruned", read: (u) => value(u.unpruned, metric) }),
+    }, L);
   }
+  const q = (f: (u: LevelUnitMetrics) => number): MeanSem =>
+    columnMeanSem(grid(main, c, { noise, kind: "pruned", read: (u) => finite(f(u)) }));
   const hasMain = c.levels.some((l) => Math.abs(l - MAIN_LEVEL) < 1e-9);
   const at07 = main.filter((u) => u.noise === noise && Math.abs(u.level - MAIN_LEVEL) < 1e-9);
-  return { n, lineages, pValues, atMainLevel: hasMain ? atMainLevel(at07) : {} };
+  return {
+    n: metrics.qError.paired.map((s) => s.n),
+    metrics,
+    qLearner: {
+      rewardPerBlock: q((u) => u.qLearner.rewardPerBlock),
+      choiceRewardPerBlock: q((u) => u.qLearner.choiceRewardPerBlock),
+      optimalRate: q((u) => u.qLearner.optimalRate),
+    },
+    atMainLevel: hasMain ? atMainLevel(at07) : {},
+  };
 }
 
 function medians(rows: number[][]): (number | null)[] {
@@ -233,32 +334,117 @@ function medians(rows: number[][]): (number | null)[] {
   });
 }
 
+/** Compares a before/after quantity of the new-option networks by each network's change. */
+function changeComparison(
+  no: NewOptionMetrics[],
+  read: (n: NewOptionNet) => { start: number; end: number },
+  log = false,
+): ChangeComparison {
+  const side = (kind: Lineage, f: (s: { start: number; end: number }) => number) =>
+    no.map((u) => {
+      const p = u.pruned, q = u.unpruned;
+      if (isFailed(p) || isFailed(q)) return null;
+      return finite(f(read(u[kind] as NewOptionNet)));
+    });
+  const delta = (s: { start: number; end: number }): number =>
+    log ? Math.log(s.end / s.start) : s.end - s.start;
+  const col = (v: (number | null)[]): MeanSem => columnMeanSem(v.map((x) => [x]));
+  const values = {
+    pruned: side("pruned", delta),
+    unpruned: side("unpruned", delta),
+  };
+  return {
+    start: {
+      pruned: col(side("pruned", (s) => s.start)),
+      unpruned: col(side("unpruned", (s) => s.start)),
+    },
+    end: {
+      pruned: col(side("pruned", (s) => s.end)),
+      unpruned: col(side("unpruned", (s) => s.end)),
+    },
+    change: { pruned: col(values.pruned), unpruned: col(values.unpruned) },
+    paired: pairedColumns(values.pruned.map((v) => [v]), values.unpruned.map((v) => [v]), {
+      columns: 1,
+      level: CI_LEVEL,
+    })[0],
+    values,
+  };
+}
+
 /** The new-option experiment's learning curves, or null when no unit is stored. */
 function newOptionSummary(no: NewOptionMetrics[]): NewOptionSummary | null {
   if (no.length === 0) return null;
-  const curves = (kind: Lineage): number[][] => no.map((u) => u[kind].lossHistory);
+  const ok = no.filter((u) => !isFailed(u.pruned) && !isFailed(u.unpruned));
+  const curves = (kind: Lineage): number[][] =>
+    ok.map((u) => (u[kind] as NewOptionNet).lossHistory);
   const cc = compareCurves({ pruned: curves("pruned"), unpruned: curves("unpruned") });
+  const loss = (n: NewOptionNet) => ({ start: n.lossHistory[0], end: n.endLoss });
   return {
-    n: cc.n,
+    n: ok.length,
     iterations: cc.iterations,
     lossHistory: cc.curves,
     median: { pruned: medians(curves("pruned")), unpruned: medians(curves("unpruned")) },
-    finalLoss: cc.final,
-    rewardPerBlock: {
-      pruned: finite(mean(no.map((u) => u.pruned.rewardPerBlock))),
-      unpruned: finite(mean(no.map((u) => u.unpruned.rewardPerBlock))),
+    changes: {
+      loss: changeComparison(no, loss),
+      logLoss: changeComparison(no, loss, true),
+      qError: changeComparison(no, (n) => ({ start: n.before.qError, end: n.qError })),
+      choiceAgreement: changeComparison(
+        no,
+        (n) => ({ start: n.before.choiceAgreement, end: n.choiceAgreement }),
+      ),
+      rewardPerBlock: changeComparison(
+        no,
+        (n) => ({ start: n.before.rewardPerBlock, end: n.rewardPerBlock }),
+      ),
     },
   };
 }
 
 /** The stored metrics of an `["initial", i]` unit. */
 interface InitialUnitMetrics {
-  lossHistory?: number[];
   outerIterations: number;
   converged: boolean;
+  finalLoss: number | null;
+  reused?: { from: string };
   qError: number;
   choiceAgreement: number;
   rewardPerBlock: number;
+}
+
+/** The failures of the stored units. */
+function failuresOf(main: LevelUnitMetrics[], no: NewOptionMetrics[]): RlFailure[] {
+  const out: RlFailure[] = [];
+  for (const u of main) {
+    for (const kind of LINEAGES) {
+      const r = u[kind];
+      if (isFailed(r)) {
+        out.push({
+          part: "main",
+          noise: u.noise,
+          level: u.level,
+          lineage: u.lineage,
+          kind,
+          reason: r.failed,
+        });
+      }
+    }
+  }
+  for (const u of no) {
+    for (const kind of LINEAGES) {
+      const r = u[kind];
+      if (isFailed(r)) {
+        out.push({
+          part: "newOption",
+          noise: null,
+          level: null,
+          lineage: u.lineage,
+          kind,
+          reason: r.failed,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** Builds the Fig 7 summary from the units of a run. */
@@ -266,22 +452,23 @@ export function summarizeRl(c: RlConfig, entries: UnitEntry[]): RlSummary {
   const main = entries.filter((e) => e.key[0] === "main").map((e) =>
     unitMetrics<LevelUnitMetrics>(e)
   );
+  const no = entries.filter((e) => e.key[0] === "newOption").map((e) =>
+    unitMetrics<NewOptionMetrics>(e)
+  );
   const byNoise: Record<string, NoiseSummary> = {};
   for (const noise of c.noiseLevels) byNoise[String(noise)] = noiseSummary(main, c, noise);
-  const newOption = newOptionSummary(
-    entries.filter((e) => e.key[0] === "newOption").map((e) => unitMetrics<NewOptionMetrics>(e)),
-  );
   const initial = entries.filter((e) => e.key[0] === "initial").map((e): InitialSummary => {
     const m = unitMetrics<InitialUnitMetrics>(e);
     return {
       index: e.key[1] as number,
       outerIterations: m.outerIterations,
       converged: m.converged,
-      finalLoss: (m.lossHistory ?? []).at(-1) ?? null,
+      finalLoss: m.finalLoss,
+      reused: m.reused?.from ?? null,
       qError: m.qError,
       choiceAgreement: m.choiceAgreement,
       rewardPerBlock: m.rewardPerBlock,
     };
   });
-  return { byNoise, newOption, initial };
+  return { byNoise, newOption: newOptionSummary(no), initial, failures: failuresOf(main, no) };
 }
