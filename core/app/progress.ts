@@ -235,9 +235,15 @@ export class Progress {
     this.#render(false);
   }
 
-  /** Prints a message on its own line without breaking the bar. */
+  /**
+   * Prints a message on its own line without breaking the bar. `--quiet` silences messages, but
+   * not notices, warnings and errors (lines starting `notice:`, `warning:`, `error:`).
+   */
   log(message: string): void {
-    if (this.#opts.quiet) return;
+    if (this.#opts.quiet) {
+      if (/^(notice|warning|error):/.test(message)) this.#opts.write(`${message}\n`);
+      return;
+    }
     this.#opts.write(this.#opts.interactive ? `\r\x1b[2K${message}\n` : `${message}\n`);
     this.#render(true);
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import { Matrix } from "ml-matrix";
+import { firstNonFinite } from "../util/finite.ts";
 import { jamaSymmetricEigenvalues } from "../util/linalg.ts";
 import { paramLayout, type RnnShape } from "./network.ts";
 
@@ -78,13 +79,19 @@ export function lyapunovSpectrum(
   const P = jacobianProduct(shape, w, traj, options);
   const M = P.transpose().mmul(P);
   const divisor = options.divisor ?? options.kOff - options.kOn;
+  // Non-finite weights or states give a non-finite product: the spectrum is undefined (a failed
+  // network, core/util/finite.ts), and the eigensolver must not meet it (ml-matrix can loop).
+  if (firstNonFinite(M.to1DArray()) >= 0) return new Array<number>(M.rows).fill(NaN);
   return jamaSymmetricEigenvalues(M).map((v) => Math.log(Math.abs(v)) / (2 * divisor)).sort((
     a,
     b,
   ) => a - b);
 }
 
-/** Maximal exponent; null when it is -Infinity (singular product), as the spec leaves it missing. */
+/**
+ * Maximal exponent; null when it is -Infinity (singular product), as the spec leaves it missing;
+ * NaN when the network's numbers are not finite (a failed network, not a missing value).
+ */
 export function maxLyapunov(
   shape: RnnShape,
   w: Float64Array,
@@ -93,5 +100,6 @@ export function maxLyapunov(
 ): number | null {
   const spec = lyapunovSpectrum(shape, w, traj, options);
   const m = spec[spec.length - 1];
+  if (Number.isNaN(m)) return NaN;
   return Number.isFinite(m) ? m : null;
 }

@@ -21,6 +21,7 @@ import { DMS_SHAPE } from "../../core/rnn/network.ts";
 import { magnitudePrune } from "../../core/rnn/prune.ts";
 import { type TrainOptions, type TrainOutcome, trainPopulation } from "../../core/rnn/train.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { nonFiniteReason } from "../../core/util/finite.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import type { Fig5Config } from "./config.ts";
 import startsFile from "../data/fig5_starts.json" with { type: "json" };
@@ -69,8 +70,18 @@ export interface LineageMetrics extends Partial<DmsNetworkMetrics> {
 /** The stored metrics of a retrained lineage: its training record and analyses. */
 export function lineageMetrics(outcome: TrainOutcome, w: Float64Array): LineageMetrics {
   if (outcome.failure) return { failed: outcome.failure, iterations: outcome.outerIterations };
+  // Non-finite weights or metrics fail the lineage (core/util/finite.ts), never the run.
+  const badWeights = nonFiniteReason({ weights: w });
+  if (badWeights) return { failed: badWeights, iterations: outcome.outerIterations };
+  const analysis = analyseDmsNetwork(w);
+  const badMetric = nonFiniteReason({
+    maxLE: analysis.maxLE,
+    probeAccuracy: analysis.probeAccuracy,
+    finalLoss: outcome.lossHistory[outcome.lossHistory.length - 1],
+  });
+  if (badMetric) return { failed: badMetric, iterations: outcome.outerIterations };
   return {
-    ...analyseDmsNetwork(w),
+    ...analysis,
     finalLoss: outcome.lossHistory[outcome.lossHistory.length - 1],
     endLoss: outcome.endLoss,
     iterations: outcome.outerIterations,

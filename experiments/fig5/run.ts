@@ -12,6 +12,7 @@ import { analyseDmsNetwork } from "../../core/dms/analysis.ts";
 import { embeddedSource, trainStartingNetworks } from "../../core/dms/starting_networks.ts";
 import { DMS_SHAPE, paramLayout } from "../../core/rnn/network.ts";
 import type { TrainOutcome } from "../../core/rnn/train.ts";
+import { nonFiniteReason } from "../../core/util/finite.ts";
 import type { Fig5Config } from "./config.ts";
 import {
   FIG5_EMBEDDED_STARTS,
@@ -196,6 +197,9 @@ async function initialLineages(
     if (bad) {
       state.failed.pruned[i] = state.failed.unpruned[i] = `initial training failed: ${bad.failed}`;
     }
+    const w = start[i];
+    const nonFinite = w ? nonFiniteReason({ "starting weights": w }) : null;
+    if (nonFinite) state.failed.pruned[i] = state.failed.unpruned[i] = nonFinite;
   }
   return state;
 }
