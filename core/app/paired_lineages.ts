@@ -248,6 +248,8 @@ export interface PairedComparison {
   series: [PanelSeries, PanelSeries];
   /** What the marks mean. */
   test: PanelTest;
+  /** Exact Wilcoxon signed-rank p per x below {@link SMALL_N} pairs (null otherwise). */
+  wilcoxon: (number | null)[];
 }
 
 function errorOf(values: Cell[], kind: ErrorKind): number | null {
@@ -312,5 +314,5 @@ export function pairedComparison(
     ...(correction === "none" ? {} : { family }),
     effect: `mean difference ${labels[0]} - ${labels[1]}, ${Math.round(level * 100)}% t interval`,
   };
-  return { series: [make(a, 0), make(b, 1)], test };
+  return { series: [make(a, 0), make(b, 1)], test, wilcoxon: stats.map((s) => s.wilcoxonP) };
 }

@@ -242,7 +242,7 @@ export function formatClaims(rows: readonly ClaimRow[]): string {
   const table = formatTable(
     ["claim", "verdict", "effect [99% CI]", "p", "alpha", "n", "n for 80%"],
     rows.map((r) => [
-      r.figure,
+      r.id.split("/").slice(1).join("/"),
       r.verdict,
       effectText(r),
       formatP(r.p),
@@ -253,7 +253,8 @@ export function formatClaims(rows: readonly ClaimRow[]): string {
     { align: ["left", "left", "right", "right", "right", "right", "right"] },
   );
   const lines = rows.map((r) =>
-    `  ${r.figure}: ${r.claim}${r.metric ? ` [${r.metric}]` : ""}${r.note ? ` (${r.note})` : ""}`
+    `  ${r.id.split("/").slice(1).join("/")} (${r.figure}): ${r.claim}` +
+    `${r.metric ? ` [${r.metric}]` : ""}${r.note ? ` (${r.note})` : ""}`
   );
   return [
     `The papers' claims this run tests (effect > 0 = the paper's direction; deno task claims ` +

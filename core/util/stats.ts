@@ -272,9 +272,11 @@ export interface PairedEffectOptions {
 /** The noncentrality ncp with noncentral-t cdf(t; df, ncp) = target (cdf decreases in ncp). */
 function solveNcp(t: number, df: number, target: number): number {
   const cdf = (ncp: number): number => jStat.noncentralt.cdf(t, df, ncp);
+  // Widen the bracket geometrically: a fixed step never moves a bound of magnitude 1e16 (a t
+  // from differences that are equal up to rounding), which used to loop forever.
   let lo = t - 10, hi = t + 10;
-  while (cdf(lo) < target) lo -= 10;
-  while (cdf(hi) > target) hi += 10;
+  for (let k = 0; k < 200 && cdf(lo) < target; k++) lo -= 10 * 2 ** k;
+  for (let k = 0; k < 200 && cdf(hi) > target; k++) hi += 10 * 2 ** k;
   for (let k = 0; k < 200 && hi - lo > 1e-10 * Math.max(1, Math.abs(lo)); k++) {
     const mid = (lo + hi) / 2;
     if (cdf(mid) > target) lo = mid;
@@ -305,7 +307,8 @@ export function pairedEffect(
   const q = jStat.studentt.inv(1 - (1 - level) / 2, n - 1);
   const half = q * s / Math.sqrt(n);
   const meanDiffCi: [number, number] = [m - half, m + half];
-  if (!(s > 0)) return { n, meanDiff: m, meanDiffCi, dz: NaN, dzCi: nan, level };
+  // Differences equal up to rounding have no spread worth standardising by.
+  if (!(s > 1e-12 * Math.abs(m))) return { n, meanDiff: m, meanDiffCi, dz: NaN, dzCi: nan, level };
   const t = m / (s / Math.sqrt(n));
   const alpha = 1 - level;
   const lowNcp = solveNcp(t, n - 1, 1 - alpha / 2);

@@ -22,6 +22,7 @@ import {
   EXAMPLES_PAPER,
   exampleUnits,
 } from "./config.ts";
+import { EXAMPLES_CLAIMS } from "./claims.ts";
 import { examplePanels } from "./panels.ts";
 import { examplesOf, networksOf } from "./records.ts";
 import { runExamples } from "./run.ts";
@@ -69,6 +70,7 @@ export function exampleExperiment(
         examples: examplesOf(units),
         networks: networksOf(units),
       }),
+    claims: EXAMPLES_CLAIMS.filter((c) => c.experiment === figure),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type Fig5Config,
   fig5Units,
 } from "./config.ts";
+import { FIG5_CLAIMS } from "./claims.ts";
 import { fig5Panels, fig5Parameters } from "./panels.ts";
 import { runFig5 } from "./run.ts";
 import { type Fig5Summary, summarizeFig5 } from "./summary.ts";
@@ -46,4 +47,5 @@ export const fig5: Experiment<Fig5Config, Fig5Summary> = {
   table: fig5Table,
   parameters: fig5Parameters,
   panels: fig5Panels,
+  claims: FIG5_CLAIMS,
 };

@@ -1,27 +1,79 @@
 /**
- * The dashboard panels of Fig 5 (5A-5F, 1H, 1I) from unit metrics only, and the level selector of
- * the level-specific panels.
+ * The dashboard panels of Fig 5 (5A-5F, 1H, 1I, 5E in both groupings, converged retrainings) from
+ * unit metrics only, and the level selector of the level-specific panels. Pruned-vs-unpruned
+ * panels come from `pairedComparison` (core/app/paired_lineages.ts), so each point carries n, the
+ * paired t p, the Holm p over the panel's x values and the effect with its 99% interval (the CSV
+ * export has them); the marks keep the paper's rule, p < 0.01 of the uncorrected paired t-test.
  *
  * @module
  */
 import type { ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
-import { LINEAGES, type MeanSem, meanSemSeries } from "../../core/app/paired_lineages.ts";
+import {
+  LINEAGES,
+  type MeanSem,
+  meanSemSeries,
+  type PairedComparison,
+  pairedComparison,
+  type Rows,
+} from "../../core/app/paired_lineages.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
 import { PROBE_ONSETS, PROBE_STRENGTHS } from "../../core/dms/task.ts";
 import { DMS_HIST_CENTRES } from "../../core/util/histogram.ts";
-import { aggregateFig5, fig5AtLevel } from "./aggregate.ts";
+import {
+  aggregateFig5,
+  convergedCounts,
+  fig5AtLevel,
+  FIG5E_GROUPINGS,
+  type LeByGroup,
+  metricTables,
+  networksAtLevel,
+  probeRows,
+} from "./aggregate.ts";
 import type { Fig5Config } from "./config.ts";
 import { levelIndexOf } from "./protocol.ts";
 
-/** A mean ± SEM line with its significance marks. */
-function lineSeries(
-  label: string,
-  color: string,
-  x: readonly number[],
-  ms: MeanSem,
-  p?: (number | null)[],
-): PanelSeries {
-  return meanSemSeries(label, x, ms, { color, p });
+/** A mean ± SEM line without a test (e.g. the loss after the last SCG call). */
+function lineSeries(label: string, color: string, x: readonly number[], ms: MeanSem): PanelSeries {
+  return meanSemSeries(label, x, ms, { color });
+}
+
+/** Pruned vs unpruned over complete pairs, marked as the paper marks (uncorrected p < 0.01). */
+function compare(
+  rows: Record<"pruned" | "unpruned", Rows>,
+  x: readonly (number | string)[],
+  options: { labels?: [string, string]; colors?: [string, string] } = {},
+): PairedComparison {
+  return pairedComparison(rows.pruned, rows.unpruned, {
+    x: [...x],
+    correction: "none",
+    effectLevel: 0.99,
+    ...options,
+  });
+}
+
+/** Exact Wilcoxon p per x for captions when n is small (the marks stay the paired t-test's). */
+function wilcoxonNote(cmp: PairedComparison, x: readonly (number | string)[]): string {
+  const n = Math.max(0, ...(cmp.series[0].n ?? []).map((v) => v ?? 0));
+  if (n >= 30 || n < 2) return "";
+  return ` n < 30, so the exact Wilcoxon signed-rank test is shown too: ${
+    x.map((v, i) => `${v}: p ${wilcoxonAt(cmp, i)}`).join(", ")
+  }.`;
+}
+
+function wilcoxonAt(cmp: PairedComparison, i: number): string {
+  const w = cmp.wilcoxon?.[i] ?? null;
+  return w === null ? "-" : w < 0.001 ? "<.001" : w.toFixed(3);
+}
+
+function fig5eSeries(groups: Record<"pruned" | "unpruned", LeByGroup>): PanelSeries[] {
+  return LINEAGES.map((l) => ({
+    label: `${l} (n = ${groups[l].n.join("/")})`,
+    color: l,
+    x: ["0.25", "0.5", "0.75", "1"],
+    y: groups[l].mean,
+    err: groups[l].sem,
+    n: groups[l].n,
+  }));
 }
 
 /** The level selector of Fig 5B, 5C, 5E and 5F. */
@@ -44,19 +96,32 @@ export function fig5Panels(
 ): Panel[] {
   const c = run.config;
   const agg = aggregateFig5(c, units);
+  const tables = metricTables(units, c);
   const li = levelIndexOf(c.levels, params.level ?? c.analysisLevel ?? 0.7);
   const lv = c.levels[li];
   const at = fig5AtLevel(c, units, li);
+  const probe = probeRows(networksAtLevel(c, units, li));
   const x = c.levels;
-  const P = "pruned";
-  const U = "unpruned";
   const n = Math.max(0, ...agg.n.pruned);
-  const note = `n = ${n} lineage pairs; mean ± SEM; filled markers: p < 0.01 (paired t-test)` +
-    (c.reduced ? "; REDUCED PROTOCOL" : "");
-  const pair = (metric: string): PanelSeries[] => [
-    lineSeries("pruned", P, x, agg.lineages.pruned[metric], agg.pValues[metric]),
-    lineSeries("unpruned", U, x, agg.lineages.unpruned[metric], agg.pValues[metric]),
-  ];
+  const note = `n = ${n} lineage pairs; mean ± SEM; filled markers: p < 0.01 (paired t-test, ` +
+    `uncorrected, the paper's rule; Holm p and the effect with its 99% interval per point in the ` +
+    `CSV)` + (c.reduced ? "; REDUCED PROTOCOL" : "");
+  const byLevel = (metric: string, options?: Parameters<typeof compare>[2]): PairedComparison =>
+    compare(tables[metric], x, options);
+  const acc = byLevel("probeAccuracy");
+  const onset = compare(probe.byOnset, PROBE_ONSETS);
+  const strength = compare(probe.byStrength, PROBE_STRENGTHS);
+  const le = byLevel("maxLE", {
+    labels: ["pruned (code order)", "unpruned (code order)"],
+    colors: ["pruned", "unpruned"],
+  });
+  const leChrono = byLevel("maxLEChronological", {
+    labels: ["pruned (chronological)", "unpruned (chronological)"],
+    colors: ["#f4a261", "#8ab6d6"],
+  });
+  const loss = byLevel("finalLoss");
+  const iters = byLevel("iterations");
+  const conv = convergedCounts(c, units);
   return [
     {
       id: "fig5a",
@@ -64,8 +129,10 @@ export function fig5Panels(
       kind: "line",
       xLabel: "prune fraction",
       yLabel: "fraction correct (probe trials)",
-      series: pair("probeAccuracy"),
-      caption: `${note}. Mean over 6 onsets x 5 non-zero strengths; exact ±1 reference (D17).`,
+      series: acc.series,
+      test: acc.test,
+      caption: `${note}. Mean over 6 onsets x 5 non-zero strengths; exact ±1 reference (D17).` +
+        wilcoxonNote(acc, x),
     },
     {
       id: "fig5b",
@@ -73,11 +140,9 @@ export function fig5Panels(
       kind: "line",
       xLabel: "probe onset (step)",
       yLabel: "fraction correct",
-      series: [
-        lineSeries("pruned", P, [...PROBE_ONSETS], at.byOnset.pruned, at.byOnsetP),
-        lineSeries("unpruned", U, [...PROBE_ONSETS], at.byOnset.unpruned, at.byOnsetP),
-      ],
-      caption: "Mean over the 5 non-zero strengths.",
+      series: onset.series,
+      test: onset.test,
+      caption: "Mean over the 5 non-zero strengths." + wilcoxonNote(onset, PROBE_ONSETS),
     },
     {
       id: "fig5c",
@@ -85,11 +150,10 @@ export function fig5Panels(
       kind: "line",
       xLabel: "probe strength",
       yLabel: "fraction correct",
-      series: [
-        lineSeries("pruned", P, [...PROBE_STRENGTHS], at.byStrength.pruned, at.byStrengthP),
-        lineSeries("unpruned", U, [...PROBE_STRENGTHS], at.byStrength.unpruned, at.byStrengthP),
-      ],
-      caption: "Mean over the 6 onsets; strength 0 = unprobed.",
+      series: strength.series,
+      test: strength.test,
+      caption: "Mean over the 6 onsets; strength 0 = unprobed." +
+        wilcoxonNote(strength, PROBE_STRENGTHS),
     },
     {
       id: "fig5d",
@@ -97,42 +161,32 @@ export function fig5Panels(
       kind: "line",
       xLabel: "prune fraction",
       yLabel: "max LE (1/step)",
-      series: [
-        lineSeries("pruned (code order)", P, x, agg.lineages.pruned.maxLE, agg.pValues.maxLE),
-        lineSeries("unpruned (code order)", U, x, agg.lineages.unpruned.maxLE, agg.pValues.maxLE),
-        lineSeries(
-          "pruned (chronological)",
-          "#f4a261",
-          x,
-          agg.lineages.pruned.maxLEChronological,
-          agg.pValues.maxLEChronological,
-        ),
-        lineSeries(
-          "unpruned (chronological)",
-          "#8ab6d6",
-          x,
-          agg.lineages.unpruned.maxLEChronological,
-          agg.pValues.maxLEChronological,
-        ),
-      ],
+      series: [...le.series, ...leChrono.series],
+      test: le.test,
       caption:
-        "Condition 4 unprobed, window 16..36, divisor 2 x 20. Code order = the paper's (D9).",
+        "Condition 4 unprobed, window 16..36, divisor 2 x 20. Code order = the paper's (D9)." +
+        wilcoxonNote(le, x),
     },
     {
       id: "fig5e",
-      title: `Fig 5E: max LE by conditions correct at level ${lv}`,
+      title: `Fig 5E: max LE by conditions correct at level ${lv} (the code's grouping)`,
       kind: "bar",
       xLabel: "fraction of conditions correct (probe onset 20, strength 0.2)",
       yLabel: "max LE (code order)",
-      series: LINEAGES.map((l) => ({
-        label: `${l} (n = ${at.leByCorrect[l].n.join("/")})`,
-        color: l,
-        x: ["0.25", "0.5", "0.75", "1"],
-        y: at.leByCorrect[l].mean,
-        err: at.leByCorrect[l].sem,
-      })),
-      caption:
-        "Networks grouped as in the code (one probe: onset 20, strength 0.2); 0 correct not shown.",
+      series: fig5eSeries(at.leByCorrect),
+      caption: `Networks grouped as in the code: ${FIG5E_GROUPINGS.code.label}; 0 correct not ` +
+        `shown; SEM per group (D14: not swapped).`,
+    },
+    {
+      id: "fig5e-legend",
+      title: `Fig 5E: max LE by fraction of all probe trials correct at level ${lv} ` +
+        `(the legend's grouping)`,
+      kind: "bar",
+      xLabel: "fraction of all probe trials correct (nearest quarter)",
+      yLabel: "max LE (code order)",
+      series: fig5eSeries(at.leByCorrectAllTrials),
+      caption: `Networks grouped as the legend says (all probe trials): ` +
+        `${FIG5E_GROUPINGS.legend.label}; below 0.125 not shown.`,
     },
     {
       id: "fig5f",
@@ -155,7 +209,7 @@ export function fig5Panels(
       xLabel: "prune fraction",
       yLabel: "loss at the start of the last outer iteration",
       series: [
-        ...pair("finalLoss"),
+        ...loss.series,
         lineSeries("pruned, after the last SCG call", "#f4a261", x, agg.lineages.pruned.endLoss),
         lineSeries(
           "unpruned, after the last SCG call",
@@ -164,6 +218,7 @@ export function fig5Panels(
           agg.lineages.unpruned.endLoss,
         ),
       ],
+      test: loss.test,
       caption: `${note}. Final loss = loss at the start of the last outer iteration (the code's ` +
         `definition; with a cap of 1 outer iteration it is the loss right after pruning).`,
     },
@@ -173,8 +228,27 @@ export function fig5Panels(
       kind: "line",
       xLabel: "prune fraction",
       yLabel: "outer iterations",
-      series: pair("iterations"),
+      series: iters.series,
+      test: iters.test,
       caption: `${note}. Capped at ${c.maxOuterRetrain}.`,
+    },
+    {
+      id: "fig5-converged",
+      title: "Retrainings that met the stopping rule vs prune fraction",
+      kind: "line",
+      xLabel: "prune fraction",
+      yLabel: "fraction converged",
+      series: LINEAGES.map((l) => ({
+        label: l,
+        color: l,
+        x: [...x],
+        y: conv.levels[l].fraction,
+        n: conv.levels[l].n,
+      })),
+      caption: `Fraction of each lineage's retrainings per level that met the stopping rule ` +
+        `within the cap of ${c.maxOuterRetrain} outer iterations (the others are kept, as in the ` +
+        `paper's pipeline). Starting networks with every initial round converged: ` +
+        `${conv.start.converged}/${conv.start.n}.`,
     },
   ];
 }

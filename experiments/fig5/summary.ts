@@ -11,7 +11,7 @@ import { PROBE_ONSETS, PROBE_STRENGTHS } from "../../core/dms/task.ts";
 import { DMS_SHAPE, toMatrices, type WeightMatrices } from "../../core/rnn/network.ts";
 import { DMS_HIST_CENTRES } from "../../core/util/histogram.ts";
 import type { ResultStore, RunStatus } from "../../core/store/store.ts";
-import { aggregateFig5, type Fig5Aggregate, fig5AtLevel } from "./aggregate.ts";
+import { aggregateFig5, type Fig5Aggregate, fig5AtLevel, FIG5E_GROUPINGS } from "./aggregate.ts";
 import type { Fig5Config } from "./config.ts";
 import { levelIndexOf, type LineageMetrics } from "./protocol.ts";
 
@@ -28,6 +28,8 @@ export type NetworkLineage =
     iterations?: number;
     converged?: boolean;
     probeTable?: number[][];
+    /** Conditions (of 4) answered correctly on the code's example probe (Fig 5E grouping). */
+    exampleCorrect?: number;
   });
 
 /** The `--out` JSON of fig5. */
@@ -66,6 +68,16 @@ export interface Fig5Summary {
   n: Fig5Aggregate["n"];
   /** Failed lineages. */
   failures: Fig5Aggregate["failures"];
+  /**
+   * Per metric and level, pruned minus unpruned over complete pairs: `meanDiff`, its 99% t
+   * interval `ci`, paired t `p`, `pHolm` (Holm over the levels of that metric), `wilcoxonP` (exact
+   * signed-rank, below 30 pairs), `sdDiff`, `n`.
+   */
+  effects: Fig5Aggregate["effects"];
+  /** Retrainings per lineage and level (and starting networks) that met the stopping rule. */
+  converged: Fig5Aggregate["converged"];
+  /** What the two Fig 5E groupings in `atLevel` mean. */
+  fig5eGroupings: { leByCorrect: string; leByCorrectAllTrials: string };
   /** Breakdowns at the analysis level (Fig 5B, 5C, 5E, 5F). */
   atLevel: {
     level: number;
@@ -100,6 +112,7 @@ async function networkLineage(
     iterations: m.iterations,
     converged: m.converged,
     probeTable: m.probeTable,
+    exampleCorrect: m.exampleCorrect,
   };
 }
 
@@ -153,6 +166,12 @@ export async function summarizeFig5(
     pValues: agg.pValues,
     n: agg.n,
     failures: agg.failures,
+    effects: agg.effects,
+    converged: agg.converged,
+    fig5eGroupings: {
+      leByCorrect: FIG5E_GROUPINGS.code.label,
+      leByCorrectAllTrials: FIG5E_GROUPINGS.legend.label,
+    },
     atLevel: {
       level: c.levels[li],
       probeOnsets: PROBE_ONSETS,
