@@ -51,6 +51,9 @@ export const fig7: Experiment<RlConfig, Fig7Summary> = {
   totalUnits(c: RlConfig): number {
     return scheduleUnits(c) + newOptionCount(c);
   },
+  // A lineage (all its noise levels and prune levels, and its new-option retraining) is
+  // independent of the others; a shared starting network is computed first, once.
+  shards: (c) => ({ networks: c.networks, shared: c.initialNetworks === "shared" }),
   async run(ctx): Promise<void> {
     await runPruneSchedule(ctx);
     if (ctx.signal.aborted) throw new Error("interrupted");

@@ -180,14 +180,16 @@ export function netOutcome(
 export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float64Array[]> {
   const c = ctx.config;
   const count = initialCount(c);
+  // The starting networks this process needs: the shared one, or those of its lineages.
+  const mine = c.initialNetworks === "shared" ? [0] : lineageIndices(ctx);
   const out: (Float64Array | null)[] = new Array(count).fill(null);
-  for (let i = 0; i < count; i++) {
+  for (const i of mine) {
     if (ctx.finished.has(keyOf(["initial", i]))) {
       const w = await ctx.store.getBlob(ctx.runId, ["initial", i], "w");
       if (w instanceof Float64Array) out[i] = w;
     }
   }
-  const need = out.map((w, i) => (w ? -1 : i)).filter((i) => i >= 0);
+  const need = mine.filter((i) => !out[i]);
   if (need.length === 0) return out as Float64Array[];
   const { networks } = await prepareStartingNetworks(
     need,
