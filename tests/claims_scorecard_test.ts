@@ -187,6 +187,24 @@ Deno.test("scorecard: one row per catalogue claim, the run rule, verdicts and no
         buildScorecard(store, { catalogue: CATALOGUE, experiments: EXPS, runs: ["toy-zz"] }),
         /--run: no run 'toy-zz'/,
       );
+      // An unfinished run is never chosen, but may be named: judged on its units so far.
+      await putRun(store, {
+        id: "toy-open",
+        preset: "default",
+        startedAt: "2026-01-05T00:00:00Z",
+        pruned: diffs.map((d) => 0.5 + d),
+        unpruned: diffs.map(() => 0.5),
+      });
+      await store.updateRun("toy-open", { status: "running" });
+      card = await buildScorecard(store, { catalogue: CATALOGUE, experiments: EXPS });
+      assert.equal(card.claims[0].runId, "toy-c", "running runs are not candidates");
+      card = await buildScorecard(store, {
+        catalogue: CATALOGUE,
+        experiments: EXPS,
+        runs: ["toy-open"],
+      });
+      assert.equal(card.claims[0].run?.status, "running");
+      assert.equal(card.claims[0].verdict, "reproduced");
 
       // The per-run claims under a run's table, and a catalogued claim without evaluate.
       const run = (await store.getRun("toy-a"))!;
@@ -213,9 +231,12 @@ Deno.test("scorecard: one row per catalogue claim, the run rule, verdicts and no
       for (const c of CATALOGUE) assert.equal(md.split(`\`${c.id}\``).length - 1, 1, c.id);
       assert.match(
         md,
-        /\*\*4 claims: 0 reproduced, 0 direction, 1 not-reproduced, 3 not-run\.\*\*/,
+        /\*\*4 claims: 1 reproduced, 0 direction, 0 not-reproduced, 3 not-run\.\*\*/,
       );
-      assert.match(md, /Not reproduced on a reduced protocol \(preset custom\)/);
+      assert.match(
+        md,
+        /Reproduced on a reduced protocol \(preset default, running with 1 of 1 units/,
+      );
       assert.match(md, /Fig 1H \(fig5\): loss\./);
     } finally {
       await store.close();

@@ -141,6 +141,10 @@ export interface ClaimRun {
   seed: number;
   /** ISO end time of the run (null while it runs). */
   endedAt: string | null;
+  /** Run status: a run named with `--run` may be unfinished, and is judged on its units so far. */
+  status: "running" | "done" | "failed" | "interrupted";
+  /** Finished and total work units of the run. */
+  progress: { done: number; total: number };
 }
 
 /** One row of the scorecard: a judged claim with its catalogue entry and run. */

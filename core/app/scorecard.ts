@@ -9,8 +9,9 @@
  * preset `custom` or `paper (modified)`, are left out unless named with `--run`), the one whose
  * evidence has the largest n; ties go to the newest run. A run that cannot test a claim (its
  * evaluate returns null, e.g. the level is missing) is passed over. `--run ID` replaces the
- * candidates of that run's experiment with that run alone. At most `maxCandidates` newest runs per
- * experiment are summarised.
+ * candidates of that run's experiment with that run alone, whatever its status (an unfinished run
+ * is judged on the units it has stored so far, and its rows say so). At most `maxCandidates`
+ * newest runs per experiment are summarised.
  *
  * @module
  */
@@ -32,7 +33,7 @@ import type { ResultStore, RunRecord } from "../store/store.ts";
 /** The rule the scorecard uses to pick a claim's run, in words (printed with every scorecard). */
 export const RUN_RULE = "each claim is judged on the finished run of its experiment, made with a " +
   "named preset (not custom), whose evidence has the largest n (ties: the newest); --run ID " +
-  "names the run of an experiment by hand";
+  "names the run of an experiment by hand (an unfinished one is judged on its units so far)";
 
 /** A scorecard: one row per catalogued claim. */
 export interface Scorecard {
@@ -66,6 +67,8 @@ function runInfo(run: RunRecord): ClaimRun {
     reduced: run.reduced,
     seed: run.seed,
     endedAt: run.endedAt ?? null,
+    status: run.status,
+    progress: { ...run.progress },
   };
 }
 
@@ -115,9 +118,6 @@ export async function buildScorecard(
   for (const id of options.runs ?? []) {
     const run = await store.getRun(id);
     if (!run) throw new UsageError(`--run: no run '${id}' in store ${store.location}`);
-    if (run.status !== "done") {
-      throw new UsageError(`--run: run '${id}' is ${run.status}, not finished`);
-    }
     named.set(run.figure, run);
   }
   const candidates = new Map<string, RunRecord[]>();

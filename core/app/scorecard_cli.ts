@@ -44,7 +44,7 @@ export const CLAIMS_FLAGS: readonly FlagSpec[] = [
     name: "run",
     type: "string",
     value: "ID[,ID...]",
-    help: "judge an experiment's claims on this finished run (any preset), not the chosen one",
+    help: "judge an experiment's claims on this run (any preset; unfinished: its units so far)",
   },
   { name: "help", type: "boolean", help: "show this help" },
 ];
@@ -86,7 +86,11 @@ export function scorecardText(card: Scorecard, storeLocation: string): string {
           formatP(r.p),
           r.n === null ? "-" : String(r.n),
           r.nFor80Power === null ? "-" : String(r.nFor80Power),
-          r.run ? `${r.run.id}${r.run.reduced ? " (reduced)" : ""}` : "-",
+          r.run
+            ? `${r.run.id}${r.run.reduced ? " (reduced)" : ""}${
+              r.run.status === "done" ? "" : ` (${r.run.progress.done}/${r.run.progress.total})`
+            }`
+            : "-",
           r.id.split("/").slice(1).join("/"),
         ]),
         { align: ["left", "left", "right", "right", "right", "right", "left", "left"] },

@@ -48,10 +48,13 @@ export function machineLine(): string {
 /** Why a row stands where it does, in one or two sentences made from its numbers. */
 export function whyText(r: ClaimRow): string {
   if (r.verdict === "not-run") return `Not tested: ${r.note ?? "no run"}.`;
+  const partial = r.run && r.run.status !== "done"
+    ? `, ${r.run.status} with ${r.run.progress.done} of ${r.run.progress.total} units stored`
+    : "";
   const scale = r.run?.reduced
-    ? ` on a reduced protocol (preset ${r.run.preset})`
+    ? ` on a reduced protocol (preset ${r.run.preset}${partial})`
     : r.run
-    ? ` on the paper's protocol (preset ${r.run.preset})`
+    ? ` on the paper's protocol (preset ${r.run.preset}${partial})`
     : "";
   const power = r.nFor80Power !== null
     ? ` With this effect and spread, 80% power at alpha ${r.alpha} needs n = ${r.nFor80Power}.`
