@@ -15,10 +15,9 @@ import {
   pairedEvidence,
   pairedEvidenceFromP,
 } from "../core/app/claims.ts";
-import { experimentRun, jsonRecord } from "../core/app/experiment.ts";
+import { experimentRun } from "../core/app/experiment.ts";
 import { openStore } from "../core/store/store.ts";
-import { DMS_SHAPE, paramLayout } from "../core/rnn/network.ts";
-import { FIG5_DEFAULT, type Fig5Config } from "../experiments/fig5/config.ts";
+import type { Fig5Config } from "../experiments/fig5/config.ts";
 import { FIG5_CLAIMS } from "../experiments/fig5/claims.ts";
 import { summarizeFig5 } from "../experiments/fig5/summary.ts";
 import {
@@ -30,6 +29,7 @@ import { DNP_CLAIMS } from "../experiments/dms_new_problem/claims.ts";
 import { DNP_DEFAULT } from "../experiments/dms_new_problem/config.ts";
 import { learningOf, summarizeProblems } from "../experiments/dms_new_problem/summary.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
+import { CRAFTED, craftFig5Run } from "./fixtures/crafted_fig5.ts";
 
 /** Two-sided p of a t statistic with 2 degrees of freedom (closed form). */
 function pDf2(t: number): number {
@@ -94,85 +94,11 @@ Deno.test("evidence builders: paired t, from mean and p, every x, Pearson", () =
   assert.equal(nForCorrelationPower(-0.3, { alpha: 0.05 }), null);
 });
 
-/** Parameters with A filled: `zerosAndHalf` zeros, `small` entries at 0.05, the rest 0.5. */
-function weights(at: { small: number; zeros: number }): Float64Array {
-  const L = paramLayout(DMS_SHAPE);
-  const w = new Float64Array(L.size).fill(0.3);
-  for (let k = 0; k < 900; k++) {
-    w[L.a + k] = k < at.zeros ? 0 : k < at.zeros + at.small ? 0.05 : 0.5;
-  }
-  return w;
-}
-
-/** A 6 x 6 probe table: 1 at strength 0, `v(onset)` elsewhere. */
-function table(v: (onset: number) => number): number[][] {
-  return Array.from({ length: 6 }, (_, o) => Array.from({ length: 6 }, (_, s) => (s ? v(o) : 1)));
-}
-
 Deno.test("fig5 claims on a crafted run, read back through its summary", async () => {
   await withTempDir(async (dir) => {
     const store = await openStore(join(dir, "s.kv"));
-    const c: Fig5Config = { ...FIG5_DEFAULT, networks: 3, levels: [0.5, 0.7] };
-    const id = "fig5-crafted";
-    const now = "2026-01-01T00:00:00Z";
-    await store.createRun({
-      id,
-      figure: "fig5",
-      preset: "default",
-      reduced: true,
-      config: jsonRecord(c),
-      seed: 1,
-      engine: "cpu",
-      engineDescription: "cpu",
-      versions: {},
-      startedAt: now,
-      updatedAt: now,
-      status: "running",
-      progress: { done: 0, total: 6 },
-    });
-    const d = [0.1, 0.2, 0.3];
-    const acc = { pruned: [[0.6, 0.7], [0.7, 0.8], [0.8, 0.9]], unpruned: 0.5 };
-    const le = {
-      pruned: [[0.1, 0.05], [0.1, 0.1], [0.1, 0.02]],
-      unpruned: [[0.2, 0.2], [
-        0.2,
-        0.3,
-      ], [0.2, 0.1]],
-    };
-    const correct = { pruned: [4, 3, 4], unpruned: [2, 1, 3] };
-    for (let i = 0; i < 3; i++) {
-      for (let li = 0; li < 2; li++) {
-        const common = { cleanAccuracy: 1, finalLoss: 0.01, endLoss: 0.01, iterations: 3 };
-        await store.putUnit(id, ["level", i, li], {
-          metrics: {
-            level: c.levels[li],
-            pruned: {
-              ...common,
-              probeAccuracy: acc.pruned[i][li],
-              maxLE: le.pruned[i][li],
-              maxLEChronological: le.pruned[i][li],
-              exampleCorrect: correct.pruned[i],
-              probeTable: table(() => 0.8),
-              converged: true,
-            },
-            unpruned: {
-              ...common,
-              probeAccuracy: acc.unpruned,
-              maxLE: le.unpruned[i][li],
-              maxLEChronological: le.unpruned[i][li],
-              exampleCorrect: correct.unpruned[i],
-              probeTable: table((o) => 0.8 - (o === 5 ? d[i] / 2 : d[i])),
-              converged: i !== 2,
-            },
-          },
-          blobs: {
-            prunedW: weights({ small: 0, zeros: 630 }),
-            unprunedW: weights({ small: 90 * (i + 1), zeros: 0 }),
-          },
-        });
-      }
-    }
-    await store.updateRun(id, { status: "done", endedAt: now });
+    await craftFig5Run(store);
+    const { id, d, le, correct } = CRAFTED;
     const s = await summarizeFig5(experimentRun<Fig5Config>((await store.getRun(id))!), store);
     await store.close();
     const judge = (key: string) => FIG5_CLAIMS.find((k) => k.id.includes(key))!.evaluate(s)!;
