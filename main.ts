@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<number> {
     });
   }
   if (Object.hasOwn(experiments, command)) {
-    return await runExperimentCli(experiments[command], rest);
+    return await runExperimentCli(experiments[command], rest, { command: `prunelab ${command}` });
   }
   console.error(`error: unknown command '${command}' (see prunelab --help)`);
   return 2;

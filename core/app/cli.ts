@@ -26,7 +26,7 @@ import {
 } from "./experiment.ts";
 import { parseIntFlag } from "./flags.ts";
 import { outPathProblem, pathExists } from "./fs.ts";
-import { watchInterrupts } from "./interrupt.ts";
+import { type InterruptWatch, watchInterrupts } from "./interrupt.ts";
 import { Progress } from "./progress.ts";
 import { checkResumedEngine, resumeEngineRequest, runProvenance } from "./provenance.ts";
 import { writeRunSummary } from "./run_summary.ts";
@@ -183,6 +183,13 @@ export interface CliOptions {
   printError?: (line: string) => void;
   /** Aborts the run as SIGINT would. */
   signal?: AbortSignal;
+  /**
+   * Whether this run watches the process's SIGINT / SIGTERM (Ctrl-C stops it, a second press
+   * exits the process). Default: "watch" for the process's own command line (no options given),
+   * "ignore" for a caller that embeds the CLI (passes output printers or a signal: tests sharing
+   * a process, a worker loop), which must not swallow the process's signals.
+   */
+  signals?: "watch" | "ignore";
   /**
    * How a user runs this experiment, for the commands the CLI prints (how to resume):
    * default `deno task <id>`; the single binary passes `prunelab <id>`.
@@ -430,6 +437,11 @@ export interface ExecuteOptions {
    * the caller handles them and aborts through `signal`.
    */
   signals?: "watch" | "ignore";
+  /**
+   * A watch of the process's signals the caller started (and stops after it has recorded the
+   * outcome, so a press while it does so still counts); replaces `signals` / `onExitNow`.
+   */
+  interrupts?: InterruptWatch;
   /** Quick, best-effort cleanup before a second Ctrl-C ends the process (mark the run, say how to resume). */
   onExitNow?: () => Promise<void>;
 }
@@ -448,14 +460,16 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     alreadyDone: at.finished.size,
     quiet: at.quiet,
   });
-  const watch = at.signals === "ignore" ? null : await watchInterrupts({
-    onInterrupt: (sig) =>
-      progress.log(
-        `${sig === "SIGINT" ? "Ctrl-C" : sig}: stopping; every finished unit and training ` +
-          `iteration is kept (press Ctrl-C again to exit at once)`,
-      ),
-    onExitNow: at.onExitNow,
-  });
+  const owned = at.interrupts === undefined && at.signals !== "ignore"
+    ? await watchInterrupts({ onExitNow: at.onExitNow })
+    : null;
+  const watch = at.interrupts ?? owned;
+  const onInterrupt = (): void =>
+    progress.log(
+      `${messageOf(watch?.signal.reason)}: stopping; every finished unit and training ` +
+        `iteration is kept (press Ctrl-C again to exit at once)`,
+    );
+  watch?.signal.addEventListener("abort", onInterrupt);
   const sources = [watch?.signal, at.signal, at.lease?.lost].filter((s) => s !== undefined);
   const onAbort = (ev: Event): void => {
     if (ev.target instanceof AbortSignal) controller.abort(ev.target.reason);
@@ -496,7 +510,8 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     return { status: "failed", message: messageOf(err) };
   } finally {
     await status.stop();
-    watch?.stop();
+    owned?.stop();
+    watch?.signal.removeEventListener("abort", onInterrupt);
     for (const s of sources) s.removeEventListener("abort", onAbort);
   }
 }
@@ -671,6 +686,7 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
     }
     const { engine, spec, reason } = await selectEngine(plan.engine ?? inv.engine);
     let lease: HeldLease | null = null;
+    let interrupts: InterruptWatch | null = null;
     try {
       if (plan.resumed) checkResumedEngine(plan.resumed, engine);
       const { config } = plan;
@@ -694,14 +710,23 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
       });
       lease = started.lease;
       const held = started.lease;
+      const signals = options.signals ??
+        (options.print || options.printError || options.signal ? "ignore" : "watch");
+      // Watched until the outcome is recorded: a second press while finishing still exits.
+      interrupts = signals === "watch"
+        ? await watchInterrupts({
+          onExitNow: () =>
+            exitNow(experiment, plan, { lease: held, inv, out, command: options.command }),
+        })
+        : null;
       const outcome = await executeRun(experiment, plan, {
         engine,
         finished: started.finished,
         quiet: Boolean(flags.quiet),
         signal: options.signal,
+        signals: "ignore",
+        ...(interrupts ? { interrupts } : {}),
         lease: held,
-        onExitNow: () =>
-          exitNow(experiment, plan, { lease: held, inv, out, command: options.command }),
       });
       await held.release();
       lease = null;
@@ -709,6 +734,7 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
     } finally {
       await lease?.release().catch(() => {});
       await engine.close();
+      interrupts?.stop();
     }
   } catch (err) {
     return reportError(err, out.printError);
