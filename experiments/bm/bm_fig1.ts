@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { BM_FIG1_CLAIMS } from "./claims.ts";
 import {
   type Experiment,
   type ExperimentRun,
@@ -303,6 +304,7 @@ export const bmFig1: Experiment<BmConfig, BmFig1Summary> = {
   id: "bm-fig1",
   title: "Fig 1: Fisher information of a trained 13x70 RBM on natural-image patches",
   paper: "scholl2021",
+  claims: BM_FIG1_CLAIMS,
   // The paper shows one exemplary model; the default trains three, so the scorecard can test the
   // spectrum over seeds (about 15 s of CPU each).
   presets: { default: defaultConfig(3, "none"), paper: paperConfig(1, "none") },

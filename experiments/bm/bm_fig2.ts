@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { BM_FIG2_CLAIMS } from "./claims.ts";
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
@@ -119,6 +120,7 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
   id: "bm-fig2",
   title: "Fig 2: generative performance of pruned 13x70 RBMs (log-prob matching, KL)",
   paper: "scholl2021",
+  claims: BM_FIG2_CLAIMS,
   ...pruningExperimentBase("bm-fig2", {
     defaultSeeds: 3,
     evaluation: { default: "last-round", paper: "every-round" },

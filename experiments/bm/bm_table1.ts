@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BM_TABLE1_CLAIMS } from "./claims.ts";
 import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, TableCell, TableColumn } from "../../core/app/panels.ts";
 import type { ResultStore } from "../../core/store/store.ts";
@@ -167,6 +168,7 @@ export const bmTable1: Experiment<BmConfig, BmTable1Summary> = {
   id: "bm-table1",
   title: "Table 1: hidden units left after FI / control pruning of a 13x70 RBM",
   paper: "scholl2021",
+  claims: BM_TABLE1_CLAIMS,
   ...pruningExperimentBase("bm-table1", {
     defaultSeeds: 3,
     evaluation: { default: "none", paper: "none" },
