@@ -23,6 +23,7 @@ import {
 import { FIG5_CLAIMS } from "./claims.ts";
 import { fig5Panels, fig5Parameters } from "./panels.ts";
 import { runFig5 } from "./run.ts";
+import { fig5Notices } from "./starts_notice.ts";
 import { type Fig5Summary, summarizeFig5 } from "./summary.ts";
 import { fig5Table } from "./table.ts";
 
@@ -38,6 +39,7 @@ export const fig5: Experiment<Fig5Config, Fig5Summary> = {
   presetHelp: { validate: FIG5_VALIDATE_HELP },
   flags: FIG5_FLAGS,
   configure: configureFig5,
+  notices: fig5Notices,
   describe: describeFig5,
   totalUnits: fig5Units,
   // Networks are independent; a work unit carries its lineage pairs through every level.
