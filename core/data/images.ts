@@ -139,11 +139,12 @@ export const SUBSTITUTE_THUMBNAILS = 10000;
  * resolution are far smoother at the pixel scale than such thumbnails (85% of their 13-pixel
  * patches are uniform; docs/bm.md). With at least `count` photographs each gives one centred
  * crop of its whole shorter side; otherwise the `count` crops are spread evenly over the
- * photographs, photograph i drawing from its own stream deriveSeed(seed, i).
+ * photographs, photograph i drawing from its own stream deriveSeed(seed, i). `scale` fixes k
+ * (capped at floor(short/32)) instead, for studies of how patch statistics depend on it.
  */
 export function sceneThumbnails(
   images: GreyImage[],
-  options: { count: number; seed: number },
+  options: { count: number; seed: number; scale?: number },
 ): Uint16Array {
   const usable = images.filter((im) => Math.min(im.width, im.height) >= TILE);
   if (usable.length === 0) return new Uint16Array(0);
@@ -172,7 +173,11 @@ export function sceneThumbnails(
     const kMax = Math.floor(short / TILE);
     const kMin = Math.min(kMax, Math.max(1, Math.ceil(short / (2 * TILE))));
     for (let c = 0; c < per(i); c++) {
-      const k = centred ? kMax : kMin + rng.int(kMax - kMin + 1);
+      const k = options.scale !== undefined
+        ? Math.min(options.scale, kMax)
+        : centred
+        ? kMax
+        : kMin + rng.int(kMax - kMin + 1);
       const side = k * TILE;
       const x0 = centred ? Math.floor((w - side) / 2) : rng.int(w - side + 1);
       const y0 = centred ? Math.floor((h - side) / 2) : rng.int(h - side + 1);
