@@ -10,6 +10,7 @@
 import jStat from "jstat";
 import {
   nForPairedPower,
+  pairedDiffs,
   pairedEffect,
   pairedTTest,
   pearson,
@@ -255,16 +256,7 @@ export function pairedEvidence(
   const e = pairedEffect(a, b, { level: 0.99 });
   if (e.n < 2 || !Number.isFinite(e.meanDiff)) return null;
   const t = pairedTTest(a, b);
-  const diffs: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (
-      typeof x === "number" && typeof y === "number" && Number.isFinite(x) && Number.isFinite(y)
-    ) {
-      diffs.push(x - y);
-    }
-  }
+  const diffs = pairedDiffs(a, b);
   const wilcoxon = e.n < SMALL_N ? wilcoxonSignedRank(a, b) : null;
   const positive = diffs.filter((d) => d > 0).length;
   return {
@@ -356,16 +348,7 @@ export function correlationEvidence(
   y: readonly (number | null | undefined)[],
   options: EvidenceOptions & { sign: 1 | -1; alpha: number },
 ): ClaimEvidence | null {
-  let n = 0;
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const a = x[i];
-    const b = y[i];
-    if (
-      typeof a === "number" && typeof b === "number" && Number.isFinite(a) && Number.isFinite(b)
-    ) {
-      n++;
-    }
-  }
+  const n = pairedDiffs(x, y).length;
   const r = pearson(x, y);
   if (n < 4 || !Number.isFinite(r)) return null;
   const rr = Math.max(-0.999999999, Math.min(0.999999999, r));

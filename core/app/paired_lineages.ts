@@ -20,6 +20,7 @@ import {
   holmAdjust,
   mean,
   meanSem,
+  pairedDiffs,
   pairedEffect,
   pairedTTest,
   sd,
@@ -195,15 +196,7 @@ export function pairedColumns(a: Rows, b: Rows, options: PairedColumnsOptions): 
     const ca = column(a, c);
     const cb = column(b, c);
     const e = pairedEffect(ca, cb, { level: options.level ?? 0.95 });
-    const diffs: number[] = [];
-    ca.forEach((x, i) => {
-      const y = cb[i];
-      if (
-        typeof x === "number" && typeof y === "number" && Number.isFinite(x) && Number.isFinite(y)
-      ) {
-        diffs.push(x - y);
-      }
-    });
+    const diffs = pairedDiffs(ca, cb);
     out.push({
       n: e.n,
       meanDiff: e.n > 0 ? finite(e.meanDiff) : null,

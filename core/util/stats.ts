@@ -114,7 +114,7 @@ export function pearson(a: readonly Maybe[], b: readonly Maybe[]): number {
 }
 
 /** Complete pairs of a and b (both finite), as differences a - b. */
-function pairedDiffs(a: readonly Maybe[], b: readonly Maybe[]): number[] {
+export function pairedDiffs(a: readonly Maybe[], b: readonly Maybe[]): number[] {
   const diffs: number[] = [];
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i];

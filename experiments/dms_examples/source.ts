@@ -85,15 +85,25 @@ export async function findSource(
   return { run, levelIndex, networks };
 }
 
+/** A config's fig5 networks resolved against the store (see {@link resolveNetworks}). */
+export interface ResolvedNetworks {
+  /** The fig5 run and level. */
+  src: Fig5Source;
+  /** Lineage pairs 0..networks-1 used: `--networks`, else all of the fig5 run's. */
+  networks: number;
+  /** The fig5 run's units at the level among those pairs (at least one). */
+  atLevel: Awaited<ReturnType<ResultStore["listUnits"]>>;
+}
+
 /**
- * Resolves a config against the store before the run is created: `from` becomes the fig5 run's
- * id, `networks` its number of pairs (or the smaller `--networks`), `reduced` the fig5 run's, and
- * every example picked by hand must have stored weights at the level.
+ * Finds the fig5 run and level of a config ({@link findSource}) and the pairs it uses, checking
+ * that `--networks` does not exceed the run's pairs and that some pair has networks at the level;
+ * throws a one-line `UsageError` otherwise. Shared by the examples and dms-new-problem.
  */
-export async function prepareExamples(
-  c: DmsExamplesConfig,
+export async function resolveNetworks(
   store: ResultStore | null,
-): Promise<DmsExamplesConfig> {
+  c: Pick<DmsExamplesConfig, "from" | "level"> & { networks: number | null },
+): Promise<ResolvedNetworks> {
   const src = await findSource(store, c);
   const id = src.run.id;
   if (c.networks !== null && c.networks > src.networks) {
@@ -107,6 +117,20 @@ export async function prepareExamples(
       `fig5 run ${id} (${src.run.status}) has no level-${c.level} networks stored yet`,
     );
   }
+  return { src, networks, atLevel };
+}
+
+/**
+ * Resolves a config against the store before the run is created: `from` becomes the fig5 run's
+ * id, `networks` its number of pairs (or the smaller `--networks`), `reduced` the fig5 run's, and
+ * every example picked by hand must have stored weights at the level.
+ */
+export async function prepareExamples(
+  c: DmsExamplesConfig,
+  store: ResultStore | null,
+): Promise<DmsExamplesConfig> {
+  const { src, networks, atLevel } = await resolveNetworks(store, c);
+  const id = src.run.id;
   for (const lineage of LINEAGES) {
     const pick = c[lineage];
     if (pick === null) continue;

@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { UsageError } from "../../core/app/experiment.ts";
 import type { ResultStore } from "../../core/store/store.ts";
-import { findSource } from "../dms_examples/source.ts";
+import { resolveNetworks } from "../dms_examples/source.ts";
 import type { DmsNewProblemConfig } from "./config.ts";
 
 /** The lineage pairs a config trains (0 before `prepare` resolved them). */
@@ -22,18 +21,6 @@ export async function prepareDnp(
   c: DmsNewProblemConfig,
   store: ResultStore | null,
 ): Promise<DmsNewProblemConfig> {
-  const src = await findSource(store, c);
-  const id = src.run.id;
-  if (c.networks !== null && c.networks > src.networks) {
-    throw new UsageError(`--networks ${c.networks}: fig5 run ${id} has ${src.networks} pairs`);
-  }
-  const networks = c.networks ?? src.networks;
-  const stored = (await store!.listUnits(id, ["level"]))
-    .filter((u) => u.key[2] === src.levelIndex && Number(u.key[1]) < networks);
-  if (stored.length === 0) {
-    throw new UsageError(
-      `fig5 run ${id} (${src.run.status}) has no level-${c.level} networks stored yet`,
-    );
-  }
-  return { ...c, from: id, networks, reduced: c.reduced || src.run.reduced };
+  const { src, networks } = await resolveNetworks(store, c);
+  return { ...c, from: src.run.id, networks, reduced: c.reduced || src.run.reduced };
 }
