@@ -42,10 +42,10 @@ export async function runTwinCheck(args: string[]): Promise<number> {
     const n = stringFlag(flags, "states");
     if (n !== undefined) states = parseIntFlag("states", n, { min: 1, max: 1000 });
     out = stringFlag(flags, "out");
-    const problem = out ? await outPathProblem(out) : null;
+    const problem = out !== undefined ? await outPathProblem(out) : null;
     if (problem) throw new Error(problem);
   } catch (err) {
-    console.error(`error: ${(err as Error).message.split("\n")[0]}`);
+    console.error(`error: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
     return 2;
   }
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
