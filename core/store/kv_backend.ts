@@ -42,7 +42,7 @@ import {
 import { pollChanges } from "./change_feed.ts";
 import { firstLine, StoreError } from "./errors.ts";
 import { checkKvFile, isCorruptionMessage } from "./kv_check.ts";
-import { countWork, phaseReady } from "./work.ts";
+import { countWork, lostWork, phaseReady } from "./work.ts";
 import type {
   BlobArray,
   BlobDescriptor,
@@ -123,15 +123,6 @@ function workInfo(index: number, w: KvWork, now: number): WorkUnitInfo {
     attempts: w.attempts,
     error: w.error,
   };
-}
-
-/** The error of a work lease that was lost. */
-function lostWork(lease: WorkLease): StoreError {
-  return new StoreError(
-    "conflict",
-    `the lease of work unit ${lease.index} of run ${lease.runId} was lost (it expired and ` +
-      `another worker took it, or the run was deleted)`,
-  );
 }
 
 /** Run order of leasing: start time, then id, bytewise (as PostgreSQL's "C" collation sorts). */

@@ -19,6 +19,7 @@ import { firstLine, StoreError } from "./errors.ts";
 import { decodeKey, encodeKey, prefixEnd } from "./key_codec.ts";
 import { parsePgLocation, type PgLocation } from "./pg_location.ts";
 import { MIGRATIONS, SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
+import { lostWork } from "./work.ts";
 import { decodeValue, encodeValue } from "./value_codec.ts";
 import type {
   BlobArray,
@@ -747,15 +748,6 @@ function workInfo(r: WorkRow): WorkUnitInfo {
     attempts: r.attempts,
     error: r.error,
   };
-}
-
-/** The error of a work lease that was lost. */
-function lostWork(lease: WorkLease): StoreError {
-  return new StoreError(
-    "conflict",
-    `the lease of work unit ${lease.index} of run ${lease.runId} was lost (it expired and ` +
-      `another worker took it, or the run was deleted)`,
-  );
 }
 
 function unitOf(row: { metrics: string; blobs: string }): UnitRecord {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { WorkCounts, WorkUnitInfo } from "./types.ts";
+import { StoreError } from "./errors.ts";
+import type { WorkCounts, WorkLease, WorkUnitInfo } from "./types.ts";
 
 /** Counts work units by state (a unit whose lease expired is listed, and counted, as open). */
 export function countWork(units: readonly Pick<WorkUnitInfo, "state">[]): WorkCounts {
@@ -22,4 +23,13 @@ export function phaseReady(
   phase: number,
 ): boolean {
   return units.every((u) => u.phase >= phase || u.state === "done");
+}
+
+/** The error of a work lease that was lost (expired and taken over, or its run deleted). */
+export function lostWork(lease: WorkLease): StoreError {
+  return new StoreError(
+    "conflict",
+    `the lease of work unit ${lease.index} of run ${lease.runId} was lost (it expired and ` +
+      `another worker took it, or the run was deleted)`,
+  );
 }
