@@ -131,3 +131,35 @@ Deno.test("validation: bad numbers of the side commands", async () => {
     await expectRefused(dir, { task: "twin_check.ts", args: ["--states", "0"] }, /--states/);
   });
 });
+
+Deno.test("validation: dms-new-problem checks --from before a run record or store exists", async () => {
+  await withTempDir(async (dir) => {
+    await expectRefused(
+      dir,
+      {
+        task: "dms_new_problem.ts",
+        args: ["--from", "fig5-20260101-000000-abcde", "--store", join(dir, "s.kv"), "--quiet"],
+      },
+      /fig5 run/,
+    );
+  });
+});
+
+Deno.test("help: figure tasks show the defaults of the common flags and of their preset", async () => {
+  const r = await run("fig5.ts", ["--help"], ROOT);
+  assert.equal(r.code, 0);
+  for (
+    const line of [
+      /--networks N +number of networks .*\(default 8\)/,
+      /--levels LIST .*\(default 0\.5,0\.7\)/,
+      /--seed N .*\(default 1\)/,
+      /--engine NAME .*\(default auto\)/,
+      /--store PATH .*\(default \$PRUNELAB_STORE or prunelab\.kv\)/,
+    ]
+  ) {
+    assert.match(r.out, line);
+  }
+  const bad = await run("fig5.ts", ["--network", "2"], ROOT);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err[0], /^error: unknown flag --network \(did you mean --networks\?\)/);
+});

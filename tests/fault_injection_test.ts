@@ -8,8 +8,8 @@
  * random points while it trains (its cached starting network damaged first) must end with the
  * `--out` JSON of an uninterrupted run.
  *
- * Each test prints its figures (kills, resumes, identical); `PRUNELAB_FAULT_KILLS=N` makes the
- * probe campaign longer (docs/reliability.md quotes such a run).
+ * Each test prints its figures (kills, resumes, identical); `PRUNELAB_FAULT_KILLS=N` and
+ * `PRUNELAB_FAULT_UNITS=N` make the probe campaign longer (docs/reliability.md quotes such a run).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -24,7 +24,7 @@ const FIG5_TASK = new URL("../tasks/fig5.ts", import.meta.url).pathname;
 const KILLS = Number(Deno.env.get("PRUNELAB_FAULT_KILLS") ?? "6");
 /** Units of 3 chunks each: most of a unit's write is chunk puts before its commit. */
 const BLOB_KB = 130;
-const UNITS = 100;
+const UNITS = Number(Deno.env.get("PRUNELAB_FAULT_UNITS") ?? "100");
 /** Leases of killed processes expire fast, so the next attempt need not wait a minute. */
 const ENV = { NO_COLOR: "1", PRUNELAB_LEASE_TTL_MS: "400" };
 
