@@ -68,7 +68,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = Object.freeze([
     name: "preset",
     type: "string",
     value: "NAME",
-    help: "default (fast, reduced protocol) or paper",
+    help: "default (fast, reduced protocol), paper (the full protocol) or one listed below",
     default: "default",
   },
   {
@@ -444,6 +444,12 @@ export interface ExecuteOptions {
   interrupts?: InterruptWatch;
   /** Quick, best-effort cleanup before a second Ctrl-C ends the process (mark the run, say how to resume). */
   onExitNow?: () => Promise<void>;
+  /**
+   * Write the run's live status (phase, ETA, live loss) into its record for the dashboard
+   * (default true). Workers turn it off: hundreds of processes computing parts of one run would
+   * rewrite that one record every few seconds each, contending for its row.
+   */
+  liveStatus?: boolean;
 }
 
 /**
@@ -490,7 +496,9 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     log: (m) => progress.log(m),
     ...(at.networks ? { networks: at.networks } : {}),
   };
-  const status = writeRunStatus(plan.store, plan.runId, { progress });
+  const status = at.liveStatus === false
+    ? null
+    : writeRunStatus(plan.store, plan.runId, { progress });
   try {
     await experiment.run(ctx);
     progress.finish();
@@ -509,7 +517,7 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     }
     return { status: "failed", message: messageOf(err) };
   } finally {
-    await status.stop();
+    await status?.stop();
     owned?.stop();
     watch?.signal.removeEventListener("abort", onInterrupt);
     for (const s of sources) s.removeEventListener("abort", onAbort);

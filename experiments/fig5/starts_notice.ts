@@ -53,10 +53,11 @@ export async function fig5Notices(
   const kMax = c.scgSteps ?? paramLayout(DMS_SHAPE).size;
   const cost = rate
     ? `about ${
-      formatDuration(
+      formatDuration(Math.max(
+        1,
         rate.seconds / rate.networks * missing * (c.initialRounds * c.maxOuterInitial * kMax) /
           rate.work,
-      )
+      ))
     } at the pace the embedded networks were trained (${rate.networks} in ` +
       `${formatDuration(rate.seconds)}, 2 cores), less when rounds converge before their cap`
     : "a while";
