@@ -17,6 +17,7 @@ import { executeRun, EXIT, type Outcome, type Output, reportError } from "./cli.
 import { type BaseConfig, type Experiment, experimentRun, UsageError } from "./experiment.ts";
 import { parseIntFlag, parseNumberFlag } from "./flags.ts";
 import { formatDuration } from "./progress.ts";
+import { type InterruptWatch, watchInterrupts } from "./interrupt.ts";
 import { WorkHeartbeat } from "./worker_beat.ts";
 import { describeWork, readWorkSpec, runEngineSpec } from "./work_units.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -213,7 +214,12 @@ interface Serving {
   experiments: Readonly<Record<string, Experiment>>;
   inv: WorkerInvocation;
   out: Output;
+  /** Aborted by the first Ctrl-C or SIGTERM (or the caller's signal). */
   stop: AbortSignal;
+  /** The process's signal watch, shared by every unit. */
+  interrupts: InterruptWatch;
+  /** The unit being computed, so a second Ctrl-C can still give it back. */
+  current: WorkLease | null;
   /** Runs this worker cannot compute (another engine or arithmetic): never leased again. */
   skipped: Set<string>;
 }
@@ -246,6 +252,7 @@ async function computeUnit(s: Serving, lease: WorkLease): Promise<UnitEnd> {
   out.print(`${tag} (${describeWork(spec)}), attempt ${lease.attempts}: computing`);
   const t0 = performance.now();
   s.beat.hold(lease);
+  s.current = lease;
   let outcome: Outcome;
   try {
     outcome = await executeRun(experiment, {
@@ -259,11 +266,14 @@ async function computeUnit(s: Serving, lease: WorkLease): Promise<UnitEnd> {
       finished,
       quiet: s.inv.quiet,
       signal: AbortSignal.any([s.stop, s.beat.lost]),
+      interrupts: s.interrupts,
+      liveStatus: false,
       ...(spec.networks ? { networks: spec.networks } : {}),
     });
   } finally {
     await s.beat.drop();
   }
+  s.current = null;
   const took = formatDuration((performance.now() - t0) / 1000);
   if (s.beat.lost.aborted) {
     out.printError(`${tag}: lease lost (another worker took it over); moving on`);
@@ -416,13 +426,9 @@ export async function runWorkerCli(
     print: options.print ?? ((l: string) => console.log(l)),
     printError: options.printError ?? ((l: string) => console.error(l)),
   };
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  options.signal?.addEventListener("abort", onSignal);
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   let store: ResultStore | null = null;
   let beat: WorkHeartbeat | null = null;
-  let listening = false;
+  let interrupts: InterruptWatch | null = null;
   const engines = new Engines();
   try {
     const { flags } = parseFlags(WORKER_FLAGS, args);
@@ -434,27 +440,38 @@ export async function runWorkerCli(
     store = await openStore(inv.storePath, { create: false, maxConnections: 2 });
     if (inv.runId !== undefined) await checkRun(store, inv.runId);
     beat = await WorkHeartbeat.open(inv.storePath);
-    for (const sig of signals) Deno.addSignalListener(sig, onSignal);
-    listening = true;
+    const opened = store;
+    let state: Serving | null = null;
+    // One watch for the worker's life (signals are watched on a thread, see interrupt.ts): the
+    // first Ctrl-C stops the unit and gives it back; a second exits at once, giving it back if
+    // the store answers within the grace.
+    interrupts = await watchInterrupts({
+      onExitNow: async () => {
+        const current = state?.current;
+        if (current) await opened.finishWork(current, { state: "open" });
+      },
+    });
     out.print(
       `worker ${defaultHolder()}: serving ${inv.runId ?? "every running run"} in ` +
         `${redactLocation(inv.storePath)} (lease ${inv.ttlMs / 1000} s)`,
     );
-    return await serve({
+    state = {
       store,
       beat,
       engines,
       experiments,
       inv,
       out,
-      stop: stop.signal,
+      stop: AbortSignal.any([interrupts.signal, ...(options.signal ? [options.signal] : [])]),
+      interrupts,
+      current: null,
       skipped: new Set(),
-    });
+    };
+    return await serve(state);
   } catch (err) {
     return reportError(err, out.printError);
   } finally {
-    if (listening) { for (const sig of signals) Deno.removeSignalListener(sig, onSignal); }
-    options.signal?.removeEventListener("abort", onSignal);
+    interrupts?.stop();
     await engines.close();
     await beat?.close();
     await store?.close();
