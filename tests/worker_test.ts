@@ -124,7 +124,7 @@ async function killedWorkerRun(b: TestBackend): Promise<void> {
       try {
         assert.equal((await store.listWork(id)).length, 3, "one work unit per network");
         const flags = ["--store", loc.location, "--run", id, "--workers", "1"];
-        const fast = ["--lease-ttl", "2", "--poll", "0.2", "--quiet"];
+        const fast = ["--lease-ttl", "3", "--poll", "0.2", "--quiet"];
         const victim = new Child([...flags, ...fast]);
         const m = await victim.waitFor(/unit (\d+) of \S+ \(network (\d+)\), attempt 1: computing/);
         const [unit, network] = [Number(m[1]), Number(m[2])];
@@ -141,8 +141,12 @@ async function killedWorkerRun(b: TestBackend): Promise<void> {
         }
         const work = await store.listWork(id);
         assert.ok(work.every((u) => u.state === "done"), JSON.stringify(work));
-        assert.equal(work[unit].attempts, 2, "the killed unit was taken over once");
-        assert.deepEqual(work.filter((u) => u.index !== unit).map((u) => u.attempts), [1, 1]);
+        // Taken over at least once (a live worker starved of CPU past its lease may lose one
+        // too: that costs time, never results).
+        assert.ok(
+          work[unit].attempts >= 2,
+          `the killed unit was taken over: ${work[unit].attempts}`,
+        );
         assert.equal((await store.getRun(id))?.status, "done");
       } finally {
         await store.close();
