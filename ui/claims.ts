@@ -112,7 +112,7 @@ export function ClaimsView(): JSX.Element {
     "div",
     { class: "claims-page" },
     h("h1", null, "Reproduction scorecard"),
-    h("p", { class: "small" }, RULE, " ", body.rule, "."),
+    h("p", { class: "small" }, RULE, " Run rule: ", body.rule, "."),
     ...papers.flatMap((paper) => {
       const rows = body.claims.filter((c) => c.paper === paper);
       return [
