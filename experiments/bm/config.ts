@@ -73,7 +73,8 @@ export const BM_FLAGS: FlagSpec[] = [
   {
     name: "data",
     type: "string",
-    help: "folder of JPEG/PNG images or CIFAR-10 .bin batches (default: embedded photographs)",
+    help: "CIFAR-10 .bin batches (the paper's data) or a folder of JPEG/PNG photographs " +
+      "(default: the embedded SUBSTITUTE, thumbnails of 9 CC0 photographs)",
   },
   { name: "samples", type: "string", help: "joint samples per sample set (default 90000)" },
   {
@@ -85,7 +86,8 @@ export const BM_FLAGS: FlagSpec[] = [
   {
     name: "evaluation",
     type: "string",
-    help: `evaluation sample sets: ${EVALUATIONS.join(", ")} (counts of units are the same)`,
+    help: `evaluation sample sets: ${EVALUATIONS.join(", ")} (default: bm-table1 none, bm-fig2 ` +
+      "last-round; hidden-unit counts are the same in all three)",
   },
   { name: "sweeps", type: "string", help: "Gibbs sweeps per chain (default 200)" },
   { name: "patches", type: "string", help: "training patches (default 90000)" },
