@@ -2,7 +2,7 @@
  * The scorecard for the dashboard: `GET /api/claims` (every claim of both papers judged on the
  * store, core/app/scorecard.ts) and `GET /api/runs/:id/claims` (the claims of one run's
  * experiment judged on that run). Both summarise runs (which may read blobs), so results are
- * cached: the scorecard per store version, a run's claims per run stamp.
+ * cached: the scorecard per set of finished runs, a run's claims per run stamp.
  *
  * @module
  */
@@ -19,7 +19,7 @@ export class ClaimsData {
   #store: ResultStore;
   #experiments: ExperimentMap;
   #catalogue: readonly ClaimSpec[];
-  #card: { version: string; body: Promise<ScorecardBody> } | null = null;
+  #card: { key: string; body: Promise<Omit<ScorecardBody, "version">> } | null = null;
   #runs = new Map<string, { stamp: string; body: Promise<RunClaimsBody> }>();
 
   /** Creates the reader (the catalogue defaults to both papers' claims). */
@@ -33,18 +33,23 @@ export class ClaimsData {
     this.#catalogue = catalogue;
   }
 
-  /** The scorecard of the store (recomputed when the store changed). */
+  /**
+   * The scorecard of the store. It depends only on the finished runs (running ones are never
+   * chosen), so it is recomputed when that set changes, not on every unit a running run writes.
+   */
   async scorecard(): Promise<ScorecardBody> {
     const version = (await this.#store.version()).toString();
-    if (this.#card?.version !== version) {
+    const done = await this.#store.listRuns({ status: "done" });
+    const key = done.map((r) => `${r.id}@${r.updatedAt}`).join(",");
+    if (this.#card?.key !== key) {
       const body = buildScorecard(this.#store, {
         catalogue: this.#catalogue,
         experiments: this.#experiments,
-      }).then((card) => ({ version, rule: card.rule, claims: card.claims }));
-      this.#card = { version, body };
+      }).then((card) => ({ rule: card.rule, claims: card.claims }));
+      this.#card = { key, body };
       body.catch(() => (this.#card = null));
     }
-    return await this.#card.body;
+    return { version, ...(await this.#card.body) };
   }
 
   /** The claims of a run's experiment judged on that run; null when the run does not exist. */
