@@ -51,7 +51,8 @@ class Child {
       stderr: "piped",
     }).spawn();
     const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) this.text += chunk;
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
     };
     this.#done = Promise.all([pump(this.process.stdout), pump(this.process.stderr)]).then(() => {});
   }
