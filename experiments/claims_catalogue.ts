@@ -337,6 +337,17 @@ export const CLAIMS_CATALOGUE = [
   },
   {
     ...SCHOLL,
+    id: "scholl2021/fig2/rare-patterns-worse",
+    figure: "Fig 2A-B",
+    claim: "The error of the matched log-probabilities is larger for rare patterns than for " +
+      "frequent ones.",
+    source: "results",
+    experiment: "bm-fig2",
+    measure: "MSE of log-probabilities of the rarer half of the training patterns minus that of " +
+      "the more frequent half (over seeds)",
+  },
+  {
+    ...SCHOLL,
     id: "scholl2021/table1/fi-fewer-units-than-mag",
     figure: "Table 1",
     claim: "Pruning by Fisher information leaves fewer hidden units than pruning by weight " +
