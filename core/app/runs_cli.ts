@@ -182,9 +182,13 @@ const show: Command = {
       if (work.length > 0) {
         const c = countWork(work);
         out.print("");
+        // A run finished by --resume in one process, or failed, leaves units no worker will take.
+        const idle = run.status !== "running" && c.open + c.leased > 0
+          ? `; the run is ${run.status}, so no worker takes the rest`
+          : "";
         out.print(
           `work units: ${c.done} done, ${c.leased} leased, ${c.open} open, ${c.failed} failed ` +
-            `(of ${c.total})`,
+            `(of ${c.total})${idle}`,
         );
         const notable = work.filter((u) => u.state !== "done" || u.attempts > 1);
         if (notable.length > 0) {
