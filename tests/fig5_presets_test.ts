@@ -18,7 +18,7 @@ import { fig5 } from "../experiments/fig5/fig5.ts";
 Deno.test("fig5 --preset validate: pairs for 80% power at alpha 0.01, otherwise the default", () => {
   assert.deepEqual(FIG5_VALIDATE_PAIRS, [{ level: 0.5, pairs: 43 }, { level: 0.7, pairs: 60 }]);
   for (const [k, m] of FIG5_MEASURED_VARIANCE.entries()) {
-    const n = FIG5_VALIDATE_PAIRS[k].pairs;
+    const n: number = FIG5_VALIDATE_PAIRS[k].pairs;
     assert.ok(pairedPower(m.effect, m.sd, { n, alpha: 0.01 }) >= 0.8);
     assert.ok(pairedPower(m.effect, m.sd, { n: n - 1, alpha: 0.01 }) < 0.8);
   }
