@@ -6,20 +6,24 @@
  *   mask, ~30 metrics), renew the lease once (a heartbeat), finish. Prints the cycles per second
  *   the store absorbs and the latency of each operation (median and 90th percentile).
  * - `--mode fig5`: a small fig5 run detached into one work unit per network and computed by P
- *   `deno task worker` processes (wall time from their start to their exit, process start
- *   included): the 1-vs-2-process scaling row of docs/benchmarks.md.
+ *   `deno task worker` processes: wall time from their start (process start included) to the run
+ *   marked done, and the CPU time the worker processes used (user + system, from the kernel's
+ *   count of waited-for children): the 1-vs-2-process scaling row of docs/benchmarks.md.
  *
  * Usage: deno run -A tools/bench/worker_bench.ts --store LOCATION [--mode queue|fig5]
- *        [--processes 1,2] [--units 200] [--networks 4] [--threads 1]
+ *        [--processes 1,2] [--units 200] [--networks 4] [--threads 1] [--max-outer 1]
+ *        [--scg-steps 16]
  *
  * A KV location is a file path prefix (a file per measurement, deleted afterwards); a PostgreSQL
- * location gets a fresh `schema=` per measurement, dropped afterwards. Say the machine's load
- * when quoting the numbers (the tool prints the load average before and after).
+ * location gets a fresh `schema=` per measurement, dropped afterwards. The machine's load changes
+ * wall times: the tool prints the load average before and after, and the workers' CPU time, which
+ * sharing the cores changes much less; quote them together.
  *
  * @module
  */
 import { parseFlags, stringFlag } from "../../core/app/args.ts";
 import { parseIntFlag } from "../../core/app/flags.ts";
+import { UsageError } from "../../core/util/errors.ts";
 import {
   isPostgresLocation,
   newRunId,
@@ -28,16 +32,18 @@ import {
   type RunRecord,
 } from "../../core/store/store.ts";
 
-const { flags } = parseFlags([
+const SPECS = [
   { name: "store", type: "string", help: "KV file prefix or postgres:// URL" },
   { name: "mode", type: "string", help: "queue or fig5" },
   { name: "processes", type: "string", help: "comma-separated process counts" },
   { name: "units", type: "string", help: "work units (queue mode)" },
   { name: "networks", type: "string", help: "fig5 networks = work units (fig5 mode)" },
   { name: "threads", type: "string", help: "engine threads per worker (fig5 mode)" },
+  { name: "max-outer", type: "string", help: "fig5 mode: outer SCG cap (default 1)" },
+  { name: "scg-steps", type: "string", help: "fig5 mode: SCG steps per outer (default 16)" },
   { name: "child", type: "string", help: "internal: run as queue child N" },
   { name: "run", type: "string", help: "internal: the run id" },
-], Deno.args);
+] as const;
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -122,6 +128,21 @@ function load(): string {
   }
 }
 
+/**
+ * CPU seconds (user + system) of this process's children that have been waited for, from
+ * /proc/self/stat (cutime + cstime, in clock ticks of 1/100 s on Linux); undefined elsewhere.
+ */
+function childCpuSeconds(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function measureQueue(base: string, processes: number, units: number): Promise<void> {
   const tag = `q${processes}p${crypto.randomUUID().slice(0, 6)}`;
   const loc = location(base, tag);
@@ -193,6 +214,7 @@ async function measureFig5(
   processes: number,
   networks: number,
   threads: number,
+  size: { maxOuter: number; scgSteps: number },
 ): Promise<void> {
   const tag = `f${processes}p${crypto.randomUUID().slice(0, 6)}`;
   const loc = location(base, tag);
@@ -204,9 +226,9 @@ async function measureFig5(
     "--initial-rounds",
     "1",
     "--max-outer",
-    "1",
+    String(size.maxOuter),
     "--scg-steps",
-    "16",
+    String(size.scgSteps),
     "--seed",
     "5",
     "--engine",
@@ -219,69 +241,116 @@ async function measureFig5(
   }).output();
   const runId = new TextDecoder().decode(detach.stdout).trim();
   const before = load();
+  const cpu0 = childCpuSeconds();
   const t0 = performance.now();
+  // Timed to the run's end, not to the last exit: a worker waiting for another's last unit
+  // looks again only every --poll seconds.
+  const watcher = await openStore(loc, { readOnly: true });
+  const watching = (async (): Promise<number> => {
+    while ((await watcher.getRun(runId))?.status === "running") {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return performance.now();
+  })();
+  const worker = ["run", "-A", `${ROOT}tasks/worker.ts`, "--store", loc, "--run", runId];
   const outs = await Promise.all(
     Array.from({ length: processes }, () =>
       new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `${ROOT}tasks/worker.ts`,
-          "--store",
-          loc,
-          "--run",
-          runId,
-          "--workers",
-          String(threads),
-          "--quiet",
-        ],
+        args: [...worker, "--workers", String(threads), "--quiet"],
         stdout: "piped",
         stderr: "piped",
       }).output()),
   );
-  const wall = performance.now() - t0;
-  const ok = outs.every((o) => o.code === 0);
-  const store = await openStore(loc, { readOnly: true });
-  const status = (await store.getRun(runId))?.status;
-  await store.close();
+  const runS = ((await watching) - t0) / 1000;
+  const cpu1 = childCpuSeconds();
+  const cpu = cpu0 === undefined || cpu1 === undefined
+    ? "?"
+    : `${(cpu1 - cpu0).toFixed(1)} s (${((cpu1 - cpu0) / networks).toFixed(1)} s per unit)`;
+  const status = (await watcher.getRun(runId))?.status;
+  await watcher.close();
+  const units = outs.map((o) =>
+    (new TextDecoder().decode(o.stdout).match(/: done in/g) ?? []).length
+  );
   console.log(
-    `${
-      redactLocation(loc)
-    }: fig5 ${networks} networks x 2 levels (tiny), ${networks} work units, ` +
-      `${processes} worker process(es) x ${threads} thread(s): wall ${
-        (wall / 1000).toFixed(1)
-      } s ` +
-      `(${(networks / (wall / 1000)).toFixed(2)} units/s, process start included), run ${status}` +
-      `${ok ? "" : " (a worker failed)"}; load ${before} -> ${load()}`,
+    `${redactLocation(loc)}: fig5 ${networks} networks x 2 levels (max-outer ${size.maxOuter}, ` +
+      `${size.scgSteps} SCG steps) = ${networks} work ` +
+      `units, ${processes} worker process(es) x ${threads} thread(s): run ${status} after ` +
+      `${runS.toFixed(1)} s (${(networks / runS).toFixed(2)} units/s, process start included; ` +
+      `units per process ${units.join("/")}` +
+      `${outs.every((o) => o.code === 0) ? "" : "; a worker failed"}); workers' CPU ${cpu}; ` +
+      `load ${before} -> ${load()}`,
   );
   await dropStore(loc, tag);
 }
 
-const store = stringFlag(flags, "store");
-const childIndex = stringFlag(flags, "child");
-if (childIndex !== undefined) {
-  await child(store!, stringFlag(flags, "run")!, Number(childIndex));
-} else {
+/** Parsed command line of the measuring process. */
+interface Options {
+  store: string;
+  mode: "queue" | "fig5";
+  processes: number[];
+  units: number;
+  networks: number;
+  threads: number;
+  maxOuter: number;
+  scgSteps: number;
+}
+
+/** Checks the flags before anything is created; a bad one is a {@link UsageError}. */
+function options(args: string[]): Options | { child: number; store: string; run: string } {
+  const { flags } = parseFlags(SPECS, args);
+  const store = stringFlag(flags, "store");
   if (!store) {
-    console.error(
-      "error: --store LOCATION is required (a KV file path prefix or a postgres:// URL)",
+    throw new UsageError(
+      "--store LOCATION is required (a KV file path prefix or a postgres:// URL)",
     );
-    Deno.exit(2);
+  }
+  const child = stringFlag(flags, "child");
+  if (child !== undefined) {
+    return {
+      child: parseIntFlag("child", child, { min: 0 }),
+      store,
+      run: stringFlag(flags, "run") ?? "",
+    };
   }
   const mode = stringFlag(flags, "mode") ?? "queue";
-  const counts = (stringFlag(flags, "processes") ?? "1,2").split(",").map((p) =>
-    parseIntFlag("processes", p, { min: 1, max: 64 })
-  );
-  for (const p of counts) {
-    if (mode === "fig5") {
-      await measureFig5(
-        store,
-        p,
-        Number(stringFlag(flags, "networks") ?? 4),
-        Number(stringFlag(flags, "threads") ?? 1),
-      );
+  if (mode !== "queue" && mode !== "fig5") {
+    throw new UsageError(`--mode must be queue or fig5, got '${mode}'`);
+  }
+  const int = (name: string, fallback: number, max: number): number =>
+    parseIntFlag(name, stringFlag(flags, name) ?? String(fallback), { min: 1, max });
+  return {
+    store,
+    mode,
+    processes: (stringFlag(flags, "processes") ?? "1,2").split(",").map((p) =>
+      parseIntFlag("processes", p, { min: 1, max: 64 })
+    ),
+    units: int("units", 200, 100_000),
+    networks: int("networks", 4, 1000),
+    threads: int("threads", 1, 64),
+    maxOuter: int("max-outer", 1, 1000),
+    scgSteps: int("scg-steps", 16, 100_000),
+  };
+}
+
+let opts: ReturnType<typeof options>;
+try {
+  opts = options(Deno.args);
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`error: ${e.message}`);
+  Deno.exit(2);
+}
+if ("child" in opts) {
+  await child(opts.store, opts.run, opts.child);
+} else {
+  for (const p of opts.processes) {
+    if (opts.mode === "fig5") {
+      await measureFig5(opts.store, p, opts.networks, opts.threads, {
+        maxOuter: opts.maxOuter,
+        scgSteps: opts.scgSteps,
+      });
     } else {
-      await measureQueue(store, p, Number(stringFlag(flags, "units") ?? 200));
+      await measureQueue(opts.store, p, opts.units);
     }
   }
 }
