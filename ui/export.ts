@@ -11,7 +11,8 @@
 import { Context } from "svgcanvas";
 import { strToU8, zipSync } from "fflate";
 import { describeTest, errorKindLabel, type Panel } from "../core/app/panels.ts";
-import { drawDetached, type DrawPanel, heatmapRange, paintHeatmap } from "./charts.ts";
+import { drawDetached, type DrawPanel } from "./charts.ts";
+import { heatmapRange, paintHeatmap } from "./heatmap.ts";
 import { fileStem, panelCsv } from "./csv.ts";
 import { paintTable, tableHeight } from "./table.ts";
 import type { RunConfigBody, RunDetail, TrainingStage } from "./api.ts";

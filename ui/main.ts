@@ -10,7 +10,9 @@
 import { h, type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { connectEvents, onConnection } from "./api.ts";
-import { CompareView, RunsList, RunView } from "./views.ts";
+import { CompareView } from "./compare_view.ts";
+import { RunsList } from "./runs_list.ts";
+import { RunView } from "./run_view.ts";
 import { ClaimsView } from "./claims.ts";
 
 /** A parsed location hash. */
