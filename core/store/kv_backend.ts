@@ -29,6 +29,11 @@
  * Damage: the file is checked before Deno opens it (see `kv_check.ts`), and any operation that meets
  * a damaged page throws a one-line `StoreError` naming the file.
  *
+ * One file over 600 lines by design: it is the one class implementing `ResultStore` on Deno KV,
+ * and its methods share the handle, the damage guard and the generation protocol of chunked writes
+ * above, which a split would spread over files; blobs, keys, values, damage checks and the change
+ * feed are modules of their own.
+ *
  * @module
  */
 import {

@@ -7,7 +7,12 @@
  * counter (`change_seq`) and sends a notification on the store's channel carrying the run id, so
  * a poller never sees a new counter before the data, and LISTENers wake once the data is visible.
  *
- * Tables and the reasons for their layout: `pg_schema.ts`. Locations: `pg_location.ts`.
+ * Tables, the reasons for their layout and their creation: `pg_schema.ts`. Locations:
+ * `pg_location.ts`. Errors: `pg_errors.ts`.
+ *
+ * One file over 600 lines by design: it is the one class implementing `ResultStore` on PostgreSQL,
+ * and its methods share the connection, the read and write transaction wrappers and the change
+ * announcement; what has a job of its own (errors, schema, locations, blobs, keys) is a module.
  *
  * @module
  */
@@ -15,10 +20,11 @@ import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import { blobProblem, describeBlob, fromBytes, toBytes } from "./blobs.ts";
 import { pushChanges } from "./change_feed.ts";
-import { firstLine, StoreError } from "./errors.ts";
+import { StoreError } from "./errors.ts";
 import { decodeKey, encodeKey, prefixEnd } from "./key_codec.ts";
 import { parsePgLocation, type PgLocation } from "./pg_location.ts";
-import { MIGRATIONS, SCHEMA_STATEMENTS, SCHEMA_VERSION } from "./pg_schema.ts";
+import { ensureSchema } from "./pg_schema.ts";
+import { errorCode, pgError, withTimeout } from "./pg_errors.ts";
 import { lostWork } from "./work.ts";
 import { decodeValue, encodeValue } from "./value_codec.ts";
 import type {
@@ -79,88 +85,6 @@ const WORK_BATCH = 1000;
 
 /** Units read per query when streaming a run's units. */
 const PAGE = 200;
-
-/** The `code` of a driver or server error (a PostgreSQL SQLSTATE or a Node socket code). */
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === "object" && err !== null && "code" in err) {
-    const code = err.code;
-    return typeof code === "string" ? code : undefined;
-  }
-  return undefined;
-}
-
-/** Turns a driver error into a one-line `StoreError` naming the server. */
-export function pgError(err: unknown, loc: PgLocation): StoreError {
-  if (err instanceof StoreError) return err;
-  const code = errorCode(err);
-  const why = firstLine(err);
-  const at = `the PostgreSQL server at ${loc.server}`;
-  switch (code) {
-    case "ECONNREFUSED":
-      return new StoreError(
-        "unreachable",
-        `cannot reach ${at} (connection refused): is it running?`,
-      );
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return new StoreError("unreachable", `cannot reach ${at}: unknown host`);
-    case "ENOENT":
-      return new StoreError("unreachable", `cannot reach ${at}: no server socket there`);
-    case "ETIMEDOUT":
-    case "CONNECT_TIMEOUT":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "ECONNRESET":
-    case "CONNECTION_CLOSED":
-    case "CONNECTION_ENDED":
-    case "CONNECTION_DESTROYED":
-      return new StoreError("unreachable", `cannot reach ${at} (${why})`);
-    case "28P01":
-    case "28000":
-      return new StoreError("auth", `${at} refused the login (${why}); check user and password`);
-    case "3D000":
-      return new StoreError(
-        "missing",
-        `${at} has no database '${loc.database}': create it (createdb ${loc.database})`,
-      );
-    case "42501":
-      return new StoreError("auth", `${at} refused: ${why}`);
-    case "25006":
-      return new StoreError("read-only", `the store ${loc.display} is open read-only (${why})`);
-  }
-  if (/SASL|password must be a string|password authentication/i.test(why)) {
-    return new StoreError(
-      "auth",
-      `${at} asks for a password for this user: put it in the URL or PGPASSWORD (${why})`,
-    );
-  }
-  if (/TLS|SSL|certificate/i.test(why)) {
-    return new StoreError("unreachable", `cannot reach ${at} over TLS (${why})`);
-  }
-  return new StoreError("backend", `PostgreSQL store ${loc.display}: ${why}`, { cause: err });
-}
-
-/** Rejects with an "unreachable" error when `work` takes longer than `ms`. */
-async function withTimeout<T>(work: Promise<T>, ms: number, loc: PgLocation): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new StoreError(
-            "unreachable",
-            `cannot reach the PostgreSQL server at ${loc.server}: no answer within ${ms / 1000} s`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Driver bytes for a `bytea` parameter (a view, no copy). */
 function bytea(bytes: Uint8Array): Buffer {
@@ -807,60 +731,4 @@ async function writeUnit(
     if (errorCode(err) === "23503") throw new StoreError("not-found", `unknown run ${runId}`);
     throw err;
   }
-}
-
-/**
- * Checks the schema version, creating the schema when allowed and missing and migrating an older
- * version (writable handles only); returns the version the handle works with.
- */
-async function ensureSchema(
-  sql: Sql,
-  loc: PgLocation,
-  options: { create: boolean; readOnly: boolean },
-): Promise<number> {
-  const refuse = (v: number | null): StoreError =>
-    new StoreError(
-      "schema",
-      `the store ${loc.display} (schema '${loc.schema}') has schema version ${v ?? "none"}, ` +
-        `this prunelab reads version ${SCHEMA_VERSION}: use the prunelab release that wrote it, ` +
-        `or another ?schema=`,
-    );
-  // The stored version, or null when there is no store in the schema.
-  const stored = async (q: Sql | Tx): Promise<number | null> => {
-    const exists = await q<{ present: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM information_schema.tables
-                     WHERE table_schema = ${loc.schema} AND table_name = 'meta') AS present`;
-    if (!exists[0].present) return null;
-    const rows = await q<{ schema_version: number }[]>`SELECT schema_version FROM meta`;
-    const v = rows.length > 0 ? rows[0].schema_version : null;
-    if (v === SCHEMA_VERSION || (v !== null && v >= 1 && MIGRATIONS[v])) return v;
-    throw refuse(v);
-  };
-  const found = await stored(sql);
-  if (found === SCHEMA_VERSION) return found;
-  // An older store is read as it is by a read-only handle (it only lacks newer tables).
-  if (found !== null && options.readOnly) return found;
-  if (found === null && !options.create) {
-    throw new StoreError(
-      "missing",
-      `no results store in schema '${loc.schema}' of ${loc.display} ` +
-        `(run an experiment with --store to create it)`,
-    );
-  }
-  await sql.begin(async (tx) => {
-    // Processes starting at once on an empty or older store must not both create or migrate it.
-    await tx`SELECT pg_advisory_xact_lock(hashtext(${`prunelab-schema:${loc.schema}`}))`;
-    let v = await stored(tx);
-    if (v === null) {
-      await tx`CREATE SCHEMA IF NOT EXISTS ${tx(loc.schema)}`;
-      for (const stmt of SCHEMA_STATEMENTS) await tx.unsafe(stmt);
-      await tx`INSERT INTO meta (schema_version) VALUES (1)`;
-      v = 1;
-    }
-    for (; v < SCHEMA_VERSION; v++) {
-      for (const stmt of MIGRATIONS[v]) await tx.unsafe(stmt);
-    }
-    await tx`UPDATE meta SET schema_version = ${SCHEMA_VERSION}`;
-  });
-  return SCHEMA_VERSION;
 }

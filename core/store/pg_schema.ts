@@ -1,5 +1,6 @@
 /**
- * The PostgreSQL store's schema, created on first use and versioned.
+ * The PostgreSQL store's schema, created on first use and versioned, and {@link ensureSchema},
+ * which creates or migrates it.
  *
  * All tables live in one PostgreSQL schema (default `prunelab`), reached through the connection's
  * `search_path`, so statements name tables unqualified. `meta` holds the schema version; a store
@@ -13,6 +14,9 @@
  *
  * @module
  */
+import type postgres from "postgres";
+import { StoreError } from "./errors.ts";
+import type { PgLocation } from "./pg_location.ts";
 
 /** The schema version this code reads and writes. */
 export const SCHEMA_VERSION = 2;
@@ -115,3 +119,59 @@ export const MIGRATIONS: Readonly<Record<number, readonly string[]>> = {
     `CREATE INDEX work_units_todo_idx ON work_units (seq) WHERE state IN ('open', 'leased')`,
   ],
 };
+
+/**
+ * Checks the schema version, creating the schema when allowed and missing and migrating an older
+ * version (writable handles only); returns the version the handle works with.
+ */
+export async function ensureSchema(
+  sql: postgres.Sql,
+  loc: PgLocation,
+  options: { create: boolean; readOnly: boolean },
+): Promise<number> {
+  const refuse = (v: number | null): StoreError =>
+    new StoreError(
+      "schema",
+      `the store ${loc.display} (schema '${loc.schema}') has schema version ${v ?? "none"}, ` +
+        `this prunelab reads version ${SCHEMA_VERSION}: use the prunelab release that wrote it, ` +
+        `or another ?schema=`,
+    );
+  // The stored version, or null when there is no store in the schema.
+  const stored = async (q: postgres.Sql | postgres.TransactionSql): Promise<number | null> => {
+    const exists = await q<{ present: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM information_schema.tables
+                     WHERE table_schema = ${loc.schema} AND table_name = 'meta') AS present`;
+    if (!exists[0].present) return null;
+    const rows = await q<{ schema_version: number }[]>`SELECT schema_version FROM meta`;
+    const v = rows.length > 0 ? rows[0].schema_version : null;
+    if (v === SCHEMA_VERSION || (v !== null && v >= 1 && MIGRATIONS[v])) return v;
+    throw refuse(v);
+  };
+  const found = await stored(sql);
+  if (found === SCHEMA_VERSION) return found;
+  // An older store is read as it is by a read-only handle (it only lacks newer tables).
+  if (found !== null && options.readOnly) return found;
+  if (found === null && !options.create) {
+    throw new StoreError(
+      "missing",
+      `no results store in schema '${loc.schema}' of ${loc.display} ` +
+        `(run an experiment with --store to create it)`,
+    );
+  }
+  await sql.begin(async (tx) => {
+    // Processes starting at once on an empty or older store must not both create or migrate it.
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`prunelab-schema:${loc.schema}`}))`;
+    let v = await stored(tx);
+    if (v === null) {
+      await tx`CREATE SCHEMA IF NOT EXISTS ${tx(loc.schema)}`;
+      for (const stmt of SCHEMA_STATEMENTS) await tx.unsafe(stmt);
+      await tx`INSERT INTO meta (schema_version) VALUES (1)`;
+      v = 1;
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+      for (const stmt of MIGRATIONS[v]) await tx.unsafe(stmt);
+    }
+    await tx`UPDATE meta SET schema_version = ${SCHEMA_VERSION}`;
+  });
+  return SCHEMA_VERSION;
+}
