@@ -169,6 +169,7 @@ function fig2(): BmFig2Summary {
       seeds: 3,
       perSeed: [0.2, 0.3, 0.25].map((k, seed) => ({ seed, kl: k, klExact: 0 })),
       perSeedLogpMse: [],
+      perSeedLogpByFrequency: [],
     },
     criteria: {
       "fi-variance": crit([1, 2, 1.5], [0.2, 0.31, 0.24], [0.1, 0.2, 0.1]),
@@ -207,4 +208,37 @@ Deno.test("Fig 2 claims: every criterion against the initial KL, orderings, RU r
     byId.get("scholl2021/fig2/ru-recovers")!.evaluate({ ...s, ...header(false) }),
     null,
   );
+});
+
+Deno.test("Fig 2A rare patterns: rare minus frequent error paired over seeds, with its notes", () => {
+  const row = (seed: number, rare: number, frequent: number) => ({
+    seed,
+    rare,
+    frequent,
+    rarePatterns: 100,
+    frequentPatterns: 101,
+    rareGenerated: 0.8,
+    frequentGenerated: 1,
+    splitCount: 4,
+    noiseFloor: { rare: 0.3, frequent: 0.02 },
+  });
+  const s = fig2();
+  s.initial.perSeedLogpByFrequency = [row(0, 1.2, 0.1), row(1, 0.9, 0.2), row(2, 1.5, 0.15)];
+  const c = BM_FIG2_CLAIMS.find((x) => x.id === "scholl2021/fig2/rare-patterns-worse")!;
+  const ev = c.evaluate(s)!;
+  const d = [1.1, 0.7, 1.35];
+  assert.equal(ev.n, 3);
+  assert.ok(Math.abs(ev.effect - d.reduce((a, b) => a + b, 0) / 3) < 1e-12);
+  assert.ok(Math.abs(ev.p! - pDf2(d)) < 1e-9);
+  assert.match(ev.note!, /counting noise alone/);
+  assert.match(ev.note!, /rare 1\.200, 0\.900, 1\.500/);
+  // One seed: the difference untested; no rows or an exact-sampling run: nothing.
+  s.initial.perSeedLogpByFrequency = [row(0, 1.2, 0.1)];
+  const one = c.evaluate(s)!;
+  assert.equal(one.p, null);
+  assert.ok(Math.abs(one.effect - 1.1) < 1e-12);
+  s.initial.perSeedLogpByFrequency = [];
+  assert.equal(c.evaluate(s), null);
+  s.initial.perSeedLogpByFrequency = [row(0, 1.2, 0.1), row(1, 0.9, 0.2)];
+  assert.equal(c.evaluate({ ...s, ...header(false) }), null);
 });

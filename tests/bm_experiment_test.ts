@@ -129,6 +129,12 @@ Deno.test("small end-to-end runs write the --out keys the issue lists", async ()
     assert.ok(Number.isFinite(kl[k].mean) && Number.isFinite(kl[k].sd));
   }
   assert.ok(s2.logProbMatching.initial.x.length > 0);
+  const byFreq = s2.initial.perSeedLogpByFrequency;
+  assert.equal(byFreq.length, 1);
+  assert.equal(
+    byFreq[0].rarePatterns + byFreq[0].frequentPatterns,
+    s2.logProbMatching.initial.codes.length,
+  );
 
   const f1 = await runExperimentCli(bmFig1, [...small, ...store, "--out", `${dir}/f1.json`], quiet);
   assert.equal(f1, 0);

@@ -119,3 +119,99 @@ export function weightedLogProbMse(
   }
   return den > 0 ? num / den : null;
 }
+
+/** Fig 2A's "the error grows for rarer patterns" as two numbers: see {@link logProbErrorByFrequency}. */
+export interface LogProbErrorByFrequency {
+  /** Mean e(c) over the rarer half's patterns that the samples produced; null if none. */
+  rare: number | null;
+  /** Mean e(c) over the more frequent half's patterns that the samples produced; null if none. */
+  frequent: number | null;
+  /** Data patterns in the rarer half (floor of half the distinct data patterns). */
+  rarePatterns: number;
+  /** Data patterns in the more frequent half. */
+  frequentPatterns: number;
+  /** Share of the rarer half's patterns the samples produced (e(c) exists only for those). */
+  rareGenerated: number;
+  /** Share of the more frequent half's patterns the samples produced. */
+  frequentGenerated: number;
+  /** Largest data count in the rarer half. */
+  splitCount: number;
+  /**
+   * The same two means if the samples were counts drawn from pD itself (Poisson with the data
+   * count as mean, N_S = N_D), over the same patterns: what counting noise alone gives.
+   */
+  noiseFloor: { rare: number | null; frequent: number | null };
+}
+
+/**
+ * Expected (ln d - ln k)^2 for k ~ Poisson(d) given k > 0: the log-probability error of a pattern
+ * seen d times in the data when the samples are as many draws from the data distribution.
+ */
+export function countingNoiseError(d: number): number {
+  let sum = 0;
+  let mass = 0;
+  // ln P(k) by the recurrence ln P(k) = ln P(k-1) + ln d - ln k (exp(-d) underflows past d ~ 745).
+  let lp = -d;
+  const kMax = Math.ceil(d + 12 * Math.sqrt(d) + 30);
+  for (let k = 1; k <= kMax; k++) {
+    lp += Math.log(d) - Math.log(k);
+    const pk = Math.exp(lp);
+    const e = Math.log(d) - Math.log(k);
+    sum += pk * e * e;
+    mass += pk;
+  }
+  return mass > 0 ? sum / mass : NaN;
+}
+
+/**
+ * Splits the data patterns into a rarer and a more frequent half by data count (ascending, ties
+ * by code; the rarer half is the first floor(n/2)) and averages e(c) = (ln pD - ln pS)^2 within
+ * each half over the patterns the samples produced (spec 7.1: e(c) is defined only there), each
+ * pattern counting once as a point of Fig 2A does.
+ */
+export function logProbErrorByFrequency(
+  dataCounts: ArrayLike<number>,
+  sampleCounts: ArrayLike<number>,
+): LogProbErrorByFrequency {
+  const errs = logProbErrors(dataCounts, sampleCounts);
+  let nd = 0;
+  let ns = 0;
+  const codes: number[] = [];
+  for (let c = 0; c < dataCounts.length; c++) {
+    nd += dataCounts[c];
+    ns += sampleCounts[c];
+    if (dataCounts[c] > 0) codes.push(c);
+  }
+  codes.sort((a, b) => dataCounts[a] - dataCounts[b] || a - b);
+  const half = Math.floor(codes.length / 2);
+  // Counting noise at the samples' own size: k ~ Poisson(d * N_S / N_D), rescaled to N_D.
+  const scale = nd > 0 ? ns / nd : 1;
+  const part = (list: number[]) => {
+    let sum = 0;
+    let noise = 0;
+    let n = 0;
+    for (const c of list) {
+      if (Number.isNaN(errs[c])) continue;
+      sum += errs[c];
+      noise += countingNoiseError(dataCounts[c] * scale);
+      n++;
+    }
+    return {
+      mean: n > 0 ? sum / n : null,
+      noise: n > 0 ? noise / n : null,
+      generated: list.length > 0 ? n / list.length : 0,
+    };
+  };
+  const rare = part(codes.slice(0, half));
+  const frequent = part(codes.slice(half));
+  return {
+    rare: rare.mean,
+    frequent: frequent.mean,
+    rarePatterns: half,
+    frequentPatterns: codes.length - half,
+    rareGenerated: rare.generated,
+    frequentGenerated: frequent.generated,
+    splitCount: half > 0 ? dataCounts[codes[half - 1]] : 0,
+    noiseFloor: { rare: rare.noise, frequent: frequent.noise },
+  };
+}

@@ -13,7 +13,13 @@ import type { ResultStore } from "../../core/store/store.ts";
 import { formatTable } from "../../core/app/text_table.ts";
 import type { BmConfig } from "./config.ts";
 import type { BmDataMetrics } from "../../core/bm/protocol.ts";
-import { LOGP_BINS, logProbErrors, weightedLogProbMse } from "../../core/bm/metrics.ts";
+import {
+  LOGP_BINS,
+  type LogProbErrorByFrequency,
+  logProbErrorByFrequency,
+  logProbErrors,
+  weightedLogProbMse,
+} from "../../core/bm/metrics.ts";
 import { samplerText } from "../../core/bm/protocol.ts";
 import { CRITERIA, type Criterion, criterionLabel } from "../../core/bm/rbm_criteria.ts";
 import {
@@ -96,6 +102,8 @@ export type BmFig2Summary = BmSummaryHeader & {
     seeds: number;
     perSeed: { seed: number; kl: number | null; klExact: number }[];
     perSeedLogpMse: PerSeedMse[];
+    /** Per seed: the log-probability error of the rarer and the more frequent data patterns. */
+    perSeedLogpByFrequency: ({ seed: number } & LogProbErrorByFrequency)[];
   };
   /** Per criterion: KL after the last round and per round, and per seed after retraining. */
   criteria: Record<
@@ -190,6 +198,12 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
         seeds: agg.initial.seeds,
         perSeed: agg.initial.perSeed,
         perSeedLogpMse: await perSeedMse("initial", "counts"),
+        perSeedLogpByFrequency: dataCounts
+          ? (await seededBlobs("initial", "counts")).map((x) => ({
+            seed: x.seed,
+            ...logProbErrorByFrequency(dataCounts, x.counts),
+          }))
+          : [],
       },
       criteria,
       logProbMatching: { initial: initialMatching, afterRetraining: matching },
