@@ -4,33 +4,59 @@
  * (a build output, git-ignored). The build goes to a temporary folder that is renamed into place,
  * so concurrent builders (tests run in parallel) never see a half-written bundle.
  *
- * `ui/dist/source-hash.txt` records a hash of the sources; {@link ensureUiBuilt} rebuilds when it
- * differs, so a stale bundle is never served from a source checkout. The compiled binary carries
- * only `ui/dist`, so there it is used as is.
+ * `ui/dist/source-hash.txt` records a hash of everything the bundle is made of: every module in
+ * the import graph of `ui/main.ts` (inside `ui/` or not, e.g. `core/app/panels.ts` and what it
+ * imports), the version each npm package it imports is pinned to in deno.json, and the static
+ * files. {@link ensureUiBuilt} rebuilds when it differs, so a stale bundle is never served from a
+ * source checkout. The compiled binary carries only `ui/dist`, so there it is used as is.
  *
  * @module
  */
 import { DEFAULT_ASSET_ROOT } from "./assets.ts";
 import { pathExists } from "../core/app/fs.ts";
+import { importGraph } from "./import_graph.ts";
 
 /** The UI source folder. */
 export const UI_SOURCE: URL = new URL("../ui/", import.meta.url);
 const STATIC_FILES = ["index.html", "style.css"];
 const HASH_FILE = "source-hash.txt";
 
-/** Hash of every file in ui/ (except dist), or null when the sources are not present. */
-export async function uiSourceHash(): Promise<string | null> {
-  if (!(await pathExists(new URL("main.ts", UI_SOURCE)))) return null;
-  const names: string[] = [];
-  for await (const e of Deno.readDir(UI_SOURCE)) {
-    if (e.isFile && /\.(ts|html|css)$/.test(e.name)) names.push(e.name);
+/** Where a bare specifier points in an import map (exact name, else the longest `name/` prefix). */
+function mapped(spec: string, imports: Record<string, string>): string {
+  if (spec in imports) return imports[spec];
+  const prefix = Object.keys(imports)
+    .filter((k) => k.endsWith("/") && spec.startsWith(k))
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix === undefined ? spec : imports[prefix] + spec.slice(prefix.length);
+}
+
+/**
+ * Hash of the bundle's sources: the modules of `main.ts`'s import graph (named by their path
+ * relative to the repository root, the folder above `source`), each bare import with its target in
+ * the root's deno.json import map, and the static files. Null when `source` has no `main.ts`.
+ */
+export async function uiSourceHash(source: URL = UI_SOURCE): Promise<string | null> {
+  const entry = new URL("main.ts", source);
+  if (!(await pathExists(entry))) return null;
+  const root = new URL("../", source);
+  const graph = await importGraph(entry);
+  let imports: Record<string, string> = {};
+  try {
+    imports = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).imports ?? {};
+  } catch {
+    // No deno.json: bare specifiers are hashed as written.
   }
-  names.sort();
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
-  for (const n of names) {
-    parts.push(enc.encode(`\0${n}\0`), await Deno.readFile(new URL(n, UI_SOURCE)));
+  const add = async (name: string, url: URL): Promise<void> => {
+    parts.push(enc.encode(`\0${name}\0`), await Deno.readFile(url));
+  };
+  for (const url of graph.files) {
+    const name = url.href.startsWith(root.href) ? url.href.slice(root.href.length) : url.href;
+    await add(name, url);
   }
+  for (const f of STATIC_FILES) await add(`static:${f}`, new URL(f, source));
+  for (const spec of graph.bare) parts.push(enc.encode(`\0bare:${spec}=${mapped(spec, imports)}`));
   const all = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
   let off = 0;
   for (const p of parts) {

@@ -14,11 +14,13 @@
  *   never imports the app, engines or anything above.
  * - ui/ (the browser bundle) imports only ui/ and the contract modules ({@link UI_CONTRACTS}).
  *
- * Imports are read from the source text: static imports and re-exports, `import("...")` with a
- * literal, and `new URL("...", import.meta.url)` (worker modules), after removing comments and
- * the contents of template literals (WGSL sources).
+ * Imports are read from the source text by `importsOf` (server/import_graph.ts, the reader the
+ * dashboard build uses too): static imports and re-exports, `import("...")` with a literal, and
+ * `new URL("...", import.meta.url)` (worker modules), after removing comments and the contents of
+ * template literals (WGSL sources).
  */
 import assert from "node:assert/strict";
+import { importsOf } from "../server/import_graph.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -40,66 +42,6 @@ async function tsFiles(dir = ""): Promise<string[]> {
     else if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(path);
   }
   return out;
-}
-
-/** Source text without comments and with template-literal contents blanked. */
-export function codeOnly(src: string): string {
-  let out = "";
-  let i = 0;
-  const depth: number[] = []; // brace depth of each open template expression
-  let braces = 0;
-  while (i < src.length) {
-    const c = src[i];
-    const n = src[i + 1];
-    if (c === "/" && n === "/") {
-      while (i < src.length && src[i] !== "\n") i++;
-      continue;
-    }
-    if (c === "/" && n === "*") {
-      const end = src.indexOf("*/", i + 2);
-      i = end < 0 ? src.length : end + 2;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const start = i++;
-      while (i < src.length && src[i] !== c && src[i] !== "\n") i += src[i] === "\\" ? 2 : 1;
-      out += src.slice(start, ++i);
-      continue;
-    }
-    if (c === "`" || (c === "}" && depth.length > 0 && depth[depth.length - 1] === braces)) {
-      // Inside a template literal: skip to its end or to the next ${ expression.
-      if (c === "}") depth.pop();
-      i++;
-      while (i < src.length && src[i] !== "`" && !(src[i] === "$" && src[i + 1] === "{")) {
-        i += src[i] === "\\" ? 2 : 1;
-      }
-      if (src[i] === "$") {
-        depth.push(braces);
-        i += 2;
-      } else i++;
-      out += "``";
-      continue;
-    }
-    if (c === "{") braces++;
-    if (c === "}") braces--;
-    out += c;
-    i++;
-  }
-  return out;
-}
-
-/** Module specifiers a source imports (relative ones and bare ones alike). */
-export function importsOf(src: string): string[] {
-  const code = codeOnly(src);
-  const patterns = [
-    /(?:^|[\s;}])import\s+(?:type\s+)?(?:[\w$*{}\s,]+?\s+from\s+)?["']([^"']+)["']/g,
-    /(?:^|[\s;}])export\s+(?:type\s+)?(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s*from\s+["']([^"']+)["']/g,
-    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
-    /\bnew\s+URL\(\s*["']([^"']+\.ts)["']\s*,\s*import\.meta\.url\s*\)/g,
-  ];
-  const found: string[] = [];
-  for (const re of patterns) for (const m of code.matchAll(re)) found.push(m[1]);
-  return found;
 }
 
 /** The repository path an import of `from` resolves to, or null for npm/node/bare ones. */
