@@ -30,7 +30,12 @@ import { summarizeRl } from "../experiments/rl/summary.ts";
 import { fig7 } from "../experiments/rl/fig7.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
 import { Progress } from "../core/app/progress.ts";
-import { experimentRun, jsonRecord, type RunContext } from "../core/app/experiment.ts";
+import {
+  experimentRun,
+  jsonRecord,
+  type RunContext,
+  type UnitEntry,
+} from "../core/app/experiment.ts";
 import type { RlConfig } from "../experiments/rl/config.ts";
 
 const w = (seed: number): Float64Array => initWeights(RL_SHAPE, RL_INIT, new Rng(seed));
@@ -242,27 +247,28 @@ class FailingEngine implements Engine {
   }
 }
 
-Deno.test("a network whose training produced NaN is marked failed, listed and left out", async () => {
+/**
+ * Runs a tiny fig7 (seed 2, 4-block evaluations) on an engine that fails at SCG call `failAt`,
+ * then hands the store, the config and the stored units to `check`.
+ */
+async function withFailedRun(
+  flags: Record<string, string>,
+  failAt: number,
+  check: (run: { store: ResultStore; config: RlConfig; units: UnitEntry[] }) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rl_fail" });
   const store = await ResultStore.open(`${dir}/s.kv`);
-  const config: RlConfig = configureRl(DEFAULT_RL, {
-    networks: "3",
-    "initial-outer": "1",
-    "max-outer": "2",
-    "scg-steps": "2",
-  });
-  const small = { ...config, valueBlocks: 4, choiceBlocks: 4, dynamicsBlocks: 4, trainBlocks: 4 };
-  // Call 1: starting network; calls 2-3: level 0.5; the first job of call 4 (level 0.7, outer 1)
-  // is lineage 0's pruned network.
-  const engine = new FailingEngine(4);
+  const base = configureRl(DEFAULT_RL, { "initial-outer": "1", "scg-steps": "2", ...flags });
+  const config = { ...base, valueBlocks: 4, choiceBlocks: 4, dynamicsBlocks: 4, trainBlocks: 4 };
+  const engine = new FailingEngine(failAt);
   const ctx: RunContext<RlConfig> = {
     runId: "r",
-    config: small,
+    config,
     seed: 2,
     engine,
     store,
     finished: new Set(),
-    progress: new Progress(fig7.totalUnits(small), { quiet: true }),
+    progress: new Progress(fig7.totalUnits(config), { quiet: true }),
     signal: new AbortController().signal,
     log: () => {},
   };
@@ -272,7 +278,7 @@ Deno.test("a network whose training produced NaN is marked failed, listed and le
       figure: "fig7",
       preset: "default",
       reduced: true,
-      config: jsonRecord(small),
+      config: jsonRecord(config),
       seed: 2,
       engine: "cpu",
       engineDescription: "test",
@@ -283,8 +289,19 @@ Deno.test("a network whose training produced NaN is marked failed, listed and le
       progress: { done: 0, total: 1 },
     });
     await fig7.run(ctx);
-    const units = await store.listUnits("r");
-    const s = summarizeRl(small, units);
+    await check({ store, config, units: await store.listUnits("r") });
+  } finally {
+    store.close();
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a network whose training produced NaN is marked failed, listed and left out", async () => {
+  // Call 1: starting network; calls 2-3: level 0.5; the first job of call 4 (level 0.7, outer 1)
+  // is lineage 0's pruned network.
+  await withFailedRun({ networks: "3", "max-outer": "2" }, 4, async ({ store, config, units }) => {
+    const s = summarizeRl(config, units);
     assert.deepEqual(s.failures.map((f) => [f.part, f.level, f.lineage, f.kind]), [
       ["main", 0.7, 0, "pruned"],
       ["newOption", null, 0, "pruned"],
@@ -295,13 +312,26 @@ Deno.test("a network whose training produced NaN is marked failed, listed and le
     assert.equal(q.values.pruned[0][1], null);
     assert.equal(typeof q.values.unpruned[0][1], "number", "its partner is still stored");
     assert.equal(s.newOption?.n, 2);
-    const sum = await fig7.summarize(experimentRun<RlConfig>((await store.getRun("r"))!), store);
-    assert.match(fig7.table(sum), /3 network\(s\) failed/);
-    const panels = fig7.panels(experimentRun<RlConfig>((await store.getRun("r"))!), units, {});
+    const run = experimentRun<RlConfig>((await store.getRun("r"))!);
+    assert.match(fig7.table(await fig7.summarize(run, store)), /3 network\(s\) failed/);
+    const panels = fig7.panels(run, units, {});
     assert.ok(panels.some((p) => p.id === "rl-failures"), "failures shown on the dashboard");
-  } finally {
-    store.close();
-    await engine.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+});
+
+Deno.test("a starting network whose training produced NaN fails its lineages, listed and left out", async () => {
+  // Call 1 trains the shared starting network.
+  const flags = { networks: "2", "max-outer": "1", "new-option-networks": "0" };
+  await withFailedRun(flags, 1, async ({ store, config, units }) => {
+    assert.equal(units.length, fig7.totalUnits(config), "every unit is stored, failed or not");
+    const s = summarizeRl(config, units);
+    assert.equal(s.initial[0].failed, "injected: loss became NaN");
+    assert.equal(s.initial[0].qError, null);
+    assert.deepEqual([s.failures[0].part, s.failures[0].kind], ["initial", null]);
+    // Both lineages of both levels inherit the failure; nothing enters a statistic.
+    assert.equal(s.failures.filter((f) => f.part === "main").length, 2 * 2 * 2);
+    assert.deepEqual(s.byNoise["0.1"].metrics.qError.paired.map((p) => p.n), [0, 0]);
+    const run = experimentRun<RlConfig>((await store.getRun("r"))!);
+    assert.match(fig7.table(await fig7.summarize(run, store)), /starting network 0: injected/);
+  });
 });

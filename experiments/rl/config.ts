@@ -123,52 +123,67 @@ export const DEFAULT_RL: RlConfig = Object.freeze({
 }) as RlConfig;
 
 /**
- * What the `validate` preset is sized from: the paired differences of the default's protocol at
- * level 0.7, noise 0.1 (mean in the paper's direction and sd over lineage pairs), measured on the
- * pilot run named in docs/rl.md.
+ * What the `validate` preset is sized from: per claim, the paired difference in the paper's
+ * direction (per lineage averaged over levels 0.5 and 0.7, noise 0.1) and its sd over lineage
+ * pairs, measured by the default (4 pairs, seed 1, run fig7-20261201-225526-3s1t3, docs/rl.md).
  */
-export const RL_MEASURED_VARIANCE: readonly { metric: string; effect: number; sd: number }[] =
-  Object.freeze([
-    { metric: "qError", effect: 0.02, sd: 0.03 },
-    { metric: "choiceAgreement", effect: 0.01, sd: 0.015 },
+export const RL_MEASURED_VARIANCE: readonly { claim: string; effect: number; sd: number }[] = Object
+  .freeze([
+    { claim: "7A value error", effect: 0.792, sd: 0.243 },
+    { claim: "7B agreement", effect: 0.0829, sd: 0.0177 },
+    { claim: "optimal choices", effect: 0.0485, sd: 0.0082 },
+    { claim: "7G Mahalanobis", effect: 3885, sd: 1918 },
   ]);
 
-/** Lineage pairs for 80% power of the two-sided paired t-test at alpha 0.01, per metric. */
-export const RL_VALIDATE_PAIRS: readonly { metric: string; pairs: number }[] = Object.freeze(
+/** Below 8 pairs the exact Wilcoxon signed-rank test cannot reach p < 0.01 (2 / 2^n). */
+export const MIN_VALIDATE_PAIRS = 8;
+
+/** Lineage pairs for 80% power of the two-sided paired t-test at alpha 0.01, per claim. */
+export const RL_VALIDATE_PAIRS: readonly { claim: string; pairs: number }[] = Object.freeze(
   RL_MEASURED_VARIANCE.map((m) => ({
-    metric: m.metric,
+    claim: m.claim,
     pairs: nForPairedPower(m.effect, m.sd, { alpha: 0.01, power: 0.8 }) ?? Infinity,
   })),
 );
 
+const VALIDATE_PAIRS = Math.max(MIN_VALIDATE_PAIRS, ...RL_VALIDATE_PAIRS.map((p) => p.pairs));
+
 /**
  * The `validate` preset: the default's faithful protocol (noise 0.1, levels 0.5 and 0.7, the
  * paper's training length, the new option on every lineage) with as many lineage pairs as 80%
- * power at alpha 0.01 needs for the harder of Fig 7A and 7B, given the variance measured at that
- * same protocol. Only the number of pairs differs from the default.
+ * power at alpha 0.01 needs for the hardest of the measured claims, given the variance measured at
+ * that same protocol, and at least {@link MIN_VALIDATE_PAIRS}. Only the number of pairs differs
+ * from the default.
  */
 export const VALIDATE_RL: RlConfig = Object.freeze({
   ...DEFAULT_RL,
   preset: "validate",
-  networks: Math.max(...RL_VALIDATE_PAIRS.map((p) => p.pairs)),
-  newOptionNetworks: Math.max(...RL_VALIDATE_PAIRS.map((p) => p.pairs)),
+  networks: VALIDATE_PAIRS,
+  newOptionNetworks: VALIDATE_PAIRS,
 }) as RlConfig;
 
-/** Measured CPU cost of one lineage pair at one level (docs/rl.md), in core-minutes. */
-export const CORE_MINUTES_PER_PAIR_LEVEL = 1.4;
+/**
+ * Measured CPU cost of one lineage pair at one level, or of its new-option training, in
+ * core-minutes: the default (4 pairs x 2 levels + 4 new-option pairs) took 814 s of CPU, including
+ * the 9 outer iterations that trained its starting network, now embedded (run
+ * fig7-20261201-225526-3s1t3, docs/rl.md).
+ */
+export const CORE_MINUTES_PER_PAIR_LEVEL = 1.1;
 
 /** The `--help` line of the validate preset: what it is sized from and what it costs. */
 export const VALIDATE_RL_HELP: string =
   `${VALIDATE_RL.networks} lineage pairs (the default's faithful protocol: noise 0.1, levels ` +
   `${
     VALIDATE_RL.levels.join(" and ")
-  }, new option), for 80% power at alpha 0.01 given the measured sd of the ` +
-  `paired differences (${RL_VALIDATE_PAIRS.map((p) => `${p.metric}: ${p.pairs}`).join(", ")}). ` +
+  }, new option), for 80% power at alpha 0.01 given the sd of the paired ` +
+  `differences the default measured (${
+    RL_VALIDATE_PAIRS.map((p) => `${p.claim}: ${p.pairs}`).join(", ")
+  }; at least ${MIN_VALIDATE_PAIRS}, where the exact Wilcoxon test can reach 0.01). ` +
   `Cost: about ${
     Math.round(
       VALIDATE_RL.networks * (VALIDATE_RL.levels.length + 1) * CORE_MINUTES_PER_PAIR_LEVEL,
     )
-  } core-minutes (levels and new option), i.e. hours on 2 cores; resumable with --resume.`;
+  } CPU-minutes (levels and new option, shared by 2 workers); resumable with --resume.`;
 
 /** The schedule of a retraining at one prune level. */
 export function retrainSchedule(c: RlConfig, noiseVariance: number): RlTrainSchedule {

@@ -32,7 +32,15 @@ import {
   type RlConfig,
 } from "./config.ts";
 import { type ExampleAnalysis, exampleAnalysis } from "../../core/rl/examples.ts";
-import { keyOf, mainKey, runPruneSchedule, scheduleUnits, STREAM } from "./lineages.ts";
+import {
+  isFailed,
+  keyOf,
+  type LevelUnitMetrics,
+  mainKey,
+  runPruneSchedule,
+  scheduleUnits,
+  STREAM,
+} from "./lineages.ts";
 import { fmt, protocolLines } from "./table.ts";
 import { type RlSummaryHeader, rlSummaryHeader } from "./summary.ts";
 import { FIG6_CLAIMS } from "./claims.ts";
@@ -99,15 +107,23 @@ export const fig6: Experiment<RlConfig, Fig6Summary> = {
     const [p, u] = await Promise.all(
       ["prunedW", "unprunedW"].map((n) => ctx.store.getBlob(ctx.runId, key, n)),
     );
-    if (!p || !u) throw new Error(`example networks missing at ${key.join("/")}`);
+    if (!(p instanceof Float64Array) || !(u instanceof Float64Array)) {
+      // A failed network (NaN/Inf) is stored without weights: there is no example to analyse.
+      const unit = await ctx.store.getUnit(ctx.runId, key);
+      const m = unit ? unitMetrics<LevelUnitMetrics>({ record: unit }) : null;
+      const why = m
+        ? [m.pruned, m.unpruned].filter(isFailed).map((f) => f.failed).join("; ")
+        : "not stored";
+      throw new Error(`no example pair at level ${MAIN_LEVEL}: ${why}`);
+    }
     const analyse = (w: Float64Array, kind: number): ExampleAnalysis =>
       exampleAnalysis(w, c.exampleBlocks, new Rng(deriveSeed(ctx.seed, STREAM.examples, kind)));
     const metrics: ExampleUnit = {
       lineage: 0,
       level: MAIN_LEVEL,
       noise: MAIN_NOISE,
-      pruned: analyse(p as Float64Array, 0),
-      unpruned: analyse(u as Float64Array, 1),
+      pruned: analyse(p, 0),
+      unpruned: analyse(u, 1),
     };
     await ctx.store.putUnit(ctx.runId, EXAMPLE_KEY, {
       metrics: jsonRecord(metrics),

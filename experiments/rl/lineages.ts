@@ -21,6 +21,7 @@
 import { jsonRecord, networkIndices, type RunContext } from "../../core/app/experiment.ts";
 import { magnitudePrune } from "../../core/rnn/prune.ts";
 import { deriveSeed, Rng } from "../../core/util/rng.ts";
+import { nonFiniteReason } from "../../core/util/finite.ts";
 import { RL_SHAPE } from "../../core/rnn/network.ts";
 import type { TrainOutcome } from "../../core/rnn/train.ts";
 import { embeddedSource, prepareStartingNetworks } from "../../core/rnn/starting_networks.ts";
@@ -160,8 +161,21 @@ export function netOutcome(
   evaluate: (w: Float64Array) => RlNetworkMetrics,
 ): NetOutcome {
   if (o.failure) return { failed: o.failure };
+  // The one rule for numbers that went wrong (core/util/finite.ts): non-finite weights, losses or
+  // core metrics fail the network. Metrics that may be undefined (an LE of a singular product, a
+  // Mahalanobis distance of an ill-conditioned covariance) stay NaN and read as null.
+  const bad = nonFiniteReason({ weights: o.w, lossHistory: o.lossHistory, endLoss: o.endLoss });
+  if (bad) return { failed: bad };
+  const m = evaluate(o.w);
+  const badMetric = nonFiniteReason({
+    qError: m.qError,
+    choiceAgreement: m.choiceAgreement,
+    optimalRate: m.optimalRate,
+    rewardPerBlock: m.rewardPerBlock,
+  });
+  if (badMetric) return { failed: badMetric };
   return {
-    ...evaluate(o.w),
+    ...m,
     lossHistory: o.lossHistory,
     endLoss: o.endLoss,
     outerIterations: o.outerIterations,
@@ -177,20 +191,21 @@ export function netOutcome(
  * the networks embedded in experiments/data/fig7_starts.json (same seed and protocol), else trained
  * now (noise-free, to criterion), through the starting-network mechanism fig5 uses.
  */
-export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float64Array[]> {
+export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<LineageWeights[]> {
   const c = ctx.config;
   const count = initialCount(c);
   // The starting networks this process needs: the shared one, or those of its lineages.
   const mine = c.initialNetworks === "shared" ? [0] : lineageIndices(ctx);
-  const out: (Float64Array | null)[] = new Array(count).fill(null);
+  const out: (LineageWeights | null)[] = new Array(count).fill(null);
   for (const i of mine) {
     if (ctx.finished.has(keyOf(["initial", i]))) {
+      // A failed starting network is stored without weights.
       const w = await ctx.store.getBlob(ctx.runId, ["initial", i], "w");
-      if (w instanceof Float64Array) out[i] = w;
+      out[i] = w instanceof Float64Array ? w : { failed: `starting network ${i} failed` };
     }
   }
   const need = mine.filter((i) => !out[i]);
-  if (need.length === 0) return out as Float64Array[];
+  if (need.length === 0) return out as LineageWeights[];
   const { networks } = await prepareStartingNetworks(
     need,
     rlStartRecipe(ctx.engine, { protocol: c, seed: ctx.seed }),
@@ -218,29 +233,38 @@ export async function initialNetworks(ctx: RunContext<RlConfig>): Promise<Float6
   }
   for (const [k, i] of need.entries()) {
     const net = networks[k];
-    const e = evaluateRlNetwork(
-      net.w,
-      { ...evalOptions(c), dynamicsBlocks: 0 },
-      new Rng(deriveSeed(ctx.seed, STREAM.evaluate, 9999, i)),
-    );
     const round = net.rounds.at(-1);
-    const metrics = {
+    const failed = round?.failed ?? nonFiniteReason({ weights: net.w });
+    const base = {
       rounds: net.rounds,
       ...(net.reused ? { reused: net.reused } : {}),
       outerIterations: round?.outer ?? 0,
       converged: round?.converged ?? false,
       finalLoss: round?.finalLoss ?? null,
-      qError: e.qError,
-      choiceAgreement: e.choiceAgreement,
-      optimalRate: e.optimalRate,
-      rewardPerBlock: e.rewardPerBlock,
-      ...(round?.failed ? { failed: round.failed } : {}),
     };
-    await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics, blobs: { w: net.w } });
+    if (failed) {
+      ctx.log(`starting network ${i} failed: ${failed}; its lineages are left out`);
+      await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics: { ...base, failed } });
+      out[i] = { failed: `starting network ${i}: ${failed}` };
+    } else {
+      const e = evaluateRlNetwork(
+        net.w,
+        { ...evalOptions(c), dynamicsBlocks: 0 },
+        new Rng(deriveSeed(ctx.seed, STREAM.evaluate, 9999, i)),
+      );
+      const metrics = {
+        ...base,
+        qError: e.qError,
+        choiceAgreement: e.choiceAgreement,
+        optimalRate: e.optimalRate,
+        rewardPerBlock: e.rewardPerBlock,
+      };
+      await ctx.store.putUnit(ctx.runId, ["initial", i], { metrics, blobs: { w: net.w } });
+      out[i] = net.w;
+    }
     ctx.progress.tick(1, `starting network ${i} ready`);
-    out[i] = net.w;
   }
-  return out as Float64Array[];
+  return out as LineageWeights[];
 }
 
 /** Weights of one lineage after its latest level, or why it failed. */
@@ -257,7 +281,7 @@ const KINDS = ["pruned", "unpruned"] as const;
 /** The state of (noise, lineage) before level index li: the starting network or stored weights. */
 async function stateBefore(
   ctx: RunContext<RlConfig>,
-  at: { ni: number; j: number; li: number; start: Float64Array },
+  at: { ni: number; j: number; li: number; start: LineageWeights },
 ): Promise<LineageState> {
   if (at.li === 0) return { pruned: at.start, unpruned: at.start };
   const key = mainKey(at.ni, at.j, at.li - 1);

@@ -232,7 +232,7 @@ function failurePanels(summary: RlSummary): Panel[] {
         { value: f.noise },
         { value: f.level },
         { value: f.lineage },
-        { value: f.kind },
+        { value: f.kind ?? "starting network" },
         { value: f.reason },
       ]),
     },

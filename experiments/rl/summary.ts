@@ -185,26 +185,28 @@ export interface InitialSummary {
   finalLoss: number | null;
   /** Where it came from ("cache", "embedded") when not trained by this run. */
   reused: string | null;
-  /** Q-value error. */
-  qError: number;
-  /** Agreement with the Q-learner. */
-  choiceAgreement: number;
-  /** Reward per block. */
-  rewardPerBlock: number;
+  /** Q-value error (null when it failed). */
+  qError: number | null;
+  /** Agreement with the Q-learner (null when it failed). */
+  choiceAgreement: number | null;
+  /** Reward per block (null when it failed). */
+  rewardPerBlock: number | null;
+  /** Why it failed (its lineages are then left out), or null. */
+  failed: string | null;
 }
 
 /** A network that failed (NaN/Inf), excluded from the statistics. */
 export interface RlFailure {
-  /** Where: a noise level and prune level, or the new-option experiment. */
-  part: "main" | "newOption";
+  /** Where: a starting network, a noise and prune level, or the new-option experiment. */
+  part: "initial" | "main" | "newOption";
   /** Target-noise variance (main). */
   noise: number | null;
   /** Prune level (main). */
   level: number | null;
   /** Lineage index. */
   lineage: number;
-  /** Which network. */
-  kind: Lineage;
+  /** Which network (null for a starting network: both lineages of it). */
+  kind: Lineage | null;
   /** The reason. */
   reason: string;
 }
@@ -406,9 +408,11 @@ interface InitialUnitMetrics {
   converged: boolean;
   finalLoss: number | null;
   reused?: { from: string };
-  qError: number;
-  choiceAgreement: number;
-  rewardPerBlock: number;
+  failed?: string;
+  /** Absent when it failed. */
+  qError?: number;
+  choiceAgreement?: number;
+  rewardPerBlock?: number;
 }
 
 /** The failures of the stored units. */
@@ -465,10 +469,22 @@ export function summarizeRl(c: RlConfig, entries: UnitEntry[]): RlSummary {
       converged: m.converged,
       finalLoss: m.finalLoss,
       reused: m.reused?.from ?? null,
-      qError: m.qError,
-      choiceAgreement: m.choiceAgreement,
-      rewardPerBlock: m.rewardPerBlock,
+      qError: m.qError ?? null,
+      choiceAgreement: m.choiceAgreement ?? null,
+      rewardPerBlock: m.rewardPerBlock ?? null,
+      failed: m.failed ?? null,
     };
   });
-  return { byNoise, newOption: newOptionSummary(no), initial, failures: failuresOf(main, no) };
+  const failures: RlFailure[] = [
+    ...initial.filter((i) => i.failed).map((i): RlFailure => ({
+      part: "initial",
+      noise: null,
+      level: null,
+      lineage: i.index,
+      kind: null,
+      reason: i.failed ?? "",
+    })),
+    ...failuresOf(main, no),
+  ];
+  return { byNoise, newOption: newOptionSummary(no), initial, failures };
 }

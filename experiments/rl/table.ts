@@ -227,6 +227,10 @@ export function rlTable(
         `statistic; see "failures" in the JSON:`,
     );
     for (const f of summary.failures) {
+      if (f.part === "initial") {
+        lines.push(`  starting network ${f.lineage}: ${f.reason}`);
+        continue;
+      }
       const where = f.part === "main" ? `noise ${f.noise} level ${f.level}` : "new option";
       lines.push(`  ${where}, lineage ${f.lineage}, ${f.kind}: ${f.reason}`);
     }
