@@ -320,6 +320,39 @@ Deno.test("deno task claims --out: one entry per catalogue claim with the issue'
   });
 });
 
+Deno.test("deno task claims on a fresh clone (no store yet): every claim not-run, a notice, exit 0", async () => {
+  await withTempDir(async (dir) => {
+    // A process of its own: the default store path is relative to the working directory.
+    const task = new URL("../tasks/claims.ts", import.meta.url).pathname;
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", task, "--out", "card.json", "--markdown", "card.md"],
+      cwd: dir,
+      env: { PRUNELAB_STORE: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+    assert.equal(r.code, 0, err.join("\n"));
+    assert.equal(err.length, 1);
+    assert.match(
+      err[0],
+      /^notice: no results store at 'prunelab\.kv' yet, so every claim is not-run/,
+    );
+    assert.equal(await exists(join(dir, "prunelab.kv")), false, "no store is created");
+    const body = JSON.parse(await Deno.readTextFile(join(dir, "card.json"))) as {
+      claims: { verdict: string; note: string }[];
+    };
+    assert.equal(body.claims.length, CLAIMS_CATALOGUE.length);
+    for (const c of body.claims) {
+      assert.equal(c.verdict, "not-run");
+      assert.match(c.note, /no results store yet|no evaluate|not in the registry/);
+    }
+    const md = await Deno.readTextFile(join(dir, "card.md"));
+    assert.match(md, /store `prunelab\.kv \(not created yet\)`/);
+    assert.match(md, new RegExp(`${CLAIMS_CATALOGUE.length} claims: 0 reproduced`));
+  });
+});
+
 Deno.test("the catalogue: unique ids, registered experiments, claims taken from it verbatim", () => {
   const ids = CLAIMS_CATALOGUE.map((c) => c.id);
   assert.equal(new Set(ids).size, ids.length, "unique ids");

@@ -105,19 +105,20 @@ function safeEvaluate(
 }
 
 /**
- * Judges every catalogued claim against the store (see the module doc for the run rule). Throws
- * `UsageError` when a run named in `runs` is not in the store.
+ * Judges every catalogued claim against the store (see the module doc for the run rule); with no
+ * store (none created yet) every claim is not run. Throws `UsageError` when a run named in `runs`
+ * is not in the store.
  */
 export async function buildScorecard(
-  store: ResultStore,
+  store: ResultStore | null,
   options: ScorecardOptions,
 ): Promise<Scorecard> {
   const { experiments, catalogue } = options;
   const max = options.maxCandidates ?? 10;
   const named = new Map<string, RunRecord>();
   for (const id of options.runs ?? []) {
-    const run = await store.getRun(id);
-    if (!run) throw new UsageError(`--run: no run '${id}' in store ${store.location}`);
+    const run = await store?.getRun(id);
+    if (!run) throw new UsageError(`--run: no run '${id}' in store ${store?.location ?? "(none)"}`);
     named.set(run.figure, run);
   }
   const candidates = new Map<string, RunRecord[]>();
@@ -128,7 +129,7 @@ export async function buildScorecard(
     const byHand = named.get(experiment);
     const runs = byHand
       ? [byHand]
-      : exp
+      : exp && store
       ? (await store.listRuns({ figure: experiment, status: "done" }))
         .filter((r) => Object.hasOwn(exp.presets, r.preset)).slice(0, max)
       : [];
@@ -139,7 +140,9 @@ export async function buildScorecard(
   const summaryOf = (exp: Experiment, run: RunRecord): Promise<object | null> => {
     let s = summaries.get(run.id);
     if (!s) {
-      s = exp.summarize(experimentRun(run), store).catch(() => null);
+      s = store
+        ? exp.summarize(experimentRun(run), store).catch(() => null)
+        : Promise.resolve(null);
       summaries.set(run.id, s);
     }
     return s;
@@ -178,7 +181,9 @@ export async function buildScorecard(
     }
     rows.push(claimRow(spec, null, {
       run: null,
-      notRunNote: runs.length === 0
+      notRunNote: !store
+        ? `no results store yet (deno task ${spec.experiment})`
+        : runs.length === 0
         ? `no finished ${spec.experiment} run with a named preset in the store ` +
           `(deno task ${spec.experiment})`
         : `no ${spec.experiment} run can test it (${

@@ -3,8 +3,10 @@
  * as JSON (`--out FILE`: `{claims: [{paper, figure, claim, runId, metric, n, effect, ci99, p,
  * verdict, nFor80Power, ...}]}`) and as Markdown (`--markdown FILE`, how docs/reproduction.md is
  * made). The catalogue and the experiments come from the caller (the framework never imports
- * experiments). Bad input (unknown flag, missing store, unwritable file, unknown `--run`) prints
- * one `error:` line and exits 2 before anything is written; the store is opened read-only.
+ * experiments). Bad input (unknown flag, a missing store named by `--store` or `PRUNELAB_STORE`,
+ * unwritable file, unknown `--run`) prints one `error:` line and exits 2 before anything is
+ * written; the store is opened read-only. Without a store at the default path (a fresh clone)
+ * every claim is judged not-run, with a notice.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { scorecardMarkdown } from "./scorecard_markdown.ts";
 import { formatTable } from "./text_table.ts";
 import { formatP } from "./claims.ts";
 import {
+  DEFAULT_STORE_PATH,
   openStore,
   resolveStoreLocation,
   type ResultStore,
@@ -126,8 +129,20 @@ export async function runClaimsCli(args: string[], options: ClaimsCliOptions): P
     for (const id of runs) {
       if (!RUN_ID_PATTERN.test(id)) throw new UsageError(`--run: '${id}' is not a run id`);
     }
-    const location = resolveStoreLocation(stringFlag(flags, "store"));
-    store = await openStore(location, { readOnly: true });
+    const storeFlag = stringFlag(flags, "store");
+    const location = resolveStoreLocation(storeFlag);
+    try {
+      store = await openStore(location, { readOnly: true });
+    } catch (err) {
+      // A fresh clone has no store yet: that is an answer (nothing run), not bad input. A store
+      // named by --store or PRUNELAB_STORE that is missing is most likely a typo: refused.
+      const fresh = storeFlag === undefined && location === DEFAULT_STORE_PATH && runs.length === 0;
+      if (!(fresh && err instanceof StoreError && err.kind === "missing")) throw err;
+      printError(
+        `notice: no results store at '${location}' yet, so every claim is not-run: run the ` +
+          `figure tasks first (e.g. deno task fig5), or pass --store`,
+      );
+    }
     const card = await buildScorecard(store, {
       catalogue: options.catalogue,
       experiments: options.experiments,
@@ -140,13 +155,13 @@ export async function runClaimsCli(args: string[], options: ClaimsCliOptions): P
       await writeAtomic(
         mdPath,
         scorecardMarkdown(card, {
-          store: store.location,
+          store: store?.location ?? `${location} (not created yet)`,
           command: ["deno task claims", ...args].join(" "),
           unstated: options.unstated ?? [],
         }),
       );
     }
-    print(scorecardText(card, store.location));
+    print(scorecardText(card, store?.location ?? `${location} (not created yet)`));
     if (outPath !== undefined) print(`JSON: ${outPath}`);
     if (mdPath !== undefined) print(`Markdown: ${mdPath}`);
     return 0;

@@ -94,6 +94,11 @@ export function scorecardMarkdown(card: Scorecard, options: MarkdownOptions): st
       options.date ?? new Date().toISOString().slice(0, 10)
     }, store \`${options.store}\`, on ${options.machine ?? machineLine()}.`,
     "",
+    "To regenerate it, run the figures into one store (`deno task <figure> --store S`; the " +
+    'command that made each run is under "Why, claim by claim") and then ' +
+    "`deno task claims --store S --markdown docs/reproduction.md`. A claim whose experiment has " +
+    "no finished run in the store reads not-run; nothing here is typed in by hand.",
+    "",
     "Every finding either paper states (legends, abstracts, results; the catalogue is " +
     "`experiments/claims_catalogue.ts`) is judged on a stored run by one rule: **reproduced** = " +
     "the effect is in the paper's direction and significant at the paper's alpha; **direction** " +
