@@ -27,8 +27,6 @@ pg_ci_start() {
     return 1
   fi
   local port=54329
-  # Skip ports something already listens on (another cluster, a leftover).
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   PG_CI_DIR=$(mktemp -d /tmp/prunelab-ci-pg.XXXXXX)
   chmod 700 "$PG_CI_DIR"
   local password
@@ -41,14 +39,27 @@ pg_ci_start() {
     echo "ci: initdb failed"
     return 1
   }
-  # fsync off: a throw-away cluster; nothing here needs to survive a power cut.
-  pg_ci_as_owner "$PG_CI_BIN/pg_ctl" -D "$PG_CI_DIR/data" -l "$PG_CI_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $PG_CI_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
-    start >/dev/null || {
-    tail -5 "$PG_CI_DIR/server.log"
-    echo "ci: the PostgreSQL server did not start"
-    return 1
-  }
+  # Skip ports something already listens on (another cluster, a leftover). Another CI run on this
+  # machine may take the same free port between the probe and the start ("could not create any
+  # TCP/IP sockets"): then try the next one, a few times.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    rm -f "$PG_CI_DIR/server.log"
+    # fsync off: a throw-away cluster; nothing here needs to survive a power cut.
+    if pg_ci_as_owner "$PG_CI_BIN/pg_ctl" -D "$PG_CI_DIR/data" -l "$PG_CI_DIR/server.log" -w -t 60 \
+      -o "-p $port -k $PG_CI_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+      start >/dev/null; then
+      break
+    fi
+    if [ "$attempt" = 5 ] || ! grep -q "could not create any TCP/IP sockets" "$PG_CI_DIR/server.log"; then
+      tail -5 "$PG_CI_DIR/server.log"
+      echo "ci: the PostgreSQL server did not start"
+      return 1
+    fi
+    echo "ci: port $port was taken meanwhile; trying the next one"
+    port=$((port + 1))
+  done
   export PRUNELAB_TEST_PG="postgres://postgres:$password@127.0.0.1:$port/postgres"
   echo "ci: PostgreSQL $("$PG_CI_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port for the store tests"
 }

@@ -2,6 +2,8 @@
  * `.ci/exit_crash_only` (issue 14 item 5): a test run whose summary says every test passed and
  * whose process then crashed at exit (status 134 or 139) is reported as a notice; a failed test,
  * a missing summary, another status, or test output after the summary stays a failure.
+ * `.ci/test_counts` gives the "N passed, N failed" of `.ci/run` from the test report, also when the
+ * process died before its summary.
  */
 import assert from "node:assert/strict";
 
@@ -52,4 +54,50 @@ Deno.test("ci: real failures are never forgiven", async () => {
     !(await judge(PASS + "b ... FAILED (1ms)\nFAILED | 0 passed | 1 failed\n", 134)).forgiven,
     "tests after the summary",
   );
+});
+
+const COUNTS = new URL("../.ci/test_counts", import.meta.url).pathname;
+
+/** `.ci/test_counts LOG STATUS`: "PASSED FAILED", whether the run counts as passed, the notices. */
+async function counts(
+  log: string,
+  status: number,
+): Promise<{ line: string; ok: boolean; notes: string }> {
+  const path = await Deno.makeTempFile({ prefix: "prunelab-ci-log-" });
+  try {
+    await Deno.writeTextFile(path, log);
+    const o = await new Deno.Command("bash", {
+      args: [COUNTS, path, String(status)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const d = new TextDecoder();
+    return { line: d.decode(o.stdout).trim(), ok: o.code === 0, notes: d.decode(o.stderr) };
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("ci counts: the summary's numbers; a crash at exit after a clean summary is a notice", async () => {
+  assert.deepEqual(await counts(PASS, 0), { line: "186 0", ok: true, notes: "" });
+  const crashed = await counts(PASS + "double free or corruption (out)\n", 134);
+  assert.equal(crashed.line, "186 0");
+  assert.ok(crashed.ok);
+  assert.match(crashed.notes, /ci: notice: every test passed/);
+  const failed = await counts("a ... FAILED (1ms)\nFAILED | 185 passed | 1 failed (5m)\n", 1);
+  assert.deepEqual([failed.line, failed.ok], ["185 1", false]);
+});
+
+Deno.test("ci counts: no summary counts the reported tests plus one failure; a bad status fails", async () => {
+  const log = "./tests/a_test.ts => a ... ok (1ms)\n./tests/a_test.ts => b ... FAILED (2ms)\n" +
+    "./tests/b_test.ts => c ... ok (1ms)\n  step ... ok (1ms)\ncorrupted size vs. prev_size\n";
+  const r = await counts(log, 134);
+  assert.deepEqual([r.line, r.ok], ["2 2", false]);
+  assert.match(
+    r.notes,
+    /before printing its summary; counted from the tests that reported \(2 ok, 1 FAILED\)/,
+  );
+  const odd = await counts(PASS, 1);
+  assert.deepEqual([odd.line, odd.ok], ["186 1", false]);
+  assert.match(odd.notes, /exited with status 1 although its summary says no test failed/);
 });

@@ -1,0 +1,135 @@
+/**
+ * `deno run -A tools/study/interrupt_latency.ts [--trials N] [--seed S] [--after A,B] [--wrapper]
+ * [--signal SIGINT|SIGTERM] [-- FIG5_FLAGS...]`: how long a fig5 run takes to stop after Ctrl-C,
+ * and in which phase the signal arrived (docs/reliability.md quotes its output).
+ *
+ * Each trial starts `tasks/fig5.ts` on a fresh temporary store (2 networks, level 0.5, 2 workers
+ * unless flags after `--` say otherwise), waits a random time in [A, B] seconds after the run id
+ * appears, sends the signal, and measures the time until the process exits. `--seed 1` starts at
+ * the prune levels (embedded starting networks); any other seed trains the starting networks
+ * first. The phase is the last progress line printed before the signal. `--wrapper` starts the
+ * run through `deno task fig5` and signals the wrapper's pid instead, then checks that the run
+ * (the wrapper's child) is gone too.
+ *
+ * @module
+ */
+import { parseFlags, stringFlag } from "../../core/app/args.ts";
+import { parseIntFlag, parseNumberFlag } from "../../core/app/flags.ts";
+
+const split = Deno.args.indexOf("--");
+const own = split < 0 ? Deno.args : Deno.args.slice(0, split);
+const extra = split < 0 ? [] : Deno.args.slice(split + 1);
+const { flags } = parseFlags([
+  { name: "trials", type: "string", help: "runs to interrupt", default: "4" },
+  { name: "seed", type: "string", help: "fig5 --seed (1: start at the levels)", default: "1" },
+  { name: "after", type: "string", help: "signal after A to B seconds", default: "5,60" },
+  { name: "signal", type: "string", help: "SIGINT or SIGTERM", default: "SIGINT" },
+  { name: "wrapper", type: "boolean", help: "run through deno task; signal the wrapper" },
+], own);
+const trials = parseIntFlag("trials", stringFlag(flags, "trials") ?? "4", { min: 1, max: 100 });
+const seed = parseIntFlag("seed", stringFlag(flags, "seed") ?? "1", { min: 1 });
+const [lo, hi] = (stringFlag(flags, "after") ?? "5,60").split(",").map((s, i) =>
+  parseNumberFlag(i === 0 ? "after (from)" : "after (to)", s, { min: 0 })
+);
+const sig = (stringFlag(flags, "signal") ?? "SIGINT") === "SIGTERM" ? "SIGTERM" : "SIGINT";
+const viaWrapper = flags.wrapper === true;
+const root = new URL("../../", import.meta.url).pathname;
+
+/** The pids of a process's children (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+    return text ? text.split(/\s+/).map(Number) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a process still exists (and is not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/** One interrupted run: what was printed last before the signal and how long stopping took. */
+async function trial(n: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "prunelab-int-" });
+  const store = `${dir}/s.kv`;
+  const fig5 = [
+    "--store",
+    store,
+    "--networks",
+    "2",
+    "--levels",
+    "0.5",
+    "--workers",
+    "2",
+    "--seed",
+    String(seed),
+    ...extra,
+  ];
+  const args = viaWrapper ? ["task", "fig5", ...fig5] : ["run", "-A", "tasks/fig5.ts", ...fig5];
+  const p = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let last = "";
+  let lastAt = 0;
+  let text = "";
+  let started: () => void = () => {};
+  const runId = new Promise<void>((r) => (started = r));
+  const pump = async (s: ReadableStream<Uint8Array>): Promise<void> => {
+    const d = new TextDecoder();
+    for await (const chunk of s) {
+      const t = d.decode(chunk, { stream: true });
+      text += t;
+      for (const line of t.split(/[\r\n]+/)) {
+        if (/^run id:/.test(line)) started();
+        if (/^\[\d+\/\d+\]/.test(line)) {
+          last = line.trim();
+          lastAt = performance.now();
+        }
+      }
+    }
+  };
+  const pumps = Promise.all([pump(p.stdout), pump(p.stderr)]);
+  await runId;
+  const wait = lo + Math.random() * (hi - lo);
+  await new Promise((r) => setTimeout(r, wait * 1000));
+  const runPids = viaWrapper ? childrenOf(p.pid) : [p.pid];
+  const t0 = performance.now();
+  const phase = last;
+  const sinceProgress = ((t0 - lastAt) / 1000).toFixed(1);
+  p.kill(sig);
+  const status = await p.status;
+  const took = performance.now() - t0;
+  await pumps;
+  let orphan = "";
+  if (viaWrapper) {
+    // The run may take its own stop time after the wrapper returned: give it 5 s.
+    const until = performance.now() + 5000;
+    while (runPids.some(alive) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const left = runPids.filter(alive);
+    orphan = runPids.length === 0
+      ? "; run pid not found"
+      : left.length
+      ? `; run pid ${left.join(",")} STILL RUNNING`
+      : `; run pid ${runPids.join(",")} gone`;
+    for (const pid of left) Deno.kill(pid, "SIGKILL");
+  }
+  const resume = /Finish with: deno task fig5 --resume/.test(text) ? "resume command" : "";
+  const kept = text.match(/interrupted: (\d+\/\d+) units kept/)?.[1] ?? "?";
+  await Deno.remove(dir, { recursive: true });
+  return `trial ${n}: ${sig} after ${wait.toFixed(1)} s, exit ${status.code} in ${
+    took.toFixed(0)
+  } ms, ${kept} units kept, ${resume}${orphan}; last progress (${sinceProgress} s before): ${phase}`;
+}
+
+for (let n = 1; n <= trials; n++) console.log(await trial(n));
