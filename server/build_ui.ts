@@ -47,7 +47,7 @@ export async function uiSourceHash(source: URL = UI_SOURCE): Promise<string | nu
     // No deno.json: bare specifiers are hashed as written.
   }
   const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
+  const parts: BlobPart[] = [];
   const add = async (name: string, url: URL): Promise<void> => {
     parts.push(enc.encode(`\0${name}\0`), await Deno.readFile(url));
   };
@@ -57,12 +57,7 @@ export async function uiSourceHash(source: URL = UI_SOURCE): Promise<string | nu
   }
   for (const f of STATIC_FILES) await add(`static:${f}`, new URL(f, source));
   for (const spec of graph.bare) parts.push(enc.encode(`\0bare:${spec}=${mapped(spec, imports)}`));
-  const all = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.byteLength;
-  }
+  const all = await new Blob(parts).arrayBuffer();
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
