@@ -22,9 +22,9 @@ import { startServer } from "../server/listen.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../server/testing/chromium.ts";
 import { chromiumMissing } from "./fixtures/browser.ts";
 
-/** The DBM figures (bm-fig3, bm-fig4): 100 training digits, 200 samples, one round. */
-const DBM_TINY = ["--digits", "100", "--samples", "200", "--chains", "50", "--sweeps", "2"]
-  .concat(["--rounds", "1"]);
+/** The DBM figures (bm-fig3, bm-fig4): 100 training digits, one epoch, 200 samples, one round. */
+const DBM_TINY = ["--digits", "100", "--epochs", "1", "--samples", "200", "--chains", "50"]
+  .concat(["--sweeps", "2", "--rounds", "1"]);
 
 /**
  * Per figure: flags that keep the default preset's panels but cut the work to seconds. Order

@@ -14,6 +14,7 @@ import { ResultStore } from "../core/store/kv_store.ts";
 import type { RunRecord } from "../core/store/store.ts";
 import type { DbmConfig } from "../experiments/dbm/config.ts";
 import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
+import { initialCacheKey, seedValue } from "../experiments/dbm/run.ts";
 import { idxFile } from "./fixtures/dbm.ts";
 
 /**
@@ -38,10 +39,15 @@ function writeSmallMnist(dir: string, sizes: { train: number; test: number }): v
   write(sub.test, sizes.test, [MNIST_FILES.testImages, MNIST_FILES.testLabels]);
 }
 
-/** Flags of a run that takes seconds: 60 digits, 100 samples, two rounds of two criteria. */
+/**
+ * Flags of a run that takes seconds: 100 digits (the persistent chains need as many), one epoch
+ * per training stage, 100 samples, two rounds of two criteria.
+ */
 const TINY = [
   "--digits",
-  "60",
+  "100",
+  "--epochs",
+  "1",
   "--samples",
   "100",
   "--chains",
@@ -86,16 +92,36 @@ Deno.test("DBM flags: presets, --networks/--rounds/--criteria, and bad values ar
   assert.equal(c.seeds, 2);
   assert.deepEqual(c.criteria, ["fi-variance", "random-units"]);
   assert.equal(c.protocol.encoding.enabled, true);
+  // Shorter schedules follow the paper's learning-rate path from its first to its last rate.
+  const short = bmFig4.configure(structuredClone(base), { epochs: "2", "retrain-epochs": "3" });
+  const paperP = paper.protocol;
+  for (
+    const [got, full] of [[short.protocol.initial.joint, paperP.initial.joint], [
+      short.protocol.retrain,
+      paperP.retrain,
+    ]]
+  ) {
+    const last = full.lr[Math.min(full.epochs, full.lr.length - 1)];
+    assert.equal(got.lr[1], full.lr[1]);
+    assert.equal(got.lr[got.epochs], last);
+    assert.equal(got.batch, full.batch);
+  }
+  assert.equal(short.protocol.initial.rbm1.epochs, 2);
+  assert.equal(short.protocol.retrain.epochs, 3);
+  assert.equal(short.reduced, true);
   const bad: Record<string, string>[] = [
     { networks: "0" },
     { rounds: "0" },
     { rounds: "two" },
     { criteria: "magnitude,eig" },
     { digits: "10" },
+    { epochs: "0" },
+    { "retrain-epochs": "1.5" },
     { samples: "-5" },
     { classifier: "maybe" },
     { levels: "0.5" },
     { "max-outer": "3" },
+    { workers: "-1" },
     { engine: "cpu-f32" },
     { data: "/nonexistent/mnist" },
   ];
@@ -200,6 +226,18 @@ Deno.test("a tiny bm-fig4 and bm-fig3 run on an IDX folder write the --out JSON 
     // Panels come from unit metrics and hold data; unit metrics stay under the KV value limit.
     const store = await ResultStore.open(`${dir}/s.kv`);
     try {
+      // bm-fig4 left its initial model in the cache, and bm-fig3 (same settings) took it from
+      // there: the unpruned model's samples are the same.
+      const key = initialCacheKey(s.config, {
+        kernels: "cpu",
+        data: s.data,
+        seedValue: seedValue(s.seed, 0),
+      });
+      assert.ok(await store.getCache(key), key);
+      assert.deepEqual(
+        s3.criteria.magnitude.iterations[0].classCounts,
+        s.criteria.magnitude.iterations[0].classCounts,
+      );
       for (const exp of [bmFig3, bmFig4]) {
         const run = (await store.listRuns()).find((r) => r.figure === exp.id)!;
         const units = await store.listUnits(run.id);
@@ -221,7 +259,7 @@ Deno.test("a tiny bm-fig4 and bm-fig3 run on an IDX folder write the --out JSON 
   }
 });
 
-Deno.test("an interrupted bm-fig4 run resumes per (criterion, round) to identical numbers", async () => {
+Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, round) to the numbers of one thread", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dbm_resume" });
   writeSmallMnist(dir, { train: 300, test: 100 });
   const store = await ResultStore.open(`${dir}/s.kv`);
@@ -231,6 +269,8 @@ Deno.test("an interrupted bm-fig4 run resumes per (criterion, round) to identica
     data: dir,
   });
   const total = bmFig4.totalUnits(config);
+  // The uninterrupted run computes the rounds in the calling thread, the interrupted one on two
+  // workers: the results must not depend on that either.
   const ctxFor = (
     runId: string,
     finished: Set<string>,
@@ -245,7 +285,7 @@ Deno.test("an interrupted bm-fig4 run resumes per (criterion, round) to identica
     }
     return {
       runId,
-      config,
+      config: { ...config, workers: runId === "full" ? 0 : 2 },
       seed: 5,
       engine,
       store,

@@ -115,6 +115,41 @@ for (const eng of engines) {
     assert.throws(() => k.linear(out, ty, { w: tw }), /linear/);
   });
 
+  test("products with W' give the same bits read in place (one row) and via the transposed copy", async (k) => {
+    // A banded 40 x 30 layer (like the receptive fields) and a dense 30 x 40 one; x one row,
+    // binary-sparse or dense. The first products read W in place; repeated use of one weight
+    // version switches to the cached transposed copy (CPU), which must not change a bit.
+    const rng = new Rng(21);
+    for (const banded of [true, false]) {
+      const n = banded ? 40 : 30;
+      const m = banded ? 30 : 40;
+      const w = randomMat({ rows: m, cols: n }, rng);
+      if (banded) {
+        for (let j = 0; j < m; j++) {
+          for (let i = 0; i < n; i++) if (Math.abs(i - j) > 4) w.v[j * n + i] = 0;
+        }
+      }
+      for (const binary of [0.3, undefined]) {
+        const x = randomMat({ rows: 1, cols: n }, rng, { binary });
+        const tw = upload(k, [w]);
+        const tx = upload(k, [x]);
+        const out = k.alloc({ slots: 1, rows: 1, cols: m });
+        const results: Float32Array[] = [];
+        for (let rep = 0; rep < 16; rep++) {
+          k.linear(out, tx, { w: tw, transpose: true, scale: 1.5 });
+          results.push(await k.read(out, 0));
+        }
+        assertClose(results[0], vec(refLinear(x, w, { transpose: true, scale: 1.5 })), {
+          abs: 2e-5,
+          rel: 2e-5,
+          what: `banded ${banded}, binary ${binary}`,
+        });
+        for (const r of results) assert.deepEqual(Array.from(r), Array.from(results[0]));
+        for (const t of [tw, tx, out]) k.free(t);
+      }
+    }
+  });
+
   test("sigmoid and Bernoulli draws follow the documented hash stream", async (k) => {
     const rng = new Rng(5);
     const pre = randomMat({ rows: 4, cols: 7 }, rng, { scale: 12 });

@@ -16,7 +16,12 @@ import { stringFlag } from "../../core/app/args.ts";
 import { parseIntFlag } from "../../core/app/flags.ts";
 import { parseCriteria } from "../../core/bm/criteria.ts";
 import { DBM_CRITERIA, type DbmCriterionId } from "../../core/bm/dbm/criteria.ts";
-import { type DbmProtocol, paperProtocol, reducedProtocol } from "../../core/bm/dbm/protocol.ts";
+import {
+  compressSchedule,
+  type DbmProtocol,
+  paperProtocol,
+  reducedProtocol,
+} from "../../core/bm/dbm/protocol.ts";
 import { checkMnistIdx } from "../../core/data/mnist.ts";
 
 /** Resolved config of a family-B run. */
@@ -29,6 +34,11 @@ export interface DbmConfig extends BaseConfig {
   data: string | null;
   /** Everything else: training, sampling, pruning, classifiers (core/bm/dbm/protocol.ts). */
   protocol: DbmProtocol;
+  /**
+   * Workers for the pruning rounds on the CPU (`--workers`; null = one per core, 0 or 1 = the
+   * calling thread). Results do not depend on it.
+   */
+  workers: number | null;
 }
 
 /** Seeds of the paper (spec 6.6). */
@@ -45,6 +55,7 @@ export function paperDbmConfig(): DbmConfig {
     criteria: [...ALL_CRITERIA],
     data: null,
     protocol: paperProtocol(),
+    workers: null,
   };
 }
 
@@ -62,6 +73,7 @@ export function defaultDbmConfig(options: { encoding: boolean }): DbmConfig {
     criteria: [...ALL_CRITERIA],
     data: null,
     protocol,
+    workers: null,
   };
 }
 
@@ -90,10 +102,16 @@ export const DBM_FLAGS: FlagSpec[] = [
   { name: "sweeps", type: "string", value: "N", help: "Gibbs sweeps between records (paper 200)" },
   { name: "chains", type: "string", value: "N", help: "parallel sampler chains (paper 1000)" },
   {
+    name: "epochs",
+    type: "string",
+    value: "N",
+    help: "initial training epochs per stage, along the paper's learning-rate path (paper 20)",
+  },
+  {
     name: "retrain-epochs",
     type: "string",
     value: "N",
-    help: "retraining epochs after each pruning iteration (paper 10)",
+    help: "retraining epochs after each pruning iteration, along the paper's path (paper 10)",
   },
   {
     name: "classifier",
@@ -104,7 +122,7 @@ export const DBM_FLAGS: FlagSpec[] = [
 ];
 
 /** Common flags that mean nothing here (RNN training and engine settings). */
-const NOT_APPLICABLE = ["levels", "max-outer", "scg-steps", "scg-state", "cpu-kernel", "workers"];
+const NOT_APPLICABLE = ["levels", "max-outer", "scg-steps", "scg-state", "cpu-kernel"];
 
 /** True when a protocol is the paper's (spec 14) in everything a result depends on. */
 export function isPaperProtocol(c: DbmConfig): boolean {
@@ -139,6 +157,8 @@ export function configureDbm(base: DbmConfig, flags: Record<string, FlagValue>):
     return parseIntFlag(name, v, range);
   };
   c.seeds = int("networks", { min: 1, max: 1000 }) ?? c.seeds;
+  const workers = stringFlag(flags, "workers");
+  if (workers !== undefined) c.workers = parseIntFlag("workers", workers, { min: 0, max: 256 });
   p.prune.iterations = int("rounds", { min: 1, max: 50 }) ?? p.prune.iterations;
   const digits = int("digits", { min: 0, max: 1e7 });
   if (digits !== undefined) p.trainDigits = digits === 0 ? null : digits;
@@ -151,7 +171,19 @@ export function configureDbm(base: DbmConfig, flags: Record<string, FlagValue>):
   p.sampler.samples = int("samples", { min: 10, max: 1e7 }) ?? p.sampler.samples;
   p.sampler.sweeps = int("sweeps", { min: 1, max: 1e5 }) ?? p.sampler.sweeps;
   p.sampler.chains = int("chains", { min: 1, max: 1e5 }) ?? p.sampler.chains;
-  p.retrain.epochs = int("retrain-epochs", { min: 1, max: 1000 }) ?? p.retrain.epochs;
+  // Fewer epochs than the paper's follow its learning-rate path from first to last rate
+  // (compressSchedule); more keep its last rate.
+  const paper = paperProtocol();
+  const along = (s: DbmProtocol["retrain"], n: number): DbmProtocol["retrain"] =>
+    n < s.epochs ? compressSchedule(s, n) : { ...s, epochs: n };
+  const epochs = int("epochs", { min: 1, max: 1000 });
+  if (epochs !== undefined) {
+    p.initial.rbm1 = along(paper.initial.rbm1, epochs);
+    p.initial.rbm2 = along(paper.initial.rbm2, epochs);
+    p.initial.joint = along(paper.initial.joint, epochs);
+  }
+  const retrain = int("retrain-epochs", { min: 1, max: 1000 });
+  if (retrain !== undefined) p.retrain = along(paper.retrain, retrain);
   p.keepSamples = Math.min(Math.max(p.keepSamples, 200), p.sampler.samples);
   const classifier = stringFlag(flags, "classifier");
   if (classifier !== undefined) {

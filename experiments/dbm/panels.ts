@@ -152,8 +152,20 @@ export function fig3Panels(run: ExperimentRun<DbmConfig>, units: UnitEntry[]): P
       y: (it) => it.classifierError,
       err: (it) => it.sd.classifierError,
     });
-    const baseline = agg.references
-      ? [referenceLine("raw-digit classifier (baseline)", agg.references.baselineError, err)]
+    const r = agg.references;
+    const baseline = r
+      ? [
+        referenceLine(`raw-digit classifier, ${r.data.train} digits`, r.baselineError, err),
+        ...(r.subsetBaseline
+          ? [
+            referenceLine(
+              `raw-digit classifier, the DBM's ${r.subsetBaseline.digits} digits`,
+              r.subsetBaseline.error,
+              err,
+            ),
+          ]
+          : []),
+      ]
       : [];
     panels.push({
       id: "fig3b-error",

@@ -36,12 +36,14 @@ import {
   packBits,
 } from "../../core/bm/dbm/model.ts";
 import {
+  criterionCode,
   type DbmCheckpoint,
   dbmReferences,
   type DbmRunData,
   type DbmRunState,
   particlesFromJson,
   particlesToJson,
+  roundSetting,
   runDbmPruning,
   type SlotState,
 } from "../../core/bm/dbm/run.ts";
@@ -53,6 +55,7 @@ import { createDbmKernels } from "../../core/engine/select_dbm.ts";
 import type { BlobArray, KeyPart, ResultStore } from "../../core/store/store.ts";
 import { deriveSeed } from "../../core/util/rng.ts";
 import type { DbmConfig } from "./config.ts";
+import { RoundPool } from "./round_pool.ts";
 import { workPlan, WorkTracker } from "./work.ts";
 
 /** The data a run used. */
@@ -83,6 +86,12 @@ export interface ReferencesRecord {
   randomPatterns: GenerativeStats;
   /** L-BFGS iterations of the classifier's fit. */
   iterations: number;
+  /**
+   * The raw-digit classifier trained on only the DBM's training digits (those the encoding
+   * classifier is trained on): its test error, the fair baseline of Fig 3B; null when the DBM
+   * sees every training digit or the encoding classifier is off.
+   */
+  subsetBaseline: { digits: number; error: number } | null;
 }
 
 /** What is stored of one checkpoint (CheckpointMeasures without the digit strings). */
@@ -278,6 +287,75 @@ async function resumeState(
   return state;
 }
 
+/**
+ * The cache key of a seed's initial model: everything it depends on (the kernels' arithmetic,
+ * the digits, the initial-training settings, the seed value), so a later run of either figure
+ * with the same settings reuses it instead of training it again (the bits are the same).
+ */
+export function initialCacheKey(
+  c: DbmConfig,
+  at: { kernels: string; data: DataRecord; seedValue: number },
+): string {
+  const what = JSON.stringify({
+    data: [at.data.source, at.data.train, at.data.test, at.data.trainDigitsUsed],
+    initial: c.protocol.initial,
+  });
+  const h1 = criterionCode(what);
+  const h2 = criterionCode(`${what.length}:${what}`);
+  return `dbm-initial/v1/${at.kernels}/${at.seedValue}/${h1.toString(16)}${h2.toString(16)}`;
+}
+
+type InitialState = DbmRunState["initial"][number];
+
+async function readCachedInitial(store: ResultStore, key: string): Promise<InitialState | null> {
+  const hit = await store.getCache(key);
+  if (!hit) return null;
+  const u8 = (n: string): Uint8Array => {
+    const b = hit.blobs[n];
+    if (!(b instanceof Uint8Array)) throw new Error(`cache ${key}: ${n} type`);
+    return b;
+  };
+  const model = dbmFromArrays({
+    sizes: int32(hit.blobs["model.sizes"]),
+    w1: float32(hit.blobs["model.w1"]),
+    w2: float32(hit.blobs["model.w2"]),
+    bv: float32(hit.blobs["model.bv"]),
+    b1: float32(hit.blobs["model.b1"]),
+    b2: float32(hit.blobs["model.b2"]),
+    m1: u8("model.m1"),
+    m2: u8("model.m2"),
+    units1: int32(hit.blobs["model.units1"]),
+    units2: int32(hit.blobs["model.units2"]),
+  });
+  const { seed, stream } = hit.metrics;
+  if (typeof seed !== "number" || !isStreamState(stream)) return null;
+  return {
+    seed,
+    model: dbmToJson(model),
+    particles: particlesToJson({
+      v: u8("particles.v"),
+      h1: u8("particles.h1"),
+      h2: u8("particles.h2"),
+    }),
+    stream,
+  };
+}
+
+function isStreamState(x: unknown): x is StreamState {
+  return typeof x === "object" && x !== null && "seed" in x && "counter" in x &&
+    typeof x.seed === "number" && typeof x.counter === "number";
+}
+
+function float32(b: BlobArray | undefined): Float32Array {
+  if (!(b instanceof Float32Array)) throw new Error("cached model: a float32 array is missing");
+  return b;
+}
+
+function int32(b: BlobArray | undefined): Int32Array {
+  if (!(b instanceof Int32Array)) throw new Error("cached model: an int32 array is missing");
+  return b;
+}
+
 /** Stores a unit unless a previous attempt already did; ticks the progress bar. */
 async function put(
   ctx: RunContext<DbmConfig>,
@@ -301,14 +379,26 @@ class SeedWriter {
   readonly #pruned = new Map<string, DbmCheckpoint>();
   readonly #stoppedWritten = new Set<string>();
 
-  constructor(ctx: RunContext<DbmConfig>, s: number) {
+  readonly #cacheKey: string | null;
+
+  /** `cacheKey`: where to keep the seed's freshly trained initial model (null: it is not new). */
+  constructor(ctx: RunContext<DbmConfig>, s: number, cacheKey: string | null) {
     this.#ctx = ctx;
     this.#s = s;
+    this.#cacheKey = cacheKey;
   }
 
-  onState(st: DbmRunState): Promise<void> {
+  async onState(st: DbmRunState): Promise<void> {
+    const fresh = this.#state === null;
     this.#state = st;
-    return this.#writeStopped(st);
+    if (fresh && this.#cacheKey && st.initial.length === 1) {
+      const init = st.initial[0];
+      await this.#ctx.store.putCache(this.#cacheKey, {
+        metrics: { seed: init.seed, stream: init.stream },
+        blobs: stateBlobs(dbmFromJson(init.model), particlesFromJson(init.particles)),
+      });
+    }
+    await this.#writeStopped(st);
   }
 
   async onCheckpoint(ck: DbmCheckpoint): Promise<void> {
@@ -402,6 +492,7 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
   const data: DbmRunData = { train: mnist.train, test: mnist.test };
   const digits = Math.min(config.protocol.trainDigits ?? mnist.train.n, mnist.train.n);
   const kernels: DbmKernels = await createDbmKernels(ctx.engine.name);
+  let pool: RoundPool | null = null;
   try {
     ctx.log(`DBM kernels: ${kernels.description}`);
     await ctx.store.updateRun(ctx.runId, { engineDescription: `DBM: ${kernels.description}` });
@@ -414,11 +505,21 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
     const references = dbmReferences(data, {
       protocol: config.protocol,
       seed: seedValue(ctx.seed, 0),
+      signal: ctx.signal,
     });
     tracker.add(plan.phase("references", 0));
     await put(ctx, ["references"], {
       metrics: referencesRecord(references, mnist, digits),
     }, `references: baseline error ${references.baselineError.toFixed(4)}`);
+    // The rounds' models (one per criterion) go to workers on the CPU; the GPU batches them.
+    const threads = config.workers ?? navigator.hardwareConcurrency ?? 1;
+    if (kernels.name === "cpu" && threads > 1 && config.criteria.length > 1) {
+      pool = new RoundPool(
+        Math.min(threads, config.criteria.length),
+        roundSetting(data, { protocol: config.protocol, references }),
+      );
+      ctx.log(`pruning rounds on ${pool.size} worker threads`);
+    }
     // On the GPU the seeds form one population (its batch dimension); on the CPU one at a time.
     const groups = kernels.name === "webgpu"
       ? [networkIndices(ctx, config.seeds)]
@@ -435,15 +536,38 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
         tracker.add(group.length * plan.perSeed);
         continue;
       }
-      const writers = new Map(group.map((s) => [seedValue(ctx.seed, s), new SeedWriter(ctx, s)]));
-      // A group resumes only when every seed in it has its initial model stored.
+      // A group resumes only when every seed in it has its initial model stored; a new group
+      // takes its initial models from the store's cache when an earlier run trained them.
       const resume = states.every((x) => x !== null) ? mergeStates(states) : undefined;
+      const keys = group.map((s) =>
+        initialCacheKey(config, {
+          kernels: kernels.name,
+          data: dataRecord(mnist, digits),
+          seedValue: seedValue(ctx.seed, s),
+        })
+      );
+      const cached = resume
+        ? []
+        : await Promise.all(keys.map((key) => readCachedInitial(ctx.store, key)));
+      const initial = !resume && cached.every((x) => x !== null)
+        ? cached.filter((x) => x !== null)
+        : undefined;
+      if (initial) ctx.log(`seed(s) ${group.join(", ")}: initial model from the store's cache`);
+      const writers = new Map(
+        group.map((s, g) => [
+          seedValue(ctx.seed, s),
+          new SeedWriter(ctx, s, resume || initial || group.length > 1 ? null : keys[g]),
+        ]),
+      );
+      const runner = pool?.runner();
       await runDbmPruning(kernels, data, {
         protocol: config.protocol,
         seeds: group.map((s) => seedValue(ctx.seed, s)),
         criteria: config.criteria,
         references,
         resume,
+        initial,
+        runner,
         signal: ctx.signal,
         onProgress,
         onState: async (st) => {
@@ -455,24 +579,30 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
       });
     }
   } finally {
+    pool?.close();
     await kernels.close();
   }
 }
 
+function dataRecord(mnist: MnistData, digits: number): DataRecord {
+  return {
+    source: mnist.source,
+    substitute: mnist.substitute,
+    train: mnist.train.n,
+    test: mnist.test.n,
+    trainDigitsUsed: digits,
+    threshold: { train: mnist.train.threshold, test: mnist.test.threshold },
+  };
+}
+
 function referencesRecord(r: References, mnist: MnistData, digits: number): ReferencesRecord {
   return {
-    data: {
-      source: mnist.source,
-      substitute: mnist.substitute,
-      train: mnist.train.n,
-      test: mnist.test.n,
-      trainDigitsUsed: digits,
-      threshold: { train: mnist.train.threshold, test: mnist.test.threshold },
-    },
+    data: dataRecord(mnist, digits),
     baselineError: r.baselineError,
     testDigits: r.testDigits,
     randomPatterns: r.randomPatterns,
     iterations: r.iterations,
+    subsetBaseline: r.subsetBaseline ?? null,
   };
 }
 

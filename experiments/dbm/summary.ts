@@ -83,6 +83,40 @@ export interface IterationStats {
   };
 }
 
+/** One seed's values at one iteration (the observations the claims test over seeds). */
+export interface SeedPoint {
+  /** Pruning iteration (0 = the unpruned model). */
+  iteration: number;
+  /** Existing weights n_w1 + n_w2. */
+  remainingWeights: number;
+  /** Existing h1-h2 weights. */
+  weightsLayer2: number;
+  /** Surviving h1 units. */
+  unitsH1: number;
+  /** Surviving h2 units. */
+  unitsH2: number;
+  /** Encoding classifier error, or null when not measured. */
+  classifierError: number | null;
+  /** Plain mean winning probability. */
+  quality: number;
+  /** Per-class mean winning probability. */
+  qualityPerClass: number;
+  /** Entropy of the generated classes, nats. */
+  entropy: number;
+  /** Mean unit activity in the samples. */
+  activity: { h1: number; h2: number };
+}
+
+/** One seed's course under one criterion. */
+export interface SeedTrace {
+  /** Seed index. */
+  seed: number;
+  /** Iteration 0 and every retrained iteration the seed reached, in order. */
+  points: SeedPoint[];
+  /** Visible pixels without weights after the seed's last iteration (Fig 3D). */
+  disconnected: number[];
+}
+
 /** One criterion's results. */
 export interface CriterionStats {
   /** Short label (VAR, HEU, ...). */
@@ -93,6 +127,8 @@ export interface CriterionStats {
   stopped: { seed: number; iteration: number; reason: string }[];
   /** Per pixel (400), the fraction of seeds in which it is disconnected after the last round. */
   disconnectedMap: number[];
+  /** Per seed, the values behind the means (claims test over seeds). */
+  perSeed: SeedTrace[];
 }
 
 /** Everything panels and the summary need, from unit metrics. */
@@ -114,6 +150,21 @@ function msNullable(xs: (number | null)[]): { mean: number | null; sd: number | 
   if (v.length === 0) return { mean: null, sd: null };
   const r = ms(v);
   return { mean: r.mean, sd: r.sd };
+}
+
+function seedPoint(iteration: number, c: CheckpointRecord): SeedPoint {
+  return {
+    iteration,
+    remainingWeights: c.counts.nw1 + c.counts.nw2,
+    weightsLayer2: c.counts.nw2,
+    unitsH1: c.counts.n1,
+    unitsH2: c.counts.n2,
+    classifierError: c.classifierError,
+    quality: c.generative.quality,
+    qualityPerClass: c.generative.qualityPerClass,
+    entropy: c.generative.entropy,
+    activity: { h1: c.activity.h1, h2: c.activity.h2 },
+  };
 }
 
 function iterationStats(iteration: number, cps: CheckpointRecord[]): IterationStats {
@@ -188,7 +239,12 @@ export function aggregateDbm(config: DbmConfig, units: readonly UnitEntry[]): Db
     const iterations: IterationStats[] = init.length > 0 ? [iterationStats(0, init)] : [];
     const stopped: CriterionStats["stopped"] = [];
     const lastOf = new Map<number, CheckpointRecord>();
-    seeds.forEach((s) => lastOf.set(s, initial.get(s)!.checkpoint));
+    const traces = new Map<number, SeedTrace>();
+    for (const s of seeds) {
+      const c = initial.get(s)!.checkpoint;
+      lastOf.set(s, c);
+      traces.set(s, { seed: s, points: [seedPoint(0, c)], disconnected: [] });
+    }
     for (let k = 1; k <= config.protocol.prune.iterations; k++) {
       const at = list.filter((r) => r.iteration === k);
       const done = at.filter((r) => r.retrained);
@@ -196,7 +252,10 @@ export function aggregateDbm(config: DbmConfig, units: readonly UnitEntry[]): Db
         if (r.stopped && !stopped.some((x) => x.seed === r.seed)) {
           stopped.push({ seed: r.seed, iteration: k, reason: r.stopped });
         }
-        if (r.retrained) lastOf.set(r.seed, r.retrained);
+        if (r.retrained) {
+          lastOf.set(r.seed, r.retrained);
+          traces.get(r.seed)?.points.push(seedPoint(k, r.retrained));
+        }
       }
       if (done.length === 0) continue;
       const st = iterationStats(k, done.map((r) => r.retrained!));
@@ -215,7 +274,14 @@ export function aggregateDbm(config: DbmConfig, units: readonly UnitEntry[]): Db
     for (const c of lastOf.values()) for (const i of c.disconnected) map[i] += 1 / lastOf.size;
     const first = lastOf.get(seeds[0]);
     if (first) grids[id] = first.grid;
-    criteria[id] = { label: entry.label, iterations, stopped, disconnectedMap: map };
+    for (const [s, c] of lastOf) traces.get(s)!.disconnected = [...c.disconnected];
+    criteria[id] = {
+      label: entry.label,
+      iterations,
+      stopped,
+      disconnectedMap: map,
+      perSeed: [...traces.values()],
+    };
   }
   return { references, criteria, grids };
 }
@@ -244,6 +310,11 @@ export interface DbmSummary {
   reference: { testDigits: ReferenceStats; randomPatterns: ReferenceStats } | null;
   /** Test error of the raw-digit classifier (Fig 3B's baseline). */
   baselineError: number | null;
+  /**
+   * The same classifier trained only on the digits the DBM and the encoding classifier saw (the
+   * fair Fig 3B baseline of a run with `--digits`); null when that is every training digit.
+   */
+  baselineSubset: { digits: number; error: number } | null;
   /** Per criterion id: `iterations[0]` is the unpruned model. */
   criteria: Record<string, CriterionStats>;
   /** Per criterion id: generated digits of the last iteration (first seed), 400 chars of 0/1. */
@@ -298,6 +369,7 @@ export async function summarizeDbm(
       ? { testDigits: refStats(r.testDigits), randomPatterns: refStats(r.randomPatterns) }
       : null,
     baselineError: r ? r.baselineError : null,
+    baselineSubset: r ? r.subsetBaseline : null,
     criteria: agg.criteria,
     samples,
   };

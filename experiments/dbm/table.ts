@@ -22,6 +22,12 @@ export function dbmTable(s: DbmSummary): string {
         `${f(t.entropy, 3)}; random patterns quality ${f(r.qualityPerClass, 3)} ` +
         `(plain ${f(r.quality, 3)})`,
     );
+    if (s.baselineSubset) {
+      lines.push(
+        `raw-digit classifier trained on the DBM's ${s.baselineSubset.digits} digits only ` +
+          `(the encoding classifier's data): test error ${f(s.baselineSubset.error, 4)}`,
+      );
+    }
   }
   const rows: string[][] = [];
   for (const [id, c] of Object.entries(s.criteria)) {

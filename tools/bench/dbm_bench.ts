@@ -2,13 +2,17 @@
  * Benchmark of the DBM kernels and of the reduced bm-fig4 default (docs/dbm_design.md):
  *
  *   deno run -A tools/bench/dbm_bench.ts [--engine cpu|webgpu] [--quick] [--references]
- *     [--run [--sweeps N] [--digits N]]
+ *     [--run [--sweeps N] [--digits N]] [--population 1,6,60 [--out FILE]]
  *
  * Prints the machine load (uptime) and per-kernel throughput (useful FLOP: multiply-adds x 2, or
  * adds for binary operands, of the work actually needed; and dense-equivalent FLOP). With
  * --references it measures the substitute's reference numbers (spec 7.2). With --run it
  * runs the reduced default end to end (one seed, all six criteria, through runDbmPruning) and prints
  * the references, every checkpoint's counts, quality and entropy, and wall and CPU time per phase.
+ * With --population it times the two operations that dominate the paper's protocol for populations
+ * of P paper-size DBMs (one per seed x criterion): retraining updates (mini-batches of 10, 100
+ * persistent chains, 10 mean-field iterations) and sampler sweeps (1,000 chains), per model and in
+ * total, which is what a GPU is for (docs/gpu.md).
  *
  * @module
  */
@@ -20,6 +24,10 @@ import { Rng } from "../../core/util/rng.ts";
 import { reducedProtocol } from "../../core/bm/dbm/protocol.ts";
 import { runDbmPruning } from "../../core/bm/dbm/run.ts";
 import { rawReferences } from "../../core/bm/dbm/evaluate.ts";
+import { maskedNormal, receptiveFieldMask } from "../../core/bm/dbm/model.ts";
+import { stack } from "../../core/bm/dbm/pretrain.ts";
+import { DbmPopulation } from "../../core/bm/dbm/population.ts";
+import { SlotStreams } from "../../core/bm/dbm/streams.ts";
 
 const args = Deno.args;
 const flag = (name: string, dflt: string): string => {
@@ -253,10 +261,81 @@ async function runBench(k: DbmKernels): Promise<void> {
   );
 }
 
+/** Retraining updates and sampler sweeps per second for populations of paper-size DBMs. */
+async function populationBench(k: DbmKernels, sizes: number[]): Promise<void> {
+  const data = loadMnistSubstitute();
+  const mask1 = receptiveFieldMask(20, 2);
+  const rows: Record<string, number>[] = [];
+  for (const P of sizes) {
+    const models = Array.from({ length: P }, (_, p) => {
+      const rng = new Rng(100 + p);
+      return stack({
+        nv: 400,
+        nh: 400,
+        w: maskedNormal(mask1, { sd: 0.3, rng }),
+        bv: new Float32Array(400).fill(-1),
+        bh: new Float32Array(400).fill(-1),
+        mask: mask1,
+      }, {
+        nv: 400,
+        nh: 676,
+        w: maskedNormal(new Uint8Array(400 * 676).fill(1), { sd: 0.1, rng }),
+        bv: new Float32Array(400).fill(-1),
+        // About the paper's h2 activity (0.01-0.02).
+        bh: new Float32Array(676).fill(-5),
+        mask: null,
+      });
+    });
+    const pop = new DbmPopulation(k, models, {
+      particles: 100,
+      streams: SlotStreams.fromSeeds(models.map((_, p) => p + 1)),
+    });
+    try {
+      const digits = { n: 200, width: 400, bits: data.train.bits.subarray(0, 200 * 400) };
+      pop.initParticlesFromData(digits);
+      const train = async (): Promise<void> =>
+        await pop.train(digits, {
+          schedule: { epochs: 1, batch: 10, lr: [0, 0.01], momentum: [0, 0.5] },
+          meanField: { maxIterations: 10, tolerance: 0 },
+          maxNorm: 6,
+        });
+      await train(); // warm-up (pipelines, caches)
+      const ta = performance.now();
+      await train();
+      await pop.getParticles(0);
+      const updates = 20 / ((performance.now() - ta) / 1000);
+      const sweeps = quick ? 10 : 40;
+      const tb = performance.now();
+      await pop.sample({ chains: 1000, sweeps, samples: 1000, onRecord: () => {} });
+      const sweepRate = sweeps / ((performance.now() - tb) / 1000);
+      rows.push({ models: P, updatesPerSecond: updates, sweepsPerSecond: sweepRate });
+      console.log(
+        `population ${String(P).padStart(3)}: ${updates.toFixed(1)} retraining updates/s ` +
+          `(${(updates * P).toFixed(0)} model-updates/s), ${sweepRate.toFixed(2)} sweeps/s of ` +
+          `1000 chains (${(sweepRate * P).toFixed(1)} model-sweeps/s)`,
+      );
+    } finally {
+      pop.free();
+    }
+  }
+  const out = flag("out", "");
+  if (out) {
+    Deno.writeTextFileSync(
+      out,
+      JSON.stringify({ engine: k.description, load: uptime(), rows }, null, 1),
+    );
+  }
+}
+
 console.log(`load: ${uptime()}`);
 const kernels = await makeKernels();
 console.log(`engine: ${kernels.description}`);
-await kernelBench(kernels);
+const population = flag("population", "");
+if (population) {
+  await populationBench(kernels, population.split(",").map(Number));
+} else {
+  await kernelBench(kernels);
+}
 if (args.includes("--references")) await referencesBench();
 if (args.includes("--run")) await runBench(kernels);
 await kernels.close();

@@ -78,20 +78,17 @@ const digits = {
 };
 const pr = paperProtocol();
 /**
- * The learning-rate list of a stage of `epochs` epochs: the paper's list (read with `sched`), a
- * flat rate, or "compressed": the paper's list sampled so that epoch e of E reads entry
- * round(e (len - 1) / E), i.e. the same start and end rates in fewer epochs.
+ * The learning-rate list of a stage of `epochs` epochs: the paper's list (read with `sched`, so
+ * epoch e uses entry e), a flat rate, or "compressed": the paper's annealing path from entry 1 to
+ * the last entry traversed in `epochs` steps (epoch e reads entry
+ * round(1 + (e - 1) (len - 2) / (epochs - 1))), i.e. the same first and last rates in fewer epochs.
  */
 const lrList = (l: number[], epochs: number): number[] => {
   if (lrMode.startsWith("flat:")) return l.map(() => Number(lrMode.slice(5)));
   if (lrMode === "compressed") {
-    return [
-      l[0],
-      ...Array.from(
-        { length: epochs },
-        (_, e) => l[Math.round(((e + 1) * (l.length - 1)) / epochs)],
-      ),
-    ];
+    const at = (e: number): number =>
+      epochs === 1 ? l.length - 1 : Math.round(1 + ((e - 1) * (l.length - 2)) / (epochs - 1));
+    return [l[0], ...Array.from({ length: epochs }, (_, e) => l[at(e + 1)])];
   }
   return l;
 };

@@ -38,6 +38,12 @@ export interface References {
   randomPatterns: GenerativeStats;
   /** L-BFGS iterations of the fit. */
   iterations: number;
+  /**
+   * When the DBM (and so the encoding classifier of Fig 3B) sees only the first `digits` training
+   * digits: the test error of the same raw-digit classifier trained on those digits, the baseline
+   * Fig 3B's encoding error is compared with. Absent when all digits are used.
+   */
+  subsetBaseline?: { digits: number; error: number };
 }
 
 function features(rows: { n: number; width: number; bits: Uint8Array }): Features {
@@ -54,6 +60,10 @@ export function rawReferences(
     maxIterations: number;
     randomPatterns: number;
     rng: Rng;
+    /** Training digits of the encoding classifier, when fewer than all (see subsetBaseline). */
+    subset?: number;
+    /** Stops the fits. */
+    signal?: AbortSignal;
   },
 ): References {
   const fit = fitLogReg(features(train), train.labels, {
@@ -61,6 +71,7 @@ export function rawReferences(
     classes: 10,
     tolerance: options.tolerance,
     maxIterations: options.maxIterations,
+    signal: options.signal,
   });
   const testProbs = predictProba(fit.model, features(test));
   const tallyTest = new ClassTally(10);
@@ -73,13 +84,32 @@ export function rawReferences(
     for (let q = 0; q < bits.length; q++) bits[q] = options.rng.nextU32() >>> 31;
     tallyRandom.add(predictProba(fit.model, { n, d: train.width, values: bits }));
   }
-  return {
+  const out: References = {
     classifier: fit.model,
     baselineError: 1 - accuracy(testProbs, test.labels),
     testDigits: tallyTest.result(),
     randomPatterns: tallyRandom.result(),
     iterations: fit.iterations,
   };
+  const n = options.subset;
+  if (n !== undefined && n < train.n) {
+    const sub = fitLogReg(
+      { n, d: train.width, values: train.bits.subarray(0, n * train.width) },
+      train.labels.subarray(0, n),
+      {
+        c: options.c,
+        classes: 10,
+        tolerance: options.tolerance,
+        maxIterations: options.maxIterations,
+        signal: options.signal,
+      },
+    );
+    out.subsetBaseline = {
+      digits: n,
+      error: 1 - accuracy(predictProba(sub.model, features(test)), test.labels),
+    };
+  }
+  return out;
 }
 
 /** Everything measured at one checkpoint of one model. */
@@ -178,7 +208,13 @@ export class CheckpointAccumulator {
 export function encodingError(
   train: { mu2: Float32Array; labels: Uint8Array },
   test: { mu2: Float32Array; labels: Uint8Array },
-  options: { n2: number; c: number; tolerance: number; maxIterations: number },
+  options: {
+    n2: number;
+    c: number;
+    tolerance: number;
+    maxIterations: number;
+    signal?: AbortSignal;
+  },
 ): number {
   const fit = fitLogReg(
     { n: train.labels.length, d: options.n2, values: train.mu2 },
@@ -188,6 +224,7 @@ export function encodingError(
       classes: 10,
       tolerance: options.tolerance,
       maxIterations: options.maxIterations,
+      signal: options.signal,
     },
   );
   const probs = predictProba(fit.model, { n: test.labels.length, d: options.n2, values: test.mu2 });

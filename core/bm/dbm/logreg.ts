@@ -58,6 +58,8 @@ export interface LogRegOptions {
   tolerance?: number;
   /** Iteration limit (800). */
   maxIterations?: number;
+  /** Checked every iteration: an aborted signal throws its reason (Ctrl-C within a fit). */
+  signal?: AbortSignal;
 }
 
 /** Compressed rows: the non-zero entries of each row. */
@@ -206,6 +208,7 @@ export function fitLogReg(
   const trial = new Float64Array(dim);
   let gNew = new Float64Array(dim);
   while (it < maxIt) {
+    options.signal?.throwIfAborted();
     it++;
     // Two-loop recursion: dir = -H g.
     const q = Float64Array.from(g);

@@ -17,9 +17,7 @@ import { deriveSeed, Rng } from "../../util/rng.ts";
 import { DBM_CRITERIA, dbmCriterion, type PruneReport, pruneStep } from "./criteria.ts";
 import type { BinaryRows } from "./data.ts";
 import {
-  CheckpointAccumulator,
   type CheckpointMeasures,
-  encodingError,
   type LabelledDigits,
   rawReferences,
   type References,
@@ -34,10 +32,11 @@ import {
   type DbmJson,
   dbmToJson,
 } from "./model.ts";
-import { DbmPopulation, type Particles } from "./population.ts";
+import type { Particles } from "./population.ts";
+import { type RoundRunner, type RoundSetting, type RoundTask, runRoundTasks } from "./round.ts";
 import { type InitialModel, type InitialStage, trainInitialDbms } from "./pretrain.ts";
 import type { DbmProtocol } from "./protocol.ts";
-import { SlotStreams, type StreamState } from "./streams.ts";
+import type { StreamState } from "./streams.ts";
 
 /** Data of a run. */
 export interface DbmRunData {
@@ -148,10 +147,21 @@ export interface DbmRunOptions extends DbmRunHooks {
   /** A state from an earlier run with the same protocol, seeds and data. */
   resume?: DbmRunState;
   /**
+   * Initial models trained earlier with the same protocol, seeds and data (e.g. from a cache):
+   * used instead of training them; unlike `resume`, everything after is computed and reported.
+   */
+  initial?: DbmRunState["initial"];
+  /**
    * References computed earlier for the same data and protocol (they are recomputed, and
    * reported through `onReferences`, only when absent).
    */
   references?: References;
+  /**
+   * Runs each iteration's per-model work (e.g. spread over workers); default: in this thread on
+   * `k`. Built for a {@link RoundSetting} of these data, protocol and references: see
+   * {@link roundSetting}.
+   */
+  runner?: RoundRunner;
 }
 
 /** What a finished run returns. */
@@ -203,7 +213,7 @@ interface Slot {
  */
 export function dbmReferences(
   data: DbmRunData,
-  options: { protocol: DbmProtocol; seed: number },
+  options: { protocol: DbmProtocol; seed: number; signal?: AbortSignal },
 ): References {
   const pr = options.protocol;
   return rawReferences(data.train, data.test, {
@@ -212,7 +222,35 @@ export function dbmReferences(
     maxIterations: pr.classifier.maxIterations,
     randomPatterns: pr.referencePatterns,
     rng: new Rng(deriveSeed(options.seed, RUN_STREAM.references)),
+    subset: pr.encoding.enabled && pr.trainDigits !== null ? pr.trainDigits : undefined,
+    signal: options.signal,
   });
+}
+
+/** What every round of a run shares (see {@link RoundSetting}): the DBM's digits and the judge. */
+export function roundSetting(
+  data: DbmRunData,
+  options: { protocol: DbmProtocol; references: References },
+): RoundSetting {
+  const pr = options.protocol;
+  const n = Math.min(pr.trainDigits ?? data.train.n, data.train.n);
+  const w = data.train.width;
+  return {
+    protocol: pr,
+    train: {
+      n,
+      width: w,
+      bits: data.train.bits.subarray(0, n * w),
+      labels: data.train.labels.subarray(0, n),
+    },
+    test: {
+      n: data.test.n,
+      width: data.test.width,
+      bits: data.test.bits,
+      labels: data.test.labels,
+    },
+    judge: options.references.classifier,
+  };
 }
 
 /**
@@ -241,17 +279,21 @@ export async function runDbmPruning(
   let references = options.references;
   if (!references) {
     progress("references", 0)(0, 1);
-    references = dbmReferences(data, { protocol: pr, seed: seeds[0] ?? 0 });
+    references = dbmReferences(data, {
+      protocol: pr,
+      seed: seeds[0] ?? 0,
+      signal: options.signal,
+    });
     progress("references", 0)(1, 1);
     await options.onReferences?.(references);
   }
-  const judge = references.classifier;
 
   // Initial models.
   let initial: InitialModel[];
-  if (options.resume) {
+  const given = options.resume?.initial ?? options.initial;
+  if (given) {
     initial = seeds.map((seed) => {
-      const s = options.resume?.initial.find((x) => x.seed === seed);
+      const s = given.find((x) => x.seed === seed);
       if (!s) throw new Error(`resume: no initial model for seed ${seed}`);
       return {
         seed,
@@ -281,42 +323,14 @@ export async function runDbmPruning(
   };
   if (!options.resume) await options.onState?.(state);
 
-  const evaluate = async (
-    pop: DbmPopulation,
-    models: Dbm[],
-    iteration: number,
-  ): Promise<{ measures: CheckpointMeasures; scores: DbmScores }[]> => {
-    const acc = models.map((m) => new CheckpointAccumulator(m, { judge, keep: pr.keepSamples }));
-    await pop.sample({
-      ...pr.sampler,
-      signal: options.signal,
-      onProgress: progress("sample", iteration),
-      onRecord: (r) => acc[r.slot].add(r),
-    });
-    const out = acc.map((a) => a.finish());
-    if (pr.encoding.enabled) {
-      const mf = {
-        maxIterations: pr.encoding.maxIterations,
-        tolerance: pr.encoding.tolerance,
-        signal: options.signal,
-      };
-      const tr = await pop.encode(digits, { ...mf, onProgress: progress("encode", iteration) });
-      const te = await pop.encode(data.test, { ...mf, onProgress: progress("encode", iteration) });
-      models.forEach((m, p) => {
-        out[p].measures.classifierError = encodingError(
-          { mu2: tr[p].mu2, labels: data.train.labels.subarray(0, nDigits) },
-          { mu2: te[p].mu2, labels: data.test.labels },
-          {
-            n2: m.n2,
-            c: pr.classifier.cEncoding,
-            tolerance: pr.classifier.tolerance,
-            maxIterations: pr.classifier.maxIterations,
-          },
-        );
-      });
-    }
-    return out;
-  };
+  const setting = roundSetting(data, { protocol: pr, references });
+  const runner: RoundRunner = options.runner ??
+    ((tasks, hooks) => runRoundTasks(k, setting, { tasks, ...hooks }));
+  const hooksAt = (iteration: number) => ({
+    signal: options.signal,
+    onProgress: (phase: "sample" | "retrain" | "encode", done: number, total: number) =>
+      options.onProgress?.({ phase, iteration, done, total }),
+  });
 
   // Slots, fresh or resumed; a resumed slot re-draws its last checkpoint's samples below.
   const slots: Slot[] = [];
@@ -339,57 +353,52 @@ export async function runDbmPruning(
   // Iteration 0 (needed for reporting on a fresh run, or as scores for slots still at 0).
   const needInitial = !options.resume || slots.some((s) => s.iteration === 0 && !s.stopped);
   if (needInitial) {
-    const pop = new DbmPopulation(k, initial.map((m) => m.model), {
-      particles: pr.initial.particles,
-      streams: new SlotStreams(initial.map((m) => m.stream)),
-    });
-    try {
-      initial.forEach((m, p) => pop.setParticles(p, m.particles));
-      const res = await evaluate(pop, initial.map((m) => m.model), 0);
-      for (const [p, m] of initial.entries()) {
-        for (const s of slots) if (s.seed === m.seed && s.iteration === 0) s.scores = res[p].scores;
-        await options.onCheckpoint?.({
-          seed: m.seed,
-          criterion: null,
-          iteration: 0,
-          stage: "initial",
-          measures: res[p].measures,
-          replayed: Boolean(options.resume),
-        });
-      }
-    } finally {
-      pop.free();
+    const res = await runner(
+      initial.map((m) => ({
+        kind: "evaluate",
+        model: m.model,
+        particles: m.particles,
+        stream: m.stream,
+      })),
+      hooksAt(0),
+    );
+    for (const [p, m] of initial.entries()) {
+      for (const s of slots) if (s.seed === m.seed && s.iteration === 0) s.scores = res[p].scores;
+      await options.onCheckpoint?.({
+        seed: m.seed,
+        criterion: null,
+        iteration: 0,
+        stage: "initial",
+        measures: res[p].measures,
+        replayed: Boolean(options.resume),
+      });
     }
   }
 
   // Resumed slots beyond iteration 0: re-draw their last checkpoint's samples for the scores.
   const resumed = slots.filter((s) => s.iteration > 0 && !s.stopped);
   if (resumed.length > 0) {
-    const saved = resumed.map((s) => {
+    const tasks: RoundTask[] = resumed.map((s) => {
       const st = state.slots.find((x) => x.seed === s.seed && x.criterion === s.criterion);
       if (!st?.particles || !st.stream) throw new Error("resume: inconsistent state");
-      return { particles: st.particles, stream: st.stream };
+      return {
+        kind: "evaluate",
+        model: s.model,
+        particles: particlesFromJson(st.particles),
+        stream: st.stream,
+      };
     });
-    const pop = new DbmPopulation(k, resumed.map((s) => s.model), {
-      particles: pr.initial.particles,
-      streams: new SlotStreams(saved.map((s) => s.stream)),
-    });
-    try {
-      saved.forEach((s, p) => pop.setParticles(p, particlesFromJson(s.particles)));
-      const res = await evaluate(pop, resumed.map((s) => s.model), resumed[0].iteration);
-      for (const [p, s] of resumed.entries()) {
-        s.scores = res[p].scores;
-        await options.onCheckpoint?.({
-          seed: s.seed,
-          criterion: s.criterion,
-          iteration: s.iteration,
-          stage: "retrained",
-          measures: res[p].measures,
-          replayed: true,
-        });
-      }
-    } finally {
-      pop.free();
+    const res = await runner(tasks, hooksAt(resumed[0].iteration));
+    for (const [p, s] of resumed.entries()) {
+      s.scores = res[p].scores;
+      await options.onCheckpoint?.({
+        seed: s.seed,
+        criterion: s.criterion,
+        iteration: s.iteration,
+        stage: "retrained",
+        measures: res[p].measures,
+        replayed: true,
+      });
     }
   }
 
@@ -437,69 +446,48 @@ export async function runDbmPruning(
       await options.onState?.(state);
       continue;
     }
-    const models = pruned.map((x) => x.model);
-    const pop = new DbmPopulation(k, models, {
-      particles: pr.initial.particles,
-      streams: SlotStreams.fromSeeds(
-        pruned.map((x) =>
-          deriveSeed(x.slot.seed, RUN_STREAM.slot, criterionCode(x.slot.criterion), it)
-        ),
-      ),
-    });
-    try {
-      pop.initParticlesFromData(digits);
-      if (pr.evaluateBeforeRetraining) {
-        const res = await evaluate(pop, models, it);
-        for (const [p, x] of pruned.entries()) {
-          await options.onCheckpoint?.({
-            seed: x.slot.seed,
-            criterion: x.slot.criterion,
-            iteration: it,
-            stage: "pruned",
-            measures: res[p].measures,
-            prune: x.report,
-            replayed: false,
-          });
-        }
-      }
-      await pop.train(digits, {
-        schedule: pr.retrain,
-        meanField: pr.initial.meanField,
-        maxNorm: pr.initial.maxNorm,
-        signal: options.signal,
-        onProgress: progress("retrain", it),
+    const res = await runner(
+      pruned.map((x) => ({
+        kind: "retrain",
+        model: x.model,
+        streamSeed: deriveSeed(x.slot.seed, RUN_STREAM.slot, criterionCode(x.slot.criterion), it),
+      })),
+      hooksAt(it),
+    );
+    for (const [p, x] of pruned.entries()) {
+      const r = res[p];
+      upsert(state, {
+        seed: x.slot.seed,
+        criterion: x.slot.criterion,
+        iteration: it,
+        model: dbmToJson(r.model),
+        particles: particlesToJson(r.particles),
+        stream: r.stream,
       });
-      const retrained = await pop.models();
-      const streams = pop.streamStates();
-      for (const [p, x] of pruned.entries()) {
-        const st: SlotState = {
-          seed: x.slot.seed,
-          criterion: x.slot.criterion,
-          iteration: it,
-          model: dbmToJson(retrained[p]),
-          particles: particlesToJson(await pop.getParticles(p)),
-          stream: streams[p],
-        };
-        upsert(state, st);
-      }
-      await options.onState?.(state);
-      const res = await evaluate(pop, retrained, it);
-      for (const [p, x] of pruned.entries()) {
-        x.slot.model = retrained[p];
-        x.slot.scores = res[p].scores;
-        x.slot.iteration = it;
+    }
+    await options.onState?.(state);
+    for (const [p, x] of pruned.entries()) {
+      const r = res[p];
+      x.slot.model = r.model;
+      x.slot.scores = r.scores;
+      x.slot.iteration = it;
+      const base = { seed: x.slot.seed, criterion: x.slot.criterion, iteration: it };
+      if (r.pruned) {
         await options.onCheckpoint?.({
-          seed: x.slot.seed,
-          criterion: x.slot.criterion,
-          iteration: it,
-          stage: "retrained",
-          measures: res[p].measures,
+          ...base,
+          stage: "pruned",
+          measures: r.pruned,
           prune: x.report,
           replayed: false,
         });
       }
-    } finally {
-      pop.free();
+      await options.onCheckpoint?.({
+        ...base,
+        stage: "retrained",
+        measures: r.measures,
+        prune: x.report,
+        replayed: false,
+      });
     }
   }
   return { references, state };
