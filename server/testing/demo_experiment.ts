@@ -6,23 +6,13 @@
  *
  * @module
  */
-import {
-  type BaseConfig,
-  type Experiment,
-  type ExperimentRun,
-  jsonRecord,
-  type UnitEntry,
-} from "../../core/app/experiment.ts";
+import type { Experiment, ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, PanelParameter } from "../../core/app/panels.ts";
 import type { RunRecord } from "../../core/store/kv_store.ts";
+import { type GridConfig, gridExperiment, gridRun } from "./level_grid.ts";
 
 /** Config of the demo experiment. */
-export interface DemoConfig extends BaseConfig {
-  /** Networks per level. */
-  networks: number;
-  /** Prune levels. */
-  levels: number[];
-}
+export type DemoConfig = GridConfig;
 
 /** Deterministic synthetic metrics of one unit. */
 export function demoMetrics(network: number, levelIndex: number, level: number): {
@@ -50,35 +40,11 @@ const base: DemoConfig = { preset: "default", reduced: true, networks: 4, levels
 
 /** The demo experiment. */
 export const demoExperiment: Experiment<DemoConfig> = {
-  id: "demo",
-  title: "Demo: synthetic pruning curves",
-  paper: "averbeck2022",
-  presets: { default: base, paper: { ...base, reduced: false, networks: 40 } },
-  flags: [],
-  configure(b: DemoConfig): DemoConfig {
-    return b;
-  },
-  describe(c: DemoConfig): string {
-    return `${c.networks} networks x ${c.levels.length} levels (${c.levels.join(", ")})`;
-  },
-  totalUnits(c: DemoConfig): number {
-    return c.networks * c.levels.length;
-  },
-  async run(ctx): Promise<void> {
-    const c = ctx.config;
-    for (let n = 0; n < c.networks; n++) {
-      for (let l = 0; l < c.levels.length; l++) {
-        if (ctx.finished.has(`${n}/${l}`)) continue;
-        await ctx.store.putUnit(ctx.runId, [n, l], { metrics: demoMetrics(n, l, c.levels[l]) });
-      }
-    }
-  },
-  summarize(): Promise<Record<string, unknown>> {
-    return Promise.resolve({});
-  },
-  table(): string {
-    return "";
-  },
+  ...gridExperiment<DemoConfig>({
+    id: "demo",
+    title: "Demo: synthetic pruning curves",
+    describe: (c) => `${c.networks} networks x ${c.levels.length} levels (${c.levels.join(", ")})`,
+  }, { base, metrics: (n, l, c) => demoMetrics(n, l, c.levels[l]) }),
   parameters(run: ExperimentRun<DemoConfig>): PanelParameter[] {
     const levels = run.config.levels ?? [];
     return [{
@@ -170,21 +136,5 @@ export const demoExperiment: Experiment<DemoConfig> = {
 
 /** A run record for the demo experiment (tests create it with `store.createRun`). */
 export function demoRun(id: string, config: Partial<DemoConfig> = {}): RunRecord {
-  const cfg = { ...base, ...config };
-  const now = new Date().toISOString();
-  return {
-    id,
-    figure: "demo",
-    preset: cfg.preset,
-    reduced: cfg.reduced,
-    config: jsonRecord(cfg),
-    seed: 1,
-    engine: "cpu",
-    engineDescription: "synthetic",
-    versions: {},
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total: cfg.networks * cfg.levels.length },
-  };
+  return gridRun(id, { ...base, ...config }, { figure: "demo" });
 }

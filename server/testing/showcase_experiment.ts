@@ -8,17 +8,14 @@
  *
  * @module
  */
-import type { BaseConfig, Experiment, UnitEntry } from "../../core/app/experiment.ts";
+import type { Experiment, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, PanelParameter, PanelSeries } from "../../core/app/panels.ts";
 import { pairedComparison } from "../../core/app/paired_lineages.ts";
 import type { RunRecord } from "../../core/store/kv_store.ts";
+import { type GridConfig, gridExperiment, gridRun } from "./level_grid.ts";
 
 /** Config of the showcase experiment. */
-export interface ShowcaseConfig extends BaseConfig {
-  /** Networks (lineage pairs). */
-  networks: number;
-  /** Prune levels. */
-  levels: number[];
+export interface ShowcaseConfig extends GridConfig {
   /** Offset added to every pruned value (lets tests make runs that differ). */
   shift: number;
 }
@@ -105,35 +102,14 @@ function rows(
 
 /** The showcase experiment. */
 export const showcaseExperiment: Experiment<ShowcaseConfig> = {
-  id: "showcase",
-  title: "Showcase: every panel the dashboard draws",
-  paper: "averbeck2022",
-  presets: { default: base, paper: { ...base, reduced: false, networks: 40 } },
-  flags: [],
-  configure(b: ShowcaseConfig): ShowcaseConfig {
-    return b;
-  },
-  describe(c: ShowcaseConfig): string {
-    return `${c.networks} networks x ${c.levels.length} levels, shift ${c.shift}`;
-  },
-  totalUnits(c: ShowcaseConfig): number {
-    return c.networks * c.levels.length;
-  },
-  async run(ctx): Promise<void> {
-    const c = ctx.config;
-    for (let n = 0; n < c.networks; n++) {
-      for (let l = 0; l < c.levels.length; l++) {
-        const metrics = showcaseMetrics(n, l, { level: c.levels[l], shift: c.shift });
-        await ctx.store.putUnit(ctx.runId, [n, l], { metrics });
-      }
-    }
-  },
-  summarize(): Promise<Record<string, never>> {
-    return Promise.resolve({});
-  },
-  table(): string {
-    return "";
-  },
+  ...gridExperiment<ShowcaseConfig>({
+    id: "showcase",
+    title: "Showcase: every panel the dashboard draws",
+    describe: (c) => `${c.networks} networks x ${c.levels.length} levels, shift ${c.shift}`,
+  }, {
+    base,
+    metrics: (n, l, c) => showcaseMetrics(n, l, { level: c.levels[l], shift: c.shift }),
+  }),
   parameters(run: ShowcaseRunView): PanelParameter[] {
     const levels = configOf(run).levels;
     return [{ name: "level", label: "Prune level", options: levels, default: levels.at(-1) ?? 0 }];
@@ -274,21 +250,9 @@ export function showcaseRun(
   id: string,
   options: { config?: Partial<ShowcaseConfig>; seed?: number } = {},
 ): RunRecord {
-  const cfg = { ...base, ...options.config };
-  const now = new Date().toISOString();
-  return {
-    id,
+  return gridRun(id, { ...base, ...options.config }, {
     figure: "showcase",
-    preset: cfg.preset,
-    reduced: cfg.reduced,
-    config: { ...cfg },
-    seed: options.seed ?? 1,
-    engine: "cpu",
-    engineDescription: "synthetic",
+    seed: options.seed,
     versions: { prunelab: "test" },
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total: cfg.networks * cfg.levels.length },
-  };
+  });
 }
