@@ -159,6 +159,7 @@ function fig2(): BmFig2Summary {
     seeds: 3,
     perSeedKl: kl(before, after),
     perSeedLogpMse: mse.map((m, seed) => ({ seed, mse: m })),
+    perSeedLogpByFrequency: [],
   });
   return {
     ...header(true),

@@ -135,6 +135,7 @@ Deno.test("small end-to-end runs write the --out keys the issue lists", async ()
     byFreq[0].rarePatterns + byFreq[0].frequentPatterns,
     s2.logProbMatching.initial.codes.length,
   );
+  assert.equal(s2.criteria["fi-variance"].perSeedLogpByFrequency.length, 1);
 
   const f1 = await runExperimentCli(bmFig1, [...small, ...store, "--out", `${dir}/f1.json`], quiet);
   assert.equal(f1, 0);

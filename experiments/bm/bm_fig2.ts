@@ -58,6 +58,9 @@ export interface PerSeedMse {
   mse: number | null;
 }
 
+/** One seed's log-probability errors of the rarer and the more frequent data patterns. */
+export type PerSeedByFrequency = { seed: number } & LogProbErrorByFrequency;
+
 /** Builds Fig 2A/B data from per-seed sample pattern counts. */
 export function logProbMatching(dataCounts: Int32Array, perSeed: Int32Array[]): LogProbMatching {
   let nd = 0;
@@ -103,14 +106,14 @@ export type BmFig2Summary = BmSummaryHeader & {
     perSeed: { seed: number; kl: number | null; klExact: number }[];
     perSeedLogpMse: PerSeedMse[];
     /** Per seed: the log-probability error of the rarer and the more frequent data patterns. */
-    perSeedLogpByFrequency: ({ seed: number } & LogProbErrorByFrequency)[];
+    perSeedLogpByFrequency: PerSeedByFrequency[];
   };
   /** Per criterion: KL after the last round and per round, and per seed after retraining. */
   criteria: Record<
     string,
     & { label: string }
     & Pick<CriterionAggregate, "kl" | "klExact" | "klPerRound" | "seeds" | "perSeedKl">
-    & { perSeedLogpMse: PerSeedMse[] }
+    & { perSeedLogpMse: PerSeedMse[]; perSeedLogpByFrequency: PerSeedByFrequency[] }
   >;
   /** Seeds and criteria left out of the statistics (non-finite weights or metrics). */
   failures: BmFailure[];
@@ -166,6 +169,13 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
           mse: weightedLogProbMse(dataCounts, x.counts),
         }))
         : [];
+    const byFrequency = async (prefix: string, name: string, c?: Criterion) =>
+      dataCounts
+        ? (await seededBlobs(prefix, name, c)).map((x) => ({
+          seed: x.seed,
+          ...logProbErrorByFrequency(dataCounts, x.counts),
+        }))
+        : [];
     const criteria: BmFig2Summary["criteria"] = {};
     const matching: Record<string, LogProbMatching> = {};
     for (const c of CRITERIA) {
@@ -179,6 +189,7 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
         seeds: a.seeds,
         perSeedKl: a.perSeedKl,
         perSeedLogpMse: await perSeedMse("criterion", "countsAfter", c),
+        perSeedLogpByFrequency: await byFrequency("criterion", "countsAfter", c),
       };
       if (dataCounts) {
         matching[c] = compact(
@@ -198,12 +209,7 @@ export const bmFig2: Experiment<BmConfig, BmFig2Summary> = {
         seeds: agg.initial.seeds,
         perSeed: agg.initial.perSeed,
         perSeedLogpMse: await perSeedMse("initial", "counts"),
-        perSeedLogpByFrequency: dataCounts
-          ? (await seededBlobs("initial", "counts")).map((x) => ({
-            seed: x.seed,
-            ...logProbErrorByFrequency(dataCounts, x.counts),
-          }))
-          : [],
+        perSeedLogpByFrequency: await byFrequency("initial", "counts"),
       },
       criteria,
       logProbMatching: { initial: initialMatching, afterRetraining: matching },
