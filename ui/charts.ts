@@ -96,39 +96,64 @@ function yOf(raw: unknown): number | null {
   return null;
 }
 
+/** A point of a dataset with errors: its pixel x and the pixel y of value + err and value - err. */
+interface ErrorSpan {
+  x: number;
+  top: number;
+  bottom: number;
+  err: number;
+}
+
+/**
+ * Calls `draw` for every visible dataset whose errors are drawn as `kind` (shaded bands or bars),
+ * with its points that have a finite value and error, clipped to the chart area widened by `pad`
+ * px up and down (so bar caps at the axis ends stay whole).
+ */
+function eachErrorDataset(
+  chart: Chart,
+  options: { kind: "band" | "bars"; pad: number },
+  draw: (ctx: CanvasRenderingContext2D, spans: ErrorSpan[], color: string) => void,
+): void {
+  const { ctx, chartArea: area } = chart;
+  const y = chart.scales.y;
+  chart.data.datasets.forEach((ds, di) => {
+    const { errorBars, band } = extrasOf(ds);
+    if (!errorBars || band !== (options.kind === "band") || !chart.isDatasetVisible(di)) return;
+    const spans: ErrorSpan[] = [];
+    chart.getDatasetMeta(di).data.forEach((el, i) => {
+      const v = yOf(ds.data[i]);
+      const e = errorBars[i];
+      if (v === null || e === null || e === undefined || !Number.isFinite(e)) return;
+      spans.push({
+        x: el.x,
+        top: y.getPixelForValue(v + e),
+        bottom: y.getPixelForValue(v - e),
+        err: e,
+      });
+    });
+    ctx.save();
+    ctx.beginPath();
+    const pad = options.pad;
+    ctx.rect(area.left, area.top - pad, area.right - area.left, area.bottom - area.top + 2 * pad);
+    ctx.clip();
+    draw(ctx, spans, String(ds.borderColor ?? "#333"));
+    ctx.restore();
+  });
+}
+
 /** Draws shaded bands (mean ± err) under band datasets, before the lines. */
 const bandPlugin: Plugin = {
   id: "errBands",
   beforeDatasetsDraw(chart) {
-    const ctx = chart.ctx;
-    const y = chart.scales.y;
-    const area = chart.chartArea;
-    chart.data.datasets.forEach((ds, di) => {
-      const { errorBars, band } = extrasOf(ds);
-      if (!band || !errorBars || !chart.isDatasetVisible(di)) return;
-      const pts = chart.getDatasetMeta(di).data;
-      const upper: [number, number][] = [];
-      const lower: [number, number][] = [];
-      pts.forEach((el, i) => {
-        const v = yOf(ds.data[i]);
-        const e = errorBars[i];
-        if (v === null || e === null || e === undefined || !Number.isFinite(e)) return;
-        upper.push([el.x, y.getPixelForValue(v + e)]);
-        lower.push([el.x, y.getPixelForValue(v - e)]);
-      });
-      if (upper.length < 2) return;
-      ctx.save();
+    eachErrorDataset(chart, { kind: "band", pad: 0 }, (ctx, spans, color) => {
+      if (spans.length < 2) return;
       ctx.beginPath();
-      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
-      ctx.clip();
-      ctx.beginPath();
-      upper.forEach(([px, py], i) => (i === 0 ? ctx.moveTo(px, py) : ctx.lineTo(px, py)));
-      for (let i = lower.length - 1; i >= 0; i--) ctx.lineTo(lower[i][0], lower[i][1]);
+      spans.forEach((s, i) => (i === 0 ? ctx.moveTo(s.x, s.top) : ctx.lineTo(s.x, s.top)));
+      for (let i = spans.length - 1; i >= 0; i--) ctx.lineTo(spans[i].x, spans[i].bottom);
       ctx.closePath();
       ctx.globalAlpha = 0.18;
-      ctx.fillStyle = String(ds.borderColor ?? "#333");
+      ctx.fillStyle = color;
       ctx.fill();
-      ctx.restore();
     });
   },
 };
@@ -137,26 +162,11 @@ const bandPlugin: Plugin = {
 const errorBarPlugin: Plugin = {
   id: "errBars",
   afterDatasetsDraw(chart) {
-    const ctx = chart.ctx;
-    const yScale = chart.scales.y;
-    chart.data.datasets.forEach((ds, di) => {
-      const { errorBars, band } = extrasOf(ds);
-      if (band || !errorBars || !chart.isDatasetVisible(di)) return;
-      const meta = chart.getDatasetMeta(di);
-      ctx.save();
-      const area = chart.chartArea;
-      ctx.beginPath();
-      ctx.rect(area.left, area.top - 4, area.right - area.left, area.bottom - area.top + 8);
-      ctx.clip();
-      ctx.strokeStyle = String(ds.borderColor ?? "#333");
+    eachErrorDataset(chart, { kind: "bars", pad: 4 }, (ctx, spans, color) => {
+      ctx.strokeStyle = color;
       ctx.lineWidth = 1.2;
-      meta.data.forEach((el, i) => {
-        const e = errorBars[i];
-        const y = yOf(ds.data[i]);
-        if (e === null || e === undefined || y === null || !(e > 0)) return;
-        const x = el.x;
-        const top = yScale.getPixelForValue(y + e);
-        const bottom = yScale.getPixelForValue(y - e);
+      for (const { x, top, bottom, err } of spans) {
+        if (!(err > 0)) continue;
         ctx.beginPath();
         ctx.moveTo(x, top);
         ctx.lineTo(x, bottom);
@@ -165,8 +175,7 @@ const errorBarPlugin: Plugin = {
         ctx.moveTo(x - 3, bottom);
         ctx.lineTo(x + 3, bottom);
         ctx.stroke();
-      });
-      ctx.restore();
+      }
     });
   },
 };
