@@ -38,13 +38,21 @@ export interface InterruptOptions {
   exitGraceMs?: number;
   /** Ends the process (default `Deno.exit`; tests replace it). */
   exit?: (code: number) => void;
+  /**
+   * How long {@link watchInterrupts} waits for the watcher thread to listen before it returns with
+   * the main-thread listeners still in place (default 3000 ms; tests shorten it).
+   */
+  workerStartMs?: number;
 }
 
 /** A running watch; {@link InterruptWatch.stop} ends it. */
 export interface InterruptWatch {
   /** Aborted at the first signal, with an `Error("interrupted by SIGINT")`. */
   readonly signal: AbortSignal;
-  /** Shared flag: 0 running, 1 interrupted, 2 exiting (readable from synchronous code). */
+  /**
+   * Shared flags (readable from synchronous code): `flag[0]` is 0 running, 1 interrupted, 2
+   * exiting; `flag[1]` is 1 once the watcher thread listens.
+   */
   readonly flag: Int32Array;
   /** Stops watching: signals get their default action again. */
   stop(): void;
@@ -66,7 +74,7 @@ const WORKER_START_MS = 3000;
 /** Starts watching SIGINT and SIGTERM; resolves once the watch is in place. */
 export async function watchInterrupts(options: InterruptOptions = {}): Promise<InterruptWatch> {
   const controller = new AbortController();
-  const shared = new SharedArrayBuffer(4);
+  const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
   const repeatWindowMs = options.repeatWindowMs ?? 600;
   const exitGraceMs = options.exitGraceMs ?? 1000;
@@ -146,7 +154,8 @@ export async function watchInterrupts(options: InterruptOptions = {}): Promise<I
     ready();
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([listening, new Promise((r) => timer = setTimeout(r, WORKER_START_MS))]);
+  const startMs = options.workerStartMs ?? WORKER_START_MS;
+  await Promise.race([listening, new Promise((r) => timer = setTimeout(r, startMs))]);
   clearTimeout(timer);
 
   return {

@@ -13,7 +13,7 @@
 
 /** The start message from the main thread. */
 export interface InterruptWorkerInit {
-  /** Shared flag: 0 = running, 1 = interrupted, 2 = exit now. */
+  /** Shared flags: [0] 0 = running, 1 = interrupted, 2 = exit now; [1] 1 = this worker listens. */
   flag: SharedArrayBuffer;
   /** Signals to watch. */
   signals: Deno.Signal[];
@@ -59,5 +59,6 @@ self.onmessage = (ev: MessageEvent<InterruptWorkerInit>) => {
     Deno.addSignalListener(signal, listener);
     listeners.push([signal, listener]);
   }
+  Atomics.store(flag, 1, 1);
   post({ kind: "ready" });
 };

@@ -1,7 +1,7 @@
 /**
  * `deno run -A tools/study/interrupt_latency.ts [--trials N] [--seed S] [--after A,B] [--wrapper]
- * [--signal SIGINT|SIGTERM] [-- FIG5_FLAGS...]`: how long a fig5 run takes to stop after Ctrl-C,
- * and in which phase the signal arrived (docs/reliability.md quotes its output).
+ * [--signal SIGINT|SIGTERM] [--second S] [-- FIG5_FLAGS...]`: how long a fig5 run takes to stop
+ * after Ctrl-C, and in which phase the signal arrived (docs/reliability.md quotes its output).
  *
  * Each trial starts `tasks/fig5.ts` on a fresh temporary store (2 networks, level 0.5, 2 workers
  * unless flags after `--` say otherwise), waits a random time in [A, B] seconds after the run id
@@ -9,7 +9,8 @@
  * the prune levels (embedded starting networks); any other seed trains the starting networks
  * first. The phase is the last progress line printed before the signal. `--wrapper` starts the
  * run through `deno task fig5` and signals the wrapper's pid instead, then checks that the run
- * (the wrapper's child) is gone too.
+ * (the wrapper's child) is gone too. `--second S` sends the signal again S seconds after the first
+ * when the run is still going (a second Ctrl-C: exit at once).
  *
  * @module
  */
@@ -25,6 +26,7 @@ const { flags } = parseFlags([
   { name: "after", type: "string", help: "signal after A to B seconds", default: "5,60" },
   { name: "signal", type: "string", help: "SIGINT or SIGTERM", default: "SIGINT" },
   { name: "wrapper", type: "boolean", help: "run through deno task; signal the wrapper" },
+  { name: "second", type: "string", help: "signal again after S seconds if still running" },
 ], own);
 const trials = parseIntFlag("trials", stringFlag(flags, "trials") ?? "4", { min: 1, max: 100 });
 const seed = parseIntFlag("seed", stringFlag(flags, "seed") ?? "1", { min: 1 });
@@ -33,6 +35,9 @@ const [lo, hi] = (stringFlag(flags, "after") ?? "5,60").split(",").map((s, i) =>
 );
 const sig = (stringFlag(flags, "signal") ?? "SIGINT") === "SIGTERM" ? "SIGTERM" : "SIGINT";
 const viaWrapper = flags.wrapper === true;
+const secondS = flags.second === undefined
+  ? null
+  : parseNumberFlag("second", stringFlag(flags, "second") ?? "", { min: 0.7 });
 const root = new URL("../../", import.meta.url).pathname;
 
 /** The pids of a process's children (Linux /proc). */
@@ -106,8 +111,20 @@ async function trial(n: number): Promise<string> {
   const phase = last;
   const sinceProgress = ((t0 - lastAt) / 1000).toFixed(1);
   p.kill(sig);
+  let secondAt = -1;
+  let exited = false;
+  const again = secondS === null ? null : setTimeout(() => {
+    if (exited) return;
+    secondAt = performance.now();
+    p.kill(sig);
+  }, secondS * 1000);
   const status = await p.status;
+  exited = true;
+  if (again !== null) clearTimeout(again);
   const took = performance.now() - t0;
+  const second = secondAt < 0
+    ? ""
+    : ` (${((performance.now() - secondAt) / 1000).toFixed(1)} s after the second signal)`;
   await pumps;
   let orphan = "";
   if (viaWrapper) {
@@ -129,7 +146,7 @@ async function trial(n: number): Promise<string> {
   await Deno.remove(dir, { recursive: true });
   return `trial ${n}: ${sig} after ${wait.toFixed(1)} s, exit ${status.code} in ${
     took.toFixed(0)
-  } ms, ${kept} units kept, ${resume}${orphan}; last progress (${sinceProgress} s before): ${phase}`;
+  } ms${second}, ${kept} units kept, ${resume}${orphan}; last progress (${sinceProgress} s before): ${phase}`;
 }
 
 for (let n = 1; n <= trials; n++) console.log(await trial(n));
