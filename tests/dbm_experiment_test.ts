@@ -15,6 +15,7 @@ import type { RunRecord } from "../core/store/store.ts";
 import type { DbmConfig } from "../experiments/dbm/config.ts";
 import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
 import { initialCacheKey, seedValue } from "../experiments/dbm/run.ts";
+import { MergedProgress, type Phase } from "../experiments/dbm/round_pool.ts";
 import { idxFile } from "./fixtures/dbm.ts";
 
 /**
@@ -335,4 +336,27 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
     await engine.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the workers' progress merges into the calls one thread would report, in order", () => {
+  const out: [Phase, number, number][] = [];
+  const m = new MergedProgress(2, (p, d, t) => out.push([p, d, t]));
+  // Group 0 (10 retraining steps, then 4 sampling sweeps) runs ahead of group 1 (6 steps, 4 sweeps).
+  m.report(0, "retrain", 5, 10);
+  m.report(1, "retrain", 2, 6);
+  m.report(0, "retrain", 10, 10);
+  m.report(0, "sample", 2, 4);
+  m.report(1, "retrain", 6, 6);
+  m.report(1, "sample", 1, 4);
+  m.report(0, "sample", 4, 4);
+  m.report(1, "sample", 4, 4);
+  assert.deepEqual(out, [
+    ["retrain", 7, 16],
+    ["retrain", 12, 16],
+    ["retrain", 12, 16],
+    ["retrain", 16, 16],
+    ["sample", 3, 8],
+    ["sample", 5, 8],
+    ["sample", 8, 8],
+  ]);
 });

@@ -60,27 +60,12 @@ export class RoundPool {
   async run(tasks: readonly RoundTask[], hooks: RoundHooks): Promise<RoundResult[]> {
     hooks.signal?.throwIfAborted();
     const groups = split(tasks, Math.min(this.size, tasks.length));
-    const progress = new Map<string, { done: number; total: number }[]>();
-    const report = (
-      g: number,
-      phase: "sample" | "retrain" | "encode",
-      done: number,
-      total: number,
-    ) => {
-      const per = progress.get(phase) ?? groups.map(() => ({ done: 0, total: 0 }));
-      per[g] = { done, total };
-      progress.set(phase, per);
-      hooks.onProgress?.(
-        phase,
-        per.reduce((a, x) => a + x.done, 0),
-        per.reduce((a, x) => a + x.total, 0),
-      );
-    };
+    const merged = new MergedProgress(groups.length, hooks.onProgress);
     const parts = await Promise.all(
       groups.map((group, g) =>
         this.#runOn(this.#workers[g], group, {
           signal: hooks.signal,
-          onProgress: (phase, done, total) => report(g, phase, done, total),
+          onProgress: (phase, done, total) => merged.report(g, phase, done, total),
         })
       ),
     );
@@ -127,6 +112,54 @@ export class RoundPool {
       const msg: PoolRequest = { type: "run", id, tasks };
       worker.postMessage(msg);
     });
+  }
+}
+
+/** A phase of a round. */
+export type Phase = "sample" | "retrain" | "encode";
+
+/**
+ * The workers' progress as one sequence of phase calls, as the calling thread would report it.
+ * Every group runs the same calls in the same order (its tasks are of one kind, under one
+ * protocol), but not in step: one worker may be sampling while another still retrains. Each
+ * group's reports are numbered by call (a new call starts when the phase changes or its count
+ * falls back), and what is reported is the earliest call some group is still in, summed over the
+ * groups (a group already past it counts its total), so the counts never run backwards within a
+ * call and the calls arrive in order.
+ */
+export class MergedProgress {
+  readonly #groups: { call: number; done: number; phases: Phase[]; totals: number[] }[];
+  readonly #emit?: (phase: Phase, done: number, total: number) => void;
+
+  /** `groups` groups; `emit` receives the merged reports. */
+  constructor(groups: number, emit?: (phase: Phase, done: number, total: number) => void) {
+    this.#groups = Array.from({ length: groups }, () => ({
+      call: -1,
+      done: 0,
+      phases: [],
+      totals: [],
+    }));
+    this.#emit = emit;
+  }
+
+  /** A report of group `g`. */
+  report(g: number, phase: Phase, done: number, total: number): void {
+    const st = this.#groups[g];
+    if (st.call < 0 || st.phases[st.call] !== phase || done < st.done) {
+      st.call++;
+      st.phases[st.call] = phase;
+    }
+    st.done = done;
+    st.totals[st.call] = total;
+    const k = Math.min(...this.#groups.map((x) => x.call));
+    if (k < 0 || !this.#emit) return;
+    let sum = 0;
+    let all = 0;
+    for (const x of this.#groups) {
+      sum += x.call === k ? x.done : x.totals[k];
+      all += x.totals[k];
+    }
+    this.#emit(this.#groups[0].phases[k], sum, all);
   }
 }
 

@@ -18,8 +18,19 @@ const NW1 = 8836;
 const NW2 = 270400;
 /** Mean-field iterations a converging update takes on average (the cap is often not reached). */
 const TYPICAL_MF = 20;
-/** Weight operations of the raw-digit classifier and its references (about 6 s of one core). */
-const REFERENCES = 1.3e10;
+/**
+ * Weight operations of the raw-digit classifier and its references, and of its refit on the DBM's
+ * digits (bm-fig3 with --digits): measured against the joint training of the reduced default
+ * (about 1/20 of it on this machine, run bm-fig4-20261202-002112-276b6).
+ */
+const REFERENCES = 4e10;
+const SUBSET_REFERENCES = 0.5e10;
+/**
+ * Fixed cost of one training update in weight operations (kernel calls, mean-field bookkeeping):
+ * it dominates batch-1 pre-training of the small RBM1 (20,000 updates took ~0.09 of the joint
+ * training's time in that run, where its multiply-adds alone are ~0.001 of it).
+ */
+const UPDATE = 3e6;
 
 /** Estimated work of every phase call, and the total of a run. */
 export interface WorkPlan {
@@ -41,9 +52,13 @@ export function workPlan(c: DbmConfig, digits: number): WorkPlan {
     w1: NW1 * (1 - p.prune.fraction1) ** k,
     w2: NW2 * (1 - p.prune.fraction2) ** k,
   });
-  const joint = (epochs: number, w: { w1: number; w2: number }): number =>
-    epochs * digits * (mf * 2 * (w.w1 + w.w2) + 3 * (w.w1 + w.w2)) +
-    epochs * Math.ceil(digits / i.joint.batch) * i.particles * (w.w1 + w.w2);
+  const updates = (s: { epochs: number; batch: number }): number =>
+    s.epochs * Math.ceil(digits / s.batch) * UPDATE;
+  // A mini-batch's mean field runs until its slowest digit converges: about the cap.
+  const mfOf = (batch: number): number => batch > 1 ? i.meanField.maxIterations : mf;
+  const joint = (s: { epochs: number; batch: number }, w: { w1: number; w2: number }): number =>
+    s.epochs * digits * (mfOf(s.batch) * 2 * (w.w1 + w.w2) + 3 * (w.w1 + w.w2)) +
+    s.epochs * Math.ceil(digits / s.batch) * i.particles * (w.w1 + w.w2) + updates(s);
   const sample = (k: number): number => {
     const w = size(k);
     const sweeps = Math.ceil(p.sampler.samples / p.sampler.chains) * p.sampler.sweeps;
@@ -54,37 +69,40 @@ export function workPlan(c: DbmConfig, digits: number): WorkPlan {
     const w = size(k);
     return digits * Math.min(p.encoding.maxIterations, TYPICAL_MF) * 2 * (w.w1 + w.w2);
   };
-  const initial = 3 * digits * (i.rbm1.epochs * NW1 + i.rbm2.epochs * NW2) +
-    joint(i.joint.epochs, size(0));
+  const rbm1 = 3 * digits * i.rbm1.epochs * NW1 + updates(i.rbm1);
+  const rbm2 = 3 * digits * i.rbm2.epochs * NW2 + updates(i.rbm2);
+  const initial = rbm1 + rbm2 + joint(i.joint, size(0));
+  const references = REFERENCES +
+    (p.encoding.enabled && p.trainDigits !== null ? SUBSET_REFERENCES : 0);
   const checkpoint = (k: number, n: number): number => n * (sample(k) + encode(k));
   let rounds = 0;
   for (let k = 1; k <= p.prune.iterations; k++) {
-    rounds += slots * joint(p.retrain.epochs, size(k)) + checkpoint(k, slots);
+    rounds += slots * joint(p.retrain, size(k)) + checkpoint(k, slots);
     if (p.evaluateBeforeRetraining) rounds += checkpoint(k, slots);
   }
   const perSeed = initial + checkpoint(0, 1) + rounds;
   const phase = (ph: DbmPhase, k: number): number => {
     switch (ph) {
       case "references":
-        return REFERENCES;
+        return references;
       case "rbm1":
-        return 3 * digits * i.rbm1.epochs * NW1;
+        return rbm1;
       case "q":
         return digits * NW1;
       case "rbm2":
-        return 3 * digits * i.rbm2.epochs * NW2;
+        return rbm2;
       case "joint":
-        return joint(i.joint.epochs, size(0));
+        return joint(i.joint, size(0));
       case "sample":
         return (k === 0 ? 1 : slots) * sample(k);
       case "retrain":
-        return slots * joint(p.retrain.epochs, size(k));
+        return slots * joint(p.retrain, size(k));
       case "encode":
         // Two calls per checkpoint (training and test digits); the first carries most.
         return (k === 0 ? 1 : slots) * encode(k) / 2;
     }
   };
-  return { phase, perSeed, total: REFERENCES + c.seeds * perSeed };
+  return { phase, perSeed, total: references + c.seeds * perSeed };
 }
 
 /**
