@@ -147,6 +147,8 @@ function fig2(): BmFig2Summary {
       after: after[seed],
       beforeExact: 0,
       afterExact: 0,
+      lostBefore: 0,
+      lostAfter: 0,
     }));
   const crit = (before: number[], after: number[], mse: number[]) => ({
     label: "",
@@ -168,7 +170,7 @@ function fig2(): BmFig2Summary {
       kl: null,
       klExact: { mean: 0, sd: 0, n: 3 },
       seeds: 3,
-      perSeed: [0.2, 0.3, 0.25].map((k, seed) => ({ seed, kl: k, klExact: 0 })),
+      perSeed: [0.2, 0.3, 0.25].map((k, seed) => ({ seed, kl: k, klExact: 0, lostMass: 0 })),
       perSeedLogpMse: [],
       perSeedLogpByFrequency: [],
     },

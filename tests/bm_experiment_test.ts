@@ -136,6 +136,12 @@ Deno.test("small end-to-end runs write the --out keys the issue lists", async ()
     s2.logProbMatching.initial.codes.length,
   );
   assert.equal(s2.criteria["fi-variance"].perSeedLogpByFrequency.length, 1);
+  // The data mass the samples miss, right after pruning and after retraining, is a share.
+  for (const k of ["lostBefore", "lostAfter"]) {
+    const lost = s2.criteria["fi-variance"].perSeedKl[0][k];
+    assert.ok(lost >= 0 && lost <= 1, `${k} ${lost}`);
+  }
+  assert.ok(s2.initial.perSeed[0].lostMass >= 0 && s2.initial.perSeed[0].lostMass <= 1);
 
   const f1 = await runExperimentCli(bmFig1, [...small, ...store, "--out", `${dir}/f1.json`], quiet);
   assert.equal(f1, 0);

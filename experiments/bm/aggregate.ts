@@ -74,6 +74,10 @@ export interface PerSeedKl {
   beforeExact: number;
   /** Exact-model KL after retraining. */
   afterExact: number;
+  /** Data mass on patterns the samples right after pruning never produced (null: no set). */
+  lostBefore: number | null;
+  /** The same after retraining. */
+  lostAfter: number | null;
 }
 
 /** A seed/criterion left out of the statistics (non-finite weights or metrics). */
@@ -97,7 +101,7 @@ export interface PruningAggregate {
     nh: MeanSd;
     logpError: (number | null)[];
     seeds: number;
-    perSeed: { seed: number; kl: number | null; klExact: number }[];
+    perSeed: { seed: number; kl: number | null; klExact: number; lostMass: number | null }[];
   };
   /** Per criterion. */
   criteria: Partial<Record<Criterion, CriterionAggregate>>;
@@ -227,6 +231,8 @@ export function aggregatePruning(units: UnitEntry[]): PruningAggregate {
         after: u.rounds[nr - 1].after.klSample,
         beforeExact: u.rounds[nr - 1].before.klExact,
         afterExact: u.rounds[nr - 1].after.klExact,
+        lostBefore: u.rounds[nr - 1].before.lostMass,
+        lostAfter: u.rounds[nr - 1].after.lostMass,
       })),
     };
   }
@@ -240,7 +246,12 @@ export function aggregatePruning(units: UnitEntry[]): PruningAggregate {
         initial.map((m) => m.logpError).filter((x): x is (number | null)[] => x !== null),
       ),
       seeds: initial.length,
-      perSeed: initial.map((m) => ({ seed: m.seed, kl: m.klSample, klExact: m.klExact })),
+      perSeed: initial.map((m) => ({
+        seed: m.seed,
+        kl: m.klSample,
+        klExact: m.klExact,
+        lostMass: m.lostMass,
+      })),
     },
     criteria,
     sampler,

@@ -103,7 +103,7 @@ export type BmFig2Summary = BmSummaryHeader & {
     kl: MeanSd | null;
     klExact: MeanSd;
     seeds: number;
-    perSeed: { seed: number; kl: number | null; klExact: number }[];
+    perSeed: { seed: number; kl: number | null; klExact: number; lostMass: number | null }[];
     perSeedLogpMse: PerSeedMse[];
     /** Per seed: the log-probability error of the rarer and the more frequent data patterns. */
     perSeedLogpByFrequency: PerSeedByFrequency[];
