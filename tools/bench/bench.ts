@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { Engine, GradJob } from "../../core/engine/engine.ts";
 import { gradFlops } from "../../core/engine/engine.ts";
 import { DMS_INIT, DMS_SHAPE, initWeights } from "../../core/rnn/network.ts";
@@ -111,6 +112,12 @@ export interface BenchRow {
   mode: "grad" | "scg";
   /** Scg mode: network-steps of SCG per second (P x steps per call). */
   scgStepsPerSecond?: number;
+  /**
+   * Mean CPU time per evaluation over the timed calls, milliseconds: user + system of the whole
+   * process (every thread: the engine's workers, the main thread, V8's helpers; for NumPy the
+   * Python process), so on a shared machine it is the per-core cost that wall time cannot show.
+   */
+  cpuMsPerEval?: number | null;
 }
 
 /** Default population sizes. */
@@ -213,6 +220,7 @@ export async function measureEngine(
   const jobs = benchJobs(p);
   await engine.lossAndGrad(jobs); // warm-up: kernel compilation, uploads, worker start
   let calls = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   do {
@@ -220,14 +228,23 @@ export async function measureEngine(
     calls++;
     elapsed = (performance.now() - t0) / 1000;
   } while (elapsed < options.seconds);
-  return row(options.label, p, (calls * p) / elapsed, {
-    peak: options.peakGflops,
-    cores: options.cores ?? null,
-    precision: engine.precision,
-    device: engine.description,
-    calls,
-    seconds: elapsed,
-  });
+  return {
+    ...row(options.label, p, (calls * p) / elapsed, {
+      peak: options.peakGflops,
+      cores: options.cores ?? null,
+      precision: engine.precision,
+      device: engine.description,
+      calls,
+      seconds: elapsed,
+    }),
+    cpuMsPerEval: cpuMsSince(cpu0, calls * p),
+  };
+}
+
+/** CPU milliseconds of this process (all threads) since `start`, per evaluation. */
+function cpuMsSince(start: ReturnType<typeof process.cpuUsage>, evals: number): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / evals;
 }
 
 /**
@@ -250,6 +267,7 @@ export async function measureScg(
   await engine.scg(jobs, opts);
   let calls = 0;
   let evals = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   do {
@@ -269,6 +287,7 @@ export async function measureScg(
     }),
     mode: "scg",
     scgStepsPerSecond: (calls * p * options.steps) / elapsed,
+    cpuMsPerEval: cpuMsSince(cpu0, evals),
   };
 }
 
@@ -344,15 +363,19 @@ export async function measureNumpy(
     calls: number;
     seconds: number;
     numpy: string;
+    cpuSecondsPerEvalMean?: number;
   };
-  return row("numpy", p, r.evalsPerSecond, {
-    peak: corePeakGflops,
-    cores: 1,
-    precision: "float64",
-    device: `NumPy ${r.numpy} (OpenBLAS, 1 thread), batched over the 16 sequences`,
-    calls: r.calls,
-    seconds: r.seconds,
-  });
+  return {
+    ...row("numpy", p, r.evalsPerSecond, {
+      peak: corePeakGflops,
+      cores: 1,
+      precision: "float64",
+      device: `NumPy ${r.numpy} (OpenBLAS, 1 thread), batched over the 16 sequences`,
+      calls: r.calls,
+      seconds: r.seconds,
+    }),
+    cpuMsPerEval: r.cpuSecondsPerEvalMean === undefined ? null : 1000 * r.cpuSecondsPerEvalMean,
+  };
 }
 
 /** Nominal float32 peaks (GFLOP/s, dense FMA, boost clock) of GPUs the bench may meet. */
@@ -381,6 +404,7 @@ export function benchTable(rows: readonly BenchRow[]): string {
     "per core",
     "calls",
     "s",
+    "CPU ms/eval",
   ];
   const body = rows.map((r) => [
     r.engine,
@@ -392,6 +416,7 @@ export function benchTable(rows: readonly BenchRow[]): string {
     r.evalsPerCore ? r.evalsPerCore.toFixed(1) : "-",
     String(r.calls),
     r.seconds.toFixed(1),
+    r.cpuMsPerEval ? r.cpuMsPerEval.toFixed(3) : "-",
   ]);
   return formatTable(head, body, {
     align: head.map((_, i) => (i === 0 ? "left" : "right")),

@@ -5,7 +5,8 @@ network after another, as in the spec's NumPy reference. Run with one BLAS threa
 usage: python3 tools/bench/numpy_baseline.py P SECONDS   -> prints one JSON object:
 evalsPerSecond (wall clock, what `deno task bench` reports), calls, seconds, numpy, and
 cpuSecondsPerEval: the least CPU time (time.process_time) of one evaluation, over the calls (each
-call evaluates the P networks once). On a machine shared with other work CPU time is less disturbed
+call evaluates the P networks once); cpuSecondsPerEvalMean: the CPU time of all timed calls per
+evaluation (the bench's CPU column, as the engines' rows count it). On a machine shared with other work CPU time is less disturbed
 than wall time; tools/bench/kernel_cpu_time.ts sets it beside the WebAssembly kernels'.
 """
 import json
@@ -57,6 +58,7 @@ def main():
         loss_and_grad(*net)  # warm-up
     calls = 0
     best_cpu = float("inf")
+    cpu_start = time.process_time()
     t0 = time.perf_counter()
     while True:
         c0 = time.process_time()
@@ -67,8 +69,10 @@ def main():
         el = time.perf_counter() - t0
         if el >= seconds:
             break
+    cpu_mean = (time.process_time() - cpu_start) / (calls * p)
     print(json.dumps({"evalsPerSecond": calls * p / el, "calls": calls, "seconds": el,
-                      "numpy": np.__version__, "cpuSecondsPerEval": best_cpu}))
+                      "numpy": np.__version__, "cpuSecondsPerEval": best_cpu,
+                      "cpuSecondsPerEvalMean": cpu_mean}))
 
 
 if __name__ == "__main__":
