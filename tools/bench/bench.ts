@@ -219,32 +219,11 @@ export async function measureEngine(
 ): Promise<BenchRow> {
   const jobs = benchJobs(p);
   await engine.lossAndGrad(jobs); // warm-up: kernel compilation, uploads, worker start
-  let calls = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let elapsed = 0;
-  do {
+  const t = await timeCalls(options.seconds, async () => {
     await engine.lossAndGrad(jobs);
-    calls++;
-    elapsed = (performance.now() - t0) / 1000;
-  } while (elapsed < options.seconds);
-  return {
-    ...row(options.label, p, (calls * p) / elapsed, {
-      peak: options.peakGflops,
-      cores: options.cores ?? null,
-      precision: engine.precision,
-      device: engine.description,
-      calls,
-      seconds: elapsed,
-    }),
-    cpuMsPerEval: cpuMsSince(cpu0, calls * p),
-  };
-}
-
-/** CPU milliseconds of this process (all threads) since `start`, per evaluation. */
-function cpuMsSince(start: ReturnType<typeof process.cpuUsage>, evals: number): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000 / evals;
+    return p;
+  });
+  return engineRow(engine, p, t, options);
 }
 
 /**
@@ -265,29 +244,58 @@ export async function measureScg(
   const jobs = benchJobs(p).map((j) => ({ ...j, mask: null }));
   const opts = { stopRule: "none" as const, kMax: options.steps };
   await engine.scg(jobs, opts);
+  const t = await timeCalls(options.seconds, async () => {
+    const rs = await engine.scg(jobs, opts);
+    return rs.reduce((n, r) => n + r.gradEvals, 0);
+  });
+  return {
+    ...engineRow(engine, p, t, options),
+    mode: "scg",
+    scgStepsPerSecond: (t.calls * p * options.steps) / t.seconds,
+  };
+}
+
+/** What {@link timeCalls} measured. */
+interface Timed {
+  calls: number;
+  evals: number;
+  seconds: number;
+  /** CPU milliseconds of this process, all threads, over the timed calls. */
+  cpuMs: number;
+}
+
+/** Repeats `call` (which returns the evaluations it made) until `seconds` have passed. */
+async function timeCalls(seconds: number, call: () => Promise<number>): Promise<Timed> {
   let calls = 0;
   let evals = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   do {
-    const rs = await engine.scg(jobs, opts);
-    for (const r of rs) evals += r.gradEvals;
+    evals += await call();
     calls++;
     elapsed = (performance.now() - t0) / 1000;
-  } while (elapsed < options.seconds);
+  } while (elapsed < seconds);
+  const cpu = process.cpuUsage(cpu0);
+  return { calls, evals, seconds: elapsed, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function engineRow(
+  engine: Pick<Engine, "precision" | "description">,
+  p: number,
+  t: Timed,
+  options: { label: string; peakGflops: number | null; cores?: number | null },
+): BenchRow {
   return {
-    ...row(options.label, p, evals / elapsed, {
+    ...row(options.label, p, t.evals / t.seconds, {
       peak: options.peakGflops,
       cores: options.cores ?? null,
       precision: engine.precision,
       device: engine.description,
-      calls,
-      seconds: elapsed,
+      calls: t.calls,
+      seconds: t.seconds,
     }),
-    mode: "scg",
-    scgStepsPerSecond: (calls * p * options.steps) / elapsed,
-    cpuMsPerEval: cpuMsSince(cpu0, evals),
+    cpuMsPerEval: t.cpuMs / t.evals,
   };
 }
 
