@@ -16,6 +16,7 @@ import type { DbmConfig } from "../experiments/dbm/config.ts";
 import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
 import { initialCacheKey, seedValue } from "../experiments/dbm/run.ts";
 import { MergedProgress, type Phase } from "../experiments/dbm/round_pool.ts";
+import { workPlan } from "../experiments/dbm/work.ts";
 import { idxFile } from "./fixtures/dbm.ts";
 
 /**
@@ -359,4 +360,23 @@ Deno.test("the workers' progress merges into the calls one thread would report, 
     ["sample", 5, 8],
     ["sample", 8, 8],
   ]);
+});
+
+Deno.test("the work plan: a seed is its initial model, its unpruned checkpoint and its rounds", () => {
+  const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) <= 1e-9 * b, `${a} ${b}`);
+  for (const exp of [bmFig3, bmFig4]) {
+    const c = exp.configure(structuredClone(exp.presets.default), {});
+    const plan = workPlan(c, 1000);
+    const slots = c.criteria.length;
+    const ph = (name: Parameters<typeof plan.phase>[0], k: number): number => plan.phase(name, k);
+    let rounds = 0;
+    for (let k = 1; k <= c.protocol.prune.iterations; k++) {
+      // No checkpoint before retraining in the default; two encode calls per checkpoint.
+      close(slots * plan.round(k), ph("retrain", k) + ph("sample", k) + 2 * ph("encode", k));
+      rounds += slots * plan.round(k);
+    }
+    close(plan.initial, ph("rbm1", 0) + ph("rbm2", 0) + ph("joint", 0));
+    close(plan.perSeed, plan.initial + ph("sample", 0) + 2 * ph("encode", 0) + rounds);
+    close(plan.total, ph("references", 0) + c.seeds * plan.perSeed);
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * Configuration of the family-B experiments (`bm-fig3`, `bm-fig4`: DBMs on MNIST, spec 1.3): the
- * paper's protocol, the REDUCED default (docs/bm.md says how it was chosen), the flags, and how
+ * paper's protocol, the REDUCED default (docs/dbm.md says how it was chosen), the flags, and how
  * flags change a preset. Every number a run uses is in its {@link DbmConfig}, so the store and
  * `--out` record exactly what ran.
  *

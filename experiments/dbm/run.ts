@@ -496,7 +496,7 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
   try {
     ctx.log(`DBM kernels: ${kernels.description}`);
     await ctx.store.updateRun(ctx.runId, { engineDescription: `DBM: ${kernels.description}` });
-    const plan = workPlan(config, digits);
+    const plan = workPlan(config, digits, { testDigits: mnist.test.n });
     const tracker = new WorkTracker(plan);
     const onProgress = (p: Parameters<WorkTracker["report"]>[0]): void => {
       const label = p.iteration > 0 ? `${p.phase} (round ${p.iteration})` : p.phase;
@@ -553,6 +553,12 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
         ? cached.filter((x) => x !== null)
         : undefined;
       if (initial) ctx.log(`seed(s) ${group.join(", ")}: initial model from the store's cache`);
+      // Work not redone, so that the ETA counts only what is left: the initial models, and on a
+      // resume each slot's finished rounds (its last one is replayed, and reported, again).
+      if (initial || resume) tracker.add(group.length * plan.initial);
+      for (const st of resume?.slots ?? []) {
+        for (let k = 1; k < st.iteration; k++) tracker.add(plan.round(k));
+      }
       const writers = new Map(
         group.map((s, g) => [
           seedValue(ctx.seed, s),

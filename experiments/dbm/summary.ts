@@ -1,7 +1,7 @@
 /**
  * Aggregation of a family-B run from its unit metrics (no blobs): per criterion and pruning
  * iteration the mean and sd over seeds of every measure of Figs 3 and 4, and the `--out` JSON of
- * `bm-fig3` / `bm-fig4` (docs/bm.md, "The --out JSON").
+ * `bm-fig3` / `bm-fig4` (docs/dbm.md, "The `--out` JSON").
  *
  * @module
  */
@@ -84,28 +84,19 @@ export interface IterationStats {
 }
 
 /** One seed's values at one iteration (the observations the claims test over seeds). */
-export interface SeedPoint {
-  /** Pruning iteration (0 = the unpruned model). */
-  iteration: number;
-  /** Existing weights n_w1 + n_w2. */
-  remainingWeights: number;
-  /** Existing h1-h2 weights. */
-  weightsLayer2: number;
-  /** Surviving h1 units. */
-  unitsH1: number;
-  /** Surviving h2 units. */
-  unitsH2: number;
-  /** Encoding classifier error, or null when not measured. */
-  classifierError: number | null;
-  /** Plain mean winning probability. */
-  quality: number;
-  /** Per-class mean winning probability. */
-  qualityPerClass: number;
-  /** Entropy of the generated classes, nats. */
-  entropy: number;
-  /** Mean unit activity in the samples. */
-  activity: { h1: number; h2: number };
-}
+export type SeedPoint = Pick<
+  IterationStats,
+  | "iteration"
+  | "remainingWeights"
+  | "weightsLayer2"
+  | "unitsH1"
+  | "unitsH2"
+  | "classifierError"
+  | "quality"
+  | "qualityPerClass"
+  | "entropy"
+  | "activity"
+>;
 
 /** One seed's course under one criterion. */
 export interface SeedTrace {
@@ -286,7 +277,7 @@ export function aggregateDbm(config: DbmConfig, units: readonly UnitEntry[]): Db
   return { references, criteria, grids };
 }
 
-/** The `--out` JSON of bm-fig3 and bm-fig4 (docs/bm.md). */
+/** The `--out` JSON of bm-fig3 and bm-fig4 (docs/dbm.md). */
 export interface DbmSummary {
   /** Experiment id. */
   figure: string;

@@ -31,6 +31,8 @@ const SUBSET_REFERENCES = 0.5e10;
  * training's time in that run, where its multiply-adds alone are ~0.001 of it).
  */
 const UPDATE = 3e6;
+/** The encoding classifier's fit (L-BFGS, up to 800 iterations over 676 features x 10 classes). */
+const FIT = 1e10;
 
 /** Estimated work of every phase call, and the total of a run. */
 export interface WorkPlan {
@@ -38,12 +40,24 @@ export interface WorkPlan {
   phase(phase: DbmPhase, iteration: number): number;
   /** Work of one seed (initial model, iteration 0, every pruning iteration). */
   perSeed: number;
+  /** Work of one seed's initial model (pre-training and joint training). */
+  initial: number;
+  /** Work of one (seed, criterion) at pruning iteration k (retraining and checkpoints). */
+  round(k: number): number;
   /** Work of the whole run. */
   total: number;
 }
 
-/** The work plan of a config with `digits` training digits. */
-export function workPlan(c: DbmConfig, digits: number): WorkPlan {
+/**
+ * The work plan of a config with `digits` training digits (and `testDigits` test digits, which
+ * the encoding classifier encodes too: 1,666 in the substitute).
+ */
+export function workPlan(
+  c: DbmConfig,
+  digits: number,
+  options: { testDigits?: number } = {},
+): WorkPlan {
+  const testDigits = options.testDigits ?? 1666;
   const p = c.protocol;
   const i = p.initial;
   const slots = c.criteria.length;
@@ -64,10 +78,12 @@ export function workPlan(c: DbmConfig, digits: number): WorkPlan {
     const sweeps = Math.ceil(p.sampler.samples / p.sampler.chains) * p.sampler.sweeps;
     return p.sampler.chains * sweeps * (w.w1 + w.w2);
   };
+  // The encodings of the training and test digits (mean field in batches, so to about the cap)
+  // and the classifier's fit on them.
   const encode = (k: number): number => {
     if (!p.encoding.enabled) return 0;
     const w = size(k);
-    return digits * Math.min(p.encoding.maxIterations, TYPICAL_MF) * 2 * (w.w1 + w.w2);
+    return (digits + testDigits) * p.encoding.maxIterations * 2 * (w.w1 + w.w2) + FIT;
   };
   const rbm1 = 3 * digits * i.rbm1.epochs * NW1 + updates(i.rbm1);
   const rbm2 = 3 * digits * i.rbm2.epochs * NW2 + updates(i.rbm2);
@@ -75,11 +91,10 @@ export function workPlan(c: DbmConfig, digits: number): WorkPlan {
   const references = REFERENCES +
     (p.encoding.enabled && p.trainDigits !== null ? SUBSET_REFERENCES : 0);
   const checkpoint = (k: number, n: number): number => n * (sample(k) + encode(k));
+  const round = (k: number): number =>
+    joint(p.retrain, size(k)) + checkpoint(k, p.evaluateBeforeRetraining ? 2 : 1);
   let rounds = 0;
-  for (let k = 1; k <= p.prune.iterations; k++) {
-    rounds += slots * joint(p.retrain, size(k)) + checkpoint(k, slots);
-    if (p.evaluateBeforeRetraining) rounds += checkpoint(k, slots);
-  }
+  for (let k = 1; k <= p.prune.iterations; k++) rounds += slots * round(k);
   const perSeed = initial + checkpoint(0, 1) + rounds;
   const phase = (ph: DbmPhase, k: number): number => {
     switch (ph) {
@@ -102,7 +117,7 @@ export function workPlan(c: DbmConfig, digits: number): WorkPlan {
         return (k === 0 ? 1 : slots) * encode(k) / 2;
     }
   };
-  return { phase, perSeed, total: references + c.seeds * perSeed };
+  return { phase, perSeed, initial, round, total: references + c.seeds * perSeed };
 }
 
 /**

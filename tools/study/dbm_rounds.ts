@@ -1,6 +1,6 @@
 /**
  * The pruning rounds of family B from a saved initial model, for choosing the reduced protocol's
- * round settings (docs/bm.md): train the initial model once, then run the six criteria with
+ * round settings (docs/dbm.md): train the initial model once, then run the six criteria with
  * different retraining and sampling settings from the same model.
  *
  *   deno run -A tools/study/dbm_rounds.ts train --digits 1000 --out FILE [--seed 0]

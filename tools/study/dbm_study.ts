@@ -1,5 +1,5 @@
 /**
- * Learning curves of the family-B initial model (docs/bm.md, "Why the reduced model was weak"):
+ * Learning curves of the family-B initial model (docs/dbm_design.md, "What the reduced default trains"):
  * trains RBM1, RBM2 and the joint DBM with a chosen schedule and measures, after stacking and after
  * every joint-training epoch, what the experiment measures: generated-digit quality and entropy,
  * the class spread of the persistent particles the sampler starts from, the sampler's burn-in

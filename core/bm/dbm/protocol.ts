@@ -75,7 +75,7 @@ export function paperProtocol(): DbmProtocol {
 }
 
 /**
- * The REDUCED default (docs/bm.md, "The reduced default"): what the learning curves showed a
+ * The REDUCED default (docs/dbm.md, "The reduced default, and why it is this one"): what the learning curves showed a
  * trained model needs is kept (the paper's initial training: batch 1, 20 epochs per stage, 100
  * persistent chains, mean field to 1e-7), and what costs but does not change the model's kind is
  * cut, in the order spec 13 and the issue give: one seed (`--networks`), 1,000 training digits,
@@ -83,7 +83,7 @@ export function paperProtocol(): DbmProtocol {
  * ({@link compressSchedule}), 2,000 samples per checkpoint (500 chains, 20 sweeps between
  * records), no checkpoint between pruning and retraining; the encoding classifier is on for
  * bm-fig3 only (experiments/dbm/config.ts). The spec-15 suggestion (2 epochs per stage in
- * mini-batches of 10) trains a model that hardly moves from its initialisation (docs/bm.md).
+ * mini-batches of 10) trains a model that hardly moves from its initialisation (docs/dbm.md).
  */
 export function reducedProtocol(): DbmProtocol {
   const p = paperProtocol();
