@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { CpuDbmKernels } from "../core/engine/cpu/dbm_kernels.ts";
 import { type DbmProtocol, paperProtocol } from "../core/bm/dbm/protocol.ts";
-import { type DbmCheckpoint, type DbmRunState, runDbmPruning } from "../core/bm/dbm/run.ts";
+import {
+  type DbmCheckpoint,
+  dbmReferences,
+  type DbmRunState,
+  roundSetting,
+  runDbmPruning,
+} from "../core/bm/dbm/run.ts";
+import { RoundPool } from "../experiments/dbm/round_pool.ts";
 import type { LabelledDigits } from "../core/bm/dbm/evaluate.ts";
 import { Rng } from "../core/util/rng.ts";
 
@@ -128,4 +135,38 @@ Deno.test("DBM run: checkpoints of every criterion, resume after Ctrl-C equals t
     assert.deepEqual(c.measures, same.measures);
   }
   assert.ok(resumed.some((c) => c.iteration === 2 && c.replayed === false));
+});
+
+Deno.test("DBM run on round workers: Ctrl-C gives the round up at once, reporting nothing of it", async () => {
+  const k = new CpuDbmKernels();
+  const protocol = tinyProtocol();
+  const references = dbmReferences(data, { protocol, seed: 3 });
+  const pool = new RoundPool(2, roundSetting(data, { protocol, references }));
+  const controller = new AbortController();
+  const reported: DbmCheckpoint[] = [];
+  try {
+    await assert.rejects(
+      runDbmPruning(k, data, {
+        protocol,
+        seeds: [3],
+        references,
+        runner: pool.runner(),
+        signal: controller.signal,
+        onCheckpoint: (c) => {
+          reported.push(c);
+        },
+        // The first retraining report comes from a worker in the middle of round 1.
+        onProgress: (p) => {
+          if (p.phase === "retrain") controller.abort(new Error("stop"));
+        },
+      }),
+      /stop/,
+    );
+    // A worker reads messages only between groups: had the pool waited for it, round 1's
+    // checkpoints would have been reported before the run stopped.
+    assert.deepEqual(reported.map((c) => c.iteration), [0]);
+  } finally {
+    pool.close();
+    await k.close();
+  }
 });

@@ -80,9 +80,13 @@ export class RoundPool {
   #runOn(worker: Worker, tasks: RoundTask[], hooks: RoundHooks): Promise<RoundResult[]> {
     const id = ++this.#next;
     return new Promise<RoundResult[]>((resolve, reject) => {
+      // A worker busy in a round reads its messages only when the round ends, so an abort does
+      // not wait for it: the round is given up at once (the caller ends the workers with close()).
       const onAbort = (): void => {
         const msg: PoolRequest = { type: "abort" };
         worker.postMessage(msg);
+        finish();
+        reject(hooks.signal?.reason);
       };
       const finish = (): void => {
         worker.removeEventListener("message", onMessage);

@@ -1,8 +1,9 @@
 /**
  * A Deno Worker that runs groups of DBM round tasks (core/bm/dbm/round.ts) on its own CPU
  * kernels, for {@link RoundPool}. It receives the run's {@link RoundSetting} once, then task
- * groups; it posts progress, results, or an error. An "abort" message stops the group in
- * progress at its next mini-batch, sweep or fit iteration.
+ * groups; it posts progress, results, or an error. A group runs without yielding to the event
+ * loop, so an "abort" message is read only after it; on Ctrl-C the pool gives the round up at once
+ * and terminates the worker ({@link RoundPool}).
  *
  * @module
  */
