@@ -142,6 +142,13 @@ export interface RunContext<C> {
    * then computes, reads and stores only what these networks need, including what they share.
    */
   networks?: NetworkRange;
+  /**
+   * CPU threads this process may use: the `--workers` of the figure task or of `deno task worker`
+   * (undefined = one per core; 0 or 1 = the calling thread). A property of the process, not of
+   * the run: no result depends on it and no config stores it. The CPU engines get it in their
+   * spec; an experiment that starts threads of its own (the DBM's round workers) reads it here.
+   */
+  workers?: number;
 }
 
 /**
