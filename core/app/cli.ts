@@ -429,6 +429,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Restricts the run to these networks (a worker computing one work unit). */
   networks?: NetworkRange;
+  /** The process's CPU threads (`--workers`), for the run's own threads: {@link RunContext}. */
+  workers?: number;
   /** The run's lease: when it is lost (another process took the run over) the run stops. */
   lease?: HeldLease;
   /**
@@ -495,6 +497,7 @@ export async function executeRun<C extends BaseConfig, S extends object>(
     signal: controller.signal,
     log: (m) => progress.log(m),
     ...(at.networks ? { networks: at.networks } : {}),
+    ...(at.workers !== undefined ? { workers: at.workers } : {}),
   };
   const status = at.liveStatus === false
     ? null
@@ -735,6 +738,7 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
         signals: "ignore",
         ...(interrupts ? { interrupts } : {}),
         lease: held,
+        workers: spec.engine === "webgpu" ? undefined : spec.workers,
       });
       await held.release();
       lease = null;
