@@ -123,7 +123,6 @@ Deno.test("DBM flags: presets, --networks/--rounds/--criteria, and bad values ar
     { classifier: "maybe" },
     { levels: "0.5" },
     { "max-outer": "3" },
-    { workers: "-1" },
     { engine: "cpu-f32" },
     { data: "/nonexistent/mnist" },
   ];
@@ -272,12 +271,14 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
   });
   const total = bmFig4.totalUnits(config);
   // The uninterrupted run computes the rounds in the calling thread, the interrupted one on two
-  // workers: the results must not depend on that either.
+  // workers (the process's thread count, RunContext.workers): the results must not depend on
+  // that either.
   const ctxFor = (
     runId: string,
     finished: Set<string>,
-    abortAfter?: number,
+    at: { abortAfter?: number; config?: DbmConfig } = {},
   ): RunContext<DbmConfig> => {
+    const { abortAfter } = at;
     const controller = new AbortController();
     class AbortingProgress extends Progress {
       override tick(n = 1, label?: string): void {
@@ -287,8 +288,9 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
     }
     return {
       runId,
-      config: { ...config, workers: runId === "full" ? 0 : 2 },
+      config: at.config ?? config,
       seed: 5,
+      workers: runId === "full" ? 0 : 2,
       engine,
       store,
       finished,
@@ -302,7 +304,8 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
     figure: "bm-fig4",
     preset: config.preset,
     reduced: true,
-    config: jsonRecord(config),
+    // "cut" is stored as runs were before the thread count left the config: with `workers`.
+    config: id === "cut" ? { ...jsonRecord(config), workers: 2 } : jsonRecord(config),
     seed: 5,
     engine: "cpu",
     engineDescription: "test",
@@ -316,11 +319,16 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
     await store.createRun(record("full"));
     await bmFig4.run(ctxFor("full", new Set()));
     await store.createRun(record("cut"));
+    const stored = await store.getRun("cut");
+    assert.ok(stored && "workers" in stored.config);
+    const legacy = experimentRun<DbmConfig>(stored);
     // references, initial, both criteria's round 1, then stop: round 2 is left to the resume.
-    await assert.rejects(() => bmFig4.run(ctxFor("cut", new Set(), 4)));
+    await assert.rejects(() =>
+      bmFig4.run(ctxFor("cut", new Set(), { abortAfter: 4, config: legacy.config }))
+    );
     const done = new Set((await store.listUnits("cut")).map((u) => u.key.join("/")));
     assert.ok(done.has("initial/0") && done.size < total, [...done].join(" "));
-    await bmFig4.run(ctxFor("cut", done));
+    await bmFig4.run(ctxFor("cut", done, { config: legacy.config }));
     const full = await store.listUnits("full");
     const cut = await store.listUnits("cut");
     assert.equal(cut.length, total);
@@ -329,7 +337,10 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
       full.map((u) => [u.key, u.record.metrics]),
     );
     const a = await bmFig4.summarize(experimentRun<DbmConfig>(record("full")), store);
-    const b = await bmFig4.summarize(experimentRun<DbmConfig>(record("cut")), store);
+    const b = await bmFig4.summarize(legacy, store);
+    // The --out config of the old stored run no longer names a thread count.
+    assert.deepEqual(b.config, a.config);
+    assert.ok(!("workers" in b.config));
     assert.deepEqual(b.criteria, a.criteria);
     assert.deepEqual(b.samples, a.samples);
   } finally {

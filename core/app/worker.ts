@@ -269,6 +269,7 @@ async function computeUnit(s: Serving, lease: WorkLease): Promise<UnitEnd> {
       interrupts: s.interrupts,
       liveStatus: false,
       ...(spec.networks ? { networks: spec.networks } : {}),
+      workers: s.inv.workers,
     });
   } finally {
     await s.beat.drop();

@@ -34,11 +34,16 @@ export interface DbmConfig extends BaseConfig {
   data: string | null;
   /** Everything else: training, sampling, pruning, classifiers (core/bm/dbm/protocol.ts). */
   protocol: DbmProtocol;
-  /**
-   * Workers for the pruning rounds on the CPU (`--workers`; null = one per core, 0 or 1 = the
-   * calling thread). Results do not depend on it.
-   */
-  workers: number | null;
+}
+
+/**
+ * A stored config as this version reads it. Runs stored before the round workers' thread count
+ * became the process's (`--workers` of the figure task or of `deno task worker`) carry a
+ * `workers` field; it is dropped, so that their `--out` reads as a run of any thread count's.
+ */
+export function storedDbmConfig(stored: DbmConfig & { workers?: number | null }): DbmConfig {
+  const { workers: _workers, ...config } = stored;
+  return config;
 }
 
 /** Seeds of the paper (spec 6.6). */
@@ -55,7 +60,6 @@ export function paperDbmConfig(): DbmConfig {
     criteria: [...ALL_CRITERIA],
     data: null,
     protocol: paperProtocol(),
-    workers: null,
   };
 }
 
@@ -73,7 +77,6 @@ export function defaultDbmConfig(options: { encoding: boolean }): DbmConfig {
     criteria: [...ALL_CRITERIA],
     data: null,
     protocol,
-    workers: null,
   };
 }
 
@@ -157,8 +160,6 @@ export function configureDbm(base: DbmConfig, flags: Record<string, FlagValue>):
     return parseIntFlag(name, v, range);
   };
   c.seeds = int("networks", { min: 1, max: 1000 }) ?? c.seeds;
-  const workers = stringFlag(flags, "workers");
-  if (workers !== undefined) c.workers = parseIntFlag("workers", workers, { min: 0, max: 256 });
   p.prune.iterations = int("rounds", { min: 1, max: 50 }) ?? p.prune.iterations;
   const digits = int("digits", { min: 0, max: 1e7 });
   if (digits !== undefined) p.trainDigits = digits === 0 ? null : digits;

@@ -511,8 +511,9 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
     await put(ctx, ["references"], {
       metrics: referencesRecord(references, mnist, digits),
     }, `references: baseline error ${references.baselineError.toFixed(4)}`);
-    // The rounds' models (one per criterion) go to workers on the CPU; the GPU batches them.
-    const threads = config.workers ?? navigator.hardwareConcurrency ?? 1;
+    // The rounds' models (one per criterion) go to workers on the CPU; the GPU batches them. The
+    // process's --workers sizes the pool (results do not depend on it).
+    const threads = ctx.workers ?? navigator.hardwareConcurrency ?? 1;
     if (kernels.name === "cpu" && threads > 1 && config.criteria.length > 1) {
       pool = new RoundPool(
         Math.min(threads, config.criteria.length),

@@ -9,7 +9,7 @@ import { type ExperimentRun, type UnitEntry, unitMetrics } from "../../core/app/
 import { DBM_CRITERIA } from "../../core/bm/dbm/criteria.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import { mean, sd } from "../../core/util/stats.ts";
-import { type DbmConfig, protocolLabel } from "./config.ts";
+import { type DbmConfig, protocolLabel, storedDbmConfig } from "./config.ts";
 import type {
   CheckpointRecord,
   DataRecord,
@@ -327,7 +327,7 @@ export async function summarizeDbm(
   store: ResultStore,
   experiment: { id: string; title: string },
 ): Promise<DbmSummary> {
-  const config = run.config;
+  const config = storedDbmConfig(run.config);
   const units = await store.listUnits(run.id);
   const agg = aggregateDbm(config, units);
   const samples: Record<string, string[]> = {};
