@@ -10,19 +10,13 @@ import { bmTable1, type BmTable1Summary } from "../experiments/bm/bm_table1.ts";
 import type { BmFig1Summary } from "../experiments/bm/bm_fig1.ts";
 import type { BmFig2Summary } from "../experiments/bm/bm_fig2.ts";
 import type { BmSummaryHeader } from "../experiments/bm/aggregate.ts";
+import { pDf2, summaryHeader } from "./fixtures/claims.ts";
 
 function header(comparable: boolean): BmSummaryHeader {
   const config = structuredClone(bmTable1.presets.default);
   if (!comparable) config.sampler = "exact";
   return {
-    figure: "bm-table1",
-    title: "",
-    runId: "r",
-    preset: "default",
-    reduced: true,
-    protocol: "",
-    config,
-    seed: 1,
+    ...summaryHeader("bm-table1", config),
     sampling: {
       method: comparable ? "gibbs" : "exact",
       sweeps: comparable ? 200 : null,
@@ -31,14 +25,6 @@ function header(comparable: boolean): BmSummaryHeader {
       label: "",
     },
   };
-}
-
-/** Two-sided p of a one-sample t-test with 2 degrees of freedom (closed form). */
-function pDf2(diffs: number[]): number {
-  const m = diffs.reduce((a, b) => a + b, 0) / 3;
-  const s = Math.sqrt(diffs.reduce((a, d) => a + (d - m) ** 2, 0) / 2);
-  const t = m / (s / Math.sqrt(3));
-  return 1 - Math.abs(t) / Math.sqrt(2 + t * t);
 }
 
 function table1(units: Record<string, number[]>, comparable = true): BmTable1Summary {

@@ -9,14 +9,7 @@ import { judgeClaim, verdictOf } from "../core/app/claims.ts";
 import { DBM_FIG3_CLAIMS, DBM_FIG4_CLAIMS } from "../experiments/dbm/claims.ts";
 import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
 import type { DbmSummary, SeedPoint } from "../experiments/dbm/summary.ts";
-
-/** Two-sided p of a one-sample t-test with 2 degrees of freedom (closed form). */
-function pDf2(diffs: number[]): number {
-  const m = diffs.reduce((a, b) => a + b, 0) / 3;
-  const s = Math.sqrt(diffs.reduce((a, d) => a + (d - m) ** 2, 0) / 2);
-  const t = m / (s / Math.sqrt(3));
-  return 1 - Math.abs(t) / Math.sqrt(2 + t * t);
-}
+import { pDf2, summaryHeader } from "./fixtures/claims.ts";
 
 const close = (a: number, b: number, what: string): void =>
   assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);
@@ -69,14 +62,7 @@ function summary(options: {
   }
   const ref = { quality: 0.6, qualityPerClass: 0.52, entropy: 2.0, classCounts: [] };
   return {
-    figure: "bm-fig3",
-    title: "",
-    runId: "r",
-    preset: "default",
-    reduced: true,
-    protocol: "",
-    config,
-    seed: 1,
+    ...summaryHeader("bm-fig3", config),
     data: null,
     reference: { testDigits: { ...ref, qualityPerClass: 0.88 }, randomPatterns: ref },
     baselineError: 0.1,

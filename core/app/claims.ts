@@ -400,6 +400,35 @@ export function singleEvidence(effect: number, options: EvidenceOptions): ClaimE
   };
 }
 
+/**
+ * One-sample evidence over seeds (the independent observations of a run) that
+ * `value - reference` > 0, `reference` 0 unless given: the paired builder against the constant,
+ * relabelled as a one-sample t-test; null values (a seed that lacks the value) are left out. One
+ * seed gives the effect without a test (verdict at most `direction`) and says how to get one.
+ */
+export function oneSampleEvidence(
+  values: readonly (number | null)[],
+  options: EvidenceOptions & { reference?: number },
+): ClaimEvidence | null {
+  const reference = options.reference ?? 0;
+  const v = values.filter((x): x is number => x !== null);
+  if (v.length === 0) return null;
+  if (v.length === 1) {
+    return singleEvidence(v[0] - reference, {
+      metric: options.metric,
+      note: joinNotes(options.note, "one seed: no test; run --networks 3 or more"),
+    });
+  }
+  const ev = pairedEvidence(v, v.map(() => reference), {
+    metric: options.metric,
+    note: options.note,
+  });
+  return ev && {
+    ...ev,
+    test: `one-sample t-test over ${ev.n} seeds against ${reference} (two-sided)`,
+  };
+}
+
 /** A p-value for notes: three significant figures, "<1e-4" below. */
 export function formatP(p: number | null): string {
   if (p === null || !Number.isFinite(p)) return "-";

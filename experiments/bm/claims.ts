@@ -16,6 +16,7 @@ import {
   type Claim,
   type ClaimEvidence,
   everyEvidence,
+  oneSampleEvidence,
   pairedEvidence,
   singleEvidence,
 } from "../../core/app/claims.ts";
@@ -55,31 +56,6 @@ function seedsOf(...lists: readonly (readonly { seed: number }[])[]): number[] {
   return [...new Set(lists.flatMap((l) => l.map((e) => e.seed)))].sort((a, b) => a - b);
 }
 
-/**
- * One-sample evidence over seeds that `x - reference` > 0: the paired builder against a constant
- * (the pairs are (x_s, reference)), relabelled; one seed gives an untested effect.
- */
-function overSeeds(
-  values: readonly number[],
-  reference: number,
-  options: { metric: string; note?: string },
-): ClaimEvidence | null {
-  if (values.length === 0) return null;
-  if (values.length === 1) {
-    return singleEvidence(values[0] - reference, {
-      metric: options.metric,
-      note: [options.note, "one seed: no test; run --networks 3 or more"].filter(Boolean).join(
-        "; ",
-      ),
-    });
-  }
-  const ev = pairedEvidence(values, values.map(() => reference), options);
-  return ev && {
-    ...ev,
-    test: `one-sample t-test over ${ev.n} seeds against ${reference} (two-sided)`,
-  };
-}
-
 /** Paired-over-seeds evidence that a_s - b_s > 0, labelled with what is compared. */
 function pairedOverSeeds(
   a: readonly (number | null)[],
@@ -111,7 +87,8 @@ function fig1RankOne(s: BmFig1Summary): ClaimEvidence | null {
   if (!paperSampler(s) || s.seeds.length === 0) return null;
   const logs = s.seeds.map((x) => Math.log10(x.ratio));
   const exact = s.seeds.map((x) => x.exactRatio.toFixed(1)).join(", ");
-  return overSeeds(logs, 1, {
+  return oneSampleEvidence(logs, {
+    reference: 1,
     metric: "log10(lambda0 / lambda1) of the Gibbs-200 sample FIM of each seed's initial RBM, " +
       "minus 1 (positive = an order of magnitude)",
     note: `lambda0/lambda1 per seed ${
@@ -124,7 +101,8 @@ function fig1SparseUnits(s: BmFig1Summary): ClaimEvidence | null {
   if (!paperSampler(s) || s.seeds.length === 0) return null;
   const part = (label: string, pick: (x: BmFig1Summary["seeds"][number]) => number) => ({
     label,
-    evidence: overSeeds(s.seeds.map(pick), 0.1, {
+    evidence: oneSampleEvidence(s.seeds.map(pick), {
+      reference: 0.1,
       metric: `share of ${label} mass on the top 10% of hidden units, minus 0.1 (uniform)`,
     }),
   });

@@ -17,8 +17,7 @@ import {
   type Claim,
   type ClaimEvidence,
   everyEvidence,
-  pairedEvidence,
-  singleEvidence,
+  oneSampleEvidence,
 } from "../../core/app/claims.ts";
 import type { DbmCriterionId } from "../../core/bm/dbm/criteria.ts";
 import { claim } from "../claims_catalogue.ts";
@@ -81,28 +80,6 @@ function perSeed(
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/**
- * Evidence that the per-seed values are > 0: a one-sample t-test over seeds (the paired builder
- * against zero), or the single value without a test for one seed.
- */
-function overSeeds(
-  values: readonly (number | null)[],
-  options: { metric: string; note?: string },
-): ClaimEvidence | null {
-  const v = values.filter((x): x is number => x !== null);
-  if (v.length === 0) return null;
-  if (v.length === 1) {
-    return singleEvidence(v[0], {
-      metric: options.metric,
-      note: [options.note, "one seed: no test; run --networks 3 or more"].filter(Boolean).join(
-        "; ",
-      ),
-    });
-  }
-  const ev = pairedEvidence(v, v.map(() => 0), options);
-  return ev && { ...ev, test: `one-sample t-test over ${ev.n} seeds against 0 (two-sided)` };
-}
-
 /** Intersection-union evidence over parts (each over seeds); one seed: the weakest, untested. */
 function allOf(
   parts: { label: string; values: (number | null)[] }[],
@@ -110,7 +87,7 @@ function allOf(
 ): ClaimEvidence | null {
   const judged = parts.map((p) => ({
     label: p.label,
-    evidence: overSeeds(p.values, { metric: `${options.metric}: ${p.label}` }),
+    evidence: oneSampleEvidence(p.values, { metric: `${options.metric}: ${p.label}` }),
   }));
   if (judged.length === 0 || judged.some((p) => p.evidence === null)) return null;
   if (judged.length === 1) {
@@ -172,7 +149,7 @@ function encodingBeatsRaw(s: DbmSummary): ClaimEvidence | null {
   if (!b || !c) return null;
   const seeds = seedsOf(s);
   const err = perSeed(seeds, (x) => at(s, c, x, 0)?.classifierError);
-  return overSeeds(err.map((e) => (e === null ? null : b.error - e)), {
+  return oneSampleEvidence(err.map((e) => (e === null ? null : b.error - e)), {
     metric: "raw-digit classifier test error minus the h2-encoding classifier's, unpruned model",
     note: `encoding error per seed ${fmt(err, 4)}; ${b.note}`,
   });
@@ -277,7 +254,7 @@ function heuBelowBaseline(s: DbmSummary): ClaimEvidence | null {
     if (errs.length === 0 || errs.some((e) => e === null)) return null;
     return b.error - Math.max(...(errs as number[]));
   });
-  return overSeeds(margins, {
+  return oneSampleEvidence(margins, {
     metric: "baseline error minus HEU's largest encoding error over the iterations with n_w " +
       "above a tenth of the start",
     note: `${b.note}; ${rounds(s)} iterations run`,
@@ -289,7 +266,7 @@ function varDip(s: DbmSummary): ClaimEvidence | null {
   const seeds = seedsOf(s);
   const e3 = perSeed(seeds, (x) => at(s, "fi-variance", x, 3)?.classifierError);
   const e4 = perSeed(seeds, (x) => at(s, "fi-variance", x, 4)?.classifierError);
-  return overSeeds(e4.map((e, i) => (e === null || e3[i] === null ? null : e - e3[i]!)), {
+  return oneSampleEvidence(e4.map((e, i) => (e === null || e3[i] === null ? null : e - e3[i]!)), {
     metric: "VAR's encoding error after iteration 4 minus after iteration 3",
     note: `iteration 3 ${fmt(e3, 4)}, iteration 4 ${fmt(e4, 4)}`,
   });
@@ -319,7 +296,7 @@ function fiFewerIterations(s: DbmSummary): ClaimEvidence | null {
 function magErrorLow(s: DbmSummary): ClaimEvidence | null {
   if (rounds(s) < 10 || !s.criteria.magnitude) return null;
   const seeds = seedsOf(s);
-  return overSeeds(
+  return oneSampleEvidence(
     perSeed(seeds, (x) => {
       const a = at(s, "magnitude", x, 0)?.classifierError;
       const b = at(s, "magnitude", x, 10)?.classifierError;
@@ -357,12 +334,15 @@ function antiChance(s: DbmSummary): ClaimEvidence | null {
   if (!s.criteria["anti-fi"]) return null;
   const seeds = seedsOf(s);
   const err = perSeed(seeds, (x) => at(s, "anti-fi", x, "last")?.classifierError);
-  return overSeeds(err.map((e) => (e === null ? null : e - (CHANCE_ERROR - CHANCE_MARGIN))), {
-    metric: `ANTI's encoding error after its last iteration minus ${
-      CHANCE_ERROR - CHANCE_MARGIN
-    } (chance 0.9 less a margin of ${CHANCE_MARGIN}, ours)`,
-    note: `ANTI's final error per seed ${fmt(err, 4)} after ${rounds(s)} iterations (paper: 10)`,
-  });
+  return oneSampleEvidence(
+    err.map((e) => (e === null ? null : e - (CHANCE_ERROR - CHANCE_MARGIN))),
+    {
+      metric: `ANTI's encoding error after its last iteration minus ${
+        CHANCE_ERROR - CHANCE_MARGIN
+      } (chance 0.9 less a margin of ${CHANCE_MARGIN}, ours)`,
+      note: `ANTI's final error per seed ${fmt(err, 4)} after ${rounds(s)} iterations (paper: 10)`,
+    },
+  );
 }
 
 /** Mean distance of pixels (indices on the 20 x 20 grid) from the image centre. */
@@ -382,13 +362,17 @@ function pixels(s: DbmSummary): ClaimEvidence | null {
   });
   const antiD = perSeed(seeds, (x) => centreDistance(trace(s, "anti-fi", x)?.disconnected ?? []));
   const count = (c: string) => seeds.map((x) => trace(s, c, x)?.disconnected.length ?? 0);
-  return overSeeds(fiD.map((d, i) => (d === null || antiD[i] === null ? null : d - antiD[i]!)), {
-    metric: "mean distance from the image centre (pixels) of the pixels disconnected by VAR/HEU " +
-      "minus by ANTI, after the last iteration",
-    note: `disconnected per seed: ${
-      [...fi, "anti-fi"].map((c) => `${label(c)} ${count(c).join(", ")}`).join("; ")
-    }; a seed where either disconnects none is not counted`,
-  });
+  return oneSampleEvidence(
+    fiD.map((d, i) => (d === null || antiD[i] === null ? null : d - antiD[i]!)),
+    {
+      metric:
+        "mean distance from the image centre (pixels) of the pixels disconnected by VAR/HEU " +
+        "minus by ANTI, after the last iteration",
+      note: `disconnected per seed: ${
+        [...fi, "anti-fi"].map((c) => `${label(c)} ${count(c).join(", ")}`).join("; ")
+      }; a seed where either disconnects none is not counted`,
+    },
+  );
 }
 
 function h1LessSparse(s: DbmSummary): ClaimEvidence | null {
@@ -402,7 +386,7 @@ function h1LessSparse(s: DbmSummary): ClaimEvidence | null {
     });
   const h1 = act("h1");
   const h2 = act("h2");
-  return overSeeds(h1.map((a, i) => (a === null || h2[i] === null ? null : a - h2[i]!)), {
+  return oneSampleEvidence(h1.map((a, i) => (a === null || h2[i] === null ? null : a - h2[i]!)), {
     metric: "mean h1 activity minus mean h2 activity in the samples of iteration 1 (mean over " +
       "the criteria run)",
     note: `h1 ${fmt(h1)}, h2 ${fmt(h2, 4)} (paper: 0.37-0.43 and 0.0006-0.018)`,
@@ -440,7 +424,7 @@ function unprunedDiverse(s: DbmSummary): ClaimEvidence | null {
   const counts = s.criteria[c].iterations[0]?.classCounts ?? [];
   const total = counts.reduce((a, b) => a + b, 0);
   const shares = counts.map((n) => `${(100 * n / Math.max(1, total)).toFixed(0)}%`).join(" ");
-  return overSeeds(h.map((v) => (v === null ? null : v - NEAR_MAX_ENTROPY)), {
+  return oneSampleEvidence(h.map((v) => (v === null ? null : v - NEAR_MAX_ENTROPY)), {
     metric: `entropy (nats) of the unpruned models' generated classes minus ${NEAR_MAX_ENTROPY}`,
     note: `entropy per seed ${fmt(h)}; class shares 0-9 ${shares} (paper: 7-18% each)`,
   });
@@ -453,7 +437,7 @@ function antiQualityWorst(s: DbmSummary): ClaimEvidence | null {
   const seeds = seedsOf(s);
   const anti = quality(s, "anti-fi", seeds);
   const q = Object.fromEntries(others.map((c) => [c, quality(s, c, seeds)]));
-  return overSeeds(
+  return oneSampleEvidence(
     seeds.map((_, i) => {
       const o = others.map((c) => q[c][i]);
       return anti[i] === null || o.some((v) => v === null)
