@@ -64,38 +64,29 @@ export interface IterationStats {
   fired: { h1: number; h2: number };
   /** Exactly-zero VAR scores among existing weights, per layer (spec 15: depends on N). */
   zeroVar: { layer1: number; layer2: number };
-  /** Standard deviations over seeds (0 for one seed). */
-  sd: {
-    remainingWeights: number;
-    unitsH1: number;
-    unitsH2: number;
-    classifierError: number | null;
-    quality: number;
-    qualityPerClass: number;
-    entropy: number;
-  };
-  /** Checkpoint 1 (pruned, before retraining), when measured. */
-  beforeRetraining?: {
-    quality: number;
-    qualityPerClass: number;
-    entropy: number;
-    classifierError: number | null;
-  };
+  /** Standard deviations over seeds (0 for one seed) of the main measures. */
+  sd: Pick<IterationStats, MainMeasure>;
+  /** Checkpoint 1 (pruned, before retraining), when measured: the means named. */
+  beforeRetraining?: Pick<
+    IterationStats,
+    "quality" | "qualityPerClass" | "entropy" | "classifierError"
+  >;
 }
 
-/** One seed's values at one iteration (the observations the claims test over seeds). */
-export type SeedPoint = Pick<
-  IterationStats,
-  | "iteration"
+/** The measures of Figs 3-4 whose sd over seeds is kept and that the claims test per seed. */
+export type MainMeasure =
   | "remainingWeights"
-  | "weightsLayer2"
   | "unitsH1"
   | "unitsH2"
   | "classifierError"
   | "quality"
   | "qualityPerClass"
-  | "entropy"
-  | "activity"
+  | "entropy";
+
+/** One seed's values at one iteration (the observations the claims test over seeds). */
+export type SeedPoint = Pick<
+  IterationStats,
+  MainMeasure | "iteration" | "weightsLayer2" | "activity"
 >;
 
 /** One seed's course under one criterion. */
