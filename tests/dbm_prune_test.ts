@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  antiTarget,
   applyKeep,
   keepHighestWithTopUp,
   keepLowest,
@@ -13,6 +12,7 @@ import {
   survivingUnits,
 } from "../core/bm/dbm/prune.ts";
 import { DBM_CRITERIA, dbmCriterion, pruneStep } from "../core/bm/dbm/criteria.ts";
+import { scheduledRemovals } from "../core/bm/prune.ts";
 import { countOnes } from "../core/bm/dbm/model.ts";
 import type { DbmScores } from "../core/bm/dbm/fisher.ts";
 import { Rng } from "../core/util/rng.ts";
@@ -47,10 +47,10 @@ Deno.test("zero rule (D18): more than THR * existing zeros -> exactly the zeros 
 });
 
 Deno.test("ANTI: highest scores go; ties at a zero percentile are topped up at random to the scheduled count", () => {
-  assert.equal(antiTarget(8836, { fraction: 0.1, iteration: 1 }), 883);
-  assert.equal(antiTarget(8836, { fraction: 0.1, iteration: 2 }), 795);
-  assert.equal(antiTarget(8836, { fraction: 0.1, iteration: 3 }), 715);
-  assert.equal(antiTarget(270400, { fraction: 0.25, iteration: 1 }), 67600);
+  assert.equal(scheduledRemovals(8836, { fraction: 0.1, iteration: 1 }), 883);
+  assert.equal(scheduledRemovals(8836, { fraction: 0.1, iteration: 2 }), 795);
+  assert.equal(scheduledRemovals(8836, { fraction: 0.1, iteration: 3 }), 715);
+  assert.equal(scheduledRemovals(270400, { fraction: 0.25, iteration: 1 }), 67600);
   // 100 existing, 80 zero scores: Pct(s, 75) = 0, so S > 0 prunes only 20; the schedule wants 25.
   const scores = Float64Array.from({ length: 100 }, (_, q) => (q < 80 ? 0 : q));
   const r = keepHighestWithTopUp(scores, ones(100), {

@@ -9,14 +9,8 @@
 import type { Rng } from "../../util/rng.ts";
 import type { DbmScores } from "./fisher.ts";
 import { countOnes, type Dbm } from "./model.ts";
-import {
-  antiTarget,
-  applyKeep,
-  keepHighestWithTopUp,
-  keepLowest,
-  randomUnitsKeep,
-} from "./prune.ts";
-import { randomWeightsKeep } from "../prune.ts";
+import { applyKeep, keepHighestWithTopUp, keepLowest, randomUnitsKeep } from "./prune.ts";
+import { randomWeightsKeep, scheduledRemovals } from "../prune.ts";
 import type { CriterionEntry } from "../criteria.ts";
 
 /** Ids of the DBM criteria (family A's ids where the criterion is the same). */
@@ -166,12 +160,12 @@ export function pruneStep(
       const { initialWeights: init, iteration } = options;
       const a = keepHighestWithTopUp(s1, m.m1, {
         fraction: options.fraction1,
-        target: antiTarget(init.nw1, { fraction: options.fraction1, iteration: iteration }),
+        target: scheduledRemovals(init.nw1, { fraction: options.fraction1, iteration: iteration }),
         rng,
       });
       const b = keepHighestWithTopUp(s2, m.m2, {
         fraction: options.fraction2,
-        target: antiTarget(init.nw2, { fraction: options.fraction2, iteration: iteration }),
+        target: scheduledRemovals(init.nw2, { fraction: options.fraction2, iteration: iteration }),
         rng,
       });
       keep1 = a.keep;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Rng } from "../../util/rng.ts";
-import { thresholdKeep } from "../prune.ts";
+import { thresholdKeep, topUpKeep } from "../prune.ts";
 import { countOnes, type Dbm, restrictDbm } from "./model.ts";
 
 /**
@@ -41,28 +41,10 @@ export function keepLowest(
 }
 
 /**
- * ANTI's scheduled removal count for pruning iteration `iteration` (1-based), from the layer's
- * existing weights in the initial model: t_k = floor(fraction * left_{k-1}), left_k = left_{k-1} -
- * t_k, left_0 = initial (spec 15: "a count scheduled from the initial layer size").
- */
-export function antiTarget(
-  initial: number,
-  options: { fraction: number; iteration: number },
-): number {
-  const { fraction, iteration } = options;
-  let left = initial;
-  let t = 0;
-  for (let k = 1; k <= iteration; k++) {
-    t = Math.floor(fraction * left);
-    left -= t;
-  }
-  return t;
-}
-
-/**
  * ANTI (spec 6.1 and 15): prunes the weights with S > Pct(s, 100 (1 - fraction)); when ties make
- * that fewer than `target`, tops up with existing weights chosen uniformly at random among the
- * rest, up to `target` removals in total (never more weights than exist).
+ * that fewer than `target` (the layer's `scheduledRemovals`), tops up with existing weights
+ * chosen uniformly at random among the rest, up to `target` removals in total (never more weights
+ * than exist): the RBM's threshold rule and top-up (core/bm/prune.ts), one layer at a time.
  */
 export function keepHighestWithTopUp(
   scores: ArrayLike<number>,
@@ -70,15 +52,7 @@ export function keepHighestWithTopUp(
   options: { fraction: number; target: number; rng: Rng },
 ): { keep: Uint8Array; toppedUp: number } {
   const keep = thresholdKeep(scores, mask, { fraction: options.fraction, prune: "highest" });
-  const existing = countOnes(mask);
-  const pruned = existing - countOnes(keep);
-  const want = Math.min(options.target, existing);
-  if (pruned >= want) return { keep, toppedUp: 0 };
-  const rest: number[] = [];
-  for (let k = 0; k < keep.length; k++) if (keep[k]) rest.push(k);
-  const extra = options.rng.shuffle(rest).slice(0, want - pruned);
-  for (const k of extra) keep[k] = 0;
-  return { keep, toppedUp: extra.length };
+  return topUpKeep(keep, mask, { target: options.target, rng: options.rng });
 }
 
 /** Column sums of a rows x cols 0/1 matrix. */
