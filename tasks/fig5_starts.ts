@@ -12,25 +12,11 @@
  *
  * @module
  */
-import {
-  flagHelp,
-  type FlagSpec,
-  type FlagValue,
-  parseFlags,
-  stringFlag,
-} from "../core/app/args.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
-import { parseIntFlag } from "../core/app/flags.ts";
 import { Progress } from "../core/app/progress.ts";
 import { watchInterrupts } from "../core/app/interrupt.ts";
-import {
-  openStore,
-  resolveStoreLocation,
-  type ResultStore,
-  StoreError,
-} from "../core/store/store.ts";
-import { UsageError } from "../core/util/errors.ts";
-import { outPathProblem } from "../core/app/fs.ts";
+import { writeJsonAtomic } from "../core/app/fs.ts";
+import { readStartsTaskArgs } from "../core/app/starts_cli.ts";
 import { runtimeVersions } from "../core/app/version.ts";
 import {
   type EmbeddedStartsFile,
@@ -44,62 +30,25 @@ const DEFAULT_OUT = new URL("../experiments/data/fig5_starts.json", import.meta.
 /** The seed of the networks embedded in fig5 (see docs/fig5.md). */
 const EMBEDDED_SEED = 1;
 
-/** Flags of `deno task fig5-starts`. */
-const FLAGS: readonly FlagSpec[] = [
-  { name: "networks", type: "string", value: "N", help: "starting networks", default: "8" },
-  { name: "seed", type: "string", value: "N", help: "master seed", default: "1" },
-  {
-    name: "store",
-    type: "string",
-    value: "PATH",
-    help: "cache of finished rounds",
-    default: "$PRUNELAB_STORE or prunelab.kv",
-  },
-  {
-    name: "out",
-    type: "string",
-    value: "FILE",
-    help: "file to write (the embedded networks' file is rewritten only for their seed)",
-    default: "experiments/data/fig5_starts.json for seed 1, else none",
-  },
-  { name: "quiet", type: "boolean", help: "no progress bar" },
-  { name: "help", type: "boolean", help: "show this help" },
-];
-
 async function main(args: string[]): Promise<number> {
-  let values: Record<string, FlagValue>;
-  let networks: number, seed: number, store: ResultStore;
-  try {
-    values = parseFlags(FLAGS, args).flags;
-    if (values.help) {
-      console.log(`usage: deno task fig5-starts [flags]\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    const n = stringFlag(values, "networks");
-    const s = stringFlag(values, "seed");
-    networks = n === undefined
-      ? FIG5_DEFAULT.networks
-      : parseIntFlag("networks", n, { min: 1, max: 1000 });
-    seed = s === undefined ? 1 : parseIntFlag("seed", s, { min: 0, max: 4294967295 });
-    const given = stringFlag(values, "out");
-    const problem = given !== undefined ? await outPathProblem(given) : null;
-    if (problem) throw new UsageError(problem);
-    store = await openStore(resolveStoreLocation(stringFlag(values, "store")));
-  } catch (err) {
-    const message = (err instanceof Error ? err.message : String(err)).split("\n")[0];
-    console.error(`error: ${message}`);
-    return err instanceof UsageError || err instanceof StoreError ? 2 : 1;
-  }
+  const read = await readStartsTaskArgs(args, {
+    task: "fig5-starts",
+    networks: { help: "starting networks", default: FIG5_DEFAULT.networks },
+    storeHelp: "cache of finished rounds",
+    out: {
+      help: "file to write (the embedded networks' file is rewritten only for their seed)",
+      default: "experiments/data/fig5_starts.json for seed 1, else none",
+    },
+  });
+  if (typeof read === "number") return read;
+  const { networks, seed, store } = read;
   // Only the embedded networks' own seed rewrites their file by default.
-  const out = stringFlag(values, "out") ??
-    (seed === EMBEDDED_SEED ? DEFAULT_OUT.pathname : null);
+  const out = read.out ?? (seed === EMBEDDED_SEED ? DEFAULT_OUT.pathname : null);
   const protocol = FIG5_DEFAULT;
   const engine = new CpuEngine();
   const arithmetic = engine.arithmetic;
   const indices = Array.from({ length: networks }, (_, i) => i);
-  const progress = new Progress(protocol.initialRounds * networks, {
-    quiet: values.quiet === true,
-  });
+  const progress = new Progress(protocol.initialRounds * networks, { quiet: read.quiet });
   const t0 = performance.now();
   const train = (fresh: boolean, which: number[]) =>
     trainStartingNetworks(engine, which, {
@@ -173,9 +122,7 @@ async function main(args: string[]): Promise<number> {
       );
       return 0;
     }
-    const tmp = `${out}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(file) + "\n");
-    await Deno.rename(tmp, out);
+    await writeJsonAtomic(out, file, { compact: true });
     console.log(`wrote ${networks} starting networks (seed ${seed}, ${arithmetic}) to ${out}`);
     return 0;
   } catch (err) {

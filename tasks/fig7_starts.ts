@@ -11,17 +11,10 @@
  *
  * @module
  */
-import {
-  flagHelp,
-  type FlagSpec,
-  type FlagValue,
-  parseFlags,
-  stringFlag,
-} from "../core/app/args.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
-import { parseIntFlag } from "../core/app/flags.ts";
 import { Progress } from "../core/app/progress.ts";
-import { resolveStorePath, ResultStore } from "../core/store/kv_store.ts";
+import { writeJsonAtomic } from "../core/app/fs.ts";
+import { readStartsTaskArgs } from "../core/app/starts_cli.ts";
 import { runtimeVersions } from "../core/app/version.ts";
 import { type EmbeddedStartsFile, prepareStartingNetworks } from "../core/rnn/starting_networks.ts";
 import { rlStartCacheKey, rlStartRecipe } from "../core/rl/starting_networks.ts";
@@ -29,51 +22,20 @@ import { DEFAULT_RL } from "../experiments/rl/config.ts";
 
 const DEFAULT_OUT = new URL("../experiments/data/fig7_starts.json", import.meta.url);
 
-/** Flags of `deno task fig7-starts`. */
-const FLAGS: readonly FlagSpec[] = [
-  { name: "networks", type: "string", value: "N", help: "starting networks 0..N-1", default: "8" },
-  { name: "seed", type: "string", value: "N", help: "master seed", default: "1" },
-  {
-    name: "store",
-    type: "string",
-    value: "PATH",
-    help: "cache of finished networks",
-    default: "$PRUNELAB_STORE or prunelab.kv",
-  },
-  {
-    name: "out",
-    type: "string",
-    value: "FILE",
-    help: "file to write",
-    default: "experiments/data/fig7_starts.json",
-  },
-  { name: "quiet", type: "boolean", help: "no progress bar" },
-  { name: "help", type: "boolean", help: "show this help" },
-];
-
 async function main(args: string[]): Promise<number> {
-  let values: Record<string, FlagValue>;
-  let networks: number, seed: number, store: ResultStore;
-  try {
-    values = parseFlags(FLAGS, args).flags;
-    if (values.help) {
-      console.log(`usage: deno task fig7-starts [flags]\n${flagHelp(FLAGS)}`);
-      return 0;
-    }
-    const n = stringFlag(values, "networks");
-    const s = stringFlag(values, "seed");
-    networks = n === undefined ? 8 : parseIntFlag("networks", n, { min: 1, max: 1000 });
-    seed = s === undefined ? 1 : parseIntFlag("seed", s, { min: 0 });
-    store = await ResultStore.open(resolveStorePath(stringFlag(values, "store")));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message.split("\n")[0]}`);
-    return 2;
-  }
-  const out = stringFlag(values, "out") ?? DEFAULT_OUT.pathname;
+  const read = await readStartsTaskArgs(args, {
+    task: "fig7-starts",
+    networks: { help: "starting networks 0..N-1", default: 8 },
+    storeHelp: "cache of finished networks",
+    out: { help: "file to write", default: "experiments/data/fig7_starts.json" },
+  });
+  if (typeof read === "number") return read;
+  const { networks, seed, store } = read;
+  const out = read.out ?? DEFAULT_OUT.pathname;
   const protocol = DEFAULT_RL;
   const engine = new CpuEngine();
   const indices = Array.from({ length: networks }, (_, i) => i);
-  const progress = new Progress(networks, { quiet: values.quiet === true });
+  const progress = new Progress(networks, { quiet: read.quiet });
   const t0 = performance.now();
   try {
     const { networks: nets } = await prepareStartingNetworks(
@@ -116,16 +78,14 @@ async function main(args: string[]): Promise<number> {
       },
       entries,
     };
-    const tmp = `${out}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(file) + "\n");
-    await Deno.rename(tmp, out);
+    await writeJsonAtomic(out, file, { compact: true });
     console.log(
       `wrote ${networks} RL starting networks (seed ${seed}, ${engine.arithmetic}) to ${out}`,
     );
     return 0;
   } finally {
     await engine.close();
-    store.close();
+    await store.close();
   }
 }
 

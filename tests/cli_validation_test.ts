@@ -56,12 +56,13 @@ Deno.test("validation: --out problems found before work (missing folder, unwrita
       [join(dir, "sub"), /--out: '.*sub' is a folder/],
     ];
     for (const [out, pattern] of cases) {
-      for (const task of ["fig5.ts", "bench.ts", "fig5_starts.ts", "twin_check.ts"]) {
+      const tasks = ["fig5.ts", "bench.ts", "fig5_starts.ts", "fig7_starts.ts", "twin_check.ts"];
+      for (const task of tasks) {
         const args = task === "fig5.ts"
           ? ["--out", out, "--store", join(dir, "s.kv"), "--quiet"]
           : task === "bench.ts"
           ? ["--out", out, "--seconds", "0.1"]
-          : task === "fig5_starts.ts"
+          : task === "fig5_starts.ts" || task === "fig7_starts.ts"
           ? ["--out", out, "--store", join(dir, "s.kv"), "--quiet"]
           : ["--out", out];
         await expectRefused(dir, { task, args }, pattern);
@@ -118,16 +119,18 @@ Deno.test("validation: serve --store of a missing store is refused and not creat
 
 Deno.test("validation: bad numbers of the side commands", async () => {
   await withTempDir(async (dir) => {
-    await expectRefused(
-      dir,
-      { task: "fig5_starts.ts", args: ["--seed", "x", "--store", join(dir, "s.kv")] },
-      /--seed must be a whole number/,
-    );
-    await expectRefused(
-      dir,
-      { task: "fig5_starts.ts", args: ["--networks", "0", "--store", join(dir, "s.kv")] },
-      /--networks must be between 1 and 1000/,
-    );
+    for (const task of ["fig5_starts.ts", "fig7_starts.ts"]) {
+      await expectRefused(
+        dir,
+        { task, args: ["--seed", "x", "--store", join(dir, "s.kv")] },
+        /--seed must be a whole number/,
+      );
+      await expectRefused(
+        dir,
+        { task, args: ["--networks", "0", "--store", join(dir, "s.kv")] },
+        /--networks must be between 1 and 1000/,
+      );
+    }
     await expectRefused(dir, { task: "twin_check.ts", args: ["--states", "0"] }, /--states/);
   });
 });

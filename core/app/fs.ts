@@ -73,12 +73,20 @@ export async function outPathProblem(
 
 /**
  * Writes `value` as JSON to `path` through a temporary file in the same folder, so a reader never
- * sees half of it; the temporary file is removed if the write fails.
+ * sees half of it; the temporary file is removed if the write fails. Indented one space a level
+ * unless `compact` (one line, for large data files).
  */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  options: { compact?: boolean } = {},
+): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
   try {
-    await Deno.writeTextFile(tmp, JSON.stringify(value, null, 1) + "\n");
+    await Deno.writeTextFile(
+      tmp,
+      (options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 1)) + "\n",
+    );
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
