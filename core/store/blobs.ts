@@ -79,16 +79,3 @@ export function fromBytes(type: string, bytes: Uint8Array): BlobArray {
   }
   throw new StoreError("damaged", `unknown blob type ${type}`);
 }
-
-/** Concatenates chunks into one byte array. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.byteLength;
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.byteLength;
-  }
-  return all;
-}

@@ -36,15 +36,9 @@
  *
  * @module
  */
-import {
-  blobProblem,
-  CHUNK_BYTES,
-  concatBytes,
-  describeBlob,
-  fromBytes,
-  toBytes,
-} from "./blobs.ts";
+import { blobProblem, CHUNK_BYTES, describeBlob, fromBytes, toBytes } from "./blobs.ts";
 import { pollChanges } from "./change_feed.ts";
+import { concatTyped } from "../util/typed_arrays.ts";
 import { firstLine, StoreError } from "./errors.ts";
 import { checkKvFile, isCorruptionMessage } from "./kv_check.ts";
 import { countWork, lostWork, phaseReady } from "./work.ts";
@@ -824,7 +818,7 @@ export class KvStore implements ResultStore {
       }
       parts.push(e.value);
     }
-    const bytes = concatBytes(parts);
+    const bytes = concatTyped(parts, (n) => new Uint8Array(n));
     const problem = blobProblem(d, { byteLength: bytes.byteLength, chunks: parts.length });
     return problem ?? fromBytes(d.type, bytes);
   }
