@@ -8,6 +8,7 @@ import { demoExperiment, demoMetrics, demoRun } from "../server/testing/demo_exp
 import type { RunDetail, RunSummary } from "../core/app/api_types.ts";
 import type { Experiment } from "../core/app/experiment.ts";
 import { panelCsv } from "../ui/csv.ts";
+import { firstUpdate, readEventStream, UPDATE_EVENT } from "./fixtures/event_stream.ts";
 
 const experiments = { demo: demoExperiment as unknown as Experiment };
 const assets = memoryAssets({
@@ -250,25 +251,16 @@ Deno.test("GET /api/events announces writes with the changed run ids", async () 
     const res = await request("/api/events");
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    const until = async (re: RegExp): Promise<string> => {
-      while (!re.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("stream ended");
-        text += value;
-      }
-      return text;
-    };
-    await until(/event: hello/);
+    const events = readEventStream(res);
+    await events.until(/event: hello/);
     // Let the watcher take its baseline before writing.
     await new Promise((r) => setTimeout(r, 80));
     await store.putUnit("demo-e", [0, 0], { metrics: demoMetrics(0, 0, 0) });
-    const all = await until(/event: update\ndata: .*\n\n/);
-    const data = JSON.parse(all.split("event: update\ndata: ")[1].split("\n")[0]);
+    const all = await events.until(UPDATE_EVENT);
+    const data = firstUpdate(all);
     assert.deepEqual(data.runs, ["demo-e"]);
     assert.match(data.version, /^\d+$/);
-    await reader.cancel();
+    await events.cancel();
   });
 });
 

@@ -14,6 +14,7 @@ import { createApp } from "../server/app.ts";
 import { memoryAssets } from "../server/assets.ts";
 import { demoExperiment, demoRun } from "../server/testing/demo_experiment.ts";
 import { backend, noticePgSkipped, type TestBackend } from "./fixtures/store_backends.ts";
+import { firstUpdate, readEventStream, UPDATE_EVENT } from "./fixtures/event_stream.ts";
 
 noticePgSkipped();
 
@@ -49,17 +50,8 @@ async function announcesAnotherProcessWrite(b: TestBackend): Promise<void> {
     await store.createRun(demoRun("demo-w"));
     const res = await app.request("/api/events");
     assert.equal(res.status, 200);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    const until = async (re: RegExp): Promise<string> => {
-      while (!re.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("stream ended");
-        text += value;
-      }
-      return text;
-    };
-    await until(/event: hello/);
+    const events = readEventStream(res);
+    await events.until(/event: hello/);
     // Let the watcher take its baseline (and LISTEN) before the other process writes.
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
@@ -69,13 +61,13 @@ async function announcesAnotherProcessWrite(b: TestBackend): Promise<void> {
       timer = setTimeout(() => reject(new Error("no update within 30 s of the write")), 30_000);
     });
     try {
-      const all = await Promise.race([until(/event: update\ndata: .*\n\n/), late]);
-      const data = JSON.parse(all.split("event: update\ndata: ")[1].split("\n")[0]);
+      const all = await Promise.race([events.until(UPDATE_EVENT), late]);
+      const data = firstUpdate(all);
       assert.deepEqual(data.runs, ["demo-w"]);
       assert.ok(performance.now() - t0 < 30_000);
     } finally {
       clearTimeout(timer);
-      await reader.cancel();
+      await events.cancel();
     }
   } finally {
     watcher.stop();
