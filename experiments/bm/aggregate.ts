@@ -6,6 +6,7 @@
  * @module
  */
 import { type ExperimentRun, type UnitEntry, unitMetrics } from "../../core/app/experiment.ts";
+import { type SummaryHeader, summaryHeaderOf } from "../../core/app/run_summary.ts";
 import {
   type BmDataMetrics,
   comparableWithPaper,
@@ -291,23 +292,7 @@ export function dataLine(d: BmDataMetrics): string {
 }
 
 /** The `--out` keys every family-A figure starts with. */
-export interface BmSummaryHeader {
-  /** Experiment id. */
-  figure: string;
-  /** Experiment title. */
-  title: string;
-  /** Run id. */
-  runId: string;
-  /** Preset name. */
-  preset: string;
-  /** True unless the paper's protocol. */
-  reduced: boolean;
-  /** The protocol label ({@link protocolLabel}). */
-  protocol: string;
-  /** The resolved config. */
-  config: BmConfig;
-  /** Master seed. */
-  seed: number;
+export interface BmSummaryHeader extends SummaryHeader<BmConfig> {
   /**
    * The sampler behind every sample-based number (FIM, FI scores, sample KL, Table 1) and whether
    * it is the paper's (Gibbs-200); the exact-model numbers (`klExact`, the exact FIM) use none.
@@ -322,14 +307,7 @@ export function summaryHeader(
 ): BmSummaryHeader {
   const config = run.config;
   return {
-    figure: experiment.id,
-    title: experiment.title,
-    runId: run.id,
-    preset: run.preset,
-    reduced: run.reduced,
-    protocol: protocolLabel(config),
-    config,
-    seed: run.seed,
+    ...summaryHeaderOf(run, experiment, { config, protocol: protocolLabel(config) }),
     sampling: {
       ...samplerTag(config),
       comparableWithPaper: comparableWithPaper(samplerTag(config)),

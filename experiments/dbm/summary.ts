@@ -7,6 +7,7 @@
  */
 import { type ExperimentRun, type UnitEntry, unitMetrics } from "../../core/app/experiment.ts";
 import { DBM_CRITERIA } from "../../core/bm/dbm/criteria.ts";
+import { type SummaryHeader, summaryHeaderOf } from "../../core/app/run_summary.ts";
 import type { ResultStore } from "../../core/store/store.ts";
 import { mean, sd } from "../../core/util/stats.ts";
 import { type DbmConfig, protocolLabel, storedDbmConfig } from "./config.ts";
@@ -269,23 +270,7 @@ export function aggregateDbm(config: DbmConfig, units: readonly UnitEntry[]): Db
 }
 
 /** The `--out` JSON of bm-fig3 and bm-fig4 (docs/dbm.md). */
-export interface DbmSummary {
-  /** Experiment id. */
-  figure: string;
-  /** Title. */
-  title: string;
-  /** Run id. */
-  runId: string;
-  /** Preset name. */
-  preset: string;
-  /** True unless the paper's protocol. */
-  reduced: boolean;
-  /** Protocol label (REDUCED ... or paper protocol). */
-  protocol: string;
-  /** The resolved config. */
-  config: DbmConfig;
-  /** Master seed. */
-  seed: number;
+export interface DbmSummary extends SummaryHeader<DbmConfig> {
   /** Where the digits came from and the split sizes. */
   data: DataRecord | null;
   /** Quality and entropy of real test digits and of random patterns under the raw-digit judge. */
@@ -338,14 +323,7 @@ export async function summarizeDbm(
   }
   const r = agg.references;
   return {
-    figure: experiment.id,
-    title: experiment.title,
-    runId: run.id,
-    preset: run.preset,
-    reduced: run.reduced,
-    protocol: protocolLabel(config),
-    config,
-    seed: run.seed,
+    ...summaryHeaderOf(run, experiment, { config, protocol: protocolLabel(config) }),
     data: r ? r.data : null,
     reference: r
       ? { testDigits: refStats(r.testDigits), randomPatterns: refStats(r.randomPatterns) }
