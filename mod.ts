@@ -46,6 +46,7 @@ export * from "./core/app/experiment.ts";
 export * from "./core/app/flags.ts";
 export * from "./core/app/progress.ts";
 export * from "./core/store/store.ts";
-export { COMMON_FLAGS, EXIT, runExperimentCli, usage } from "./core/app/cli.ts";
+export { EXIT, runExperimentCli } from "./core/app/cli.ts";
+export { COMMON_FLAGS, usage } from "./core/app/common_flags.ts";
 export { EXPERIMENTS } from "./experiments/registry.ts";
 export { fig5, type Fig5Config } from "./experiments/fig5/fig5.ts";

@@ -8,9 +8,9 @@
  * @module
  */
 import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
-import { EXIT, type Output, reportError, writeJsonAtomic } from "./cli.ts";
+import { EXIT, type Output, reportError } from "./cli_output.ts";
 import { type Experiment, experimentRun, UsageError } from "./experiment.ts";
-import { outPathProblem } from "./fs.ts";
+import { outPathProblem, writeJsonAtomic } from "./fs.ts";
 import { formatTable } from "./text_table.ts";
 import { describeWork, readWorkSpec } from "./work_units.ts";
 import {

@@ -13,7 +13,8 @@
  * @module
  */
 import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
-import { executeRun, EXIT, type Outcome, type Output, reportError } from "./cli.ts";
+import { EXIT, type Output, reportError } from "./cli_output.ts";
+import { executeRun, type Outcome } from "./execute_run.ts";
 import { type BaseConfig, type Experiment, experimentRun, UsageError } from "./experiment.ts";
 import { parseIntFlag, parseNumberFlag } from "./flags.ts";
 import { formatDuration } from "./progress.ts";
