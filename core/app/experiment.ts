@@ -163,7 +163,7 @@ export interface Experiment<C extends BaseConfig = BaseConfig, S extends object 
   /** Which paper. */
   paper: "averbeck2022" | "scholl2021";
   /**
-   * Embedded presets: "default" (fast, reduced) and "paper" (full protocol), and any further named
+   * Embedded presets: "default" (reduced: fewer networks, levels or seeds) and "paper" (full protocol), and any further named
    * preset (e.g. fig5's "validate", sized for power); `--preset NAME` picks one.
    */
   presets: { default: C; paper: C; [name: string]: C };
