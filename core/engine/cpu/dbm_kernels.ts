@@ -1,8 +1,9 @@
 /**
  * CPU implementation of the DBM kernels ({@link DbmKernels}), float32, in the calling thread.
- * Tensors live in the linear memory of a WebAssembly SIMD module (`wasm/dbm_kernels.c`), which
- * runs the kernels that carry the work (products, outer products, momentum steps, sigmoid,
- * Bernoulli draws); copies and column sums are JavaScript over views of the same memory.
+ * Tensors (`dbm_tensor.ts`) live in the linear memory of a WebAssembly SIMD module
+ * (`wasm/dbm_kernels.c`), which runs the kernels that carry the work (products, outer products,
+ * momentum steps, sigmoid, Bernoulli draws); copies and column sums are JavaScript over views of
+ * the same memory.
  *
  * The kernels exploit what the DBM's tensors look like rather than doing dense algebra:
  * - products skip exact zeros of the left operand, so binary states cost one add per active unit
@@ -33,11 +34,11 @@ import {
   planCopy,
   planLinear,
   planOuter,
-  slotSizes,
   type TensorShape,
 } from "../dbm.ts";
 import { DBM_KERNELS_WASM_BASE64 } from "./wasm/dbm_kernels_wasm.ts";
-import { instantiateKernels, type KernelInstance } from "./wasm/instance.ts";
+import { instantiateKernels } from "./wasm/instance.ts";
+import { CpuTensor, type Extents, WasmHeap } from "./dbm_tensor.ts";
 
 interface Exports {
   dbm_linear(
@@ -107,64 +108,6 @@ interface Exports {
 }
 
 /**
- * First-fit allocator over a WebAssembly memory, with coalescing free blocks; the memory grows
- * when nothing fits. Growing detaches every view, so users re-create views through {@link view}.
- */
-class WasmHeap {
-  readonly memory: WebAssembly.Memory;
-  #free: { at: number; size: number }[];
-
-  constructor(inst: KernelInstance<unknown>) {
-    this.memory = inst.memory;
-    const base = (inst.heapBase + 15) & ~15;
-    this.#free = [{ at: base, size: inst.memory.buffer.byteLength - base }];
-  }
-
-  alloc(bytes: number): number {
-    const size = Math.max(16, (bytes + 15) & ~15);
-    for (let k = 0; k < this.#free.length; k++) {
-      const b = this.#free[k];
-      if (b.size < size) continue;
-      const at = b.at;
-      b.at += size;
-      b.size -= size;
-      if (b.size === 0) this.#free.splice(k, 1);
-      return at;
-    }
-    const old = this.memory.buffer.byteLength;
-    const pages = Math.ceil(Math.max(size, old / 2) / 65536);
-    this.memory.grow(pages);
-    this.release(old, pages * 65536);
-    return this.alloc(bytes);
-  }
-
-  release(at: number, bytes: number): void {
-    const size = Math.max(16, (bytes + 15) & ~15);
-    const list = this.#free;
-    let k = 0;
-    while (k < list.length && list[k].at < at) k++;
-    list.splice(k, 0, { at, size });
-    // Coalesce with the next, then the previous neighbour.
-    if (k + 1 < list.length && list[k].at + list[k].size === list[k + 1].at) {
-      list[k].size += list[k + 1].size;
-      list.splice(k + 1, 1);
-    }
-    if (k > 0 && list[k - 1].at + list[k - 1].size === list[k].at) {
-      list[k - 1].size += list[k].size;
-      list.splice(k, 1);
-    }
-  }
-}
-
-/** Per-row [first, last + 1) non-zero column ranges of every slot, for one tensor version. */
-export interface Extents {
-  /** Tensor version the extents were computed from. */
-  version: number;
-  /** Byte address of rowCap * slots int32 `lo` values, followed by as many `hi` values. */
-  at: number;
-}
-
-/**
  * Products with the same weight version after which a transposed copy is made: a training update
  * uses W2' about once per mean-field iteration before W2 changes again, a sampler thousands of
  * times.
@@ -173,73 +116,6 @@ const TRANSPOSE_AFTER = 12;
 
 /** Most rows of x per slot for which a product with W' reads W in place (see linear). */
 const DIRECT_ROWS = 2;
-
-/** A CPU population tensor: slot p's row r starts at float `(p * rowCap + r) * colCap`. */
-export class CpuTensor implements DbmTensor {
-  /** Number of slots. */
-  readonly slots: number;
-  /** Row capacity. */
-  readonly rowCap: number;
-  /** Column capacity. */
-  readonly colCap: number;
-  /** Current rows per slot. */
-  readonly rows: Int32Array;
-  /** Current columns per slot. */
-  readonly cols: Int32Array;
-  /** Byte address in the module's memory. */
-  readonly at: number;
-  /** Floats allocated. */
-  readonly length: number;
-  /** Bumped by every write, so caches (transpose, extents) know when they are stale. */
-  version: number = 0;
-  /** Cached transposed copy. */
-  transposed: CpuTensor | null = null;
-  /** Version the transposed copy was made from. */
-  transposedVersion: number = -1;
-  /** Products with W' at the current version (see {@link TRANSPOSE_AFTER}). */
-  transposedUses: number = 0;
-  /** Version `transposedUses` counts. */
-  transposedUsesVersion: number = -1;
-  /** Cached row extents. */
-  extents: Extents | null = null;
-  /** False once freed. */
-  live: boolean = true;
-  readonly #heap: WasmHeap;
-  #view: Float32Array;
-
-  /** Allocates a zero-filled tensor. */
-  constructor(heap: WasmHeap, shape: TensorShape) {
-    const sizes = slotSizes(shape);
-    this.slots = shape.slots;
-    this.rows = sizes.rows;
-    this.cols = sizes.cols;
-    this.rowCap = sizes.rowCap;
-    this.colCap = sizes.colCap;
-    this.length = this.slots * this.rowCap * this.colCap;
-    this.#heap = heap;
-    this.at = heap.alloc(4 * this.length);
-    this.#view = new Float32Array(heap.memory.buffer, this.at, this.length);
-    this.#view.fill(0);
-  }
-
-  /** The values (a view that survives memory growth). */
-  get data(): Float32Array {
-    if (this.#view.buffer !== this.#heap.memory.buffer) {
-      this.#view = new Float32Array(this.#heap.memory.buffer, this.at, this.length);
-    }
-    return this.#view;
-  }
-
-  /** Float offset of slot p. */
-  offset(p: number): number {
-    return p * this.rowCap * this.colCap;
-  }
-
-  /** Byte address of slot p. */
-  address(p: number): number {
-    return this.at + 4 * this.offset(p);
-  }
-}
 
 function own(t: DbmTensor, what: string): CpuTensor {
   if (!(t instanceof CpuTensor)) throw new Error(`${what}: not a tensor of the CPU kernels`);
