@@ -11,7 +11,7 @@ import type { ExperimentRun, UnitEntry } from "../../core/app/experiment.ts";
 import type { Panel, PanelSeries, TableCell } from "../../core/app/panels.ts";
 import { base64ToBytes, unpackBits } from "../../core/bm/dbm/model.ts";
 import { type DbmConfig, protocolLabel } from "./config.ts";
-import { GRID_DIGITS } from "./run.ts";
+import { GRID_DIGITS } from "./records.ts";
 import { aggregateDbm, type DbmAggregate, type IterationStats } from "./summary.ts";
 
 /** One series per criterion of `y` against `x` over iterations (mean, sd error bars). */
