@@ -53,15 +53,6 @@ import {
 } from "./store_state.ts";
 import { workPlan, WorkTracker } from "./work.ts";
 
-// summary.ts still reads the record types from here (its import moves to records.ts with its owner).
-export type {
-  CheckpointRecord,
-  DataRecord,
-  InitialRecord,
-  ReferencesRecord,
-  RoundRecord,
-} from "./records.ts";
-
 /** The seed value of seed index `s` of a run with master seed `master`. */
 export function seedValue(master: number, s: number): number {
   return deriveSeed(master, 0xdb, s);

@@ -17,7 +17,7 @@ import type {
   InitialRecord,
   ReferencesRecord,
   RoundRecord,
-} from "./run.ts";
+} from "./records.ts";
 
 /** Quality and diversity of a reference set (spec 7.2.2). */
 export interface ReferenceStats {
