@@ -14,12 +14,25 @@ import assert from "node:assert/strict";
 import { DMS_SHAPE } from "../core/rnn/network.ts";
 import { dmsTrials } from "../core/dms/task.ts";
 import { probeWebGpu } from "../core/engine/select.ts";
-import type { Engine, ScgJob, ScgOptions } from "../core/engine/engine.ts";
+import {
+  type Engine,
+  newStopFlag,
+  type ScgJob,
+  type ScgOptions,
+  type ScgResult,
+  ScgStoppedError,
+} from "../core/engine/engine.ts";
+import {
+  MAX_SUBMIT_STEPS,
+  nextSubmitSteps,
+  SUBMIT_SECONDS,
+} from "../core/engine/webgpu/device_scg.ts";
 import { Rng } from "../core/util/rng.ts";
 import { CpuF32Engine } from "../core/engine/cpu_f32/cpu_f32_engine.ts";
 import { specWeights } from "./fixtures/spec_vectors.ts";
 import {
   assertRel,
+  assertSameBits,
   randomSet,
   randomWeights,
   sameBookkeeping,
@@ -108,24 +121,27 @@ gpuTest(
   },
 );
 
+/** Random networks on random data; network i has every `every`-th weight from i pruned. */
+function maskedRandomJobs(rng: Rng, count: number, every: number): ScgJob[] {
+  return Array.from({ length: count }, (_, i) => {
+    const data = randomSet(SMALL, rng, 4, 10);
+    const w = randomWeights(SMALL, rng, 0.3);
+    const mask = new Uint8Array(w.length).fill(1);
+    for (let k = i; k < w.length; k += every) {
+      mask[k] = 0;
+      w[k] = 0;
+    }
+    return { data, w, mask };
+  });
+}
+
 gpuTest(
   "device SCG: masks hold exactly, and shrinking the dispatch changes no result",
   async () => {
     const { createWebGpuEngine } = await import("../core/engine/webgpu/webgpu_engine.ts");
     // Three networks converge at step 16, two random ones go on: with checkEvery 4 the dispatches
     // shrink to the two, with checkEvery 1000 they never do. Per-network arithmetic is the same.
-    const rng = new Rng(9);
-    const jobs = nearTeacher([0, 1e-5, 1e-4], 7);
-    for (let i = 0; i < 2; i++) {
-      const set = randomSet(SMALL, rng, 4, 10);
-      const w = randomWeights(SMALL, rng, 0.3);
-      const mask = new Uint8Array(w.length).fill(1);
-      for (let k = i; k < w.length; k += 3) {
-        mask[k] = 0;
-        w[k] = 0;
-      }
-      jobs.push({ data: set, w, mask });
-    }
+    const jobs = [...nearTeacher([0, 1e-5, 1e-4], 7), ...maskedRandomJobs(new Rng(9), 2, 3)];
     const opts: ScgOptions = { stopRule: "dms", kMax: 40 };
     const often = await createWebGpuEngine({ checkEvery: 4 });
     const never = await createWebGpuEngine({ checkEvery: 1000 });
@@ -148,6 +164,70 @@ gpuTest(
     } finally {
       await often.close();
       await never.close();
+    }
+  },
+);
+
+/** Two results of one SCG call are the same to the bit (weights, losses, bookkeeping). */
+function sameResult(a: ScgResult, b: ScgResult, what: string): void {
+  sameBookkeeping(a, b, what);
+  assertSameBits(a.w, b.w, `${what}: weights`);
+  assertSameBits(Float64Array.of(a.startLoss, a.endLoss), Float64Array.of(b.startLoss, b.endLoss));
+}
+
+Deno.test("device SCG pacing: steps per submit fit the target time, 1 to 25", () => {
+  assert.equal(nextSubmitSteps(1, 0.001), MAX_SUBMIT_STEPS);
+  assert.equal(nextSubmitSteps(1, 0), MAX_SUBMIT_STEPS, "a submit too short to time");
+  assert.equal(nextSubmitSteps(10, 10 * SUBMIT_SECONDS), 1, "slower than the target: one step");
+  assert.equal(nextSubmitSteps(1, 2), 1, "a step longer than the target: still one");
+  assert.equal(nextSubmitSteps(4, 4 * SUBMIT_SECONDS / 10), 10);
+  assert.equal(nextSubmitSteps(25, 25 * SUBMIT_SECONDS / 7.5), 7, "rounded down");
+});
+
+gpuTest(
+  "device SCG: 1, 25 or time-paced steps per submit give the same bits",
+  async () => {
+    const { createWebGpuEngine } = await import("../core/engine/webgpu/webgpu_engine.ts");
+    // Converging (step 32), still training (masked, random) and failing (step 2) networks, under
+    // the DMS and RL stopping rules: each submit size shrinks the dispatches at other steps.
+    const jobs = [...nearTeacher([0, 1e-5, 1e-3], 3), ...maskedRandomJobs(new Rng(11), 2, 4)];
+    const calls: [string, ScgOptions][] = [
+      ["dms", { stopRule: "dms", kMax: 40 }],
+      ["rl", { stopRule: "rl", kMax: 30 }],
+      ["failure", { stopRule: "none", kMax: 30, lambda0: -10, sigma0: 1e-9 }],
+    ];
+    const one = await createWebGpuEngine({ checkEvery: 1 });
+    const many = await createWebGpuEngine({ checkEvery: 25 });
+    const paced = await createWebGpuEngine();
+    try {
+      for (const [name, opts] of calls) {
+        const a = await many.scg(jobs, opts);
+        const b = await one.scg(jobs, opts);
+        const c = await paced.scg(jobs, opts);
+        a.forEach((r, i) => {
+          sameResult(b[i], r, `${name}, 1 vs 25 steps per submit, network ${i}`);
+          sameResult(c[i], r, `${name}, paced vs 25 steps per submit, network ${i}`);
+        });
+        if (name === "dms") {
+          // The rule fires at step 32 (history of 32 entries at kMax 40) for the two near the teacher.
+          assert.deepEqual(a.map((r) => [r.converged, r.steps]).slice(0, 2), [[true, 32], [
+            true,
+            32,
+          ]]);
+        }
+        if (name === "failure") assert.ok(a.some((r) => r.failure !== undefined), "a failure");
+      }
+      // A stop flag set before the call is seen after the first submit; the engine stays usable.
+      const stop = newStopFlag();
+      Atomics.store(stop, 0, 1);
+      await assert.rejects(paced.scg(jobs, { ...calls[0][1], stop }), ScgStoppedError);
+      const again = await paced.scg(jobs, calls[0][1]);
+      const ref = await many.scg(jobs, calls[0][1]);
+      again.forEach((r, i) => sameResult(r, ref[i], `after a stop, network ${i}`));
+    } finally {
+      await one.close();
+      await many.close();
+      await paced.close();
     }
   },
 );

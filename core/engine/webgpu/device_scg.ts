@@ -2,8 +2,16 @@
  * SCG with its state on the GPU (kernels in `scg_wgsl.ts`): the weights (double-float), gradient,
  * direction, residual, mask and per-network scalars are uploaded once per SCG call, every step is
  * recorded as eight dispatches with no read-back, and the host only looks at which networks are
- * done every `checkEvery` steps, to shrink the dispatches to the networks still training. The
- * results come back once, at the end of the call.
+ * done after each submit, to shrink the dispatches to the networks still training. The results
+ * come back once, at the end of the call.
+ *
+ * How many steps go into one submit is paced by time ({@link nextSubmitSteps}): a submit of a few
+ * hundred milliseconds of device work, so that the stop flag (Ctrl-C), which the host can only
+ * look at between submits (on llvmpipe the compute runs inside `queue.submit` on the main thread),
+ * is seen within about that. The pacing changes no number: the state lives on the device, every
+ * step records the same dispatches whatever the submit, a network that is done leaves its state
+ * untouched whether or not it is still dispatched, and the network count of a dispatch changes only
+ * between submits (tests/webgpu_device_scg_test.ts compares 1, 25 and paced steps per submit).
  *
  * The algorithm is `core/rnn/scg.ts`'s (spec 5.3) with the WebGPU engine's curvature (finite
  * difference of float32 gradients) and loss changes (difference propagation), and its float32
@@ -47,8 +55,27 @@ export interface DeviceScgOptions extends ScgOptions {
   data: DataUpload;
   /** The float32 stall guard (0 or undefined: none). */
   stallLimit?: number;
-  /** Steps recorded between two looks at which networks are done (default 25). */
+  /**
+   * Steps per submit, fixed (each submit ends with a look at which networks are done and at the
+   * stop flag). Default: paced by time, see {@link nextSubmitSteps}.
+   */
   checkEvery?: number;
+}
+
+/** Device work one submit aims at when paced: the stop flag is seen within about this. */
+export const SUBMIT_SECONDS = 0.3;
+/** Most steps in one paced submit (each submit costs a host wait). */
+export const MAX_SUBMIT_STEPS = 25;
+
+/**
+ * Steps for the next paced submit, given that the last one ran `steps` steps in `seconds`: as
+ * many as fit in {@link SUBMIT_SECONDS} at that rate, between 1 and {@link MAX_SUBMIT_STEPS}.
+ * (A step takes longer than that on a loaded software adapter: then one step per submit.)
+ */
+export function nextSubmitSteps(steps: number, seconds: number): number {
+  if (!(seconds > 0)) return MAX_SUBMIT_STEPS;
+  const fit = Math.floor((steps * SUBMIT_SECONDS) / seconds);
+  return Math.max(1, Math.min(MAX_SUBMIT_STEPS, fit));
 }
 
 /**
@@ -129,7 +156,10 @@ export async function deviceScg(
   let pass = enc.beginComputePass();
   gInit.encode(pass, P);
   init(pass, P);
-  const every = Math.max(1, options.checkEvery ?? 25);
+  const fixed = options.checkEvery === undefined ? null : Math.max(1, options.checkEvery);
+  // Paced: the first submit (one step and the initial gradient) measures the device.
+  let stepsPerSubmit = fixed ?? 1;
+  let recorded = 0;
   for (let step = 1; step <= kMax; step++) {
     const n = active.length;
     probe(pass, n);
@@ -138,12 +168,17 @@ export async function deviceScg(
     gTrial.encode(pass, n);
     diff.encode(pass, n);
     update(pass, n);
+    recorded++;
     // After the last step the closing read-back below is the only wait.
-    if (step % every !== 0 || step === kMax) continue;
+    if (recorded < stepsPerSubmit || step === kMax) continue;
     pass.end();
+    const t0 = performance.now();
     const done = new Uint32Array(await runner.readBack(enc, [{ buffer: doneOut, bytes: P * 4 }]));
-    // Ctrl-C: checked at each read-back, every `checkEvery` steps.
+    const seconds = (performance.now() - t0) / 1000;
+    // Ctrl-C: checked after each submit.
     if (stopRequested(options)) throw new ScgStoppedError();
+    if (fixed === null) stepsPerSubmit = nextSubmitSteps(recorded, seconds);
+    recorded = 0;
     enc = dev.createCommandEncoder();
     pass = enc.beginComputePass();
     const still = active.filter((i) => done[i] === 0);

@@ -43,13 +43,17 @@ export interface WebGpuEngineOptions {
   maxBatch?: number;
   /**
    * Where SCG's state lives: "device" (default) keeps weights, directions and scalars on the GPU
-   * (double-float weights and loss, `device_scg.ts`) and reads back only every `checkEvery`
-   * steps; "host" keeps them in float64 on the host, with read-backs in every step. "device" needs
+   * (double-float weights and loss, `device_scg.ts`) and reads back only after each submit of
+   * several steps; "host" keeps them in float64 on the host, with read-backs in every step. "device" needs
    * the default curvature and loss changes, and a shader compiler that keeps double-float sums
    * exact (checked once); otherwise the engine uses "host" and says so in its description.
    */
   scgState?: ScgState;
-  /** Device SCG: steps between looks at which networks are done (default 25). */
+  /**
+   * Device SCG: fixed steps per submit (each submit ends with a look at which networks are done
+   * and at the stop flag). Default: paced by time, about 0.3 s of device work per submit, 1 to
+   * 25 steps (`device_scg.ts`); the pacing changes no result.
+   */
   checkEvery?: number;
 }
 
