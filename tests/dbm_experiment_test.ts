@@ -1,8 +1,9 @@
 /**
  * bm-fig3 / bm-fig4 (experiments/dbm/): the flags and their bad values, `--data` problems at the
  * command line (one `error:` line, exit 2, nothing written), a tiny end-to-end run through the CLI
- * on a small IDX folder checking the `--out` JSON the issue lists, and an interrupted run that
- * resumes to exactly the numbers of an uninterrupted one.
+ * on a small IDX folder checking the `--out` JSON the issue lists, an interrupted run that resumes
+ * to exactly the numbers of an uninterrupted one, and an initial training interrupted after each
+ * kind of checkpoint that continues from it.
  */
 import assert from "node:assert/strict";
 import { runExperimentCli } from "../core/app/cli.ts";
@@ -11,7 +12,7 @@ import { Progress } from "../core/app/progress.ts";
 import { loadMnistSubstitute, MNIST_FILES } from "../core/data/mnist.ts";
 import { CpuEngine } from "../core/engine/cpu/cpu_engine.ts";
 import { ResultStore } from "../core/store/kv_store.ts";
-import type { RunRecord } from "../core/store/store.ts";
+import type { RunRecord, UnitPayload } from "../core/store/store.ts";
 import type { DbmConfig } from "../experiments/dbm/config.ts";
 import { bmFig3, bmFig4 } from "../experiments/dbm/experiment.ts";
 import { seedValue } from "../experiments/dbm/run.ts";
@@ -62,6 +63,28 @@ const TINY = [
   "--criteria",
   "magnitude,random-units",
 ];
+
+/** The stored record of a reduced bm-fig4 run `id` with master seed 5. */
+function runRecord(
+  id: string,
+  at: { config: RunRecord["config"]; preset: string; total: number },
+): RunRecord {
+  return {
+    id,
+    figure: "bm-fig4",
+    preset: at.preset,
+    reduced: true,
+    config: at.config,
+    seed: 5,
+    engine: "cpu",
+    engineDescription: "test",
+    versions: {},
+    startedAt: "",
+    updatedAt: "",
+    status: "running",
+    progress: { done: 0, total: at.total },
+  };
+}
 
 function flagsOf(args: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -300,22 +323,13 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
       log: () => {},
     };
   };
-  const record = (id: string): RunRecord => ({
-    id,
-    figure: "bm-fig4",
-    preset: config.preset,
-    reduced: true,
-    // "cut" is stored as runs were before the thread count left the config: with `workers`.
-    config: id === "cut" ? { ...jsonRecord(config), workers: 2 } : jsonRecord(config),
-    seed: 5,
-    engine: "cpu",
-    engineDescription: "test",
-    versions: {},
-    startedAt: "",
-    updatedAt: "",
-    status: "running",
-    progress: { done: 0, total },
-  });
+  const record = (id: string): RunRecord =>
+    runRecord(id, {
+      // "cut" is stored as runs were before the thread count left the config: with `workers`.
+      config: id === "cut" ? { ...jsonRecord(config), workers: 2 } : jsonRecord(config),
+      preset: config.preset,
+      total,
+    });
   try {
     await store.createRun(record("full"));
     await bmFig4.run(ctxFor("full", new Set()));
@@ -346,6 +360,112 @@ Deno.test("an interrupted bm-fig4 run on two workers resumes per (criterion, rou
     assert.deepEqual(b.samples, a.samples);
   } finally {
     store.close();
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an initial training stopped after each checkpoint (RBM1, RBM2, a joint epoch) continues from it, bit-identical", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dbm_pretrain" });
+  writeSmallMnist(dir, { train: 300, test: 100 });
+  // Two stores, so that the interrupted run cannot take the initial model from the cache the
+  // uninterrupted one leaves.
+  const fullStore = await ResultStore.open(`${dir}/full.kv`);
+  const cutStore = await ResultStore.open(`${dir}/cut.kv`);
+  const engine = new CpuEngine({ workers: 0 });
+  const config = bmFig4.configure(structuredClone(bmFig4.presets.default), {
+    ...flagsOf(TINY),
+    epochs: "2",
+    rounds: "1",
+    criteria: "magnitude",
+    data: dir,
+  });
+  const total = bmFig4.totalUnits(config);
+  /**
+   * Runs run "r" to the end, or until just after the store's cache got a key ending in `stopAfter`
+   * (a checkpoint): the abort is seen at the next mini-batch.
+   */
+  const run = async (
+    base: ResultStore,
+    at: { stopAfter?: string; phases: string[]; logs: string[] },
+  ): Promise<void> => {
+    const finished = new Set((await base.listUnits("r")).map((u) => u.key.join("/")));
+    const controller = new AbortController();
+    const store = new Proxy(base, {
+      get(target, prop) {
+        if (prop === "putCache") {
+          return async (key: string, entry: UnitPayload): Promise<void> => {
+            await target.putCache(key, entry);
+            if (at.stopAfter && key.endsWith(at.stopAfter)) controller.abort();
+          };
+        }
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    class WatchingProgress extends Progress {
+      override setWork(done: number, all: number, label?: string): void {
+        super.setWork(done, all, label);
+        if (label && at.phases.at(-1) !== label) at.phases.push(label);
+      }
+    }
+    await bmFig4.run({
+      runId: "r",
+      config,
+      seed: 5,
+      workers: 0,
+      engine,
+      store,
+      finished,
+      progress: new WatchingProgress(total, { quiet: true, alreadyDone: finished.size }),
+      signal: controller.signal,
+      log: (line) => at.logs.push(line),
+    });
+  };
+  const record = runRecord("r", { config: jsonRecord(config), preset: config.preset, total });
+  const cut = (stopAfter?: string) => ({ stopAfter, phases: [] as string[], logs: [] as string[] });
+  const resumedFrom = (logs: string[]): string | undefined =>
+    logs.find((l) => l.includes("from the store's pre-training checkpoint"));
+  try {
+    await fullStore.createRun(record);
+    await run(fullStore, cut());
+    await cutStore.createRun(record);
+    const first = cut("/pretrain/rbm1");
+    await assert.rejects(() => run(cutStore, first));
+    assert.deepEqual(first.phases, ["rbm1", "q"]);
+    // RBM1 is not trained again (RBM2's data Q are sampled again from its checkpoint).
+    const second = cut("/pretrain/rbm2");
+    await assert.rejects(() => run(cutStore, second));
+    assert.deepEqual(second.phases, ["q", "rbm2"]);
+    assert.match(resumedFrom(second.logs) ?? "", /: RBM1 from/);
+    const third = cut("/pretrain/joint");
+    await assert.rejects(() => run(cutStore, third));
+    assert.deepEqual(third.phases, ["q", "joint"]);
+    assert.match(resumedFrom(third.logs) ?? "", /: RBM1 and RBM2 from/);
+    assert.equal((await cutStore.listUnits("r")).filter((u) => u.key[0] === "initial").length, 0);
+    // Joint training continues at its second epoch; nothing before it runs again.
+    const last = cut();
+    await run(cutStore, last);
+    assert.equal(last.phases[0], "joint");
+    assert.ok(!last.phases.some((p) => ["rbm1", "q", "rbm2"].includes(p)), last.phases.join(" "));
+    assert.match(resumedFrom(last.logs) ?? "", /RBM1, RBM2 and 1 joint-training epoch\(s\) from/);
+    const full = await fullStore.listUnits("r");
+    const done = await cutStore.listUnits("r");
+    assert.equal(done.length, total);
+    assert.deepEqual(done.map((u) => u.key), full.map((u) => u.key));
+    assert.deepEqual(done.map((u) => u.record), full.map((u) => u.record));
+    for (const u of full) {
+      for (const b of u.record.blobs) {
+        assert.deepEqual(
+          await cutStore.getBlob("r", u.key, b.name),
+          await fullStore.getBlob("r", u.key, b.name),
+          `${u.key.join("/")} ${b.name}`,
+        );
+      }
+    }
+  } finally {
+    fullStore.close();
+    cutStore.close();
     await engine.close();
     await Deno.remove(dir, { recursive: true });
   }

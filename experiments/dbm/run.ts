@@ -47,9 +47,13 @@ import {
   filterState,
   initialCacheKey,
   mergeStates,
+  pretrainCacheKey,
   readCachedInitial,
+  readPretrained,
   resumeState,
   stateBlobs,
+  writeJointCheckpoint,
+  writePretrainedRbm,
 } from "./store_state.ts";
 import { workPlan, WorkTracker } from "./work.ts";
 
@@ -261,6 +265,26 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
         ? cached.filter((x) => x !== null)
         : undefined;
       if (initial) ctx.log(`seed(s) ${group.join(", ")}: initial model from the store's cache`);
+      // An interrupted initial training continues from its last checkpoint (a stage or an epoch).
+      const seeds = group.map((s) => seedValue(ctx.seed, s));
+      const pretrained = resume || initial
+        ? undefined
+        : await readPretrained(ctx.store, { keys, group: seeds });
+      if (pretrained) {
+        const stages = pretrained.joint
+          ? `RBM1, RBM2 and ${pretrained.joint.epochs} joint-training epoch(s)`
+          : pretrained.rbm2
+          ? "RBM1 and RBM2"
+          : "RBM1";
+        ctx.log(`seed(s) ${group.join(", ")}: ${stages} from the store's pre-training checkpoint`);
+        // Joint training reports its skipped epochs as done itself.
+        const skipped = pretrained.joint
+          ? ["rbm1", "q", "rbm2"] as const
+          : pretrained.rbm2
+          ? ["rbm1", "rbm2"] as const
+          : ["rbm1"] as const;
+        for (const ph of skipped) tracker.add(group.length * plan.phase(ph, 0));
+      }
       // Work not redone, so that the ETA counts only what is left: the initial models, and on a
       // resume each slot's finished rounds (its last one is replayed, and reported, again).
       if (initial || resume) tracker.add(group.length * plan.initial);
@@ -276,11 +300,24 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
       const runner = pool?.runner();
       await runDbmPruning(kernels, data, {
         protocol: config.protocol,
-        seeds: group.map((s) => seedValue(ctx.seed, s)),
+        seeds,
         criteria: config.criteria,
         references,
         resume,
         initial,
+        pretrained,
+        onPretrained: async (stage, rbms) => {
+          for (const [g, key] of keys.entries()) {
+            const at = pretrainCacheKey(key, { stage, group: seeds });
+            await writePretrainedRbm(ctx.store, at, rbms[g]);
+          }
+        },
+        onJointEpoch: async ({ epochs, slots }) => {
+          for (const [g, key] of keys.entries()) {
+            const at = pretrainCacheKey(key, { stage: "joint", group: seeds });
+            await writeJointCheckpoint(ctx.store, at, { epochs, slot: slots[g] });
+          }
+        },
         runner,
         signal: ctx.signal,
         onProgress,

@@ -1,7 +1,9 @@
 /**
  * What a family-B run (`run.ts`) keeps in the store beyond the metrics, and how it reads it back:
  * the blobs of a unit (model, persistent particles, generated digits), the state a resumed seed
- * continues from, and the store's cache of trained initial models that later runs reuse.
+ * continues from, the store's cache of trained initial models that later runs reuse, and the
+ * checkpoints (after RBM1, RBM2 and each joint-training epoch) an interrupted initial training
+ * continues from.
  *
  * @module
  */
@@ -20,6 +22,12 @@ import {
   type SlotState,
 } from "../../core/bm/dbm/run.ts";
 import type { Particles } from "../../core/bm/dbm/population.ts";
+import type {
+  JointSlotCheckpoint,
+  PretrainedRbms,
+  PretrainStage,
+} from "../../core/bm/dbm/pretrain.ts";
+import type { RbmParams } from "../../core/bm/dbm/rbm_stage.ts";
 import type { StreamState } from "../../core/bm/dbm/streams.ts";
 import type { BlobArray, KeyPart, ResultStore } from "../../core/store/store.ts";
 import type { DbmConfig } from "./config.ts";
@@ -185,35 +193,140 @@ export async function readCachedInitial(
 ): Promise<InitialState | null> {
   const hit = await store.getCache(key);
   if (!hit) return null;
+  const { seed, stream } = hit.metrics;
+  if (typeof seed !== "number" || !isStreamState(stream)) return null;
+  const { model, particles } = cachedState(key, hit.blobs);
+  return {
+    seed,
+    model: dbmToJson(model),
+    particles: particlesToJson(particles),
+    stream,
+  };
+}
+
+/** The model and particles of a cache entry written with {@link stateBlobs}. */
+function cachedState(
+  key: string,
+  blobs: Record<string, BlobArray>,
+): { model: Dbm; particles: Particles } {
   const u8 = (n: string): Uint8Array => {
-    const b = hit.blobs[n];
+    const b = blobs[n];
     if (!(b instanceof Uint8Array)) throw new Error(`cache ${key}: ${n} type`);
     return b;
   };
   const model = dbmFromArrays({
-    sizes: int32(hit.blobs["model.sizes"]),
-    w1: float32(hit.blobs["model.w1"]),
-    w2: float32(hit.blobs["model.w2"]),
-    bv: float32(hit.blobs["model.bv"]),
-    b1: float32(hit.blobs["model.b1"]),
-    b2: float32(hit.blobs["model.b2"]),
+    sizes: int32(blobs["model.sizes"]),
+    w1: float32(blobs["model.w1"]),
+    w2: float32(blobs["model.w2"]),
+    bv: float32(blobs["model.bv"]),
+    b1: float32(blobs["model.b1"]),
+    b2: float32(blobs["model.b2"]),
     m1: u8("model.m1"),
     m2: u8("model.m2"),
-    units1: int32(hit.blobs["model.units1"]),
-    units2: int32(hit.blobs["model.units2"]),
+    units1: int32(blobs["model.units1"]),
+    units2: int32(blobs["model.units2"]),
   });
-  const { seed, stream } = hit.metrics;
-  if (typeof seed !== "number" || !isStreamState(stream)) return null;
   return {
-    seed,
-    model: dbmToJson(model),
-    particles: particlesToJson({
-      v: u8("particles.v"),
-      h1: u8("particles.h1"),
-      h2: u8("particles.h2"),
-    }),
-    stream,
+    model,
+    particles: { v: u8("particles.v"), h1: u8("particles.h1"), h2: u8("particles.h2") },
   };
+}
+
+/**
+ * The cache key of a seed's checkpoint after pre-training `stage` or a joint-training epoch
+ * ("joint", overwritten each epoch), below its initial model's key (`initialKey`). Seeds trained
+ * together in one population (WebGPU) keep theirs for that group.
+ */
+export function pretrainCacheKey(
+  initialKey: string,
+  at: { stage: PretrainStage | "joint"; group: readonly number[] },
+): string {
+  const group = at.group.length > 1 ? `/with-${at.group.join("-")}` : "";
+  return `${initialKey}/pretrain${group}/${at.stage}`;
+}
+
+/** Keeps one seed's RBM after a pre-training stage under `key`. */
+export async function writePretrainedRbm(
+  store: ResultStore,
+  key: string,
+  rbm: RbmParams,
+): Promise<void> {
+  await store.putCache(key, {
+    metrics: { nv: rbm.nv, nh: rbm.nh },
+    blobs: { w: rbm.w, bv: rbm.bv, bh: rbm.bh, ...(rbm.mask ? { mask: rbm.mask } : {}) },
+  });
+}
+
+async function readPretrainedRbm(store: ResultStore, key: string): Promise<RbmParams | null> {
+  const hit = await store.getCache(key);
+  if (!hit) return null;
+  const { nv, nh } = hit.metrics;
+  const mask = hit.blobs.mask;
+  if (typeof nv !== "number" || typeof nh !== "number") return null;
+  if (mask !== undefined && !(mask instanceof Uint8Array)) return null;
+  return {
+    nv,
+    nh,
+    w: float32(hit.blobs.w),
+    bv: float32(hit.blobs.bv),
+    bh: float32(hit.blobs.bh),
+    mask: mask ?? null,
+  };
+}
+
+/** Keeps one seed's joint training after a finished epoch under `key` (overwritten each epoch). */
+export async function writeJointCheckpoint(
+  store: ResultStore,
+  key: string,
+  at: { epochs: number; slot: JointSlotCheckpoint },
+): Promise<void> {
+  const { model, particles, stream, moments } = at.slot;
+  const blobs = stateBlobs(model, particles);
+  for (const [n, b] of Object.entries(moments)) blobs[`moments.${n}`] = b;
+  await store.putCache(key, { metrics: { epochs: at.epochs, stream }, blobs });
+}
+
+async function readJointSlot(
+  store: ResultStore,
+  key: string,
+): Promise<{ epochs: number; slot: JointSlotCheckpoint } | null> {
+  const hit = await store.getCache(key);
+  if (!hit) return null;
+  const { epochs, stream } = hit.metrics;
+  if (typeof epochs !== "number" || !isStreamState(stream)) return null;
+  const m = (n: string): Float32Array => float32(hit.blobs[`moments.${n}`]);
+  const moments = { w1: m("w1"), w2: m("w2"), bv: m("bv"), b1: m("b1"), b2: m("b2") };
+  return { epochs, slot: { ...cachedState(key, hit.blobs), stream, moments } };
+}
+
+/**
+ * What every seed of a group finished of an earlier, interrupted initial training (`keys`: the
+ * seeds' initial-model cache keys, `group`: their seed values): joint training after the same
+ * epoch, else the pre-training stages; undefined when not even RBM1 of every seed is there.
+ */
+export async function readPretrained(
+  store: ResultStore,
+  at: { keys: readonly string[]; group: readonly number[] },
+): Promise<PretrainedRbms | undefined> {
+  const joint = await Promise.all(
+    at.keys.map((k) =>
+      readJointSlot(store, pretrainCacheKey(k, { stage: "joint", group: at.group }))
+    ),
+  );
+  const epochs = joint[0]?.epochs;
+  if (joint.every((x) => x !== null && x.epochs === epochs) && epochs !== undefined) {
+    return { joint: { epochs, slots: joint.filter((x) => x !== null).map((x) => x.slot) } };
+  }
+  const stage = async (stage: PretrainStage): Promise<RbmParams[] | undefined> => {
+    const rbms = await Promise.all(
+      at.keys.map((k) => readPretrainedRbm(store, pretrainCacheKey(k, { stage, group: at.group }))),
+    );
+    return rbms.every((r) => r !== null) ? rbms.filter((r) => r !== null) : undefined;
+  };
+  const rbm1 = await stage("rbm1");
+  if (!rbm1) return undefined;
+  const rbm2 = await stage("rbm2");
+  return rbm2 ? { rbm1, rbm2 } : { rbm1 };
 }
 
 function isStreamState(x: unknown): x is StreamState {

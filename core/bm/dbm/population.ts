@@ -32,7 +32,30 @@ export interface JointOptions extends LoopHooks {
   maxNorm: number;
   /** Called with the mean-field iterations used by each update (diagnostics). */
   onMeanField?: (iterations: number) => void;
+  /**
+   * Continues a call stopped after epoch `epochs` of the same schedule: the momentum buffers it
+   * had then, one set per slot (models, particles and streams are the population's own).
+   */
+  from?: { epochs: number; moments: readonly Moments[] };
+  /** Called after each epoch but the last (a checkpoint: see {@link DbmPopulation.moments}). */
+  onEpoch?: (epoch: number) => void | Promise<void>;
 }
+
+/** One slot's momentum buffers of joint training, in the shapes of W1, W2, bv, b1, b2. */
+export interface Moments {
+  /** Of W1. */
+  w1: Float32Array;
+  /** Of W2. */
+  w2: Float32Array;
+  /** Of bv. */
+  bv: Float32Array;
+  /** Of b1. */
+  b1: Float32Array;
+  /** Of b2. */
+  b2: Float32Array;
+}
+
+const MOMENT_NAMES = ["w1", "w2", "bv", "b1", "b2"] as const;
 
 /** Binary particle states of one slot (rows of nv, n1, n2 bits). */
 export interface Particles {
@@ -212,10 +235,20 @@ export class DbmPopulation {
     return this.#streams.states();
   }
 
+  /** The momentum buffers of each slot as the last {@link DbmPopulation.train} left them. */
+  async moments(): Promise<Moments[]> {
+    const k = this.#k;
+    const d = this.#momentBuffers();
+    return await Promise.all(this.#template.map(async (_, p) => {
+      const [w1, w2, bv, b1, b2] = await Promise.all(d.map((t) => k.read(t, p)));
+      return { w1, w2, bv, b1, b2 };
+    }));
+  }
+
   /**
    * Joint training (spec 3.5) or retraining (3.6): per mini-batch, mean field on the batch, one
    * Gibbs sweep of the particles, gradients, momentum steps with column max-norm. Momentum buffers
-   * start at 0 on each call.
+   * start at 0 on each call, unless it continues a stopped one (`from`).
    */
   async train(data: BinaryRows, options: JointOptions): Promise<void> {
     const { schedule } = options;
@@ -225,14 +258,22 @@ export class DbmPopulation {
     const grads = this.#gradBuffers();
     const moments = this.#momentBuffers();
     for (const d of moments) k.fill(d, 0);
+    const from = options.from;
+    if (from) {
+      if (from.moments.length !== this.slots) throw new Error("train: one set of moments per slot");
+      from.moments.forEach((m, p) => {
+        MOMENT_NAMES.forEach((name, j) => k.write(moments[j], { slot: p, data: m[name] }));
+      });
+    }
     const [g1, g2, gv, gb1, gb2] = grads;
     const [d1, d2, dv, db1, db2] = moments;
     const c = this.#chains;
     const np = this.particles;
     const plan = batches(data.n, B);
     const total = plan.length * schedule.epochs;
-    let done = 0;
-    for (let epoch = 1; epoch <= schedule.epochs; epoch++) {
+    const first = (from?.epochs ?? 0) + 1;
+    let done = (first - 1) * plan.length;
+    for (let epoch = first; epoch <= schedule.epochs; epoch++) {
       const lr = sched(schedule.lr, epoch);
       const momentum = sched(schedule.momentum, epoch);
       for (const [start, rows] of plan) {
@@ -261,6 +302,7 @@ export class DbmPopulation {
         k.momentumStep(this.#b2, gb2, { buffer: db2, lr, momentum, rule });
         options.onProgress?.(++done, total);
       }
+      if (epoch < schedule.epochs) await options.onEpoch?.(epoch);
     }
   }
 

@@ -3,7 +3,8 @@
  * fields, doubled hidden input) and RBM2 (dense, doubled visible input, trained on the fixed
  * binary codes Q of RBM1), stacking, and joint training with mean-field and PCD. Seeds form a
  * population trained in lockstep; each seed's randomness comes from streams derived from it, one
- * per stage, so a seed's model does not depend on the other seeds in the call.
+ * per stage, so a seed's model does not depend on the other seeds in the call. Checkpoints after
+ * RBM1, RBM2 and each joint-training epoch let an interrupted training continue bit-identically.
  *
  * @module
  */
@@ -15,11 +16,13 @@ import {
   DbmPopulation,
   type JointOptions,
   type MeanFieldOptions,
+  type Moments,
   type Particles,
 } from "./population.ts";
 import {
   type EpochSchedule,
   type LoopHooks,
+  type RbmData,
   type RbmParams,
   sampleHidden,
   trainRbms,
@@ -71,12 +74,55 @@ export interface InitialModel {
 /** Stages of initial training, for progress reports. */
 export type InitialStage = "rbm1" | "q" | "rbm2" | "joint";
 
+/** A pre-training stage that ends in a checkpoint (its RBMs, one per seed). */
+export type PretrainStage = "rbm1" | "rbm2";
+
+/** One seed's joint training after a finished epoch: everything the next epoch reads. */
+export interface JointSlotCheckpoint {
+  /** The DBM. */
+  model: Dbm;
+  /** The PCD particles. */
+  particles: Particles;
+  /** The seed's joint-training stream. */
+  stream: StreamState;
+  /** The momentum buffers. */
+  moments: Moments;
+}
+
+/** Joint training after `epochs` finished epochs, one slot per seed. */
+export interface JointCheckpoint {
+  /** Finished epochs (1 to the schedule's epochs - 1). */
+  epochs: number;
+  /** One per seed. */
+  slots: JointSlotCheckpoint[];
+}
+
+/**
+ * What an interrupted initial training finished, one entry per seed in the order of the seeds:
+ * the RBMs of finished pre-training stages (`rbm2` needs `rbm1`: RBM2's data Q are sampled again
+ * from RBM1, from the same stream), or joint training after a finished epoch (which needs
+ * neither).
+ */
+export type PretrainedRbms =
+  | { rbm1: RbmParams[]; rbm2?: RbmParams[]; joint?: undefined }
+  | { joint: JointCheckpoint; rbm1?: undefined; rbm2?: undefined };
+
 /** Hooks of {@link trainInitialDbms}. */
 export interface InitialHooks {
   /** Checked between mini-batches. */
   signal?: AbortSignal;
-  /** Progress within a stage. */
+  /** Progress within a stage (not reported for stages taken from `pretrained`). */
   onProgress?: (stage: InitialStage, done: number, total: number) => void;
+  /**
+   * Stages finished by an earlier, interrupted call with the same seeds, digits and settings
+   * (what `onPretrained` gave it): they are not trained again. Each stage draws from its own
+   * streams, derived from the seed, so the result is bit-identical to an uninterrupted call.
+   */
+  pretrained?: PretrainedRbms;
+  /** Called after each pre-training stage with every seed's trained RBMs (a checkpoint). */
+  onPretrained?: (stage: PretrainStage, rbms: RbmParams[]) => void | Promise<void>;
+  /** Called after each joint-training epoch but the last (a checkpoint). */
+  onJointEpoch?: (checkpoint: JointCheckpoint) => void | Promise<void>;
 }
 
 /** Stream labels of the stages (derived seeds: deriveSeed(seed, STREAM.x)). */
@@ -114,22 +160,52 @@ export async function trainInitialDbms(
   const nv = c.side * c.side;
   if (digits.width !== nv) throw new Error(`digits have ${digits.width} pixels, expected ${nv}`);
   if (c.n1 !== nv) throw new Error("receptive fields need one h1 unit per pixel (n1 = side^2)");
+  const done = options.pretrained;
+  if (done) checkPretrained(done, seeds.length);
+  if (done?.joint) {
+    const cp = done.joint;
+    const streams = new SlotStreams(cp.slots.map((x) => x.stream));
+    const pop = new DbmPopulation(k, cp.slots.map((x) => x.model), {
+      particles: c.particles,
+      streams,
+    });
+    cp.slots.forEach((x, p) => pop.setParticles(p, x.particles));
+    const from = { epochs: cp.epochs, moments: cp.slots.map((x) => x.moments) };
+    return await trainJoint(pop, { digits, seeds, config: c, hooks: options, from });
+  }
   const mask1 = receptiveFieldMask(c.side, c.radius);
-  const rbm1s: RbmParams[] = seeds.map((s) => ({
-    nv,
-    nh: c.n1,
-    w: maskedNormal(mask1, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm1Init)) }),
-    bv: new Float32Array(nv).fill(c.visibleBias),
-    bh: new Float32Array(c.n1).fill(c.hiddenBias),
-    mask: mask1,
-  }));
-  const rbm1 = await trainRbms(k, rbm1s, {
+  // A stage finished by an interrupted earlier call is taken as it was (same bits).
+  const rbmStage = async (
+    stage: PretrainStage,
+    o: { init: () => RbmParams[]; data: RbmData; label: number; mUp: number; mDown: number },
+  ): Promise<RbmParams[]> => {
+    const given = done?.[stage];
+    if (given) return given;
+    const rbms = await trainRbms(k, o.init(), {
+      data: o.data,
+      streams: streamsFor(seeds, o.label),
+      schedule: c[stage],
+      mUp: o.mUp,
+      mDown: o.mDown,
+      ...hooksFor(options, stage),
+    });
+    await options.onPretrained?.(stage, rbms);
+    return rbms;
+  };
+  const rbm1 = await rbmStage("rbm1", {
+    init: () =>
+      seeds.map((s) => ({
+        nv,
+        nh: c.n1,
+        w: maskedNormal(mask1, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm1Init)) }),
+        bv: new Float32Array(nv).fill(c.visibleBias),
+        bh: new Float32Array(c.n1).fill(c.hiddenBias),
+        mask: mask1,
+      })),
     data: digits,
-    streams: streamsFor(seeds, STREAM.rbm1Cd),
-    schedule: c.rbm1,
+    label: STREAM.rbm1Cd,
     mUp: 2,
     mDown: 1,
-    ...hooksFor(options, "rbm1"),
   });
   options.onProgress?.("q", 0, 1);
   const q = await sampleHidden(k, rbm1, {
@@ -139,21 +215,20 @@ export async function trainInitialDbms(
   });
   options.onProgress?.("q", 1, 1);
   const dense = new Uint8Array(c.n1 * c.n2).fill(1);
-  const rbm2s: RbmParams[] = seeds.map((s) => ({
-    nv: c.n1,
-    nh: c.n2,
-    w: maskedNormal(dense, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm2Init)) }),
-    bv: new Float32Array(c.n1).fill(c.visibleBias),
-    bh: new Float32Array(c.n2).fill(c.hiddenBias),
-    mask: null,
-  }));
-  const rbm2 = await trainRbms(k, rbm2s, {
+  const rbm2 = await rbmStage("rbm2", {
+    init: () =>
+      seeds.map((s) => ({
+        nv: c.n1,
+        nh: c.n2,
+        w: maskedNormal(dense, { sd: c.weightSd, rng: new Rng(deriveSeed(s, STREAM.rbm2Init)) }),
+        bv: new Float32Array(c.n1).fill(c.visibleBias),
+        bh: new Float32Array(c.n2).fill(c.hiddenBias),
+        mask: null,
+      })),
     data: q,
-    streams: streamsFor(seeds, STREAM.rbm2Cd),
-    schedule: c.rbm2,
+    label: STREAM.rbm2Cd,
     mUp: 1,
     mDown: 2,
-    ...hooksFor(options, "rbm2"),
   });
   const qHead = q.map((rows) => ({
     n: c.particles,
@@ -168,26 +243,59 @@ export async function trainInitialDbms(
   const models: Dbm[] = seeds.map((_, p) => stack(rbm1[p], rbm2[p]));
   const streams = streamsFor(seeds, STREAM.joint);
   const pop = new DbmPopulation(k, models, { particles: c.particles, streams });
+  const v = firstRows(digits, c.particles);
+  seeds.forEach((_, p) => pop.setParticles(p, { v, h1: qHead[p].bits, h2: g[p].bits }));
+  return await trainJoint(pop, { digits, seeds, config: c, hooks: options });
+}
+
+/** Joint training (spec 3.5) of a population with its particles set; frees the population. */
+async function trainJoint(
+  pop: DbmPopulation,
+  o: {
+    digits: BinaryRows;
+    seeds: readonly number[];
+    config: InitialTrainingConfig;
+    hooks: InitialHooks;
+    from?: JointOptions["from"];
+  },
+): Promise<InitialModel[]> {
+  const { config: c, hooks } = o;
+  const slots = async (): Promise<Omit<JointSlotCheckpoint, "moments">[]> => {
+    const trained = await pop.models();
+    const states = pop.streamStates();
+    return await Promise.all(trained.map(async (model, p) => ({
+      model,
+      particles: await pop.getParticles(p),
+      stream: states[p],
+    })));
+  };
+  const onJointEpoch = hooks.onJointEpoch;
   try {
-    const v = firstRows(digits, c.particles);
-    seeds.forEach((_, p) => pop.setParticles(p, { v, h1: qHead[p].bits, h2: g[p].bits }));
     const joint: JointOptions = {
       schedule: c.joint,
       meanField: c.meanField,
       maxNorm: c.maxNorm,
-      ...hooksFor(options, "joint"),
+      from: o.from,
+      onEpoch: onJointEpoch
+        ? async (epochs) => {
+          const moments = await pop.moments();
+          const at = (await slots()).map((x, p) => ({ ...x, moments: moments[p] }));
+          await onJointEpoch({ epochs, slots: at });
+        }
+        : undefined,
+      ...hooksFor(hooks, "joint"),
     };
-    await pop.train(digits, joint);
-    const trained = await pop.models();
-    const states = pop.streamStates();
-    return await Promise.all(seeds.map(async (seed, p) => ({
-      seed,
-      model: trained[p],
-      particles: await pop.getParticles(p),
-      stream: states[p],
-    })));
+    await pop.train(o.digits, joint);
+    return (await slots()).map((x, p) => ({ seed: o.seeds[p], ...x }));
   } finally {
     pop.free();
+  }
+}
+
+function checkPretrained(done: PretrainedRbms, seeds: number): void {
+  const fits = (r: readonly unknown[] | undefined) => !r || r.length === seeds;
+  if (!fits(done.rbm1) || !fits(done.rbm2) || !fits(done.joint?.slots)) {
+    throw new Error("pretrained: one checkpoint per seed needed");
   }
 }
 

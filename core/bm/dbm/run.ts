@@ -34,7 +34,12 @@ import {
 } from "./model.ts";
 import type { Particles } from "./population.ts";
 import { type RoundRunner, type RoundSetting, type RoundTask, runRoundTasks } from "./round.ts";
-import { type InitialModel, type InitialStage, trainInitialDbms } from "./pretrain.ts";
+import {
+  type InitialHooks,
+  type InitialModel,
+  type InitialStage,
+  trainInitialDbms,
+} from "./pretrain.ts";
 import type { DbmProtocol } from "./protocol.ts";
 import type { StreamState } from "./streams.ts";
 
@@ -134,6 +139,10 @@ export interface DbmRunHooks {
   onCheckpoint?: (c: DbmCheckpoint) => void | Promise<void>;
   /** A state to persist (after initial training and after each iteration). */
   onState?: (s: DbmRunState) => void | Promise<void>;
+  /** A pre-training checkpoint to persist (after RBM1 and after RBM2 of initial training). */
+  onPretrained?: InitialHooks["onPretrained"];
+  /** A joint-training checkpoint to persist (after each epoch of initial joint training). */
+  onJointEpoch?: InitialHooks["onJointEpoch"];
 }
 
 /** Options of {@link runDbmPruning}. */
@@ -151,6 +160,11 @@ export interface DbmRunOptions extends DbmRunHooks {
    * used instead of training them; unlike `resume`, everything after is computed and reported.
    */
   initial?: DbmRunState["initial"];
+  /**
+   * What an interrupted earlier run with the same protocol, seeds and data finished of initial
+   * training (what its `onPretrained` or `onJointEpoch` got): initial training continues from it.
+   */
+  pretrained?: InitialHooks["pretrained"];
   /**
    * References computed earlier for the same data and protocol (they are recomputed, and
    * reported through `onReferences`, only when absent).
@@ -307,6 +321,9 @@ export async function runDbmPruning(
       seeds,
       config: pr.initial,
       signal: options.signal,
+      pretrained: options.pretrained,
+      onPretrained: options.onPretrained,
+      onJointEpoch: options.onJointEpoch,
       onProgress: (stage, done, total) =>
         options.onProgress?.({ phase: stage, iteration: 0, done, total }),
     });
