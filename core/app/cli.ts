@@ -17,7 +17,7 @@
  * @module
  */
 import { parseFlags, stringFlag } from "./args.ts";
-import { EXIT, type Output, reportError } from "./cli_output.ts";
+import { EXIT, type Output, outputOf, reportError } from "./cli_output.ts";
 import { COMMON_FLAGS, usage } from "./common_flags.ts";
 import type { BaseConfig, Experiment } from "./experiment.ts";
 import { executeRun, startRun } from "./execute_run.ts";
@@ -62,10 +62,7 @@ export async function runExperimentCli<C extends BaseConfig, S extends object>(
   args: string[],
   options: CliOptions = {},
 ): Promise<number> {
-  const out: Output = {
-    print: options.print ?? ((l: string) => console.log(l)),
-    printError: options.printError ?? ((l: string) => console.error(l)),
-  };
+  const out: Output = outputOf(options);
   let store: ResultStore | null = null;
   try {
     const { flags } = parseFlags([...COMMON_FLAGS, ...experiment.flags], args);

@@ -21,6 +21,14 @@ export interface Output {
   printError(line: string): void;
 }
 
+/** The printers of a command's options, console.log and console.error where none is given. */
+export function outputOf(options: Partial<Output>): Output {
+  return {
+    print: options.print ?? ((l: string) => console.log(l)),
+    printError: options.printError ?? ((l: string) => console.error(l)),
+  };
+}
+
 /** The exit code of an error, printed as one `error:` line. */
 export function reportError(err: unknown, printError: (line: string) => void): number {
   if (

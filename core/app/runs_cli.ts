@@ -8,7 +8,7 @@
  * @module
  */
 import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
-import { EXIT, type Output, reportError } from "./cli_output.ts";
+import { EXIT, type Output, outputOf, reportError } from "./cli_output.ts";
 import { type Experiment, experimentRun, UsageError } from "./experiment.ts";
 import { outPathProblem, writeJsonAtomic } from "./fs.ts";
 import { formatTable } from "./text_table.ts";
@@ -396,10 +396,7 @@ export async function runRunsCli(
   experiments: Readonly<Record<string, Experiment>>,
   options: RunsCliOptions = {},
 ): Promise<number> {
-  const out: Output = {
-    print: options.print ?? ((l: string) => console.log(l)),
-    printError: options.printError ?? ((l: string) => console.error(l)),
-  };
+  const out: Output = outputOf(options);
   try {
     const [name, ...rest] = args;
     if (name === "--help" || name === "-h" || name === "help") {

@@ -13,6 +13,7 @@
 import { flagHelp, type FlagSpec, parseFlags, stringFlag } from "./args.ts";
 import type { ClaimRow, ClaimSpec } from "./claims.ts";
 import { type Experiment, UsageError } from "./experiment.ts";
+import { outputOf, reportError } from "./cli_output.ts";
 import { outPathProblem } from "./fs.ts";
 import { buildScorecard, effectText, type Scorecard, verdictCounts } from "./scorecard.ts";
 import { scorecardMarkdown } from "./scorecard_markdown.ts";
@@ -106,8 +107,7 @@ export function scorecardText(card: Scorecard, storeLocation: string): string {
 
 /** Runs the scorecard command; returns the exit code (0 ok, 1 failure, 2 bad input). */
 export async function runClaimsCli(args: string[], options: ClaimsCliOptions): Promise<number> {
-  const print = options.print ?? ((l: string) => console.log(l));
-  const printError = options.printError ?? ((l: string) => console.error(l));
+  const { print, printError } = outputOf(options);
   let store: ResultStore | null = null;
   try {
     const { flags } = parseFlags(CLAIMS_FLAGS, args);
@@ -166,12 +166,7 @@ export async function runClaimsCli(args: string[], options: ClaimsCliOptions): P
     if (mdPath !== undefined) print(`Markdown: ${mdPath}`);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof StoreError) {
-      printError(`error: ${err.message}`);
-      return 2;
-    }
-    printError(`error: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
-    return 1;
+    return reportError(err, printError);
   } finally {
     await store?.close();
   }

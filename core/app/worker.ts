@@ -13,7 +13,7 @@
  * @module
  */
 import { flagHelp, type FlagSpec, type FlagValue, parseFlags, stringFlag } from "./args.ts";
-import { EXIT, type Output, reportError } from "./cli_output.ts";
+import { EXIT, type Output, outputOf, reportError } from "./cli_output.ts";
 import { executeRun, type Outcome } from "./execute_run.ts";
 import { type BaseConfig, type Experiment, experimentRun, UsageError } from "./experiment.ts";
 import { parseIntFlag, parseNumberFlag } from "./flags.ts";
@@ -424,10 +424,7 @@ export async function runWorkerCli(
   experiments: Readonly<Record<string, Experiment>>,
   options: WorkerCliOptions = {},
 ): Promise<number> {
-  const out: Output = {
-    print: options.print ?? ((l: string) => console.log(l)),
-    printError: options.printError ?? ((l: string) => console.error(l)),
-  };
+  const out: Output = outputOf(options);
   let store: ResultStore | null = null;
   let beat: WorkHeartbeat | null = null;
   let interrupts: InterruptWatch | null = null;
