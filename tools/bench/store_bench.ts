@@ -12,7 +12,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isPostgresLocation, newRunId, openStore, type RunRecord } from "../../core/store/store.ts";
+import { newRunId, openStore } from "../../core/store/store.ts";
+import { benchLocation, benchRun, dropBenchStore } from "./bench_stores.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -45,34 +46,15 @@ async function child(location: string, runId: string, index: number): Promise<vo
   console.log(JSON.stringify({ ms }));
 }
 
-function location(base: string, tag: string): string {
-  if (!isPostgresLocation(base)) return `${base}.${tag}.kv`;
-  const u = new URL(base);
-  u.searchParams.set("schema", `bench_${tag}`);
-  return u.toString();
-}
-
 async function measure(base: string, writers: number): Promise<void> {
   const tag = `${writers}w${crypto.randomUUID().slice(0, 6)}`;
-  const loc = location(base, tag);
+  const loc = benchLocation(base, tag);
   const store = await openStore(loc);
   const runId = newRunId("bench");
-  const now = new Date().toISOString();
-  const run: RunRecord = {
-    id: runId,
-    figure: "bench",
-    preset: "bench",
-    reduced: true,
-    config: {},
-    seed: 0,
-    engine: "none",
-    engineDescription: "store bench",
-    versions: {},
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total: writers * Number(values.units) },
-  };
+  const run = benchRun(runId, {
+    description: "store bench",
+    total: writers * Number(values.units),
+  });
   await store.createRun(run);
   const t0 = performance.now();
   const procs = Array.from({ length: writers }, (_, i) =>
@@ -111,16 +93,7 @@ async function measure(base: string, writers: number): Promise<void> {
       `units/s)`,
   );
   await store.close();
-  if (isPostgresLocation(loc)) {
-    const { default: postgres } = await import("postgres");
-    const u = new URL(loc);
-    u.searchParams.delete("schema");
-    const sql = postgres(u.toString(), { max: 1, onnotice: () => {} });
-    await sql`DROP SCHEMA ${sql(`bench_${tag}`)} CASCADE`;
-    await sql.end();
-  } else {
-    for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(loc + suffix).catch(() => {});
-  }
+  await dropBenchStore(loc, tag);
 }
 
 if (values.child !== undefined) {

@@ -24,13 +24,8 @@
 import { parseFlags, stringFlag } from "../../core/app/args.ts";
 import { parseIntFlag } from "../../core/app/flags.ts";
 import { UsageError } from "../../core/util/errors.ts";
-import {
-  isPostgresLocation,
-  newRunId,
-  openStore,
-  redactLocation,
-  type RunRecord,
-} from "../../core/store/store.ts";
+import { newRunId, openStore, redactLocation } from "../../core/store/store.ts";
+import { benchLocation, benchRun, dropBenchStore } from "./bench_stores.ts";
 
 const SPECS = [
   { name: "store", type: "string", help: "KV file prefix or postgres:// URL" },
@@ -94,26 +89,6 @@ async function child(location: string, runId: string, index: number): Promise<vo
   console.log(JSON.stringify(report));
 }
 
-function location(base: string, tag: string): string {
-  if (!isPostgresLocation(base)) return `${base}.${tag}.kv`;
-  const u = new URL(base);
-  u.searchParams.set("schema", `bench_${tag}`);
-  return u.toString();
-}
-
-async function dropStore(loc: string, tag: string): Promise<void> {
-  if (isPostgresLocation(loc)) {
-    const { default: postgres } = await import("postgres");
-    const u = new URL(loc);
-    u.searchParams.delete("schema");
-    const sql = postgres(u.toString(), { max: 1, onnotice: () => {} });
-    await sql`DROP SCHEMA ${sql(`bench_${tag}`)} CASCADE`;
-    await sql.end();
-  } else {
-    for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(loc + suffix).catch(() => {});
-  }
-}
-
 function quantiles(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -145,25 +120,10 @@ function childCpuSeconds(): number | undefined {
 
 async function measureQueue(base: string, processes: number, units: number): Promise<void> {
   const tag = `q${processes}p${crypto.randomUUID().slice(0, 6)}`;
-  const loc = location(base, tag);
+  const loc = benchLocation(base, tag);
   const store = await openStore(loc);
   const runId = newRunId("bench");
-  const now = new Date().toISOString();
-  const run: RunRecord = {
-    id: runId,
-    figure: "bench",
-    preset: "bench",
-    reduced: true,
-    config: {},
-    seed: 0,
-    engine: "none",
-    engineDescription: "worker bench",
-    versions: {},
-    startedAt: now,
-    updatedAt: now,
-    status: "running",
-    progress: { done: 0, total: units },
-  };
+  const run = benchRun(runId, { description: "worker bench", total: units });
   await store.createRun(run, {
     work: Array.from({ length: units }, () => ({ phase: 0, spec: {} })),
   });
@@ -206,7 +166,7 @@ async function measureQueue(base: string, processes: number, units: number): Pro
       `load ${before} -> ${load()}`,
   );
   await store.close();
-  await dropStore(loc, tag);
+  await dropBenchStore(loc, tag);
 }
 
 async function measureFig5(
@@ -217,7 +177,7 @@ async function measureFig5(
   size: { maxOuter: number; scgSteps: number },
 ): Promise<void> {
   const tag = `f${processes}p${crypto.randomUUID().slice(0, 6)}`;
-  const loc = location(base, tag);
+  const loc = benchLocation(base, tag);
   const tiny = [
     "--networks",
     String(networks),
@@ -280,7 +240,7 @@ async function measureFig5(
       `${outs.every((o) => o.code === 0) ? "" : "; a worker failed"}); workers' CPU ${cpu}; ` +
       `load ${before} -> ${load()}`,
   );
-  await dropStore(loc, tag);
+  await dropBenchStore(loc, tag);
 }
 
 /** Parsed command line of the measuring process. */
