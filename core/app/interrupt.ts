@@ -8,7 +8,8 @@
  * both presses back. The worker sets a shared flag at once ({@link InterruptWatch.flag}, readable
  * from synchronous loops and other workers) and, at the second press, ends the process itself if
  * the main thread cannot: it removes its listener and raises the signal again, which ends the
- * process only when no listener is left anywhere, so the main thread must not keep one. Hence
+ * process only when no listener is left anywhere (failing that, SIGKILL 0.3 s later), so the main
+ * thread should not keep one. Hence
  * {@link watchInterrupts} resolves once the worker listens (main-thread listeners cover the start
  * and are removed then); if the worker cannot start (e.g. a binary built without it), the
  * main-thread listeners stay and do the same job, only slower.

@@ -5,7 +5,13 @@
  * same press (`deno task` forwards the terminal's SIGINT to its child, which therefore receives
  * it twice); a later one sets the flag to 2, asks the main thread to exit, and, if the process
  * still lives after the exit grace, removes this listener and raises the signal again so the
- * default action ends the process however busy its main thread is.
+ * default action ends the process however busy its main thread is. That default action is
+ * prevented while any isolate still listens for the signal: a main thread that blocked before it
+ * handled this worker's "ready" keeps its own start-up listeners (Deno runs a signal's default
+ * action only when no listener is registered anywhere). So if the process still lives
+ * {@link KILL_AFTER_RAISE_MS} after the raise, the worker ends it with SIGKILL (exit 137): a
+ * second Ctrl-C always ends the process. The store survives SIGKILL at any point
+ * (docs/reliability.md, fault injection).
  *
  * @module
  */
@@ -29,6 +35,9 @@ export type InterruptWorkerMessage =
   | { kind: "interrupt"; signal: Deno.Signal }
   | { kind: "exit"; signal: Deno.Signal };
 
+/** How long a raised signal has to end the process before SIGKILL does. */
+const KILL_AFTER_RAISE_MS = 300;
+
 function post(message: InterruptWorkerMessage): void {
   self.postMessage(message);
 }
@@ -41,6 +50,7 @@ self.onmessage = (ev: MessageEvent<InterruptWorkerInit>) => {
   const raise = (signal: Deno.Signal): void => {
     for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
     Deno.kill(Deno.pid, signal);
+    setTimeout(() => Deno.kill(Deno.pid, "SIGKILL"), KILL_AFTER_RAISE_MS);
   };
   for (const signal of init.signals) {
     const listener = (): void => {
