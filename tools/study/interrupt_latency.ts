@@ -1,16 +1,19 @@
 /**
- * `deno run -A tools/study/interrupt_latency.ts [--trials N] [--seed S] [--after A,B] [--wrapper]
- * [--signal SIGINT|SIGTERM] [--second S] [-- FIG5_FLAGS...]`: how long a fig5 run takes to stop
- * after Ctrl-C, and in which phase the signal arrived (docs/reliability.md quotes its output).
+ * `deno run -A tools/study/interrupt_latency.ts [--task T] [--trials N] [--seed S] [--after A,B]
+ * [--wrapper] [--signal SIGINT|SIGTERM] [--second S] [-- TASK_FLAGS...]`: how long a figure run
+ * takes to stop after Ctrl-C, and in which phase the signal arrived (docs/reliability.md quotes
+ * its output).
  *
- * Each trial starts `tasks/fig5.ts` on a fresh temporary store (2 networks, level 0.5, 2 workers
- * unless flags after `--` say otherwise), waits a random time in [A, B] seconds after the run id
- * appears, sends the signal, and measures the time until the process exits. `--seed 1` starts at
- * the prune levels (embedded starting networks); any other seed trains the starting networks
- * first. The phase is the last progress line printed before the signal. `--wrapper` starts the
- * run through `deno task fig5` and signals the wrapper's pid instead, then checks that the run
- * (the wrapper's child) is gone too. `--second S` sends the signal again S seconds after the first
- * when the run is still going (a second Ctrl-C: exit at once).
+ * Each trial starts the figure task `T` (default fig5; any `deno task` figure name, e.g. fig7,
+ * bm-fig4) on a fresh temporary store, waits a random time in [A, B] seconds after the run id
+ * appears, sends the signal, and measures the time until the process exits. For fig5 the run is 2
+ * networks at level 0.5 on 2 workers unless flags after `--` say otherwise (`--seed 1` starts at
+ * the prune levels from the embedded starting networks; any other seed trains them first); other
+ * tasks get `--store` and `--seed` plus the flags after `--`. The phase is the last progress line
+ * printed before the signal. `--wrapper` starts the run through `deno task T` and signals the
+ * wrapper's pid instead, then checks that the run (the wrapper's child) is gone too. `--second S`
+ * sends the signal again S seconds after the first when the run is still going (a second Ctrl-C:
+ * exit at once).
  *
  * @module
  */
@@ -21,6 +24,12 @@ const split = Deno.args.indexOf("--");
 const own = split < 0 ? Deno.args : Deno.args.slice(0, split);
 const extra = split < 0 ? [] : Deno.args.slice(split + 1);
 const { flags } = parseFlags([
+  {
+    name: "task",
+    type: "string",
+    help: "figure task to interrupt (deno task name)",
+    default: "fig5",
+  },
   { name: "trials", type: "string", help: "runs to interrupt", default: "4" },
   { name: "seed", type: "string", help: "fig5 --seed (1: start at the levels)", default: "1" },
   { name: "after", type: "string", help: "signal after A to B seconds", default: "5,60" },
@@ -39,6 +48,14 @@ const secondS = flags.second === undefined
   ? null
   : parseNumberFlag("second", stringFlag(flags, "second") ?? "", { min: 0.7 });
 const root = new URL("../../", import.meta.url).pathname;
+const task = stringFlag(flags, "task") ?? "fig5";
+const taskFile = `tasks/${task.replaceAll("-", "_")}.ts`;
+try {
+  Deno.statSync(`${root}${taskFile}`);
+} catch {
+  console.error(`error: --task ${task}: no ${taskFile}`);
+  Deno.exit(2);
+}
 
 /** The pids of a process's children (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -63,20 +80,9 @@ function alive(pid: number): boolean {
 async function trial(n: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "prunelab-int-" });
   const store = `${dir}/s.kv`;
-  const fig5 = [
-    "--store",
-    store,
-    "--networks",
-    "2",
-    "--levels",
-    "0.5",
-    "--workers",
-    "2",
-    "--seed",
-    String(seed),
-    ...extra,
-  ];
-  const args = viaWrapper ? ["task", "fig5", ...fig5] : ["run", "-A", "tasks/fig5.ts", ...fig5];
+  const defaults = task === "fig5" ? ["--networks", "2", "--levels", "0.5", "--workers", "2"] : [];
+  const flagsOf = ["--store", store, ...defaults, "--seed", String(seed), ...extra];
+  const args = viaWrapper ? ["task", task, ...flagsOf] : ["run", "-A", taskFile, ...flagsOf];
   const p = new Deno.Command(Deno.execPath(), {
     args,
     cwd: root,
@@ -141,7 +147,7 @@ async function trial(n: number): Promise<string> {
       : `; run pid ${runPids.join(",")} gone`;
     for (const pid of left) Deno.kill(pid, "SIGKILL");
   }
-  const resume = /Finish with: deno task fig5 --resume/.test(text) ? "resume command" : "";
+  const resume = text.includes(`Finish with: deno task ${task} --resume`) ? "resume command" : "";
   const kept = text.match(/interrupted: (\d+\/\d+) units kept/)?.[1] ?? "?";
   await Deno.remove(dir, { recursive: true });
   return `trial ${n}: ${sig} after ${wait.toFixed(1)} s, exit ${status.code} in ${
