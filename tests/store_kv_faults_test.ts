@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { newRunId, openStore, StoreError } from "../core/store/store.ts";
+import { whileLocked } from "../core/store/kv_backend.ts";
 import { withTempDir } from "./fixtures/helpers.ts";
 import { runRecord } from "./fixtures/store_backends.ts";
 
@@ -311,5 +312,63 @@ Deno.test("kv store: handles racing on the same units leave no unreferenced chun
     } finally {
       raw.close();
     }
+  });
+});
+
+Deno.test("kv store: 'database is locked' is retried (opening included), other errors are not", async () => {
+  // Seen once in a loop of the full suite: a process creating a store got "database is locked"
+  // from Deno.openKv while another polled the new file read-only.
+  let calls = 0;
+  const value = await whileLocked(() => {
+    calls++;
+    if (calls < 3) return Promise.reject(new Error("database is locked"));
+    return Promise.resolve(7);
+  });
+  assert.equal(value, 7);
+  assert.equal(calls, 3);
+  let other = 0;
+  await assert.rejects(
+    whileLocked(() => {
+      other++;
+      return Promise.reject(new Error("disk I/O error"));
+    }),
+    /disk I\/O error/,
+  );
+  assert.equal(other, 1);
+  // Opening waits for a writer that holds a brand-new file while another process reads it.
+  await withTempDir(async (dir) => {
+    const path = join(dir, "busy.kv");
+    const readers = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 20; i++) {
+        try {
+          const s = await openStore(path, { readOnly: true });
+          await s.listRuns();
+          await s.close();
+        } catch (err) {
+          assert.ok(err instanceof StoreError && err.kind === "missing", String(err));
+        }
+      }
+    });
+    const writer = (async () => {
+      const s = await openStore(path);
+      try {
+        await s.createRun(runRecord(newRunId("fig5"), 1));
+      } finally {
+        await s.close();
+      }
+    })();
+    await Promise.all([writer, ...readers]);
+    // A database with no tables yet (a store being set up) opens; one with foreign tables does not.
+    const empty = join(dir, "empty.kv");
+    const e = new DatabaseSync(empty);
+    e.exec("PRAGMA user_version = 1");
+    e.close();
+    assert.ok(Deno.statSync(empty).size > 0);
+    await (await openStore(empty)).close();
+    const foreign = join(dir, "foreign.kv");
+    const f = new DatabaseSync(foreign);
+    f.exec("CREATE TABLE notes(a)");
+    f.close();
+    await assert.rejects(openStore(foreign), oneLine("damaged", /not a Deno KV file/));
   });
 });

@@ -147,6 +147,26 @@ function leaseInfo(l: KvLease, now: number): LeaseInfo {
   };
 }
 
+/**
+ * Runs `fn`, retrying with a growing random pause (60 retries, about 5 s in all) while SQLite
+ * reports the file locked by another handle: Deno KV answers "database is locked" instead of
+ * waiting. Only for operations that are safe to repeat; other errors, and the last locked one, are
+ * thrown as they are.
+ */
+export async function whileLocked<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StoreError || attempt >= 60) throw err;
+      if (!/database is locked|database table is locked|busy/i.test(firstLine(err))) throw err;
+      await new Promise((r) =>
+        setTimeout(r, Math.min(200, 2 + attempt * attempt) * Math.random() + 1)
+      );
+    }
+  }
+}
+
 /** A results store in one Deno KV file. */
 export class KvStore implements ResultStore {
   /** Always "kv". */
@@ -219,7 +239,10 @@ export class KvStore implements ResultStore {
       }
     }
     try {
-      const kv = await Deno.openKv(path);
+      // Opening sets the file up (schema, WAL), which another process opening or writing it at
+      // that moment can hold locked: seen once in a loop of the full suite, when a test polled a
+      // store its child was creating.
+      const kv = await whileLocked(() => Deno.openKv(path));
       return new KvStore(kv, path, readOnly, notice);
     } catch (err) {
       const why = firstLine(err);
@@ -702,20 +725,11 @@ export class KvStore implements ResultStore {
    * idempotent), so it is retried with a growing pause.
    */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0;; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (err instanceof StoreError) throw err;
-        const why = firstLine(err);
-        if (/database is locked|database table is locked|busy/i.test(why) && attempt < 60) {
-          await new Promise((r) =>
-            setTimeout(r, Math.min(200, 2 + attempt * attempt) * Math.random() + 1)
-          );
-          continue;
-        }
-        throw this.#storeError(err, why);
-      }
+    try {
+      return await whileLocked(fn);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw this.#storeError(err, firstLine(err));
     }
   }
 

@@ -44,6 +44,12 @@ export function isCorruptionMessage(message: string): boolean {
     .test(message);
 }
 
+/** Whether the database has no tables, indexes or views yet. */
+function schemaIsEmpty(db: DatabaseSync): boolean {
+  const [row] = db.prepare("SELECT count(*) AS n FROM sqlite_master").all();
+  return Number(row?.n ?? 0) === 0;
+}
+
 /**
  * Checks the KV file at `path` (which must exist). `full` forces or skips the whole-file check
  * (default: only for files up to {@link FULL_CHECK_MAX_BYTES}).
@@ -68,6 +74,9 @@ export function checkKvFile(path: string, options: { full?: boolean } = {}): KvC
     return isCorruptionMessage(why) ? { state: "fatal", detail: why, full } : { state: "ok", full };
   }
   try {
+    // A writer setting the file up or committing holds it locked for a moment: wait for it rather
+    // than fail (node:sqlite does not wait by default).
+    db.exec("PRAGMA busy_timeout = 5000");
     for (const q of BACKGROUND_QUERIES) {
       try {
         db.prepare(q).all();
@@ -75,6 +84,9 @@ export function checkKvFile(path: string, options: { full?: boolean } = {}): KvC
         const why = firstLine(err);
         if (isCorruptionMessage(why)) return { state: "fatal", detail: why, full };
         if (/no such table/.test(why)) {
+          // No tables at all: a file another process is setting up right now (Deno KV writes the
+          // header before its tables), which its open will finish, not a foreign database.
+          if (schemaIsEmpty(db)) return { state: "ok", full };
           return { state: "fatal", detail: `not a Deno KV file (${why})`, full };
         }
         throw err;
