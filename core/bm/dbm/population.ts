@@ -8,6 +8,7 @@
  * @module
  */
 import type { DbmKernels, DbmTensor } from "../../engine/dbm.ts";
+import { abortPoll } from "../../util/abort_poll.ts";
 import { sched } from "../cd1.ts";
 import { batches, type BinaryRows, firstRows, rowSlice } from "./data.ts";
 import type { Dbm } from "./model.ts";
@@ -251,6 +252,7 @@ export class DbmPopulation {
    * start at 0 on each call, unless it continues a stopped one (`from`).
    */
   async train(data: BinaryRows, options: JointOptions): Promise<void> {
+    const checkAbort = abortPoll(options.signal);
     const { schedule } = options;
     if (data.width !== this.nv) throw new Error("train: data width differs from nv");
     const k = this.#k;
@@ -277,7 +279,7 @@ export class DbmPopulation {
       const lr = sched(schedule.lr, epoch);
       const momentum = sched(schedule.momentum, epoch);
       for (const [start, rows] of plan) {
-        options.signal?.throwIfAborted();
+        await checkAbort();
         const mf = this.#mfBuffers(B, rows);
         k.write(mf.x, { slot: 0, data: rowSlice(data, { start: start, count: rows }) });
         const its = await this.#meanField(mf, options.meanField);
@@ -314,6 +316,7 @@ export class DbmPopulation {
     data: BinaryRows,
     options: MeanFieldOptions & LoopHooks & { chunk?: number },
   ): Promise<{ mu1: Float32Array; mu2: Float32Array }[]> {
+    const checkAbort = abortPoll(options.signal);
     const k = this.#k;
     const chunk = Math.min(options.chunk ?? 500, data.n);
     const out = this.#template.map((m) => ({
@@ -323,7 +326,7 @@ export class DbmPopulation {
     const plan = batches(data.n, chunk);
     let done = 0;
     for (const [start, rows] of plan) {
-      options.signal?.throwIfAborted();
+      await checkAbort();
       const mf = this.#mfBuffers(chunk, rows);
       k.write(mf.x, { slot: 0, data: rowSlice(data, { start: start, count: rows }) });
       await this.#meanField(mf, options);
@@ -342,6 +345,7 @@ export class DbmPopulation {
    * per slot are recorded. The particles themselves are left unchanged.
    */
   async sample(options: SamplerOptions): Promise<void> {
+    const checkAbort = abortPoll(options.signal);
     const k = this.#k;
     const C = options.chains;
     const ch = this.#chainBuffers(C);
@@ -357,7 +361,7 @@ export class DbmPopulation {
       let recorded = 0;
       for (let r = 0; r < records; r++) {
         for (let s = 0; s < options.sweeps; s++) {
-          options.signal?.throwIfAborted();
+          await checkAbort();
           this.#gibbsSweep(ch);
         }
         const count = Math.min(C, options.samples - recorded);

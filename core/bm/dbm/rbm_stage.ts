@@ -6,6 +6,7 @@
  * @module
  */
 import type { DbmKernels, DbmTensor } from "../../engine/dbm.ts";
+import { abortPoll } from "../../util/abort_poll.ts";
 import { sched } from "../cd1.ts";
 import { batches, type BinaryRows, rowSlice } from "./data.ts";
 import type { SlotStreams } from "./streams.ts";
@@ -159,12 +160,13 @@ export async function trainRbms(
   const plan = batches(n, B);
   const total = plan.length * schedule.epochs;
   let done = 0;
+  const checkAbort = abortPoll(options.signal);
   try {
     for (let epoch = 1; epoch <= schedule.epochs; epoch++) {
       const lr = sched(schedule.lr, epoch);
       const momentum = sched(schedule.momentum, epoch);
       for (const [start, rows] of plan) {
-        options.signal?.throwIfAborted();
+        await checkAbort();
         if (rows !== x.rows[0]) { for (const b of [x, p0, h0, v1, p1]) resizeRows(k, b, rows); }
         writeBatch(k, x, data, start, rows);
         k.linear(p0, x, { w: t.w, bias: t.bh, scale: mUp, biasScale: mUp });
