@@ -140,7 +140,7 @@ Deno.test("DBM run: checkpoints of every criterion, resume after Ctrl-C equals t
 Deno.test("DBM run on round workers: Ctrl-C gives the round up at once, reporting nothing of it", async () => {
   const k = new CpuDbmKernels();
   const protocol = tinyProtocol();
-  const references = dbmReferences(data, { protocol, seed: 3 });
+  const references = await dbmReferences(data, { protocol, seed: 3 });
   const pool = new RoundPool(2, roundSetting(data, { protocol, references }));
   const controller = new AbortController();
   const reported: DbmCheckpoint[] = [];

@@ -213,7 +213,7 @@ export async function runDbm(ctx: RunContext<DbmConfig>): Promise<void> {
       const label = p.iteration > 0 ? `${p.phase} (round ${p.iteration})` : p.phase;
       progress.setWork(tracker.report(p), plan.total, label);
     };
-    const references = dbmReferences(data, {
+    const references = await dbmReferences(data, {
       protocol: config.protocol,
       seed: seedValue(ctx.seed, 0),
       signal: ctx.signal,

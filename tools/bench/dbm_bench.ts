@@ -167,13 +167,13 @@ async function referencesBench(): Promise<void> {
   const { value: r } = await timed(
     "raw-digit classifier and references",
     () =>
-      Promise.resolve(rawReferences(data.train, data.test, {
+      rawReferences(data.train, data.test, {
         c: p.classifier.cRaw,
         tolerance: p.classifier.tolerance,
         maxIterations: p.classifier.maxIterations,
         randomPatterns: p.referencePatterns,
         rng: new Rng(1),
-      })),
+      }),
   );
   console.log(data.source);
   console.log(

@@ -92,7 +92,7 @@ if (mode === "train") {
     sweeps: Number(flag("sweeps", "20")),
   };
   const criteria = flag("criteria", "").split(",").filter((s) => s !== "");
-  const references = dbmReferences(data, { protocol: p, seed: state.initial[0].seed });
+  const references = await dbmReferences(data, { protocol: p, seed: state.initial[0].seed });
   const workers = Number(flag("workers", "2"));
   const pool = workers > 1
     ? new RoundPool(workers, roundSetting(data, { protocol: p, references }))

@@ -92,7 +92,7 @@ const lrList = (l: number[], epochs: number): number[] => {
   }
   return l;
 };
-const refs = rawReferences(data.train, data.test, {
+const refs = await rawReferences(data.train, data.test, {
   c: pr.classifier.cRaw,
   tolerance: pr.classifier.tolerance,
   maxIterations: pr.classifier.maxIterations,
@@ -218,7 +218,7 @@ async function measure(
     const mf = { maxIterations: 50, tolerance: 1e-7 };
     const [etr] = await pop.encode(trRows, mf);
     const [ete] = await pop.encode(data.test, mf);
-    encErr = encodingError(
+    encErr = await encodingError(
       { mu2: etr.mu2, labels: data.train.labels.subarray(0, tr.n) },
       { mu2: ete.mu2, labels: data.test.labels },
       { n2: m.n2, c: 1, tolerance: 1e-6, maxIterations: 800 },

@@ -51,7 +51,7 @@ function features(rows: { n: number; width: number; bits: Uint8Array }): Feature
 }
 
 /** Fits the raw-digit classifier and measures the references (spec 7.2.1, 7.2.2). */
-export function rawReferences(
+export async function rawReferences(
   train: LabelledDigits,
   test: LabelledDigits,
   options: {
@@ -65,8 +65,8 @@ export function rawReferences(
     /** Stops the fits. */
     signal?: AbortSignal;
   },
-): References {
-  const fit = fitLogReg(features(train), train.labels, {
+): Promise<References> {
+  const fit = await fitLogReg(features(train), train.labels, {
     c: options.c,
     classes: 10,
     tolerance: options.tolerance,
@@ -93,7 +93,7 @@ export function rawReferences(
   };
   const n = options.subset;
   if (n !== undefined && n < train.n) {
-    const sub = fitLogReg(
+    const sub = await fitLogReg(
       { n, d: train.width, values: train.bits.subarray(0, n * train.width) },
       train.labels.subarray(0, n),
       {
@@ -205,7 +205,7 @@ export class CheckpointAccumulator {
  * Error of the encoding classifier (spec 7.2.1): multinomial logistic regression with C = 1 on
  * mean-field h2 probabilities of the training digits, tested on those of the test digits.
  */
-export function encodingError(
+export async function encodingError(
   train: { mu2: Float32Array; labels: Uint8Array },
   test: { mu2: Float32Array; labels: Uint8Array },
   options: {
@@ -215,8 +215,8 @@ export function encodingError(
     maxIterations: number;
     signal?: AbortSignal;
   },
-): number {
-  const fit = fitLogReg(
+): Promise<number> {
+  const fit = await fitLogReg(
     { n: train.labels.length, d: options.n2, values: train.mu2 },
     train.labels,
     {

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { abortPoll } from "../../util/abort_poll.ts";
 
 /** A design matrix: n rows of d features. */
 export interface Features {
@@ -176,12 +177,15 @@ export function logRegObjective(
   };
 }
 
-/** Fits a multinomial logistic regression by L-BFGS. */
-export function fitLogReg(
+/**
+ * Fits a multinomial logistic regression by L-BFGS. Asynchronous only so that an abort sent while
+ * it runs on the main thread is seen between iterations ({@link abortPoll}); the fit is the same.
+ */
+export async function fitLogReg(
   x: Features,
   labels: ArrayLike<number>,
   options: LogRegOptions,
-): LogRegFit {
+): Promise<LogRegFit> {
   const k = options.classes;
   const tol = options.tolerance ?? 1e-6;
   const maxIt = options.maxIterations ?? 800;
@@ -207,8 +211,9 @@ export function fitLogReg(
   let converged = false;
   const trial = new Float64Array(dim);
   let gNew = new Float64Array(dim);
+  const checkAbort = abortPoll(options.signal);
   while (it < maxIt) {
-    options.signal?.throwIfAborted();
+    await checkAbort();
     it++;
     // Two-loop recursion: dir = -H g.
     const q = Float64Array.from(g);

@@ -125,8 +125,8 @@ async function evaluate(
     };
     const tr = await pop.encode(setting.train, mf);
     const te = await pop.encode(setting.test, mf);
-    models.forEach((m, p) => {
-      out[p].measures.classifierError = encodingError(
+    for (const [p, m] of models.entries()) {
+      out[p].measures.classifierError = await encodingError(
         { mu2: tr[p].mu2, labels: setting.train.labels },
         { mu2: te[p].mu2, labels: setting.test.labels },
         {
@@ -137,7 +137,7 @@ async function evaluate(
           signal: hooks.signal,
         },
       );
-    });
+    }
   }
   return out;
 }

@@ -228,7 +228,7 @@ interface Slot {
 export function dbmReferences(
   data: DbmRunData,
   options: { protocol: DbmProtocol; seed: number; signal?: AbortSignal },
-): References {
+): Promise<References> {
   const pr = options.protocol;
   return rawReferences(data.train, data.test, {
     c: pr.classifier.cRaw,
@@ -293,7 +293,7 @@ export async function runDbmPruning(
   let references = options.references;
   if (!references) {
     progress("references", 0)(0, 1);
-    references = dbmReferences(data, {
+    references = await dbmReferences(data, {
       protocol: pr,
       seed: seeds[0] ?? 0,
       signal: options.signal,
